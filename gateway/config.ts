@@ -1,0 +1,85 @@
+// Platform configuration, read once from the environment with defaults inline; nothing else reads process.env.
+import os from 'node:os';
+import path from 'node:path';
+
+export interface PlatformConfig {
+  /** Address the gateway listens on. FAAS_HOST, default 127.0.0.1 (compose sets 0.0.0.0). */
+  host: string;
+  /** FAAS_PORT, default 8080. */
+  port: number;
+  /** URL users reach the gateway at, for printed function URLs. FAAS_PUBLIC_URL, default http://<host>:<port>. */
+  publicUrl: string;
+  /** Bearer token of the management API. FAAS_TOKEN; when unset it is generated and saved under dataDir. */
+  token: string | undefined;
+  /** REDIS_URL, default redis://127.0.0.1:6379. */
+  redisUrl: string;
+  /** Key prefix in Redis, so several platforms (or test runs) share one server. FAAS_REDIS_PREFIX, default "faas:". */
+  redisPrefix: string;
+  /** State on this host: token, code cache, container sockets. FAAS_DATA_DIR, default ./.faas (absolute). */
+  dataDir: string;
+  /** DOCKER_SOCKET, default /var/run/docker.sock. */
+  dockerSocket: string;
+  /** Runtime image to use instead of building one. FAAS_RUNTIME_IMAGE. */
+  runtimeImage: string | undefined;
+  /** Memory all function containers of this invoker may use together. FAAS_POOL_MEMORY_MB, default 75% of host RAM. */
+  poolMemoryMb: number;
+  /** Requests waiting per function before 429. FAAS_MAX_QUEUE, default 100. */
+  maxQueue: number;
+  /** Longest wait for a container slot before 503. FAAS_MAX_QUEUE_WAIT_MS, default 30 000. */
+  maxQueueWaitMs: number;
+  /** pids limit of every function container. FAAS_PIDS_LIMIT, default 128. */
+  pidsLimit: number;
+  /** Size of each container's /tmp tmpfs. FAAS_TMP_MB, default 64. */
+  tmpMb: number;
+  /** Largest request or response body of a function call. FAAS_MAX_BODY_BYTES, default 6 MiB (as Lambda). */
+  maxBodyBytes: number;
+  /** Largest bundle a deploy accepts. FAAS_MAX_CODE_BYTES, default 20 MiB. */
+  maxCodeBytes: number;
+  /** USD per GB-second. FAAS_PRICE_GB_SECOND, default 0.0000166667 (AWS Lambda x86). */
+  pricePerGbSecond: number;
+  /** USD per million requests. FAAS_PRICE_PER_MILLION_REQUESTS, default 0.20 (AWS Lambda). */
+  pricePerMillionRequests: number;
+  /** pino level. FAAS_LOG_LEVEL, default info. */
+  logLevel: string;
+}
+
+export class ConfigError extends Error {}
+
+type Env = Record<string, string | undefined>;
+
+function num(env: Env, key: string, fallback: number, min = 0): number {
+  const raw = env[key];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < min) {
+    throw new ConfigError(`${key}=${raw} is not a number >= ${min}`);
+  }
+  return value;
+}
+
+export function loadConfig(env: Env = process.env, cwd = process.cwd()): Readonly<PlatformConfig> {
+  const host = env.FAAS_HOST || '127.0.0.1';
+  const port = num(env, 'FAAS_PORT', 8080);
+  const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  return Object.freeze({
+    host,
+    port,
+    publicUrl: (env.FAAS_PUBLIC_URL || `http://${shownHost}:${port}`).replace(/\/+$/, ''),
+    token: env.FAAS_TOKEN || undefined,
+    redisUrl: env.REDIS_URL || 'redis://127.0.0.1:6379',
+    redisPrefix: env.FAAS_REDIS_PREFIX || 'faas:',
+    dataDir: path.resolve(cwd, env.FAAS_DATA_DIR || '.faas'),
+    dockerSocket: env.DOCKER_SOCKET || '/var/run/docker.sock',
+    runtimeImage: env.FAAS_RUNTIME_IMAGE || undefined,
+    poolMemoryMb: num(env, 'FAAS_POOL_MEMORY_MB', Math.floor((os.totalmem() / 1024 / 1024) * 0.75), 32),
+    maxQueue: num(env, 'FAAS_MAX_QUEUE', 100),
+    maxQueueWaitMs: num(env, 'FAAS_MAX_QUEUE_WAIT_MS', 30_000),
+    pidsLimit: num(env, 'FAAS_PIDS_LIMIT', 128, 8),
+    tmpMb: num(env, 'FAAS_TMP_MB', 64, 1),
+    maxBodyBytes: num(env, 'FAAS_MAX_BODY_BYTES', 6 * 1024 * 1024, 1024),
+    maxCodeBytes: num(env, 'FAAS_MAX_CODE_BYTES', 20 * 1024 * 1024, 1024),
+    pricePerGbSecond: num(env, 'FAAS_PRICE_GB_SECOND', 0.0000166667),
+    pricePerMillionRequests: num(env, 'FAAS_PRICE_PER_MILLION_REQUESTS', 0.2),
+    logLevel: env.FAAS_LOG_LEVEL || 'info',
+  });
+}

@@ -1,0 +1,90 @@
+// Platform errors: each carries a stable code and the HTTP status the API answers with.
+
+/** Base of every error the platform reports to a caller as `{"error":{"code","message"}}`. */
+export abstract class FaasError extends Error {
+  abstract readonly code: string;
+  abstract readonly status: number;
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+
+  toJSON(): { error: { code: string; message: string } } {
+    return { error: { code: this.code, message: this.message } };
+  }
+}
+
+export class BadRequestError extends FaasError {
+  readonly code = 'BAD_REQUEST';
+  readonly status = 400;
+}
+
+export class UnauthorizedError extends FaasError {
+  readonly code = 'UNAUTHORIZED';
+  readonly status = 401;
+}
+
+export class FunctionNotFoundError extends FaasError {
+  readonly code = 'FUNCTION_NOT_FOUND';
+  readonly status = 404;
+  constructor(name: string) {
+    super(`function "${name}" is not deployed`);
+  }
+}
+
+export class NotFoundError extends FaasError {
+  readonly code = 'NOT_FOUND';
+  readonly status = 404;
+}
+
+/** The function's request queue is full: the caller should back off and retry. */
+export class QueueFullError extends FaasError {
+  readonly code = 'TOO_MANY_REQUESTS';
+  readonly status = 429;
+}
+
+/** A queued request waited longer than the queue allows without getting a container. */
+export class QueueTimeoutError extends FaasError {
+  readonly code = 'QUEUE_TIMEOUT';
+  readonly status = 503;
+}
+
+/** No container could be started (engine error, image missing, host out of capacity). */
+export class CapacityError extends FaasError {
+  readonly code = 'NO_CAPACITY';
+  readonly status = 503;
+}
+
+export class FunctionTimeoutError extends FaasError {
+  readonly code = 'FUNCTION_TIMEOUT';
+  readonly status = 504;
+}
+
+/** The container was killed for going past its memory limit (cgroup OOM or V8 heap limit). */
+export class FunctionOutOfMemoryError extends FaasError {
+  readonly code = 'FUNCTION_OUT_OF_MEMORY';
+  readonly status = 502;
+}
+
+/** The function's module threw while loading (top-level code or import). */
+export class FunctionInitError extends FaasError {
+  readonly code = 'FUNCTION_INIT_FAILED';
+  readonly status = 502;
+}
+
+/** The handler threw or rejected. */
+export class FunctionHandlerError extends FaasError {
+  readonly code = 'FUNCTION_ERROR';
+  readonly status = 500;
+}
+
+/** The container died during the invocation for a reason other than memory. */
+export class FunctionCrashedError extends FaasError {
+  readonly code = 'FUNCTION_CRASHED';
+  readonly status = 502;
+}
+
+export function assertNever(value: never): never {
+  throw new Error(`unexpected value: ${JSON.stringify(value)}`);
+}

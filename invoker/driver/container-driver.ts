@@ -1,0 +1,62 @@
+// The small interface between the container pool and a container engine (Docker now, Kubernetes later).
+
+/** Everything needed to create one function container. Sizes in the units named. */
+export interface ContainerSpec {
+  /** Engine-side name, unique: `faas-<fn>-<shortId>`. */
+  name: string;
+  image: string;
+  fn: string;
+  version: number;
+  memoryMb: number;
+  cpus: number;
+  pidsLimit: number;
+  /** Size of the tmpfs mounted at /tmp. */
+  tmpMb: number;
+  /** Outbound network allowed (bridge); otherwise network mode none. */
+  network: boolean;
+  /** Function's env vars; the driver adds the runtime's own FAAS_* variables. */
+  env: Record<string, string>;
+  /** Host directory holding the bundle `index.mjs`, mounted read-only at /fn. */
+  codeDir: string;
+  /** Host directory mounted read-write at /run/faas; the runtime listens on `runtime.sock` there. */
+  socketDir: string;
+  /** Label value identifying the platform instance that owns the container (for cleanup). */
+  owner: string;
+}
+
+export interface ContainerExit {
+  running: boolean;
+  exitCode: number | null;
+  /** The kernel's OOM killer killed a process of the container (cgroup memory limit). */
+  oomKilled: boolean;
+}
+
+export interface ContainerStats {
+  memoryBytes: number;
+  memoryMaxBytes: number;
+  cpuNs: number;
+}
+
+export interface ManagedContainer {
+  id: string;
+  name: string;
+  fn: string;
+  version: number;
+  owner: string;
+}
+
+export interface ContainerDriver {
+  /** Creates and starts the container; resolves once the engine reports it started. Returns its id. */
+  run(spec: ContainerSpec): Promise<string>;
+  /** Kills and removes; resolves when gone. Never throws for a container already gone. */
+  remove(id: string): Promise<void>;
+  pause(id: string): Promise<void>;
+  resume(id: string): Promise<void>;
+  /** State of a container, used to tell an OOM kill from a crash. Undefined when it no longer exists. */
+  inspectExit(id: string): Promise<ContainerExit | undefined>;
+  /** Tail of the container's own stdout/stderr (runtime crash messages such as V8's heap OOM). */
+  logsTail(id: string, bytes: number): Promise<string>;
+  stats(id: string): Promise<ContainerStats>;
+  /** The platform's containers (by label), optionally only one owner's. */
+  list(owner?: string): Promise<ManagedContainer[]>;
+}

@@ -1,0 +1,101 @@
+// The one interface the gateway uses to run a function, whether the invoker is in this process or remote.
+
+/** What started an invocation; named in every usage record. */
+export type TriggerKind = 'http' | 'async' | 'queue' | 'event' | 'cron';
+
+/** A request to run a function once. Bodies are buffered and binary-safe. */
+export interface InvocationRequest {
+  /** Unique id (UUID), also given to the function as its request/invocation id. */
+  invocationId: string;
+  /** Function name. */
+  fn: string;
+  trigger: TriggerKind;
+  method: string;
+  /** Path below the function's root, starting with '/': `/fn/hello/a/b` → `/a/b`, `/fn/hello` → `/`. */
+  path: string;
+  /** Query string without the leading '?', '' when none. */
+  rawQuery: string;
+  /** Request headers, lower-case names; repeated headers as arrays. */
+  headers: Record<string, string | string[]>;
+  body: Buffer;
+  /** Epoch ms when the platform accepted the request. */
+  receivedAt: number;
+}
+
+/** What the function answered, plus what the platform measured. */
+export interface InvocationResponse {
+  status: number;
+  /** Lower-case names; repeated headers (several set-cookie) as arrays. */
+  headers: Record<string, string | string[]>;
+  body: Buffer;
+  meta: InvocationMeta;
+}
+
+export interface InvocationMeta {
+  invocationId: string;
+  fn: string;
+  version: number;
+  coldStart: boolean;
+  /** Container create → runtime ready, when cold. */
+  initMs?: number;
+  /** Time spent waiting in the function's queue for a container slot. */
+  queueWaitMs: number;
+  /** Time the function ran: request sent to the container → response read. */
+  durationMs: number;
+}
+
+/**
+ * Runs invocations. Failures are thrown as FaasError subclasses (FunctionNotFoundError,
+ * QueueFullError, FunctionTimeoutError, FunctionOutOfMemoryError, FunctionInitError,
+ * FunctionHandlerError, FunctionCrashedError, CapacityError).
+ */
+export interface Invoker {
+  invoke(request: InvocationRequest): Promise<InvocationResponse>;
+  /** Containers by state across all functions, for /metrics and the dashboard. */
+  containerCounts(): Promise<Record<ContainerState, number>>;
+  /** Stops accepting work, drains in-flight invocations, removes this invoker's containers. */
+  close(): Promise<void>;
+}
+
+export type ContainerState = 'starting' | 'idle' | 'busy' | 'removing';
+
+/** Outcome of an invocation as metering and logs see it. A function answering 500 itself is 'ok'. */
+export type InvocationStatus =
+  | 'ok'
+  | 'function_error'
+  | 'init_error'
+  | 'timeout'
+  | 'out_of_memory'
+  | 'crashed';
+
+/**
+ * Emitted once per invocation that reached a container, success or not.
+ * Metering and invocation logs listen to this; nothing on the hot path awaits them.
+ */
+export interface InvocationFinished {
+  invocationId: string;
+  fn: string;
+  version: number;
+  trigger: TriggerKind;
+  /** Epoch ms: the request was handed to the container (after any queue wait and cold start). */
+  startedAt: number;
+  /** Epoch ms: the response was read or the failure detected. */
+  endedAt: number;
+  durationMs: number;
+  memoryMb: number;
+  coldStart: boolean;
+  initMs?: number;
+  queueWaitMs: number;
+  status: InvocationStatus;
+  /** HTTP status given to the caller. */
+  httpStatus: number;
+  /** What the function wrote to its console during this invocation (tail, at most 4 KiB). */
+  logs: string;
+  /** Error message when status is not 'ok'. */
+  errorMessage?: string;
+}
+
+/** Typed listener registration, so metering subscribes without the invoker knowing it. */
+export interface InvocationEvents {
+  onInvocationFinished(listener: (event: InvocationFinished) => void): () => void;
+}

@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    // Integration files share one Docker engine on a 2-core machine; run files one at a time.
+    fileParallelism: false,
+    pool: 'forks',
+  },
+});
