@@ -1,0 +1,35 @@
+// How the invoker talks to the runtime server inside one container (HTTP over the container's unix socket).
+import type { InvocationRequest } from '../invoker.js';
+
+/** What the runtime answered for one invocation. */
+export interface RuntimeReply {
+  status: number;
+  /** Lower-case names; several set-cookie as an array. Protocol headers (x-faas-*) removed. */
+  headers: Record<string, string | string[]>;
+  body: Buffer;
+  /** Console output of this invocation (tail, at most 4 KiB), decoded from x-faas-log-result. */
+  logs: string;
+  /** Present when the function failed: 'init' = module failed to load, 'handler' = handler threw. */
+  error?: { kind: 'init' | 'handler'; message: string };
+}
+
+/** The invocation did not finish within its timeout; the connection is left unusable. */
+export class RuntimeTimeoutError extends Error {
+  override name = 'RuntimeTimeoutError';
+}
+
+/** The socket refused, reset or closed: the container is gone or its runtime died. */
+export class RuntimeConnectionError extends Error {
+  override name = 'RuntimeConnectionError';
+}
+
+export interface RuntimeConnection {
+  /** Resolves once GET /_faas/ready answers 200; rejects with RuntimeTimeoutError after timeoutMs. */
+  waitReady(timeoutMs: number): Promise<void>;
+  /** Sends the invocation; rejects with RuntimeTimeoutError or RuntimeConnectionError. */
+  invoke(request: InvocationRequest, timeoutMs: number): Promise<RuntimeReply>;
+  close(): Promise<void>;
+}
+
+/** Opens a connection (pool of up to `maxConcurrency` keep-alive sockets) to a runtime socket. */
+export type RuntimeConnectionFactory = (socketPath: string, maxConcurrency: number) => RuntimeConnection;
