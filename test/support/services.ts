@@ -7,7 +7,7 @@ import path from 'node:path';
 import Docker from 'dockerode';
 
 const HOW_TO_START =
-  'Install and start the services with `bash scripts/host-setup.sh` (as root: installs docker.io and redis-server, starts dockerd).';
+  'Install and start the services with `bash cli/setup-host.sh` (as root: installs docker.io and redis-server, starts dockerd).';
 
 /** Finds a free TCP port on loopback. */
 export async function freePort(): Promise<number> {
