@@ -41,6 +41,11 @@ export interface PlatformConfig {
   pricePerMillionRequests: number;
   /** pino level. FAAS_LOG_LEVEL, default info. */
   logLevel: string;
+  /**
+   * Names this invoker's containers (Docker label faas.owner), so a restarted invoker removes what it
+   * left behind and never another invoker's. FAAS_INVOKER_ID, default <hostname>-<port>.
+   */
+  invokerId: string;
 }
 
 export class ConfigError extends Error {}
@@ -81,5 +86,6 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Readonl
     pricePerGbSecond: num(env, 'FAAS_PRICE_GB_SECOND', 0.0000166667),
     pricePerMillionRequests: num(env, 'FAAS_PRICE_PER_MILLION_REQUESTS', 0.2),
     logLevel: env.FAAS_LOG_LEVEL || 'info',
+    invokerId: env.FAAS_INVOKER_ID || `${os.hostname()}-${port}`,
   });
 }

@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../gateway/config.js';
+
+describe('loadConfig', () => {
+  it('applies defaults when the environment is empty', () => {
+    const config = loadConfig({}, '/srv/app');
+    expect(config).toMatchObject({
+      host: '127.0.0.1',
+      port: 8080,
+      publicUrl: 'http://127.0.0.1:8080',
+      redisUrl: 'redis://127.0.0.1:6379',
+      redisPrefix: 'faas:',
+      dataDir: '/srv/app/.faas',
+      dockerSocket: '/var/run/docker.sock',
+      maxQueue: 100,
+      pidsLimit: 128,
+      maxBodyBytes: 6 * 1024 * 1024,
+      pricePerGbSecond: 0.0000166667,
+      pricePerMillionRequests: 0.2,
+    });
+    expect(config.token).toBeUndefined();
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('reads every setting from the environment', () => {
+    const config = loadConfig(
+      {
+        FAAS_HOST: '0.0.0.0',
+        FAAS_PORT: '9000',
+        FAAS_TOKEN: 'secret',
+        REDIS_URL: 'redis://r:6380',
+        FAAS_DATA_DIR: '/var/lib/faas',
+        FAAS_MAX_QUEUE: '5',
+        FAAS_PRICE_GB_SECOND: '0.00001',
+        FAAS_INVOKER_ID: 'inv-1',
+      },
+      '/srv/app',
+    );
+    expect(config).toMatchObject({
+      host: '0.0.0.0',
+      port: 9000,
+      publicUrl: 'http://127.0.0.1:9000',
+      token: 'secret',
+      redisUrl: 'redis://r:6380',
+      dataDir: '/var/lib/faas',
+      maxQueue: 5,
+      pricePerGbSecond: 0.00001,
+      invokerId: 'inv-1',
+    });
+  });
+
+  it.each([
+    ['FAAS_PORT', 'eighty'],
+    ['FAAS_MAX_QUEUE', '-1'],
+    ['FAAS_PIDS_LIMIT', '2'],
+  ])('rejects %s=%s with a message naming the variable', (key, value) => {
+    expect(() => loadConfig({ [key]: value })).toThrowError(ConfigError);
+    expect(() => loadConfig({ [key]: value })).toThrowError(key);
+  });
+});
