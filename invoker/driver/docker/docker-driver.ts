@@ -1,0 +1,91 @@
+// ContainerDriver on the Docker engine through dockerode.
+import type Dockerode from 'dockerode';
+import type { ContainerDriver, ContainerExit, ContainerSpec, ContainerStats, ManagedContainer } from '../container-driver.js';
+import { LABEL, toCreateOptions } from './host-config.js';
+
+const statusOf = (err: unknown) => (err as { statusCode?: number }).statusCode;
+
+export class DockerDriver implements ContainerDriver {
+  constructor(private readonly docker: Dockerode) {}
+
+  async run(spec: ContainerSpec): Promise<string> {
+    const container = await this.docker.createContainer(toCreateOptions(spec));
+    try {
+      await container.start();
+    } catch (err) {
+      await this.remove(container.id);
+      throw err;
+    }
+    return container.id;
+  }
+
+  async remove(id: string): Promise<void> {
+    try {
+      await this.docker.getContainer(id).remove({ force: true, v: true });
+    } catch (err) {
+      // 404: already gone; 409: a removal is already in progress.
+      if (statusOf(err) !== 404 && statusOf(err) !== 409) throw err;
+    }
+  }
+
+  async pause(id: string): Promise<void> {
+    await this.docker.getContainer(id).pause();
+  }
+
+  async resume(id: string): Promise<void> {
+    await this.docker.getContainer(id).unpause();
+  }
+
+  async inspectExit(id: string): Promise<ContainerExit | undefined> {
+    try {
+      const info = await this.docker.getContainer(id).inspect();
+      return { running: info.State.Running, exitCode: info.State.Running ? null : info.State.ExitCode, oomKilled: info.State.OOMKilled };
+    } catch (err) {
+      if (statusOf(err) === 404) return undefined;
+      throw err;
+    }
+  }
+
+  async logsTail(id: string, bytes: number): Promise<string> {
+    try {
+      const raw = (await this.docker.getContainer(id).logs({ stdout: true, stderr: true, tail: 200, follow: false })) as unknown as Buffer;
+      return demultiplex(raw).slice(-bytes);
+    } catch (err) {
+      if (statusOf(err) === 404) return '';
+      throw err;
+    }
+  }
+
+  async stats(id: string): Promise<ContainerStats> {
+    const s = await this.docker.getContainer(id).stats({ stream: false });
+    return {
+      memoryBytes: s.memory_stats.usage ?? 0,
+      memoryMaxBytes: s.memory_stats.max_usage ?? 0,
+      cpuNs: s.cpu_stats.cpu_usage.total_usage ?? 0,
+    };
+  }
+
+  async list(owner?: string): Promise<ManagedContainer[]> {
+    const labels = [`${LABEL.managed}=true`, ...(owner ? [`${LABEL.owner}=${owner}`] : [])];
+    const containers = await this.docker.listContainers({ all: true, filters: { label: labels } });
+    return containers.map((c) => ({
+      id: c.Id,
+      name: (c.Names[0] ?? '').replace(/^\//, ''),
+      fn: c.Labels[LABEL.fn] ?? '',
+      version: Number(c.Labels[LABEL.version] ?? 0),
+      owner: c.Labels[LABEL.owner] ?? '',
+    }));
+  }
+}
+
+/** Docker's log stream without a TTY frames each chunk with an 8-byte header (stream, 0, 0, 0, size). */
+export function demultiplex(raw: Buffer): string {
+  const parts: Buffer[] = [];
+  let offset = 0;
+  while (offset + 8 <= raw.length) {
+    const size = raw.readUInt32BE(offset + 4);
+    parts.push(raw.subarray(offset + 8, offset + 8 + size));
+    offset += 8 + size;
+  }
+  return Buffer.concat(parts).toString('utf8');
+}

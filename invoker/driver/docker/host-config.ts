@@ -1,0 +1,59 @@
+// Pure: a ContainerSpec to the Docker create options that enforce its limits and isolation.
+import type Dockerode from 'dockerode';
+import type { ContainerSpec } from '../container-driver.js';
+
+export const LABEL = {
+  managed: 'faas.managed',
+  fn: 'faas.function',
+  version: 'faas.version',
+  owner: 'faas.owner',
+} as const;
+
+/** Where the runtime finds the code and its socket inside the container. */
+export const CONTAINER_CODE_DIR = '/fn';
+export const CONTAINER_SOCKET_DIR = '/run/faas';
+/** uid:gid of `nobody`: function code never runs as root. */
+export const CONTAINER_USER = '65534:65534';
+
+const MIB = 1024 * 1024;
+
+export function toCreateOptions(spec: ContainerSpec): Dockerode.ContainerCreateOptions {
+  const memoryBytes = spec.memoryMb * MIB;
+  const env: Record<string, string> = {
+    ...spec.env,
+    FAAS_FUNCTION_NAME: spec.fn,
+    FAAS_FUNCTION_VERSION: String(spec.version),
+    FAAS_MEMORY_MB: String(spec.memoryMb),
+    FAAS_FUNCTION_FILE: `${CONTAINER_CODE_DIR}/index.mjs`,
+    FAAS_SOCKET: `${CONTAINER_SOCKET_DIR}/runtime.sock`,
+  };
+  return {
+    name: spec.name,
+    Image: spec.image,
+    Env: Object.entries(env).map(([key, value]) => `${key}=${value}`),
+    User: CONTAINER_USER,
+    Labels: {
+      [LABEL.managed]: 'true',
+      [LABEL.fn]: spec.fn,
+      [LABEL.version]: String(spec.version),
+      [LABEL.owner]: spec.owner,
+    },
+    HostConfig: {
+      Memory: memoryBytes,
+      MemorySwap: memoryBytes,
+      NanoCpus: Math.round(spec.cpus * 1e9),
+      PidsLimit: spec.pidsLimit,
+      ReadonlyRootfs: true,
+      Tmpfs: { '/tmp': `rw,noexec,nosuid,nodev,size=${spec.tmpMb}m` },
+      CapDrop: ['ALL'],
+      SecurityOpt: ['no-new-privileges'],
+      NetworkMode: spec.network ? 'bridge' : 'none',
+      Binds: [`${spec.codeDir}:${CONTAINER_CODE_DIR}:ro`, `${spec.socketDir}:${CONTAINER_SOCKET_DIR}:rw`],
+      Privileged: false,
+      AutoRemove: false,
+      OomKillDisable: false,
+      RestartPolicy: { Name: 'no' },
+      LogConfig: { Type: 'json-file', Config: { 'max-size': '1m', 'max-file': '1' } },
+    },
+  };
+}

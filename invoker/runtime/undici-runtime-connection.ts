@@ -1,0 +1,129 @@
+// RuntimeConnection over the container's unix socket with undici keep-alive connections (the invocation hot path).
+import { Pool, errors } from 'undici';
+import type { IncomingHttpHeaders } from 'undici/types/header.js';
+import { HEADER, PROTOCOL_HEADER_PREFIX, READY_PATH } from '../../runtime-images/node/protocol.js';
+import type { InvocationRequest } from '../invoker.js';
+import {
+  RuntimeConnectionError,
+  RuntimeTimeoutError,
+  type RuntimeConnection,
+  type RuntimeConnectionFactory,
+  type RuntimeReply,
+} from './runtime-connection.js';
+
+/** Headers that describe one hop, never forwarded (RFC 9110 §7.6.1), plus content-length which undici sets. */
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+  'te',
+  'trailer',
+  'content-length',
+]);
+
+const READY_POLL_MS = 2;
+
+function isTimeout(err: unknown): boolean {
+  return (
+    err instanceof errors.HeadersTimeoutError ||
+    err instanceof errors.BodyTimeoutError ||
+    (err as { name?: string })?.name === 'AbortError' ||
+    (err as { name?: string })?.name === 'TimeoutError' ||
+    err instanceof errors.RequestAbortedError
+  );
+}
+
+function replyHeaders(headers: IncomingHttpHeaders): RuntimeReply['headers'] {
+  const out: RuntimeReply['headers'] = {};
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined || HOP_BY_HOP.has(name) || name.startsWith(PROTOCOL_HEADER_PREFIX)) continue;
+    out[name] = value;
+  }
+  return out;
+}
+
+class UndiciRuntimeConnection implements RuntimeConnection {
+  private readonly pool: Pool;
+
+  constructor(socketPath: string, maxConcurrency: number) {
+    this.pool = new Pool('http://localhost', {
+      socketPath,
+      connections: maxConcurrency,
+      pipelining: 1,
+      keepAliveTimeout: 600_000,
+      keepAliveMaxTimeout: 600_000,
+      connectTimeout: 2_000,
+    });
+  }
+
+  async waitReady(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        const res = await this.pool.request({ path: READY_PATH, method: 'GET', headersTimeout: timeoutMs });
+        await res.body.dump();
+        if (res.statusCode === 200) return;
+      } catch {
+        // The socket does not exist or refuses until the runtime listens: poll again.
+      }
+      if (Date.now() >= deadline) throw new RuntimeTimeoutError(`runtime not ready after ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, READY_POLL_MS));
+    }
+  }
+
+  async invoke(request: InvocationRequest, timeoutMs: number): Promise<RuntimeReply> {
+    const headers: Record<string, string | string[]> = {};
+    for (const name in request.headers) {
+      if (!HOP_BY_HOP.has(name) && !name.startsWith(PROTOCOL_HEADER_PREFIX)) headers[name] = request.headers[name]!;
+    }
+    headers[HEADER.invocationId] = request.invocationId;
+    headers[HEADER.deadline] = String(Date.now() + timeoutMs);
+    headers[HEADER.trigger] = request.trigger;
+    const signal = AbortSignal.timeout(timeoutMs);
+    try {
+      const res = await this.pool.request({
+        path: request.rawQuery ? `${request.path}?${request.rawQuery}` : request.path,
+        method: request.method as 'GET',
+        headers,
+        body: request.body.length > 0 ? request.body : null,
+        signal,
+        headersTimeout: 0,
+        bodyTimeout: 0,
+      });
+      const body = Buffer.from(await res.body.arrayBuffer());
+      const errorKind = res.headers[HEADER.error];
+      const logHeader = res.headers[HEADER.logResult];
+      const reply: RuntimeReply = {
+        status: res.statusCode,
+        headers: replyHeaders(res.headers),
+        body,
+        logs: typeof logHeader === 'string' ? Buffer.from(logHeader, 'base64').toString('utf8') : '',
+      };
+      if (errorKind === 'init' || errorKind === 'handler') {
+        let message = body.toString('utf8');
+        try {
+          message = (JSON.parse(message) as { message?: string }).message ?? message;
+        } catch {
+          // Not JSON: keep the raw text as the message.
+        }
+        reply.error = { kind: errorKind, message };
+      }
+      return reply;
+    } catch (err) {
+      if (signal.aborted || isTimeout(err)) {
+        throw new RuntimeTimeoutError(`no answer within ${timeoutMs} ms`, { cause: err });
+      }
+      throw new RuntimeConnectionError((err as Error).message, { cause: err });
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.destroy().catch(() => {});
+  }
+}
+
+export const createRuntimeConnection: RuntimeConnectionFactory = (socketPath, maxConcurrency) =>
+  new UndiciRuntimeConnection(socketPath, maxConcurrency);

@@ -1,0 +1,111 @@
+// Builds the function runtime image FROM scratch with the host's node binary, tagged by a hash of its inputs.
+import { createHash } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+import type Dockerode from 'dockerode';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+/** Source folder of the runtime, whether running from the repo (ts) or from dist (js). */
+const sourceDir = here.includes(`${path.sep}dist${path.sep}`) ? here.replace(`${path.sep}dist${path.sep}`, path.sep) : here;
+
+export const RUNTIME_IMAGE_REPOSITORY = 'faas-runtime-node';
+
+/** Bundles the runtime server into one ESM file with no imports but node builtins. */
+export async function bundleRuntime(): Promise<string> {
+  const result = await build({
+    entryPoints: [path.join(sourceDir, 'src', 'main.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    write: false,
+    logLevel: 'silent',
+    legalComments: 'none',
+  });
+  return result.outputFiles[0]!.text;
+}
+
+/** The shared libraries the node binary links, by absolute path (from ldd), with the loader. */
+export function nodeLibraries(nodePath: string): string[] {
+  const out = execFileSync('ldd', [nodePath], { encoding: 'utf8' });
+  const libs = new Set<string>();
+  for (const line of out.split('\n')) {
+    const match = /=>\s*(\/\S+)/.exec(line) ?? /^\s*(\/\S+)\s+\(/.exec(line);
+    if (match?.[1]) libs.add(match[1]);
+  }
+  return [...libs].sort();
+}
+
+function copyInto(root: string, file: string, as = file): void {
+  const target = path.join(root, as);
+  mkdirSync(path.dirname(target), { recursive: true });
+  copyFileSync(realpathSync(file), target);
+}
+
+export interface EnsureImageOptions {
+  onProgress?: (line: string) => void;
+}
+
+/**
+ * Returns the tag of the runtime image for this host's node and this runtime source, building it when
+ * the engine does not have it yet (a few seconds; about 100 MB).
+ */
+export async function ensureRuntimeImage(docker: Dockerode, options: EnsureImageOptions = {}): Promise<string> {
+  const progress = options.onProgress ?? (() => {});
+  const runtime = await bundleRuntime();
+  const dockerfile = readFileSync(path.join(sourceDir, 'Dockerfile.scratch'), 'utf8');
+  const nodePath = realpathSync(process.execPath);
+  const libs = nodeLibraries(nodePath);
+  const hash = createHash('sha256')
+    .update(runtime)
+    .update(dockerfile)
+    .update(`${nodePath}\n${process.version}\n${libs.join('\n')}`)
+    .digest('hex')
+    .slice(0, 12);
+  const tag = `${RUNTIME_IMAGE_REPOSITORY}:${hash}`;
+
+  const exists = await docker
+    .getImage(tag)
+    .inspect()
+    .then(() => true)
+    .catch(() => false);
+  if (exists) return tag;
+
+  progress(`building runtime image ${tag} from ${nodePath} (${process.version})`);
+  const context = mkdtempSync(path.join(os.tmpdir(), 'faas-image-'));
+  try {
+    const rootfs = path.join(context, 'rootfs');
+    copyInto(rootfs, nodePath, '/usr/local/bin/node');
+    for (const lib of libs) copyInto(rootfs, lib);
+    mkdirSync(path.join(rootfs, 'runtime'), { recursive: true });
+    writeFileSync(path.join(rootfs, 'runtime', 'runtime.mjs'), runtime);
+    mkdirSync(path.join(rootfs, 'etc'), { recursive: true });
+    writeFileSync(path.join(rootfs, 'etc', 'passwd'), 'root:x:0:0:root:/:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\n');
+    writeFileSync(path.join(rootfs, 'etc', 'group'), 'root:x:0:\nnogroup:x:65534:\n');
+    mkdirSync(path.join(rootfs, 'tmp'), { recursive: true });
+    writeFileSync(path.join(context, 'Dockerfile'), dockerfile);
+
+    const stream = await docker.buildImage({ context, src: ['Dockerfile', 'rootfs'] }, { t: tag, labels: { 'faas.runtime': 'node' } });
+    await new Promise<void>((resolve, reject) => {
+      docker.modem.followProgress(
+        stream,
+        (err: Error | null, output: Array<{ error?: string }>) => {
+          const failed = err ?? output.find((o) => o.error);
+          if (failed) reject(new Error(`runtime image build failed: ${failed instanceof Error ? failed.message : failed.error}`));
+          else resolve();
+        },
+        (event: { stream?: string }) => {
+          const line = event.stream?.trim();
+          if (line) progress(line);
+        },
+      );
+    });
+    return tag;
+  } finally {
+    rmSync(context, { recursive: true, force: true });
+  }
+}

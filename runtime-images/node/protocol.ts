@@ -1,0 +1,35 @@
+// The wire protocol between the invoker and the runtime server inside a function container.
+
+/** Answers 200 with ReadyBody once the function module is loaded (or failed to load). */
+export const READY_PATH = '/_faas/ready';
+
+export const HEADER = {
+  /** Invocation id (UUID); Lambda handlers see it as context.awsRequestId. */
+  invocationId: 'x-faas-invocation-id',
+  /** Epoch ms after which the invoker stops waiting. */
+  deadline: 'x-faas-deadline',
+  /** What triggered the invocation (http, async, queue, event, cron). */
+  trigger: 'x-faas-trigger',
+  /** On a failed invocation: 'init' (module failed to load) or 'handler' (handler threw). */
+  error: 'x-faas-error',
+  /** Base64 of the invocation's console output, last 4 KiB. */
+  logResult: 'x-faas-log-result',
+} as const;
+
+/** Every protocol header starts with this; the runtime strips them before the function sees the request. */
+export const PROTOCOL_HEADER_PREFIX = 'x-faas-';
+
+/** Console output kept per invocation, as Lambda's LogResult tail. */
+export const LOG_TAIL_BYTES = 4096;
+
+export interface ReadyBody {
+  ready: true;
+  initMs: number;
+  initError?: string;
+}
+
+/** Body of a failed invocation (with the x-faas-error header). */
+export interface ErrorBody {
+  message: string;
+  stack?: string;
+}

@@ -1,0 +1,110 @@
+// Detects a function module's handler style and adapts it to one call: invocation in, plain response out.
+import { buildHttpApiEvent, lambdaResultToResponse, type IncomingInvocation, type PlainResponse } from './lambda.js';
+
+export interface FunctionInfo {
+  name: string;
+  version: string;
+  memoryMb: number;
+}
+
+export interface InvocationContext {
+  /** Epoch ms after which the invoker gives up. */
+  deadline: number;
+}
+
+export type Invoke = (inv: IncomingInvocation, ctx: InvocationContext) => Promise<PlainResponse>;
+
+export type HandlerStyle = 'web' | 'web-fetch' | 'lambda';
+
+type WebHandler = (req: Request) => unknown;
+type LambdaHandler = (event: unknown, context: unknown, callback?: (err: unknown, result?: unknown) => void) => unknown;
+
+export class NoHandlerError extends Error {
+  constructor() {
+    super('module exports no handler: export default a function or { fetch }, or export const handler');
+  }
+}
+
+/** Which style a module's exports follow; throws NoHandlerError when none. */
+export function detectStyle(mod: Record<string, unknown>): HandlerStyle {
+  const def = mod.default;
+  if (typeof def === 'function') return 'web';
+  if (typeof def === 'object' && def !== null && typeof (def as { fetch?: unknown }).fetch === 'function') return 'web-fetch';
+  if (typeof mod.handler === 'function') return 'lambda';
+  // A CommonJS bundle imported as ESM puts module.exports on default.
+  if (typeof def === 'object' && def !== null && typeof (def as { handler?: unknown }).handler === 'function') return 'lambda';
+  throw new NoHandlerError();
+}
+
+/** Maps what a web-standard handler returned to a plain response. */
+export async function webResultToResponse(result: unknown): Promise<PlainResponse> {
+  if (result instanceof Response) {
+    const headers: Array<[string, string]> = [];
+    result.headers.forEach((value, name) => {
+      if (name !== 'set-cookie') headers.push([name, value]);
+    });
+    for (const cookie of result.headers.getSetCookie()) headers.push(['set-cookie', cookie]);
+    return { status: result.status, headers, body: Buffer.from(await result.arrayBuffer()) };
+  }
+  if (result === undefined || result === null) return { status: 204, headers: [], body: Buffer.alloc(0) };
+  if (typeof result === 'string') {
+    return { status: 200, headers: [['content-type', 'text/plain; charset=utf-8']], body: Buffer.from(result) };
+  }
+  if (result instanceof Uint8Array) {
+    return { status: 200, headers: [['content-type', 'application/octet-stream']], body: Buffer.from(result) };
+  }
+  return { status: 200, headers: [['content-type', 'application/json']], body: Buffer.from(JSON.stringify(result)) };
+}
+
+export function toRequest(inv: IncomingInvocation): Request {
+  const host = (Array.isArray(inv.headers.host) ? inv.headers.host[0] : inv.headers.host) ?? 'localhost';
+  const url = `http://${host}${inv.path}${inv.rawQuery ? `?${inv.rawQuery}` : ''}`;
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(inv.headers)) {
+    if (value === undefined) continue;
+    if (Array.isArray(value)) for (const v of value) headers.append(name, v);
+    else headers.set(name, value);
+  }
+  const hasBody = inv.body.length > 0 && inv.method !== 'GET' && inv.method !== 'HEAD';
+  return new Request(url, { method: inv.method, headers, ...(hasBody ? { body: inv.body, duplex: 'half' } : {}) } as RequestInit);
+}
+
+function lambdaContext(inv: IncomingInvocation, ctx: InvocationContext, fn: FunctionInfo) {
+  return {
+    awsRequestId: inv.invocationId,
+    invocationId: inv.invocationId,
+    functionName: fn.name,
+    functionVersion: fn.version,
+    memoryLimitInMB: String(fn.memoryMb),
+    invokedFunctionArn: `arn:faas:function:${fn.name}:${fn.version}`,
+    callbackWaitsForEmptyEventLoop: true,
+    getRemainingTimeInMillis: () => Math.max(0, ctx.deadline - Date.now()),
+  };
+}
+
+function callLambda(handler: LambdaHandler, event: unknown, context: unknown): Promise<unknown> {
+  if (handler.length < 3) return Promise.resolve(handler(event, context));
+  return new Promise((resolve, reject) => {
+    const maybe = handler(event, context, (err, result) => (err ? reject(err) : resolve(result)));
+    if (maybe && typeof (maybe as Promise<unknown>).then === 'function') (maybe as Promise<unknown>).then(resolve, reject);
+  });
+}
+
+/** Builds the one invoke function for a loaded module. */
+export function adapt(mod: Record<string, unknown>, fn: FunctionInfo): Invoke {
+  const style = detectStyle(mod);
+  switch (style) {
+    case 'web': {
+      const handler = mod.default as WebHandler;
+      return async (inv) => webResultToResponse(await handler(toRequest(inv)));
+    }
+    case 'web-fetch': {
+      const app = mod.default as { fetch: WebHandler };
+      return async (inv) => webResultToResponse(await app.fetch(toRequest(inv)));
+    }
+    case 'lambda': {
+      const handler = (typeof mod.handler === 'function' ? mod.handler : (mod.default as { handler: unknown }).handler) as LambdaHandler;
+      return async (inv, ctx) => lambdaResultToResponse(await callLambda(handler, buildHttpApiEvent(inv), lambdaContext(inv, ctx, fn)));
+    }
+  }
+}

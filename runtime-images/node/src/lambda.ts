@@ -1,0 +1,138 @@
+// Lambda style: builds the API Gateway HTTP API payload 2.0 event and maps a handler's result to a response.
+
+export interface IncomingInvocation {
+  method: string;
+  /** Path below the function root, starting with '/'. */
+  path: string;
+  /** Without '?'. */
+  rawQuery: string;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+  invocationId: string;
+  /** Epoch ms. */
+  receivedAt: number;
+}
+
+export interface HttpApiEventV2 {
+  version: '2.0';
+  routeKey: '$default';
+  rawPath: string;
+  rawQueryString: string;
+  cookies?: string[];
+  headers: Record<string, string>;
+  queryStringParameters?: Record<string, string>;
+  requestContext: {
+    accountId: string;
+    apiId: string;
+    domainName: string;
+    domainPrefix: string;
+    http: { method: string; path: string; protocol: string; sourceIp: string; userAgent: string };
+    requestId: string;
+    routeKey: '$default';
+    stage: '$default';
+    time: string;
+    timeEpoch: number;
+  };
+  body?: string;
+  isBase64Encoded: boolean;
+}
+
+export interface PlainResponse {
+  status: number;
+  headers: Array<[string, string]>;
+  body: Buffer;
+}
+
+const TEXTUAL = /^(text\/|application\/(json|xml|javascript|x-www-form-urlencoded|graphql)|[^;]*\+(json|xml))/i;
+
+/** True when a body of this content type with these bytes can travel as utf-8 text. */
+export function isTextBody(contentType: string | undefined, body: Buffer): boolean {
+  if (contentType && !TEXTUAL.test(contentType)) return false;
+  return Buffer.from(body.toString('utf8'), 'utf8').equals(body);
+}
+
+const join = (value: string | string[] | undefined): string | undefined =>
+  Array.isArray(value) ? value.join(',') : value;
+
+export function buildHttpApiEvent(inv: IncomingInvocation): HttpApiEventV2 {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(inv.headers)) {
+    const joined = join(value);
+    if (joined !== undefined && name !== 'cookie') headers[name] = joined;
+  }
+  const cookieHeader = join(inv.headers.cookie);
+  const cookies = cookieHeader ? cookieHeader.split(/;\s*/).filter(Boolean) : undefined;
+
+  let queryStringParameters: Record<string, string> | undefined;
+  if (inv.rawQuery) {
+    queryStringParameters = {};
+    for (const [key, value] of new URLSearchParams(inv.rawQuery)) {
+      queryStringParameters[key] = key in queryStringParameters ? `${queryStringParameters[key]},${value}` : value;
+    }
+  }
+
+  const text = inv.body.length > 0 && isTextBody(headers['content-type'], inv.body);
+  const time = new Date(inv.receivedAt);
+  const domainName = headers.host ?? 'localhost';
+  return {
+    version: '2.0',
+    routeKey: '$default',
+    rawPath: inv.path,
+    rawQueryString: inv.rawQuery,
+    ...(cookies ? { cookies } : {}),
+    headers,
+    ...(queryStringParameters ? { queryStringParameters } : {}),
+    requestContext: {
+      accountId: 'faas',
+      apiId: 'faas',
+      domainName,
+      domainPrefix: domainName.split('.')[0] ?? domainName,
+      http: {
+        method: inv.method,
+        path: inv.path,
+        protocol: 'HTTP/1.1',
+        sourceIp: headers['x-forwarded-for']?.split(',')[0]?.trim() ?? '127.0.0.1',
+        userAgent: headers['user-agent'] ?? '',
+      },
+      requestId: inv.invocationId,
+      routeKey: '$default',
+      stage: '$default',
+      time: time.toISOString(),
+      timeEpoch: inv.receivedAt,
+    },
+    ...(inv.body.length > 0 ? { body: text ? inv.body.toString('utf8') : inv.body.toString('base64') } : {}),
+    isBase64Encoded: inv.body.length > 0 && !text,
+  };
+}
+
+interface LambdaHttpResult {
+  statusCode: number;
+  headers?: Record<string, string | number | boolean>;
+  multiValueHeaders?: Record<string, Array<string | number | boolean>>;
+  cookies?: string[];
+  body?: string;
+  isBase64Encoded?: boolean;
+}
+
+const isHttpResult = (value: unknown): value is LambdaHttpResult =>
+  typeof value === 'object' && value !== null && typeof (value as { statusCode?: unknown }).statusCode === 'number';
+
+/** Maps a Lambda handler's return value to a response, as API Gateway's HTTP API (payload 2.0) does. */
+export function lambdaResultToResponse(result: unknown): PlainResponse {
+  if (!isHttpResult(result)) {
+    if (result === undefined || result === null) return { status: 200, headers: [], body: Buffer.alloc(0) };
+    if (typeof result === 'string') {
+      return { status: 200, headers: [['content-type', 'text/plain; charset=utf-8']], body: Buffer.from(result) };
+    }
+    return { status: 200, headers: [['content-type', 'application/json']], body: Buffer.from(JSON.stringify(result)) };
+  }
+  const headers: Array<[string, string]> = [];
+  for (const [name, value] of Object.entries(result.headers ?? {})) headers.push([name.toLowerCase(), String(value)]);
+  for (const [name, values] of Object.entries(result.multiValueHeaders ?? {})) {
+    for (const value of values) headers.push([name.toLowerCase(), String(value)]);
+  }
+  for (const cookie of result.cookies ?? []) headers.push(['set-cookie', cookie]);
+  const raw = result.body ?? '';
+  const body = result.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
+  return { status: result.statusCode, headers, body };
+}

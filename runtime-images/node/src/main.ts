@@ -1,0 +1,114 @@
+// The runtime server inside a function container: loads the bundle once, serves invocations over a unix socket.
+import { chmodSync, unlinkSync } from 'node:fs';
+import http from 'node:http';
+import { pathToFileURL } from 'node:url';
+import { HEADER, LOG_TAIL_BYTES, PROTOCOL_HEADER_PREFIX, READY_PATH, type ErrorBody, type ReadyBody } from '../protocol.js';
+import { adapt, type FunctionInfo, type Invoke } from './handler.js';
+import type { IncomingInvocation } from './lambda.js';
+import { installConsoleCapture, LogTail, withLogCapture } from './log-capture.js';
+
+const env = process.env;
+const functionFile = env.FAAS_FUNCTION_FILE ?? '/fn/index.mjs';
+const socketPath = env.FAAS_SOCKET ?? '/run/faas/runtime.sock';
+const info: FunctionInfo = {
+  name: env.FAAS_FUNCTION_NAME ?? 'function',
+  version: env.FAAS_FUNCTION_VERSION ?? '1',
+  memoryMb: Number(env.FAAS_MEMORY_MB ?? 128),
+};
+
+installConsoleCapture();
+
+const loadStarted = performance.now();
+let invoke: Invoke | undefined;
+let initError: Error | undefined;
+try {
+  const mod = (await import(pathToFileURL(functionFile).href)) as Record<string, unknown>;
+  invoke = adapt(mod, info);
+} catch (err) {
+  initError = err instanceof Error ? err : new Error(String(err));
+  console.error('function failed to load:', initError);
+}
+const ready: ReadyBody = {
+  ready: true,
+  initMs: Math.round((performance.now() - loadStarted) * 100) / 100,
+  ...(initError ? { initError: initError.message } : {}),
+};
+const readyJson = JSON.stringify(ready);
+
+function readBody(req: http.IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function sendError(res: http.ServerResponse, kind: 'init' | 'handler', err: unknown, logs: string): void {
+  const error = err instanceof Error ? err : new Error(String(err));
+  const body: ErrorBody = { message: error.message, ...(error.stack ? { stack: error.stack } : {}) };
+  res.writeHead(500, {
+    'content-type': 'application/json',
+    [HEADER.error]: kind,
+    [HEADER.logResult]: Buffer.from(logs).toString('base64'),
+  });
+  res.end(JSON.stringify(body));
+}
+
+async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  const url = req.url ?? '/';
+  if (url === READY_PATH) {
+    res.writeHead(200, { 'content-type': 'application/json' }).end(readyJson);
+    return;
+  }
+  const headers: IncomingInvocation['headers'] = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (!name.startsWith(PROTOCOL_HEADER_PREFIX)) headers[name] = value;
+  }
+  const q = url.indexOf('?');
+  const invocationId = String(req.headers[HEADER.invocationId] ?? '');
+  const inv: IncomingInvocation = {
+    method: req.method ?? 'GET',
+    path: q === -1 ? url : url.slice(0, q),
+    rawQuery: q === -1 ? '' : url.slice(q + 1),
+    headers,
+    body: await readBody(req),
+    invocationId,
+    receivedAt: Date.now(),
+  };
+  const deadline = Number(req.headers[HEADER.deadline] ?? Date.now() + 30_000);
+  const tail = new LogTail(LOG_TAIL_BYTES);
+  if (!invoke) return sendError(res, 'init', initError, '');
+  const run = invoke;
+  try {
+    const out = await withLogCapture(tail, invocationId, () => run(inv, { deadline }));
+    const head: Array<[string, string]> = [...out.headers, [HEADER.logResult, Buffer.from(tail.text()).toString('base64')]];
+    res.writeHead(out.status, head.flat());
+    res.end(out.body);
+  } catch (err) {
+    sendError(res, 'handler', err, tail.text());
+  }
+}
+
+const server = http.createServer({ keepAliveTimeout: 600_000 }, (req, res) => {
+  handle(req, res).catch((err) => {
+    if (!res.headersSent) sendError(res, 'handler', err, '');
+    else res.destroy(err as Error);
+  });
+});
+server.headersTimeout = 0;
+server.requestTimeout = 0;
+
+try {
+  unlinkSync(socketPath);
+} catch {
+  // No stale socket: the usual case.
+}
+server.listen(socketPath, () => {
+  chmodSync(socketPath, 0o666);
+});
+
+// A stray rejection or throw in a function's background work is logged; the runtime keeps serving.
+process.on('unhandledRejection', (reason) => console.error('unhandled rejection:', reason));
+process.on('uncaughtException', (err) => console.error('uncaught exception:', err));
+process.on('SIGTERM', () => server.close(() => process.exit(0)));
