@@ -1,0 +1,72 @@
+// Pure: where a new request goes (warm container, queue with a scale-up, or refusal), in OpenWhisk's order.
+import type { ContainerView, FunctionLimits, FunctionView, HostView } from './pool-view.js';
+import { isCurrent } from './pool-view.js';
+
+/** Containers to start now for waiting requests, and idle containers of other functions to evict first. */
+export interface ScaleUp {
+  start: number;
+  evict: string[];
+}
+
+export type Decision =
+  /** A ready container of the current version with a free slot. */
+  | { kind: 'warm'; containerId: string }
+  /** Wait in the FIFO queue; start containers (after evicting others) when the queue outgrows what is coming. */
+  | ({ kind: 'queue' } & ScaleUp)
+  /** The queue is full. */
+  | { kind: 'reject' };
+
+/**
+ * The ready container with a free slot that was used most recently, so the others go idle and can
+ * be reaped (scale in), as OpenWhisk prefers the warmest container.
+ */
+export function pickWarm(view: FunctionView, concurrency: number): ContainerView | undefined {
+  let best: ContainerView | undefined;
+  for (const c of view.containers) {
+    if (!isCurrent(view, c) || c.phase === 'starting' || c.active >= concurrency) continue;
+    if (!best || c.lastUsedAt > best.lastUsedAt) best = c;
+  }
+  return best;
+}
+
+/**
+ * How many containers to start for `waiting` queued requests: enough that starting containers' slots
+ * cover the queue, within maxScale and memory, evicting least recently used idle containers of other
+ * functions just enough when memory is short.
+ */
+export function planScaleUp(view: FunctionView, limits: FunctionLimits, host: HostView, waiting: number): ScaleUp {
+  const live = view.containers.filter((c) => isCurrent(view, c));
+  const starting = live.filter((c) => c.phase === 'starting').length;
+  const uncovered = waiting - starting * limits.concurrency;
+  if (uncovered <= 0) return { start: 0, evict: [] };
+  const wanted = Math.min(Math.ceil(uncovered / limits.concurrency), limits.maxScale - live.length);
+  if (wanted <= 0) return { start: 0, evict: [] };
+
+  let free = host.freeMemoryMb;
+  const evictOrder = [...host.evictable].sort((a, b) => a.lastUsedAt - b.lastUsedAt);
+  const evict: string[] = [];
+  let start = 0;
+  while (start < wanted) {
+    if (free >= limits.memoryMb) {
+      free -= limits.memoryMb;
+      start += 1;
+      continue;
+    }
+    const victim = evictOrder.shift();
+    if (!victim) break;
+    evict.push(victim.id);
+    free += victim.memoryMb;
+  }
+  // Evicting without being able to start anything would only lose warm containers.
+  return start === 0 ? { start: 0, evict: [] } : { start, evict };
+}
+
+/** Decides for one new request. Requests already queued go first (FIFO): a newcomer never overtakes them. */
+export function decide(view: FunctionView, limits: FunctionLimits, host: HostView, maxQueue: number): Decision {
+  if (view.queued === 0) {
+    const warm = pickWarm(view, limits.concurrency);
+    if (warm) return { kind: 'warm', containerId: warm.id };
+  }
+  if (view.queued >= maxQueue) return { kind: 'reject' };
+  return { kind: 'queue', ...planScaleUp(view, limits, host, view.queued + 1) };
+}

@@ -1,0 +1,41 @@
+// Snapshots of the pool that the pure decision modules read; built by the stateful pool, or by hand in tests.
+
+export type ContainerPhase = 'starting' | 'idle' | 'busy' | 'removing';
+
+export interface ContainerView {
+  id: string;
+  fn: string;
+  version: number;
+  phase: ContainerPhase;
+  /** Requests running in it now. */
+  active: number;
+  /** Epoch ms of the last request's end (or of readiness when it never served). */
+  lastUsedAt: number;
+  memoryMb: number;
+}
+
+/** One function's containers (all versions) and its waiting requests. */
+export interface FunctionView {
+  fn: string;
+  /** The deployed version: only its containers take new requests. */
+  version: number;
+  containers: readonly ContainerView[];
+  /** Requests waiting in this function's FIFO queue. */
+  queued: number;
+}
+
+export interface FunctionLimits {
+  concurrency: number;
+  maxScale: number;
+  minScale: number;
+  memoryMb: number;
+  idleTimeoutMs: number;
+}
+
+/** The host side: memory left for new containers, and idle containers of other functions that may be evicted. */
+export interface HostView {
+  freeMemoryMb: number;
+  evictable: readonly ContainerView[];
+}
+
+export const isCurrent = (view: FunctionView, c: ContainerView) => c.version === view.version && c.phase !== 'removing';
