@@ -1,0 +1,167 @@
+// Runs invocations in this process: spec lookup, a pool lease, the call over the container's socket, outcome mapping.
+import {
+  FaasError,
+  FunctionCrashedError,
+  FunctionHandlerError,
+  FunctionInitError,
+  FunctionNotFoundError,
+  FunctionOutOfMemoryError,
+  FunctionTimeoutError,
+} from './core/errors.js';
+import type { FunctionSpec } from './core/function-spec.js';
+import type {
+  ContainerState,
+  InvocationEvents,
+  InvocationFinished,
+  InvocationRequest,
+  InvocationResponse,
+  InvocationStatus,
+  Invoker,
+} from './invoker.js';
+import type { ContainerPool, Lease } from './pool/container-pool.js';
+import type { FunctionRegistry } from './registry/function-registry.js';
+import { RuntimeConnectionError, RuntimeTimeoutError, type RuntimeReply } from './runtime/runtime-connection.js';
+
+export interface InProcessInvokerOptions {
+  registry: Pick<FunctionRegistry, 'get' | 'onChange'>;
+  pool: ContainerPool;
+  clock?: () => number;
+}
+
+/** Signs in a container's own output that V8 stopped at its heap limit (not a cgroup kill). */
+const V8_HEAP_OOM = /heap out of memory|Allocation failed - JavaScript heap/i;
+
+export class InProcessInvoker implements Invoker, InvocationEvents {
+  private readonly listeners = new Set<(event: InvocationFinished) => void>();
+  private readonly clock: () => number;
+  private readonly unsubscribe: () => void;
+
+  constructor(private readonly options: InProcessInvokerOptions) {
+    this.clock = options.clock ?? Date.now;
+    this.unsubscribe = options.registry.onChange((change) => {
+      if (change.kind === 'deployed') options.pool.setFunction(change.spec);
+      else options.pool.removeFunction(change.name);
+    });
+  }
+
+  onInvocationFinished(listener: (event: InvocationFinished) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async containerCounts(): Promise<Record<ContainerState, number>> {
+    return this.options.pool.counts();
+  }
+
+  async invoke(request: InvocationRequest): Promise<InvocationResponse> {
+    const spec = await this.options.registry.get(request.fn);
+    if (!spec) throw new FunctionNotFoundError(request.fn);
+    const lease = await this.options.pool.acquire(spec, request.receivedAt);
+    const startedAt = this.clock();
+    const startedPerf = performance.now();
+    let reply: RuntimeReply;
+    try {
+      reply = await lease.connection.invoke(request, spec.timeoutMs);
+    } catch (err) {
+      const failure = await this.failureOf(err, spec, lease);
+      this.options.pool.discard(lease, failure.status);
+      this.emit(request, spec, lease, startedAt, startedPerf, failure.status, failure.error.status, '', failure.error.message);
+      throw failure.error;
+    }
+
+    if (reply.error) {
+      const initFailed = reply.error.kind === 'init';
+      if (initFailed) this.options.pool.discard(lease, 'init failed');
+      else this.options.pool.release(lease);
+      const error = initFailed
+        ? new FunctionInitError(`function ${spec.name} failed to load: ${reply.error.message}`)
+        : new FunctionHandlerError(`function ${spec.name} threw: ${reply.error.message}`);
+      this.emit(request, spec, lease, startedAt, startedPerf, initFailed ? 'init_error' : 'function_error', error.status, reply.logs, error.message);
+      throw error;
+    }
+
+    this.options.pool.release(lease);
+    const durationMs = performance.now() - startedPerf;
+    this.emit(request, spec, lease, startedAt, startedPerf, 'ok', reply.status, reply.logs);
+    return {
+      status: reply.status,
+      headers: reply.headers,
+      body: reply.body,
+      meta: {
+        invocationId: request.invocationId,
+        fn: spec.name,
+        version: lease.version,
+        coldStart: lease.coldStart,
+        ...(lease.initMs !== undefined ? { initMs: lease.initMs } : {}),
+        queueWaitMs: lease.queueWaitMs,
+        durationMs,
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    this.unsubscribe();
+    await this.options.pool.close();
+  }
+
+  private async failureOf(
+    err: unknown,
+    spec: FunctionSpec,
+    lease: Lease,
+  ): Promise<{ status: Exclude<InvocationStatus, 'ok'>; error: FaasError }> {
+    if (err instanceof RuntimeTimeoutError) {
+      return { status: 'timeout', error: new FunctionTimeoutError(`function ${spec.name} timed out after ${spec.timeoutMs} ms`) };
+    }
+    if (err instanceof RuntimeConnectionError) {
+      const { exit, logsTail } = await this.options.pool.diagnose(lease);
+      if (exit?.oomKilled || V8_HEAP_OOM.test(logsTail)) {
+        return {
+          status: 'out_of_memory',
+          error: new FunctionOutOfMemoryError(`function ${spec.name} ran out of memory (limit ${spec.memoryMb} MB) and was restarted`),
+        };
+      }
+      const how = exit && exit.exitCode !== null ? ` (exit code ${exit.exitCode})` : '';
+      return { status: 'crashed', error: new FunctionCrashedError(`function ${spec.name} crashed${how}: ${err.message}`) };
+    }
+    throw err;
+  }
+
+  private emit(
+    request: InvocationRequest,
+    spec: FunctionSpec,
+    lease: Lease,
+    startedAt: number,
+    startedPerf: number,
+    status: InvocationStatus,
+    httpStatus: number,
+    logs: string,
+    errorMessage?: string,
+  ): void {
+    if (this.listeners.size === 0) return;
+    const durationMs = performance.now() - startedPerf;
+    const event: InvocationFinished = {
+      invocationId: request.invocationId,
+      fn: spec.name,
+      version: lease.version,
+      trigger: request.trigger,
+      startedAt,
+      endedAt: startedAt + Math.round(durationMs),
+      durationMs,
+      memoryMb: spec.memoryMb,
+      coldStart: lease.coldStart,
+      ...(lease.initMs !== undefined ? { initMs: lease.initMs } : {}),
+      queueWaitMs: lease.queueWaitMs,
+      status,
+      httpStatus,
+      logs,
+      ...(errorMessage ? { errorMessage } : {}),
+    };
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch {
+        // A listener's failure must never fail the invocation.
+      }
+    }
+  }
+}

@@ -1,0 +1,419 @@
+// The one stateful part of the invoker: holds containers and queues, and applies decide/reap through the driver.
+import { randomBytes } from 'node:crypto';
+import { chown, mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { FunctionSpec } from '../core/function-spec.js';
+import { CapacityError, FunctionNotFoundError, QueueFullError, QueueTimeoutError, assertNever } from '../core/errors.js';
+import type { ContainerDriver, ContainerExit } from '../driver/container-driver.js';
+import type { ContainerState } from '../invoker.js';
+import type { RuntimeConnection, RuntimeConnectionFactory } from '../runtime/runtime-connection.js';
+import { decide, planScaleUp, type ScaleUp } from './decide.js';
+import type { ContainerView, FunctionLimits, FunctionView, HostView } from './pool-view.js';
+import { reap } from './reap.js';
+
+/** Logger subset (pino-compatible). */
+export interface PoolLog {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+}
+
+export interface ContainerPoolOptions {
+  driver: ContainerDriver;
+  connect: RuntimeConnectionFactory;
+  codeCache: { dirFor(spec: FunctionSpec): Promise<string> };
+  image: string;
+  /** Socket directories go in <dataDir>/sock/<id>. */
+  dataDir: string;
+  /** Label value naming this invoker's containers. */
+  owner: string;
+  /** Memory all containers of this pool may use together. */
+  poolMemoryMb: number;
+  /** Waiting requests per function before QueueFullError (429). */
+  maxQueue: number;
+  /** Longest wait in the queue before QueueTimeoutError (503). */
+  maxQueueWaitMs: number;
+  pidsLimit: number;
+  tmpMb: number;
+  /** Longest container start (create → runtime ready). Default 15 000. */
+  startTimeoutMs?: number;
+  /** How often idle containers are reaped. Default 250. */
+  reapIntervalMs?: number;
+  clock?: () => number;
+  log?: PoolLog;
+}
+
+interface Entry {
+  id: string;
+  fn: string;
+  version: number;
+  memoryMb: number;
+  concurrency: number;
+  phase: ContainerView['phase'];
+  active: number;
+  lastUsedAt: number;
+  served: number;
+  createdAt: number;
+  initMs?: number;
+  dockerId?: string;
+  connection?: RuntimeConnection;
+  socketDir: string;
+  /** Set once removal began; removing twice returns the same promise. */
+  removal?: Promise<void>;
+}
+
+/** A container slot handed to one invocation; give it back with release() or discard(). */
+export interface Lease {
+  readonly containerId: string;
+  readonly fn: string;
+  readonly version: number;
+  readonly connection: RuntimeConnection;
+  /** This is the container's first invocation. */
+  readonly coldStart: boolean;
+  readonly initMs?: number;
+  readonly queueWaitMs: number;
+}
+
+interface Waiter {
+  enqueuedAt: number;
+  resolve(lease: Lease): void;
+  reject(err: Error): void;
+  timer: NodeJS.Timeout;
+}
+
+interface FunctionState {
+  spec: FunctionSpec;
+  containers: Map<string, Entry>;
+  queue: Waiter[];
+  deleted: boolean;
+}
+
+const silentLog: PoolLog = { info() {}, warn() {} };
+
+const limitsOf = (spec: FunctionSpec): FunctionLimits => ({
+  concurrency: spec.concurrency,
+  maxScale: spec.maxScale,
+  minScale: spec.minScale,
+  memoryMb: spec.memoryMb,
+  idleTimeoutMs: spec.idleTimeoutMs,
+});
+
+export class ContainerPool {
+  private readonly functions = new Map<string, FunctionState>();
+  private readonly clock: () => number;
+  private readonly log: PoolLog;
+  private reaper: NodeJS.Timeout | undefined;
+  private closing = false;
+
+  constructor(private readonly options: ContainerPoolOptions) {
+    this.clock = options.clock ?? Date.now;
+    this.log = options.log ?? silentLog;
+  }
+
+  /** Removes containers this owner left behind (a crash or kill of an earlier run), then starts reaping. */
+  async start(): Promise<number> {
+    const leftovers = await this.options.driver.list(this.options.owner);
+    await Promise.all(leftovers.map((c) => this.options.driver.remove(c.id)));
+    await rm(path.join(this.options.dataDir, 'sock'), { recursive: true, force: true });
+    if (leftovers.length > 0) this.log.info({ removed: leftovers.length }, 'removed containers left behind');
+    this.reaper = setInterval(() => this.reapAll(), this.options.reapIntervalMs ?? 250);
+    this.reaper.unref();
+    return leftovers.length;
+  }
+
+  /** A new version is deployed (or the pool first hears of the function): new requests go to it only. */
+  setFunction(spec: FunctionSpec): void {
+    const state = this.functions.get(spec.name);
+    if (!state) {
+      this.functions.set(spec.name, { spec, containers: new Map(), queue: [], deleted: false });
+      this.reapOne(spec.name);
+      return;
+    }
+    if (spec.version < state.spec.version) return;
+    state.spec = spec;
+    state.deleted = false;
+    this.reapOne(spec.name);
+    this.dispatch(state);
+  }
+
+  /** The function was deleted: queued requests fail, containers go as soon as they are idle. */
+  removeFunction(name: string): void {
+    const state = this.functions.get(name);
+    if (!state) return;
+    state.deleted = true;
+    for (const waiter of state.queue.splice(0)) {
+      clearTimeout(waiter.timer);
+      waiter.reject(new FunctionNotFoundError(name));
+    }
+    for (const entry of state.containers.values()) if (entry.active === 0) this.removeEntry(state, entry, 'function deleted');
+  }
+
+  /** Resolves with a container slot for one invocation of spec (waiting in the FIFO queue when needed). */
+  acquire(spec: FunctionSpec, enqueuedAt: number = this.clock()): Promise<Lease> {
+    if (this.closing) return Promise.reject(new CapacityError('the invoker is shutting down'));
+    const current = this.functions.get(spec.name);
+    if (!current || current.spec.version < spec.version || current.deleted) this.setFunction(spec);
+    const state = this.functions.get(spec.name)!;
+    const decision = decide(this.viewOf(state), limitsOf(state.spec), this.hostView(state.spec.name), this.options.maxQueue);
+    switch (decision.kind) {
+      case 'warm':
+        return Promise.resolve(this.lease(state, state.containers.get(decision.containerId)!, enqueuedAt));
+      case 'reject':
+        return Promise.reject(
+          new QueueFullError(`function ${spec.name} has ${state.queue.length} requests waiting already (the limit); retry later`),
+        );
+      case 'queue': {
+        const promise = new Promise<Lease>((resolve, reject) => {
+          const timer = setTimeout(() => {
+            const at = state.queue.indexOf(waiter);
+            if (at !== -1) state.queue.splice(at, 1);
+            reject(new QueueTimeoutError(`function ${spec.name} had no free container within ${this.options.maxQueueWaitMs} ms`));
+          }, this.options.maxQueueWaitMs);
+          const waiter: Waiter = { enqueuedAt, resolve, reject, timer };
+          state.queue.push(waiter);
+        });
+        this.scaleUp(state, decision);
+        return promise;
+      }
+      default:
+        return assertNever(decision);
+    }
+  }
+
+  /** The invocation finished normally: the slot is free again. */
+  release(lease: Lease): void {
+    const state = this.functions.get(lease.fn);
+    const entry = state?.containers.get(lease.containerId);
+    if (!state || !entry) return;
+    entry.active -= 1;
+    entry.lastUsedAt = this.clock();
+    if (entry.phase === 'busy' && entry.active === 0) entry.phase = 'idle';
+    if (entry.active === 0 && (state.deleted || entry.version !== state.spec.version)) {
+      this.removeEntry(state, entry, 'old version drained');
+    }
+    this.dispatch(state);
+  }
+
+  /** The container must not serve again (timeout, crash, OOM, init failure): kill and remove it. */
+  discard(lease: Lease, reason: string): void {
+    const state = this.functions.get(lease.fn);
+    const entry = state?.containers.get(lease.containerId);
+    if (!state || !entry) return;
+    entry.active = Math.max(0, entry.active - 1);
+    this.removeEntry(state, entry, reason);
+    this.dispatch(state);
+  }
+
+  /** Why a container's connection broke: its exit state and the tail of its own output. */
+  async diagnose(lease: Lease): Promise<{ exit?: ContainerExit; logsTail: string }> {
+    const entry = this.functions.get(lease.fn)?.containers.get(lease.containerId);
+    if (!entry?.dockerId) return { logsTail: '' };
+    // The engine may take a moment to record the exit after the socket closes.
+    let exit = await this.options.driver.inspectExit(entry.dockerId);
+    for (let i = 0; i < 20 && exit?.running; i++) {
+      await new Promise((r) => setTimeout(r, 25));
+      exit = await this.options.driver.inspectExit(entry.dockerId);
+    }
+    const logsTail = await this.options.driver.logsTail(entry.dockerId, 4096).catch(() => '');
+    return { ...(exit ? { exit } : {}), logsTail };
+  }
+
+  counts(): Record<ContainerState, number> {
+    const counts: Record<ContainerState, number> = { starting: 0, idle: 0, busy: 0, removing: 0 };
+    for (const state of this.functions.values()) for (const entry of state.containers.values()) counts[entry.phase] += 1;
+    return counts;
+  }
+
+  /** Stops taking requests, waits (up to drainMs) for in-flight ones, then removes every container. */
+  async close(drainMs = 10_000): Promise<void> {
+    this.closing = true;
+    if (this.reaper) clearInterval(this.reaper);
+    for (const state of this.functions.values()) {
+      for (const waiter of state.queue.splice(0)) {
+        clearTimeout(waiter.timer);
+        waiter.reject(new CapacityError('the invoker is shutting down'));
+      }
+    }
+    const deadline = this.clock() + drainMs;
+    while (this.clock() < deadline && [...this.functions.values()].some((s) => [...s.containers.values()].some((e) => e.active > 0))) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const removals: Promise<void>[] = [];
+    for (const state of this.functions.values()) {
+      for (const entry of state.containers.values()) removals.push(this.removeEntry(state, entry, 'invoker closing'));
+    }
+    await Promise.all(removals);
+  }
+
+  private lease(state: FunctionState, entry: Entry, enqueuedAt: number): Lease {
+    entry.active += 1;
+    entry.phase = 'busy';
+    const coldStart = entry.served === 0;
+    entry.served += 1;
+    return {
+      containerId: entry.id,
+      fn: entry.fn,
+      version: entry.version,
+      connection: entry.connection!,
+      coldStart,
+      ...(coldStart && entry.initMs !== undefined ? { initMs: entry.initMs } : {}),
+      queueWaitMs: Math.max(0, this.clock() - enqueuedAt),
+    };
+  }
+
+  /** Hands free slots of ready current-version containers to queued requests in FIFO order, then scales up for the rest. */
+  private dispatch(state: FunctionState): void {
+    while (state.queue.length > 0) {
+      const entry = this.freeSlot(state);
+      if (!entry) break;
+      const waiter = state.queue.shift()!;
+      clearTimeout(waiter.timer);
+      waiter.resolve(this.lease(state, entry, waiter.enqueuedAt));
+    }
+    if (state.queue.length > 0 && !state.deleted && !this.closing) {
+      this.scaleUp(state, planScaleUp(this.viewOf(state), limitsOf(state.spec), this.hostView(state.spec.name), state.queue.length));
+    }
+  }
+
+  private freeSlot(state: FunctionState): Entry | undefined {
+    let best: Entry | undefined;
+    for (const entry of state.containers.values()) {
+      if (entry.version !== state.spec.version || (entry.phase !== 'idle' && entry.phase !== 'busy')) continue;
+      if (entry.active >= entry.concurrency) continue;
+      if (!best || entry.lastUsedAt > best.lastUsedAt) best = entry;
+    }
+    return best;
+  }
+
+  private scaleUp(state: FunctionState, plan: ScaleUp): void {
+    for (const id of plan.evict) {
+      for (const other of this.functions.values()) {
+        const victim = other.containers.get(id);
+        if (victim) this.removeEntry(other, victim, 'evicted for memory');
+      }
+    }
+    for (let i = 0; i < plan.start; i++) void this.startContainer(state);
+  }
+
+  private async startContainer(state: FunctionState): Promise<void> {
+    const spec = state.spec;
+    const now = this.clock();
+    const id = randomBytes(6).toString('hex');
+    const entry: Entry = {
+      id,
+      fn: spec.name,
+      version: spec.version,
+      memoryMb: spec.memoryMb,
+      concurrency: spec.concurrency,
+      phase: 'starting',
+      active: 0,
+      lastUsedAt: now,
+      served: 0,
+      createdAt: now,
+      socketDir: path.join(this.options.dataDir, 'sock', id),
+    };
+    state.containers.set(id, entry);
+    try {
+      const codeDir = await this.options.codeCache.dirFor(spec);
+      await mkdir(entry.socketDir, { recursive: true, mode: 0o700 });
+      await chown(entry.socketDir, 65534, 65534);
+      entry.dockerId = await this.options.driver.run({
+        name: `faas-${spec.name}-${id}`,
+        image: this.options.image,
+        fn: spec.name,
+        version: spec.version,
+        memoryMb: spec.memoryMb,
+        cpus: spec.cpus,
+        pidsLimit: this.options.pidsLimit,
+        tmpMb: this.options.tmpMb,
+        network: spec.network,
+        env: spec.env,
+        codeDir,
+        socketDir: entry.socketDir,
+        owner: this.options.owner,
+      });
+      if (entry.removal) {
+        // Removed while the engine was creating it.
+        await this.options.driver.remove(entry.dockerId);
+        return;
+      }
+      entry.connection = this.options.connect(path.join(entry.socketDir, 'runtime.sock'), spec.concurrency);
+      await entry.connection.waitReady(this.options.startTimeoutMs ?? 15_000);
+      if (entry.phase !== 'starting') return;
+      entry.initMs = this.clock() - entry.createdAt;
+      entry.phase = 'idle';
+      entry.lastUsedAt = this.clock();
+      this.log.info({ fn: spec.name, version: spec.version, containerId: id, initMs: entry.initMs }, 'container ready');
+      this.dispatch(state);
+    } catch (err) {
+      this.log.warn({ fn: spec.name, containerId: id, err: (err as Error).message }, 'container failed to start');
+      await this.removeEntry(state, entry, 'start failed');
+      // Waiters nothing else will serve get the failure now rather than a queue timeout.
+      const live = [...state.containers.values()].some((e) => e.phase !== 'removing');
+      if (!live) {
+        for (const waiter of state.queue.splice(0)) {
+          clearTimeout(waiter.timer);
+          waiter.reject(new CapacityError(`could not start a container for ${spec.name}: ${(err as Error).message}`));
+        }
+      }
+    }
+  }
+
+  private removeEntry(state: FunctionState, entry: Entry, reason: string): Promise<void> {
+    if (entry.removal) return entry.removal;
+    // Marked before any await, so no decision picks it while it goes.
+    entry.phase = 'removing';
+    this.log.info({ fn: entry.fn, version: entry.version, containerId: entry.id, reason }, 'removing container');
+    entry.removal = (async () => {
+      await entry.connection?.close();
+      // A container still being created is removed by startContainer once the engine returns its id.
+      if (entry.dockerId) {
+        await this.options.driver.remove(entry.dockerId).catch((err) => {
+          this.log.warn({ containerId: entry.id, err: (err as Error).message }, 'container removal failed');
+        });
+      }
+      state.containers.delete(entry.id);
+      await rm(entry.socketDir, { recursive: true, force: true });
+    })();
+    return entry.removal;
+  }
+
+  private reapAll(): void {
+    for (const name of this.functions.keys()) this.reapOne(name);
+  }
+
+  private reapOne(name: string): void {
+    const state = this.functions.get(name);
+    if (!state || this.closing) return;
+    if (state.deleted) {
+      if (state.containers.size === 0) this.functions.delete(name);
+      return;
+    }
+    const plan = reap(this.viewOf(state), limitsOf(state.spec), this.clock());
+    for (const id of plan.remove) {
+      const entry = state.containers.get(id);
+      if (entry) void this.removeEntry(state, entry, entry.version === state.spec.version ? 'idle timeout' : 'old version');
+    }
+    if (plan.start > 0) this.scaleUp(state, { start: plan.start, evict: [] });
+  }
+
+  private viewOf(state: FunctionState): FunctionView {
+    return {
+      fn: state.spec.name,
+      version: state.spec.version,
+      containers: [...state.containers.values()],
+      queued: state.queue.length,
+    };
+  }
+
+  private hostView(exceptFn: string): HostView {
+    let used = 0;
+    const evictable: ContainerView[] = [];
+    for (const state of this.functions.values()) {
+      for (const entry of state.containers.values()) {
+        used += entry.memoryMb;
+        if (state.spec.name !== exceptFn && entry.phase === 'idle' && entry.active === 0) evictable.push(entry);
+      }
+    }
+    return { freeMemoryMb: this.options.poolMemoryMb - used, evictable };
+  }
+}

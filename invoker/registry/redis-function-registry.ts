@@ -1,0 +1,189 @@
+// FunctionRegistry in Redis: specs and code by hash, a local cache kept current by pub/sub between processes.
+import { createHash, randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { FunctionSpec } from '../core/function-spec.js';
+import type { DeployInput, FunctionChange, FunctionRegistry } from './function-registry.js';
+
+export interface RedisFunctionRegistryOptions {
+  redis: Redis;
+  /** Key prefix, e.g. 'faas:'. */
+  prefix: string;
+  clock?: () => number;
+}
+
+/** Atomically: read the previous spec, write the next version, add the name, publish. Returns the new spec JSON. */
+const DEPLOY_SCRIPT = `
+local previous = redis.call('GET', KEYS[1])
+local spec = cjson.decode(ARGV[1])
+if previous then
+  local prev = cjson.decode(previous)
+  spec.version = prev.version + 1
+  spec.createdAt = prev.createdAt
+else
+  spec.version = 1
+end
+local encoded = cjson.encode(spec)
+redis.call('SET', KEYS[1], encoded)
+redis.call('SADD', KEYS[2], spec.name)
+redis.call('PUBLISH', KEYS[3], cjson.encode({ origin = ARGV[2], kind = 'deployed', spec = spec, previous = previous and cjson.decode(previous) or nil }))
+if previous then return {encoded, previous} end
+return {encoded}
+`;
+
+interface WireChange {
+  origin: string;
+  kind: 'deployed' | 'deleted';
+  spec?: FunctionSpec;
+  previous?: FunctionSpec;
+  name?: string;
+}
+
+/** cjson encodes an empty object as an empty array; specs always have an env object. */
+const normalize = (spec: FunctionSpec): FunctionSpec => ({ ...spec, env: Array.isArray(spec.env) ? {} : spec.env });
+
+export class RedisFunctionRegistry implements FunctionRegistry {
+  private readonly cache = new Map<string, FunctionSpec>();
+  private readonly listeners = new Set<(change: FunctionChange) => void>();
+  private readonly origin = randomUUID();
+  private subscriber: Redis | undefined;
+  private readonly clock: () => number;
+
+  private constructor(private readonly options: RedisFunctionRegistryOptions) {
+    this.clock = options.clock ?? Date.now;
+  }
+
+  /** Loads every spec into the cache and subscribes to changes made by other processes. */
+  static async open(options: RedisFunctionRegistryOptions): Promise<RedisFunctionRegistry> {
+    const registry = new RedisFunctionRegistry(options);
+    await registry.subscribe();
+    await registry.reload();
+    return registry;
+  }
+
+  private key(...parts: string[]): string {
+    return `${this.options.prefix}${parts.join(':')}`;
+  }
+
+  private get channel(): string {
+    return this.key('functions');
+  }
+
+  private async subscribe(): Promise<void> {
+    const subscriber = this.options.redis.duplicate({ lazyConnect: true });
+    this.subscriber = subscriber;
+    subscriber.on('message', (_channel: string, message: string) => this.onMessage(message));
+    // After a reconnect, changes may have been missed: read everything again.
+    subscriber.on('ready', () => void this.reload().catch(() => {}));
+    await subscriber.connect();
+    await subscriber.subscribe(this.channel);
+  }
+
+  private onMessage(message: string): void {
+    const change = JSON.parse(message) as WireChange;
+    if (change.origin === this.origin) return;
+    if (change.kind === 'deployed' && change.spec) {
+      const spec = normalize(change.spec);
+      const cached = this.cache.get(spec.name);
+      if (cached && cached.version >= spec.version) return;
+      this.cache.set(spec.name, spec);
+      this.notify({ kind: 'deployed', spec, ...(change.previous ? { previous: normalize(change.previous) } : {}) });
+    } else if (change.kind === 'deleted' && change.name && change.previous) {
+      this.cache.delete(change.name);
+      this.notify({ kind: 'deleted', name: change.name, previous: normalize(change.previous) });
+    }
+  }
+
+  private notify(change: FunctionChange): void {
+    for (const listener of this.listeners) listener(change);
+  }
+
+  private async reload(): Promise<void> {
+    const names = await this.options.redis.smembers(this.key('fns'));
+    const values = names.length ? await this.options.redis.mget(names.map((n) => this.key('fn', n))) : [];
+    this.cache.clear();
+    for (const value of values) {
+      if (value) {
+        const spec = normalize(JSON.parse(value) as FunctionSpec);
+        this.cache.set(spec.name, spec);
+      }
+    }
+  }
+
+  async deploy(input: DeployInput): Promise<FunctionSpec> {
+    const codeSha256 = createHash('sha256').update(input.code).digest('hex');
+    await this.options.redis.set(this.key('code', codeSha256), input.code, 'NX');
+    const now = new Date(this.clock()).toISOString();
+    const draft = {
+      ...input.config,
+      name: input.name,
+      version: 0,
+      codeSha256,
+      codeBytes: input.code.length,
+      createdAt: now,
+      updatedAt: now,
+    };
+    const result = (await this.options.redis.eval(
+      DEPLOY_SCRIPT,
+      3,
+      this.key('fn', input.name),
+      this.key('fns'),
+      this.channel,
+      JSON.stringify(draft),
+      this.origin,
+    )) as string[];
+    const spec = normalize(JSON.parse(result[0]!) as FunctionSpec);
+    const previous = result[1] ? normalize(JSON.parse(result[1]) as FunctionSpec) : undefined;
+    const cached = this.cache.get(spec.name);
+    if (!cached || cached.version < spec.version) this.cache.set(spec.name, spec);
+    this.notify({ kind: 'deployed', spec, ...(previous ? { previous } : {}) });
+    return spec;
+  }
+
+  async get(name: string): Promise<FunctionSpec | undefined> {
+    const cached = this.cache.get(name);
+    if (cached) return cached;
+    const value = await this.options.redis.get(this.key('fn', name));
+    if (!value) return undefined;
+    const spec = normalize(JSON.parse(value) as FunctionSpec);
+    this.cache.set(name, spec);
+    return spec;
+  }
+
+  async list(): Promise<FunctionSpec[]> {
+    await this.reload();
+    return [...this.cache.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  async remove(name: string): Promise<boolean> {
+    const previousJson = await this.options.redis.get(this.key('fn', name));
+    if (!previousJson) {
+      this.cache.delete(name);
+      return false;
+    }
+    const previous = normalize(JSON.parse(previousJson) as FunctionSpec);
+    const wire: WireChange = { origin: this.origin, kind: 'deleted', name, previous };
+    await this.options.redis
+      .multi()
+      .del(this.key('fn', name))
+      .srem(this.key('fns'), name)
+      .publish(this.channel, JSON.stringify(wire))
+      .exec();
+    this.cache.delete(name);
+    this.notify({ kind: 'deleted', name, previous });
+    return true;
+  }
+
+  async getCode(codeSha256: string): Promise<Buffer | undefined> {
+    return (await this.options.redis.getBuffer(this.key('code', codeSha256))) ?? undefined;
+  }
+
+  onChange(listener: (change: FunctionChange) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async close(): Promise<void> {
+    this.listeners.clear();
+    this.subscriber?.disconnect();
+  }
+}
