@@ -1,0 +1,53 @@
+// Builds the gateway: error handling, the HTTP trigger, the token-protected management API, health and metrics.
+import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { InvocationEvents, Invoker } from '../invoker/invoker.js';
+import type { InvocationLogStore, UsageStore } from '../invoker/metering/usage-record.js';
+import type { FunctionRegistry } from '../invoker/registry/function-registry.js';
+import type { PlatformConfig } from './config.js';
+import { requireToken } from './plugins/auth.js';
+import { registerErrorHandling } from './plugins/error-handler.js';
+import { createMetrics } from './plugins/metrics.js';
+import { functionRoutes } from './routes/functions.js';
+import { healthRoutes } from './routes/health.js';
+import { invokeRoutes } from './routes/invoke.js';
+import { usageRoutes } from './routes/usage.js';
+
+export interface GatewayDeps {
+  config: PlatformConfig;
+  token: string;
+  registry: FunctionRegistry;
+  invoker: Invoker;
+  events: InvocationEvents;
+  usage: UsageStore;
+  logs: InvocationLogStore;
+  logger?: FastifyServerOptions['logger'];
+}
+
+export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
+  const { config } = deps;
+  const app = Fastify({
+    logger: deps.logger ?? false,
+    // No per-request log lines: the trigger is the hot path; outcomes are in metrics and invocation logs.
+    logController: new LogController({ disableRequestLogging: true }),
+    keepAliveTimeout: 72_000,
+    ajv: { customOptions: { removeAdditional: false, allErrors: false } },
+  });
+  registerErrorHandling(app);
+  const metrics = createMetrics(deps.events, deps.invoker);
+  app.addHook('onClose', async () => metrics.detach());
+
+  healthRoutes(app, metrics);
+  await app.register(invokeRoutes, { invoker: deps.invoker, metrics, maxBodyBytes: config.maxBodyBytes });
+  await app.register(
+    async (api) => {
+      requireToken(api, deps.token);
+      functionRoutes(api, { registry: deps.registry, logs: deps.logs, publicUrl: config.publicUrl, maxCodeBytes: config.maxCodeBytes });
+      usageRoutes(api, {
+        usage: deps.usage,
+        prices: { perGbSecond: config.pricePerGbSecond, perMillionRequests: config.pricePerMillionRequests },
+      });
+    },
+    { prefix: '/api/v1' },
+  );
+  return app;
+}

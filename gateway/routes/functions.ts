@@ -1,0 +1,95 @@
+// Management of functions: deploy (create or update), list, get, delete, and recent invocation logs.
+import type { FastifyInstance } from 'fastify';
+import { BadRequestError, FunctionNotFoundError } from '../../invoker/core/errors.js';
+import { defaultFunctionConfig, type FunctionConfig, type FunctionSpec } from '../../invoker/core/function-spec.js';
+import type { InvocationLogStore } from '../../invoker/metering/usage-record.js';
+import type { FunctionRegistry } from '../../invoker/registry/function-registry.js';
+import { deployBody, errorBody, functionParams, functionSpec, type DeployBody } from '../schemas/function.js';
+
+export interface FunctionRoutesDeps {
+  registry: FunctionRegistry;
+  logs: InvocationLogStore;
+  publicUrl: string;
+  maxCodeBytes: number;
+}
+
+type NameParams = { name: string };
+
+const deployed = { type: 'object', properties: { function: functionSpec, url: { type: 'string' } } } as const;
+
+const SETTING_KEYS = ['memoryMb', 'cpus', 'timeoutMs', 'concurrency', 'minScale', 'maxScale', 'idleTimeoutMs', 'env', 'network'] as const;
+
+/** The deployed settings: what the body gives, else the previous version's, else the defaults. */
+export function mergeConfig(body: DeployBody, previous: FunctionSpec | undefined): FunctionConfig {
+  const config: FunctionConfig = { ...defaultFunctionConfig() };
+  for (const key of SETTING_KEYS) {
+    const value = body[key] ?? previous?.[key];
+    if (value !== undefined) (config as unknown as Record<string, unknown>)[key] = value;
+  }
+  if (config.minScale > config.maxScale) {
+    throw new BadRequestError(`minScale (${config.minScale}) must not exceed maxScale (${config.maxScale})`);
+  }
+  return config;
+}
+
+export function functionRoutes(app: FastifyInstance, deps: FunctionRoutesDeps): void {
+  const urlOf = (name: string) => `${deps.publicUrl}/fn/${name}`;
+
+  app.put<{ Params: NameParams; Body: DeployBody }>(
+    '/functions/:name',
+    {
+      // Room for JSON escaping of the code; the code's own size is checked below, with a clear 400.
+      bodyLimit: deps.maxCodeBytes * 2 + 1024 * 1024,
+      schema: {
+        params: functionParams,
+        body: deployBody,
+        response: { 200: deployed, 201: deployed },
+      },
+    },
+    async (request, reply) => {
+      const { name } = request.params;
+      const code = Buffer.from(request.body.code, 'utf8');
+      if (code.length > deps.maxCodeBytes) {
+        throw new BadRequestError(`code is ${code.length} bytes; the limit is ${deps.maxCodeBytes} bytes (FAAS_MAX_CODE_BYTES)`);
+      }
+      const previous = await deps.registry.get(name);
+      const spec = await deps.registry.deploy({ name, code, config: mergeConfig(request.body, previous) });
+      return reply.code(spec.version === 1 ? 201 : 200).send({ function: spec, url: urlOf(name) });
+    },
+  );
+
+  app.get('/functions', { schema: { response: { 200: { type: 'object', properties: { functions: { type: 'array', items: functionSpec } } } } } }, async () => ({
+    functions: await deps.registry.list(),
+  }));
+
+  app.get<{ Params: NameParams }>(
+    '/functions/:name',
+    { schema: { params: functionParams, response: { 200: deployed, 404: errorBody } } },
+    async (request) => {
+      const spec = await deps.registry.get(request.params.name);
+      if (!spec) throw new FunctionNotFoundError(request.params.name);
+      return { function: spec, url: urlOf(spec.name) };
+    },
+  );
+
+  app.delete<{ Params: NameParams }>('/functions/:name', { schema: { params: functionParams } }, async (request, reply) => {
+    const removed = await deps.registry.remove(request.params.name);
+    if (!removed) throw new FunctionNotFoundError(request.params.name);
+    await deps.logs.clear(request.params.name);
+    return reply.code(204).send();
+  });
+
+  app.get<{ Params: NameParams; Querystring: { limit: number } }>(
+    '/functions/:name/logs',
+    {
+      schema: {
+        params: functionParams,
+        querystring: { type: 'object', additionalProperties: false, properties: { limit: { type: 'integer', minimum: 1, maximum: 100, default: 20 } } },
+      },
+    },
+    async (request) => {
+      if (!(await deps.registry.get(request.params.name))) throw new FunctionNotFoundError(request.params.name);
+      return { logs: await deps.logs.recent(request.params.name, request.query.limit) };
+    },
+  );
+}

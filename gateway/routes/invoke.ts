@@ -1,0 +1,58 @@
+// The HTTP trigger: any method on /fn/:name[/*] runs the function with the request as is (the hot path).
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { CapacityError, QueueFullError, QueueTimeoutError } from '../../invoker/core/errors.js';
+import type { Invoker } from '../../invoker/invoker.js';
+import type { GatewayMetrics } from '../plugins/metrics.js';
+
+/** Response headers that belong to one hop and are set again by this server. */
+const DROPPED = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'date']);
+const EMPTY = Buffer.alloc(0);
+
+export interface InvokeRoutesDeps {
+  invoker: Invoker;
+  metrics: GatewayMetrics;
+  maxBodyBytes: number;
+}
+
+/** Registers the trigger in its own scope: every content type arrives as a raw Buffer. */
+export async function invokeRoutes(scope: FastifyInstance, deps: InvokeRoutesDeps): Promise<void> {
+  scope.removeAllContentTypeParsers();
+  scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: deps.maxBodyBytes }, (_req, body, done) => done(null, body));
+
+  const handler = async (request: FastifyRequest<{ Params: { name: string } }>, reply: FastifyReply) => {
+    const name = request.params.name;
+    const url = request.url;
+    const q = url.indexOf('?');
+    const rootLength = 4 + name.length; // '/fn/' + name
+    const path = (q === -1 ? url.slice(rootLength) : url.slice(rootLength, q)) || '/';
+    try {
+      const response = await deps.invoker.invoke({
+        invocationId: randomUUID(),
+        fn: name,
+        trigger: 'http',
+        method: request.method,
+        path,
+        rawQuery: q === -1 ? '' : url.slice(q + 1),
+        headers: request.headers as Record<string, string | string[]>,
+        body: (request.body as Buffer | undefined) ?? EMPTY,
+        receivedAt: Date.now(),
+      });
+      const headers: Record<string, string | string[]> = {};
+      for (const key in response.headers) if (!DROPPED.has(key)) headers[key] = response.headers[key]!;
+      headers['x-faas-invocation-id'] = response.meta.invocationId;
+      headers['x-faas-cold-start'] = response.meta.coldStart ? 'true' : 'false';
+      headers['x-faas-duration-ms'] = response.meta.durationMs.toFixed(3);
+      return reply.code(response.status).headers(headers).send(response.body);
+    } catch (err) {
+      if (err instanceof QueueFullError) deps.metrics.countRejected(name, 'throttled');
+      else if (err instanceof QueueTimeoutError) deps.metrics.countRejected(name, 'queue_timeout');
+      else if (err instanceof CapacityError) deps.metrics.countRejected(name, 'no_capacity');
+      throw err;
+    }
+  };
+
+  const options = { logLevel: 'warn' as const };
+  scope.all('/fn/:name', options, handler);
+  scope.all('/fn/:name/*', options, handler);
+}
