@@ -53,6 +53,8 @@ interface Entry {
   lastUsedAt: number;
   served: number;
   createdAt: number;
+  /** Epoch ms the runtime answered ready. */
+  readyAt?: number;
   initMs?: number;
   dockerId?: string;
   connection?: RuntimeConnection;
@@ -67,7 +69,7 @@ export interface Lease {
   readonly fn: string;
   readonly version: number;
   readonly connection: RuntimeConnection;
-  /** This is the container's first invocation. */
+  /** The request waited for this container to start (its first invocation, and it was not started ahead, as by minScale). */
   readonly coldStart: boolean;
   readonly initMs?: number;
   readonly queueWaitMs: number;
@@ -247,7 +249,7 @@ export class ContainerPool {
   private lease(state: FunctionState, entry: Entry, enqueuedAt: number): Lease {
     entry.active += 1;
     entry.phase = 'busy';
-    const coldStart = entry.served === 0;
+    const coldStart = entry.served === 0 && (entry.readyAt ?? 0) >= enqueuedAt;
     entry.served += 1;
     return {
       containerId: entry.id,
@@ -339,9 +341,10 @@ export class ContainerPool {
       entry.connection = this.options.connect(path.join(entry.socketDir, 'runtime.sock'), spec.concurrency);
       await entry.connection.waitReady(this.options.startTimeoutMs ?? 15_000);
       if (entry.phase !== 'starting') return;
-      entry.initMs = this.clock() - entry.createdAt;
+      entry.readyAt = this.clock();
+      entry.initMs = entry.readyAt - entry.createdAt;
       entry.phase = 'idle';
-      entry.lastUsedAt = this.clock();
+      entry.lastUsedAt = entry.readyAt;
       this.log.info({ fn: spec.name, version: spec.version, containerId: id, initMs: entry.initMs }, 'container ready');
       this.dispatch(state);
     } catch (err) {

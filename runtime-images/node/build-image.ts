@@ -14,6 +14,9 @@ const sourceDir = here.includes(`${path.sep}dist${path.sep}`) ? here.replace(`${
 
 export const RUNTIME_IMAGE_REPOSITORY = 'faas-runtime-node';
 
+/** Bumped whenever the assembled root filesystem changes in a way the other hash inputs do not show. */
+const ROOTFS_LAYOUT = 3;
+
 /** Bundles the runtime server into one ESM file with no imports but node builtins. */
 export async function bundleRuntime(): Promise<string> {
   const result = await build({
@@ -63,7 +66,7 @@ export async function ensureRuntimeImage(docker: Dockerode, options: EnsureImage
   const hash = createHash('sha256')
     .update(runtime)
     .update(dockerfile)
-    .update(`${nodePath}\n${process.version}\n${libs.join('\n')}`)
+    .update(`${ROOTFS_LAYOUT}\n${nodePath}\n${process.version}\n${libs.join('\n')}`)
     .digest('hex')
     .slice(0, 12);
   const tag = `${RUNTIME_IMAGE_REPOSITORY}:${hash}`;
@@ -86,7 +89,8 @@ export async function ensureRuntimeImage(docker: Dockerode, options: EnsureImage
     mkdirSync(path.join(rootfs, 'etc'), { recursive: true });
     writeFileSync(path.join(rootfs, 'etc', 'passwd'), 'root:x:0:0:root:/:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\n');
     writeFileSync(path.join(rootfs, 'etc', 'group'), 'root:x:0:\nnogroup:x:65534:\n');
-    mkdirSync(path.join(rootfs, 'tmp'), { recursive: true });
+    // No /tmp in the image: Docker would copy that directory's mode onto the tmpfs mounted there,
+    // overriding the tmpfs `mode=1777` the driver asks for.
     writeFileSync(path.join(context, 'Dockerfile'), dockerfile);
 
     const stream = await docker.buildImage({ context, src: ['Dockerfile', 'rootfs'] }, { t: tag, labels: { 'faas.runtime': 'node' } });

@@ -44,7 +44,7 @@ export function toCreateOptions(spec: ContainerSpec): Dockerode.ContainerCreateO
       NanoCpus: Math.round(spec.cpus * 1e9),
       PidsLimit: spec.pidsLimit,
       ReadonlyRootfs: true,
-      Tmpfs: { '/tmp': `rw,noexec,nosuid,nodev,size=${spec.tmpMb}m` },
+      Tmpfs: { '/tmp': `rw,noexec,nosuid,nodev,mode=1777,size=${spec.tmpMb}m` },
       CapDrop: ['ALL'],
       SecurityOpt: ['no-new-privileges'],
       NetworkMode: spec.network ? 'bridge' : 'none',
