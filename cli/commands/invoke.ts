@@ -1,0 +1,63 @@
+// faas invoke <name>: call a function over HTTP and print its body.
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { ApiClient, errorFrom } from '../api-client.js';
+import { loadCliConfig } from '../cli-config.js';
+import { CliError } from '../errors.js';
+import { info } from '../output.js';
+
+interface InvokeFlags {
+  data?: string;
+  method?: string;
+  header?: string[];
+  path?: string;
+  verbose?: boolean;
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+function readData(data: string): Buffer {
+  if (!data.startsWith('@')) return Buffer.from(data);
+  try {
+    return readFileSync(data.slice(1));
+  } catch (err) {
+    throw new CliError(`--data ${data}: ${(err as Error).message}`, 'give @path-to-an-existing-file, or the data itself');
+  }
+}
+
+export function registerInvoke(program: Command): void {
+  program
+    .command('invoke')
+    .description('call a function and print what it answers')
+    .argument('<name>', 'function name')
+    .option('-d, --data <data>', 'request body, or @file to send a file')
+    .option('-X, --method <method>', 'HTTP method (default GET, or POST with --data)')
+    .option('-H, --header <K:V>', 'request header (repeatable)', collect)
+    .option('--path <path>', 'path below the function, e.g. /items/7?x=1', '')
+    .option('-v, --verbose', 'print status, cold start, duration and invocation id to stderr')
+    .action(async (name: string, flags: InvokeFlags) => {
+      const api = new ApiClient(loadCliConfig());
+      const headers: Record<string, string> = {};
+      for (const h of flags.header ?? []) {
+        const at = h.indexOf(':');
+        if (at <= 0) throw new CliError(`--header ${h} is not K:V`, 'e.g. --header content-type:application/json');
+        headers[h.slice(0, at).trim()] = h.slice(at + 1).trim();
+      }
+      const body = flags.data === undefined ? undefined : readData(flags.data);
+      const method = (flags.method ?? (body ? 'POST' : 'GET')).toUpperCase();
+      const sub = flags.path && !flags.path.startsWith('/') && !flags.path.startsWith('?') ? `/${flags.path}` : (flags.path ?? '');
+      const response = await api.fetch(`/fn/${encodeURIComponent(name)}${sub}`, { method, headers, ...(body ? { body } : {}) });
+      const bytes = Buffer.from(await response.arrayBuffer());
+      if (flags.verbose) {
+        info(
+          `${response.status} · ${response.headers.get('x-faas-cold-start') === 'true' ? 'cold' : 'warm'} · ` +
+            `${response.headers.get('x-faas-duration-ms') ?? '?'} ms · ${response.headers.get('x-faas-invocation-id') ?? ''}`,
+        );
+      }
+      const platformError = !response.ok && !response.headers.get('x-faas-invocation-id');
+      if (platformError) throw errorFrom(response.status, bytes.toString('utf8'));
+      process.stdout.write(bytes);
+      if (bytes.length && bytes[bytes.length - 1] !== 0x0a && process.stdout.isTTY) process.stdout.write('\n');
+      if (!response.ok) process.exitCode = 1;
+    });
+}

@@ -1,0 +1,71 @@
+// faas ls, faas rm, faas logs: list and delete functions, read recent invocations.
+import type { Command } from 'commander';
+import pc from 'picocolors';
+import { ApiClient } from '../api-client.js';
+import { loadCliConfig } from '../cli-config.js';
+import { CliError } from '../errors.js';
+import { formatMs, ok, printJson, table } from '../output.js';
+import type { FunctionSpec } from '../../invoker/core/function-spec.js';
+import type { InvocationLogEntry } from '../../invoker/metering/usage-record.js';
+
+export function registerManage(program: Command): void {
+  program
+    .command('ls')
+    .description('list deployed functions')
+    .option('--json', 'print JSON')
+    .action(async (flags: { json?: boolean }) => {
+      const api = new ApiClient(loadCliConfig());
+      const { functions } = await api.request<{ functions: FunctionSpec[] }>('GET', '/functions');
+      if (flags.json) return printJson(functions);
+      if (functions.length === 0) return void console.log('no functions yet: deploy one with `faas deploy <file>`');
+      console.log(
+        table(
+          ['name', 'version', 'memory', 'cpu', 'timeout', 'concurrency', 'scale', 'idle timeout', 'url'],
+          functions.map((f) => [
+            f.name,
+            f.version,
+            `${f.memoryMb} MB`,
+            f.cpus,
+            formatMs(f.timeoutMs),
+            f.concurrency,
+            `${f.minScale}–${f.maxScale}`,
+            formatMs(f.idleTimeoutMs),
+            `${api.url}/fn/${f.name}`,
+          ]),
+        ),
+      );
+    });
+
+  program
+    .command('rm')
+    .description('delete a function (its containers go once idle)')
+    .argument('<name>', 'function name')
+    .action(async (name: string) => {
+      await new ApiClient(loadCliConfig()).request('DELETE', `/functions/${name}`);
+      ok(`deleted ${name}`);
+    });
+
+  program
+    .command('logs')
+    .description("recent invocations of a function with what it printed")
+    .argument('<name>', 'function name')
+    .option('-n, --limit <n>', 'how many (1–100)', '20')
+    .option('--json', 'print JSON')
+    .action(async (name: string, flags: { limit: string; json?: boolean }) => {
+      if (!/^\d+$/.test(flags.limit)) throw new CliError(`--limit ${flags.limit} is not a whole number`);
+      const { logs } = await new ApiClient(loadCliConfig()).request<{ logs: InvocationLogEntry[] }>(
+        'GET',
+        `/functions/${name}/logs?limit=${flags.limit}`,
+      );
+      if (flags.json) return printJson(logs);
+      if (logs.length === 0) return void console.log(`no invocations of ${name} yet`);
+      for (const entry of [...logs].reverse()) {
+        const status = entry.status === 'ok' ? pc.green(String(entry.httpStatus)) : pc.red(`${entry.httpStatus} ${entry.status}`);
+        console.log(
+          `${pc.dim(entry.time)} ${status} ${entry.durationMs.toFixed(1)} ms${entry.coldStart ? pc.yellow(' cold') : ''} ${pc.dim(entry.invocationId)}`,
+        );
+        if (entry.errorMessage) console.log(`  ${pc.red(entry.errorMessage)}`);
+        for (const line of entry.logs.split('\n').filter(Boolean)) console.log(`  ${line}`);
+      }
+    });
+}

@@ -1,0 +1,37 @@
+#!/usr/bin/env node
+// The faas command: one file per command in commands/, wired here.
+import { Command, CommanderError } from 'commander';
+import { registerDeploy } from './commands/deploy.js';
+import { registerInvoke } from './commands/invoke.js';
+import { registerManage } from './commands/manage.js';
+import { registerUp } from './commands/up.js';
+import { registerUsage } from './commands/usage.js';
+import { CliError } from './errors.js';
+import { fail } from './output.js';
+
+const program = new Command()
+  .name('faas')
+  .description('Functions as a service on your own machine: deploy TypeScript functions into real containers.')
+  .version('0.1.0')
+  .showHelpAfterError('(run with --help for usage)')
+  .exitOverride();
+
+registerUp(program);
+registerDeploy(program);
+registerInvoke(program);
+registerManage(program);
+registerUsage(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) {
+    process.exitCode = err.exitCode;
+  } else if (err instanceof CliError) {
+    fail(err.message, err.hint);
+    process.exitCode = 1;
+  } else {
+    fail(`unexpected error: ${(err as Error).stack ?? String(err)}`);
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,32 @@
+// What the CLI prints: check marks, tables and sizes, in the spirit of wrangler and faas-cli.
+import Table from 'cli-table3';
+import pc from 'picocolors';
+
+export const ok = (text: string) => process.stdout.write(`${pc.green('✔')} ${text}\n`);
+export const info = (text: string) => process.stderr.write(`${pc.dim('›')} ${text}\n`);
+export const fail = (text: string, hint?: string) =>
+  process.stderr.write(`${pc.red('✖')} ${text}\n${hint ? `  ${pc.dim(hint)}\n` : ''}`);
+
+export function table(head: string[], rows: Array<Array<string | number>>): string {
+  const t = new Table({ head: head.map((h) => pc.bold(h)), style: { head: [], border: [] } });
+  for (const row of rows) t.push(row.map(String));
+  return t.toString();
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} kB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+
+export function formatMs(ms: number): string {
+  if (ms < 1_000) return `${ms} ms`;
+  if (ms < 60_000) return `${ms / 1_000} s`;
+  return `${ms / 60_000} min`;
+}
+
+export const formatUsd = (usd: number) => `$${usd < 0.01 && usd > 0 ? usd.toPrecision(3) : usd.toFixed(2)}`;
+
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
