@@ -21,6 +21,8 @@ const ROOTFS_LAYOUT = 3;
 export async function bundleRuntime(): Promise<string> {
   const result = await build({
     entryPoints: [path.join(sourceDir, 'src', 'main.ts')],
+    // Paths in the bundle's comments are relative to this: fixed, so the image tag does not depend on the cwd.
+    absWorkingDir: sourceDir,
     bundle: true,
     platform: 'node',
     format: 'esm',
