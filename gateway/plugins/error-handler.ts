@@ -15,11 +15,24 @@ export function errorReply(status: number, code: string, message: string) {
   return { status, body: { error: { code, message } } };
 }
 
+interface AjvIssue {
+  instancePath?: string;
+  message?: string;
+  params?: { additionalProperty?: string; propertyName?: string };
+}
+
+/** Ajv's message plus the field it is about, e.g. `body must NOT have additional properties ("memory")`. */
+function describeValidation(error: FastifyError): string {
+  const issue = (error.validation as AjvIssue[] | undefined)?.[0];
+  const field = issue?.params?.additionalProperty ?? issue?.params?.propertyName;
+  return field ? `${error.message} ("${field}")` : error.message;
+}
+
 export function mapError(error: FastifyError | Error): { status: number; body: { error: { code: string; message: string } } } {
   if (error instanceof FaasError) return errorReply(error.status, error.code, error.message);
   const fe = error as FastifyError;
   if (fe.validation) {
-    return errorReply(400, 'BAD_REQUEST', `invalid request: ${fe.message}`);
+    return errorReply(400, 'BAD_REQUEST', `invalid request: ${describeValidation(fe)}`);
   }
   if (fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || (error instanceof SyntaxError && fe.statusCode === 400)) {
     return errorReply(400, 'BAD_REQUEST', `the body is not valid JSON: ${error.message}`);
