@@ -1,0 +1,82 @@
+// The faas command against a running platform, as a user types it.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestPlatform, uniqueName, type TestPlatform } from '../support/platform.js';
+
+const run = promisify(execFile);
+let platform: TestPlatform;
+
+beforeAll(async () => {
+  platform = await startTestPlatform();
+});
+afterAll(async () => {
+  await platform?.stop();
+});
+
+/** Runs `faas <args>` from the TypeScript source (no build step) with the platform's URL and token. */
+async function faas(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'cli/main.ts', ...args], {
+      env: { ...process.env, FAAS_URL: platform.url, FAAS_TOKEN: platform.token, NO_COLOR: '1' },
+    });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('faas CLI', () => {
+  it('deploys functions/hello.ts and the printed URL answers', async () => {
+    const name = uniqueName('hello');
+    const deployed = await faas('deploy', 'functions/hello.ts', '--name', name);
+    expect(deployed.code, deployed.stderr).toBe(0);
+    const url = /→ (\S+)/.exec(deployed.stdout)?.[1];
+    expect(url).toBe(`${platform.config.publicUrl}/fn/${name}`);
+    const res = await fetch(`${platform.url}/fn/${name}?name=cli`);
+    expect(await res.text()).toBe('Hello, cli!\n');
+  });
+
+  it('deploys a function with an npm dependency, invokes it, lists it, shows its logs and usage, removes it', async () => {
+    const name = uniqueName('slug');
+    expect((await faas('deploy', 'functions/slugify.ts', '--name', name, '--memory', '256')).code).toBe(0);
+    const invoked = await faas('invoke', name, '--path', '?text=Hello World');
+    expect(JSON.parse(invoked.stdout)).toEqual({ slug: 'hello-world' });
+
+    const ls = await faas('ls', '--json');
+    expect(JSON.parse(ls.stdout).find((f: { name: string }) => f.name === name)).toMatchObject({ memoryMb: 256 });
+
+    await new Promise((r) => setTimeout(r, 200));
+    const usage = await faas('usage', '--function', name, '--json');
+    expect(JSON.parse(usage.stdout).functions[0]).toMatchObject({ fn: name, invocations: 1 });
+    const logs = await faas('logs', name, '--json');
+    expect(JSON.parse(logs.stdout)).toHaveLength(1);
+
+    expect((await faas('rm', name)).code).toBe(0);
+    const gone = await faas('invoke', name);
+    expect(gone.code).toBe(1);
+    expect(gone.stderr).toContain('FUNCTION_NOT_FOUND');
+  });
+
+  it('reports a syntax error with file:line:column and uploads nothing', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const dir = mkdtempSync('/tmp/faas-cli-');
+    writeFileSync(`${dir}/broken.ts`, 'export default () => {\n  return (1 +;\n};\n');
+    const result = await faas('deploy', `${dir}/broken.ts`);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/broken\.ts:2:\d+: /);
+    expect((await platform.api('GET', '/api/v1/functions/broken')).status).toBe(404);
+  });
+
+  it('says how to fix a wrong token and an unreachable platform', async () => {
+    const wrong = await run(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'ls'], {
+      env: { ...process.env, FAAS_URL: platform.url, FAAS_TOKEN: 'wrong', NO_COLOR: '1' },
+    }).catch((e: { code: number; stderr: string }) => e);
+    expect((wrong as { stderr: string }).stderr).toMatch(/invalid token[\s\S]*FAAS_TOKEN/);
+    const down = await run(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'ls'], {
+      env: { ...process.env, FAAS_URL: 'http://127.0.0.1:9', FAAS_TOKEN: 'x', NO_COLOR: '1' },
+    }).catch((e: { code: number; stderr: string }) => e);
+    expect((down as { stderr: string }).stderr).toMatch(/cannot reach the platform[\s\S]*faas up/);
+  });
+});
