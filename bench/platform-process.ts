@@ -1,0 +1,73 @@
+// The platform under test, in its own process (`faas up`) with a private Redis, so the load generator does not share its event loop.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const address = server.address() as net.AddressInfo;
+      server.close(() => resolve(address.port));
+    });
+    server.on('error', reject);
+  });
+}
+
+export interface PlatformProcess {
+  url: string;
+  token: string;
+  stop(): Promise<void>;
+}
+
+async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check().catch(() => false))) {
+    if (Date.now() > deadline) throw new Error(`${what} did not come up within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const stopChild = async (child: ChildProcess) => {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
+};
+
+export async function startPlatformProcess(): Promise<PlatformProcess> {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'faas-bench-platform-'));
+  const redisPort = await freePort();
+  const port = await freePort();
+  const token = randomBytes(16).toString('hex');
+  const redis = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--dir', dataDir], {
+    stdio: 'ignore',
+  });
+  const cli = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+  const platform = spawn(process.execPath, [cli, 'up'], {
+    env: {
+      ...process.env,
+      FAAS_PORT: String(port),
+      FAAS_TOKEN: token,
+      REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+      FAAS_DATA_DIR: dataDir,
+      FAAS_LOG_LEVEL: 'warn',
+      FAAS_INVOKER_ID: `bench-${port}`,
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(async () => (await fetch(`${url}/healthz`)).ok, 120_000, 'the platform');
+  return {
+    url,
+    token,
+    async stop() {
+      await stopChild(platform);
+      await stopChild(redis);
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}

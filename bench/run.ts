@@ -1,0 +1,118 @@
+// npm run bench: cold start, warm latency and throughput of the platform against baselines measured in the same run.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Docker from 'dockerode';
+import { Client } from 'undici';
+import { ensureRuntimeImage } from '../runtime-images/node/build-image.js';
+import { startDirect, type DirectContainer } from './direct-container.js';
+import { NOOP, deploy, sequential, throughput, timedCall, waitGone } from './measure.js';
+import { startPlatformProcess, type PlatformProcess } from './platform-process.js';
+import { ms, renderTable, rps, type Row } from './report.js';
+import { median, percentile } from './stats.js';
+
+const COLD_RUNS = 10;
+const SCALE_TO_ZERO_RUNS = 5;
+const WARM_CALLS = 2_000;
+const CONNECTIONS = 32;
+const THROUGHPUT_SECONDS = 5;
+
+const log = (msg: string) => process.stderr.write(`› ${msg}\n`);
+
+async function main(): Promise<void> {
+  const docker = new Docker();
+  await docker.ping().catch(() => {
+    throw new Error('no Docker engine answers at /var/run/docker.sock: run `bash cli/setup-host.sh` as root');
+  });
+  const image = await ensureRuntimeImage(docker, { onProgress: log });
+  const cleanups: Array<() => Promise<void>> = [];
+  const rows: Row[] = [];
+  try {
+    log('starting the platform in its own process');
+    const platform: PlatformProcess = await startPlatformProcess();
+    cleanups.push(() => platform.stop());
+    const gateway = new Client(platform.url, { pipelining: 1 });
+    cleanups.push(() => gateway.close());
+
+    log(`cold start: ${COLD_RUNS} bare containers (create + start + first answer)`);
+    const bare: number[] = [];
+    for (let i = 0; i < COLD_RUNS; i++) {
+      const direct = await startDirect(docker, image, NOOP);
+      bare.push(direct.coldMs);
+      await direct.remove();
+    }
+
+    log(`cold start: ${COLD_RUNS} deploys and first calls through the gateway`);
+    const firstCall: number[] = [];
+    const deployToAnswer: number[] = [];
+    for (let i = 0; i < COLD_RUNS; i++) {
+      const name = `bench-cold-${i}-${Date.now()}`;
+      const started = performance.now();
+      await deploy(platform, name, { idleTimeoutMs: 1_000 });
+      firstCall.push(await timedCall(gateway, `/fn/${name}`, true));
+      deployToAnswer.push(performance.now() - started);
+    }
+
+    log(`cold start after scale to zero: ${SCALE_TO_ZERO_RUNS} functions`);
+    const names = Array.from({ length: SCALE_TO_ZERO_RUNS }, (_, i) => `bench-zero-${i}-${Date.now()}`);
+    for (const name of names) {
+      await deploy(platform, name, { idleTimeoutMs: 1_000 });
+      await timedCall(gateway, `/fn/${name}`);
+    }
+    for (const name of names) await waitGone(docker, name, 15_000);
+    const afterZero: number[] = [];
+    for (const name of names) afterZero.push(await timedCall(gateway, `/fn/${name}`, true));
+
+    const bareP50 = median(bare);
+    rows.push(
+      { measure: 'cold start: first call after deploy (p50)', platform: ms(median(firstCall)), baseline: ms(bareP50), comparison: `${(median(firstCall) / bareP50).toFixed(2)}×`, target: '≤ 1.2×', pass: median(firstCall) / bareP50 <= 1.2 },
+      { measure: 'cold start: deploy → first answer (p50)', platform: ms(median(deployToAnswer)), baseline: ms(bareP50), comparison: `${(median(deployToAnswer) / bareP50).toFixed(2)}×`, target: '—', pass: undefined },
+      { measure: 'cold start: first call after scale to zero (p50)', platform: ms(median(afterZero)), baseline: ms(bareP50), comparison: `${(median(afterZero) / bareP50).toFixed(2)}×`, target: '≤ 1.2×', pass: median(afterZero) / bareP50 <= 1.2 },
+    );
+
+    log('warm latency and throughput: a no-op function with one container');
+    await deploy(platform, 'bench-noop', { concurrency: CONNECTIONS, maxScale: 1 });
+    await timedCall(gateway, '/fn/bench-noop');
+    const direct: DirectContainer = await startDirect(docker, image, NOOP);
+    cleanups.push(() => direct.remove());
+    const directClient = new Client('http://localhost', { socketPath: direct.socketPath, pipelining: 1 });
+    cleanups.push(() => directClient.close());
+
+    const viaGateway = await sequential(gateway, '/fn/bench-noop', 200, WARM_CALLS);
+    const viaSocket = await sequential(directClient, '/', 200, WARM_CALLS);
+    const gP50 = median(viaGateway);
+    const dP50 = median(viaSocket);
+    rows.push(
+      { measure: `warm latency p50 (${WARM_CALLS} sequential)`, platform: ms(gP50), baseline: ms(dP50), comparison: `+${(gP50 - dP50).toFixed(2)} ms`, target: '≤ +0.5 ms', pass: gP50 - dP50 <= 0.5 },
+      { measure: `warm latency p99 (${WARM_CALLS} sequential)`, platform: ms(percentile(viaGateway, 99)), baseline: ms(percentile(viaSocket, 99)), comparison: `+${(percentile(viaGateway, 99) - percentile(viaSocket, 99)).toFixed(2)} ms`, target: '—', pass: undefined },
+    );
+
+    const tGateway = await throughput({ url: `${platform.url}/fn/bench-noop` }, CONNECTIONS, THROUGHPUT_SECONDS);
+    const tDirect = await throughput({ url: 'http://localhost/', socketPath: direct.socketPath }, CONNECTIONS, THROUGHPUT_SECONDS);
+    const ratio = tGateway.requestsPerSecond / tDirect.requestsPerSecond;
+    rows.push({
+      measure: `throughput, no-op, ${CONNECTIONS} connections, ${THROUGHPUT_SECONDS} s`,
+      platform: rps(tGateway.requestsPerSecond) + (tGateway.errors ? ` (${tGateway.errors} errors)` : ''),
+      baseline: rps(tDirect.requestsPerSecond),
+      comparison: `${ratio.toFixed(2)}×`,
+      target: '≥ 0.6×',
+      pass: ratio >= 0.6,
+    });
+  } finally {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
+  }
+
+  const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+  const header = `Measured ${new Date().toISOString().slice(0, 10)} on ${os.cpus().length} × ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, Docker ${(await docker.version()).Version}. Baselines: a bare dockerode create + start + first answer of the same image with the same limits; the same container called directly over its unix socket.`;
+  const table = renderTable(header, rows);
+  process.stdout.write(`\n${table}`);
+  const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, 'latest.md'), table);
+}
+
+main().catch((err) => {
+  process.stderr.write(`✖ benchmark failed: ${(err as Error).stack ?? err}\n`);
+  process.exitCode = 1;
+});
