@@ -15,6 +15,8 @@ import { median, percentile } from './stats.js';
 const COLD_RUNS = 10;
 const SCALE_TO_ZERO_RUNS = 5;
 const WARM_CALLS = 2_000;
+// Enough calls for V8 to optimize both paths before measuring.
+const WARMUP_CALLS = 1_000;
 const CONNECTIONS = 32;
 const THROUGHPUT_SECONDS = 5;
 
@@ -79,8 +81,8 @@ async function main(): Promise<void> {
     const directClient = new Client('http://localhost', { socketPath: direct.socketPath, pipelining: 1 });
     cleanups.push(() => directClient.close());
 
-    const viaGateway = await sequential(gateway, '/fn/bench-noop', 200, WARM_CALLS);
-    const viaSocket = await sequential(directClient, '/', 200, WARM_CALLS);
+    const viaGateway = await sequential(gateway, '/fn/bench-noop', WARMUP_CALLS, WARM_CALLS);
+    const viaSocket = await sequential(directClient, '/', WARMUP_CALLS, WARM_CALLS);
     const gP50 = median(viaGateway);
     const dP50 = median(viaSocket);
     rows.push(

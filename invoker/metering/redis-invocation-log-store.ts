@@ -1,4 +1,4 @@
-// InvocationLogStore in Redis: the last 100 invocations of each function with their console output.
+// InvocationLogStore in Redis: the last 100 invocations of each function with their console output, one capped stream each.
 import type { Redis } from 'ioredis';
 import { sendWithRetry, type RedisStoreOptions } from './redis-usage-store.js';
 import type { InvocationLogEntry, InvocationLogStore } from './usage-record.js';
@@ -18,15 +18,16 @@ export class RedisInvocationLogStore implements InvocationLogStore {
   append(entry: InvocationLogEntry): void {
     const key = this.key(entry.fn);
     sendWithRetry(
-      () => this.options.redis.multi().lpush(key, JSON.stringify(entry)).ltrim(key, 0, LOG_ENTRIES_KEPT - 1).exec(),
+      // One command per invocation: XADD with an exact MAXLEN keeps the newest entries.
+      () => this.options.redis.xadd(key, 'MAXLEN', LOG_ENTRIES_KEPT, '*', 'e', JSON.stringify(entry)),
       this.pending,
       (err) => this.options.onError?.(err, `log entry ${entry.invocationId}`),
     );
   }
 
   async recent(fn: string, limit: number): Promise<InvocationLogEntry[]> {
-    const rows = await this.options.redis.lrange(this.key(fn), 0, Math.max(0, limit - 1));
-    return rows.map((row) => JSON.parse(row) as InvocationLogEntry);
+    const rows = await this.options.redis.xrevrange(this.key(fn), '+', '-', 'COUNT', Math.max(1, limit));
+    return rows.map(([, fields]) => JSON.parse(fields[1]!) as InvocationLogEntry);
   }
 
   async clear(fn: string): Promise<void> {
