@@ -8,7 +8,7 @@ die() { printf '\033[1;31m✖\033[0m %s\n' "$*" >&2; exit 1; }
 
 bash cli/setup-host.sh
 say "installing dependencies and building"
-npm ci --no-audit --no-fund --loglevel=error
+npm install --no-audit --no-fund --loglevel=error
 npm run --silent build
 npm link --no-audit --no-fund --loglevel=error >/dev/null 2>&1 || true   # puts `faas` on PATH
 

@@ -36,4 +36,4 @@ if ! docker info >/dev/null 2>&1; then
   done
   docker info >/dev/null 2>&1 || die "dockerd did not start; see /var/log/dockerd.log"
 fi
-say "Docker $(docker version --format '{{.Server.Version}}') and $(redis-server --version | awk '{print $3}') are ready"
+say "Docker $(docker version --format '{{.Server.Version}}') and redis $(redis-server --version | sed 's/.*v=\([^ ]*\).*/\1/') are ready"
