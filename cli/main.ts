@@ -6,6 +6,7 @@ import { registerInvoke } from './commands/invoke.js';
 import { registerManage } from './commands/manage.js';
 import { registerUp } from './commands/up.js';
 import { registerUsage } from './commands/usage.js';
+import { ConfigError } from '../gateway/config.js';
 import { CliError } from './errors.js';
 import { fail } from './output.js';
 
@@ -29,6 +30,9 @@ try {
     process.exitCode = err.exitCode;
   } else if (err instanceof CliError) {
     fail(err.message, err.hint);
+    process.exitCode = 1;
+  } else if (err instanceof ConfigError) {
+    fail(`configuration: ${err.message}`, 'fix the environment variable named above (see README, Configuration)');
     process.exitCode = 1;
   } else {
     fail(`unexpected error: ${(err as Error).stack ?? String(err)}`);

@@ -46,7 +46,18 @@ export interface PlatformConfig {
    * left behind and never another invoker's. FAAS_INVOKER_ID, default <hostname>-<port>.
    */
   invokerId: string;
+  /**
+   * What this process runs. FAAS_ROLE: 'all' (default: gateway and invoker in one process), 'gateway'
+   * (relays to remote invokers found in Redis) or 'invoker' (runs containers, serves gateways).
+   */
+  role: 'all' | 'gateway' | 'invoker';
+  /** Port of an invoker process's server for gateways. FAAS_INVOKER_PORT, default 8081. */
+  invokerPort: number;
+  /** URL gateways reach this invoker at. FAAS_INVOKER_URL, default http://<host>:<invokerPort>. */
+  invokerUrl: string | undefined;
 }
+
+const ROLES = ['all', 'gateway', 'invoker'] as const;
 
 export class ConfigError extends Error {}
 
@@ -60,6 +71,12 @@ function num(env: Env, key: string, fallback: number, min = 0): number {
     throw new ConfigError(`${key}=${raw} is not a number >= ${min}`);
   }
   return value;
+}
+
+function parseRole(raw: string | undefined): PlatformConfig['role'] {
+  if (!raw) return 'all';
+  if ((ROLES as readonly string[]).includes(raw)) return raw as PlatformConfig['role'];
+  throw new ConfigError(`FAAS_ROLE=${raw} is not one of ${ROLES.join(', ')}`);
 }
 
 export function loadConfig(env: Env = process.env, cwd = process.cwd()): Readonly<PlatformConfig> {
@@ -87,5 +104,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Readonl
     pricePerMillionRequests: num(env, 'FAAS_PRICE_PER_MILLION_REQUESTS', 0.2),
     logLevel: env.FAAS_LOG_LEVEL || 'info',
     invokerId: env.FAAS_INVOKER_ID || `${os.hostname()}-${port}`,
+    role: parseRole(env.FAAS_ROLE),
+    invokerPort: num(env, 'FAAS_INVOKER_PORT', 8081),
+    invokerUrl: env.FAAS_INVOKER_URL || undefined,
   });
 }

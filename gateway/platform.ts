@@ -1,4 +1,5 @@
-// Wires one platform process: Redis stores, the Docker-backed in-process invoker, metering and the gateway.
+// Wires one platform process by role: gateway and invoker together ('all'), a gateway relaying to remote
+// invokers, or an invoker serving gateways. Redis holds what they share.
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -6,19 +7,24 @@ import Docker from 'dockerode';
 import { Redis } from 'ioredis';
 import type { PlatformConfig } from './config.js';
 import { buildApp } from './app.js';
+import { createMetrics } from './plugins/metrics.js';
 import { DockerDriver } from '../invoker/driver/docker/docker-driver.js';
 import { ContainerPool } from '../invoker/pool/container-pool.js';
 import { CodeCache } from '../invoker/code-cache.js';
 import { InProcessInvoker } from '../invoker/in-process-invoker.js';
+import type { InvocationEvents, Invoker } from '../invoker/invoker.js';
 import { createRuntimeConnection } from '../invoker/runtime/undici-runtime-connection.js';
 import { RedisFunctionRegistry } from '../invoker/registry/redis-function-registry.js';
 import { RedisUsageStore } from '../invoker/metering/redis-usage-store.js';
 import { RedisInvocationLogStore } from '../invoker/metering/redis-invocation-log-store.js';
 import { attachMeter } from '../invoker/metering/meter.js';
+import { InvokerDirectory } from '../invoker/remote/invoker-directory.js';
+import { InvokerServer } from '../invoker/remote/invoker-server.js';
+import { RemoteInvoker } from '../invoker/remote/remote-invoker.js';
 import { ensureRuntimeImage } from '../runtime-images/node/build-image.js';
 
 export interface RunningPlatform {
-  /** Where the gateway listens, e.g. http://127.0.0.1:8080. */
+  /** Where this process listens: the gateway's URL, or for role 'invoker' the invoker server's. */
   url: string;
   token: string;
   /** Set when the token was generated and saved rather than given by FAAS_TOKEN. */
@@ -30,6 +36,8 @@ export interface StartOptions {
   onProgress?: (message: string) => void;
   /** Listen on this port instead of config.port (0 = any free port; tests use it). */
   port?: number;
+  /** Invoker server port instead of config.invokerPort (role 'invoker'). */
+  invokerPort?: number;
 }
 
 /** Returns FAAS_TOKEN, or the token saved under dataDir, or a new one saved there (mode 0600). */
@@ -43,26 +51,19 @@ async function resolveToken(config: PlatformConfig): Promise<{ token: string; to
   return { token, tokenFile };
 }
 
-export async function startPlatform(config: PlatformConfig, options: StartOptions = {}): Promise<RunningPlatform> {
-  const progress = options.onProgress ?? (() => {});
-  await mkdir(config.dataDir, { recursive: true, mode: 0o755 });
-  const { token, tokenFile } = await resolveToken(config);
-
-  const redis = new Redis(config.redisUrl, { enableAutoPipelining: true, maxRetriesPerRequest: null, lazyConnect: true });
-  await redis.connect();
-
+/** The invoker half: Docker driver, pool, in-process invoker, metering. */
+async function startLocalInvoker(
+  config: PlatformConfig,
+  shared: { registry: RedisFunctionRegistry; usage: RedisUsageStore; logs: RedisInvocationLogStore },
+  progress: (message: string) => void,
+): Promise<{ invoker: InProcessInvoker; close(): Promise<void> }> {
   const docker = new Docker({ socketPath: config.dockerSocket });
   progress('checking the runtime image');
   const image = config.runtimeImage ?? (await ensureRuntimeImage(docker, { onProgress: progress }));
-
-  const registry = await RedisFunctionRegistry.open({ redis, prefix: config.redisPrefix });
-  const usage = new RedisUsageStore({ redis, prefix: config.redisPrefix });
-  const logs = new RedisInvocationLogStore({ redis, prefix: config.redisPrefix });
-  const driver = new DockerDriver(docker);
   const pool = new ContainerPool({
-    driver,
+    driver: new DockerDriver(docker),
     connect: createRuntimeConnection,
-    codeCache: new CodeCache({ dataDir: config.dataDir, registry }),
+    codeCache: new CodeCache({ dataDir: config.dataDir, registry: shared.registry }),
     image,
     dataDir: config.dataDir,
     owner: config.invokerId,
@@ -74,28 +75,75 @@ export async function startPlatform(config: PlatformConfig, options: StartOption
   });
   progress('removing containers left behind');
   await pool.start();
-  const invoker = new InProcessInvoker({ registry, pool });
-  const detachMeter = attachMeter(invoker, { usage, logs });
-
-  const app = await buildApp({ config, token, registry, invoker, events: invoker, usage, logs, logger: { level: config.logLevel } });
-  const address = await app.listen({ host: config.host, port: options.port ?? config.port });
-  const url = options.port === undefined ? config.publicUrl : address.replace('[::1]', '127.0.0.1');
-
-  let closed = false;
+  const invoker = new InProcessInvoker({ registry: shared.registry, pool });
+  const detachMeter = attachMeter(invoker, { usage: shared.usage, logs: shared.logs });
   return {
-    url,
-    token,
-    ...(tokenFile ? { tokenFile } : {}),
+    invoker,
     async close() {
-      if (closed) return;
-      closed = true;
-      await app.close();
       await invoker.close();
       detachMeter();
-      await usage.flush();
-      await registry.close();
-      redis.disconnect();
+      await shared.usage.flush();
+      await shared.logs.flush();
     },
   };
 }
 
+export async function startPlatform(config: PlatformConfig, options: StartOptions = {}): Promise<RunningPlatform> {
+  const progress = options.onProgress ?? (() => {});
+  await mkdir(config.dataDir, { recursive: true, mode: 0o755 });
+  const { token, tokenFile } = await resolveToken(config);
+  const closers: Array<() => Promise<void>> = [];
+  const close = async () => {
+    for (const closer of closers.splice(0).reverse()) await closer();
+  };
+
+  try {
+    const redis = new Redis(config.redisUrl, { enableAutoPipelining: true, maxRetriesPerRequest: null, lazyConnect: true });
+    await redis.connect();
+    closers.push(async () => redis.disconnect());
+    const registry = await RedisFunctionRegistry.open({ redis, prefix: config.redisPrefix });
+    closers.push(() => registry.close());
+    const usage = new RedisUsageStore({ redis, prefix: config.redisPrefix });
+    const logs = new RedisInvocationLogStore({ redis, prefix: config.redisPrefix });
+    const directory = new InvokerDirectory({ redis, prefix: config.redisPrefix });
+    closers.push(() => directory.close());
+
+    let invoker: Invoker & InvocationEvents;
+    if (config.role === 'gateway') {
+      await directory.watch();
+      const remote = new RemoteInvoker({ invokers: () => directory.current(), token });
+      closers.push(() => remote.close());
+      invoker = remote;
+    } else {
+      const local = await startLocalInvoker(config, { registry, usage, logs }, progress);
+      closers.push(() => local.close());
+      invoker = local.invoker;
+    }
+
+    if (config.role === 'invoker') {
+      const metrics = createMetrics(invoker, invoker);
+      const server = new InvokerServer({
+        invoker,
+        token,
+        maxFrameBytes: config.maxBodyBytes + 1024 * 1024,
+        metrics: async () => ({ contentType: metrics.registry.contentType, text: await metrics.registry.metrics() }),
+      });
+      const url = await server.listen(config.host, options.invokerPort ?? config.invokerPort);
+      closers.push(async () => {
+        metrics.detach();
+        await server.close();
+      });
+      await directory.announce(config.invokerId, config.invokerUrl ?? url);
+      return { url, token, ...(tokenFile ? { tokenFile } : {}), close };
+    }
+
+    const app = await buildApp({ config, token, registry, invoker, events: invoker, usage, logs, logger: { level: config.logLevel } });
+    closers.push(() => app.close());
+    const address = await app.listen({ host: config.host, port: options.port ?? config.port });
+    const url = options.port === undefined ? config.publicUrl : address.replace('[::1]', '127.0.0.1');
+    return { url, token, ...(tokenFile ? { tokenFile } : {}), close };
+  } catch (err) {
+    await close().catch(() => {});
+    throw err;
+  }
+}

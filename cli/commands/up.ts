@@ -12,9 +12,10 @@ export function registerUp(program: Command): void {
   program
     .command('up')
     .description('start the platform here: gateway and invoker in one process, local Docker, local Redis')
-    .action(async () => {
-      const config = loadConfig();
-      if (!existsSync(config.dockerSocket)) {
+    .option('--role <role>', "all (default), gateway (relays to invokers found in Redis) or invoker (runs containers for gateways)")
+    .action(async (flags: { role?: string }) => {
+      const config = loadConfig(flags.role ? { ...process.env, FAAS_ROLE: flags.role } : process.env);
+      if (config.role !== 'gateway' && !existsSync(config.dockerSocket)) {
         throw new CliError(
           `no Docker engine socket at ${config.dockerSocket}`,
           'install and start Docker: `bash cli/setup-host.sh` (as root), or set DOCKER_SOCKET',
@@ -33,7 +34,7 @@ export function registerUp(program: Command): void {
         }
         throw err;
       }
-      ok(`faas is up at ${pc.bold(platform.url)}`);
+      ok(config.role === 'invoker' ? `invoker ${config.invokerId} serves gateways at ${pc.bold(platform.url)}` : `faas is up at ${pc.bold(platform.url)}`);
       info(`token: ${platform.token}${platform.tokenFile ? ` (saved in ${platform.tokenFile})` : ''}`);
       info('deploy a function: faas deploy functions/hello.ts');
       const running = platform;

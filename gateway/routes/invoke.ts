@@ -1,13 +1,18 @@
 // The HTTP trigger: any method on /fn/:name[/*] runs the function with the request as is (the hot path).
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { CapacityError, QueueFullError, QueueTimeoutError } from '../../invoker/core/errors.js';
+import { FaasError } from '../../invoker/core/errors.js';
 import type { Invoker } from '../../invoker/invoker.js';
 import type { GatewayMetrics } from '../plugins/metrics.js';
 
 /** Response headers that belong to one hop and are set again by this server. */
 const DROPPED = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'date']);
 const EMPTY = Buffer.alloc(0);
+const REJECTIONS: Record<string, 'throttled' | 'queue_timeout' | 'no_capacity'> = {
+  TOO_MANY_REQUESTS: 'throttled',
+  QUEUE_TIMEOUT: 'queue_timeout',
+  NO_CAPACITY: 'no_capacity',
+};
 
 export interface InvokeRoutesDeps {
   invoker: Invoker;
@@ -45,9 +50,9 @@ export async function invokeRoutes(scope: FastifyInstance, deps: InvokeRoutesDep
       headers['x-faas-duration-ms'] = response.meta.durationMs.toFixed(3);
       return reply.code(response.status).headers(headers).send(response.body);
     } catch (err) {
-      if (err instanceof QueueFullError) deps.metrics.countRejected(name, 'throttled');
-      else if (err instanceof QueueTimeoutError) deps.metrics.countRejected(name, 'queue_timeout');
-      else if (err instanceof CapacityError) deps.metrics.countRejected(name, 'no_capacity');
+      // By code, not class: errors relayed from a remote invoker carry the same codes.
+      const rejected = err instanceof FaasError ? REJECTIONS[err.code] : undefined;
+      if (rejected) deps.metrics.countRejected(name, rejected);
       throw err;
     }
   };

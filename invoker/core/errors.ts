@@ -88,3 +88,14 @@ export class FunctionCrashedError extends FaasError {
 export function assertNever(value: never): never {
   throw new Error(`unexpected value: ${JSON.stringify(value)}`);
 }
+
+/** A FaasError received from another process (a remote invoker): same code, status and message. */
+export class RemoteFaasError extends FaasError {
+  constructor(
+    readonly code: string,
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}

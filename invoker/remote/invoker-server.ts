@@ -1,0 +1,101 @@
+// Serves an Invoker to gateways in other processes: invocation frames over HTTP, bearer token required.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { FaasError } from '../core/errors.js';
+import type { Invoker } from '../invoker.js';
+import { CONTAINERS_PATH, INVOKE_PATH, decodeFrame, encodeFrame, type RequestHead, type ResponseHead } from './wire.js';
+
+export interface InvokerServerOptions {
+  invoker: Invoker;
+  token: string;
+  /** Largest invocation frame accepted (request body plus its head). */
+  maxFrameBytes: number;
+  /** Serves Prometheus text at /metrics when given. */
+  metrics?: () => Promise<{ contentType: string; text: string }>;
+}
+
+const digest = (value: string) => createHash('sha256').update(value).digest();
+
+function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        reject(Object.assign(new Error(`invocation frame over ${limit} bytes`), { statusCode: 413 }));
+        req.destroy();
+      } else chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+export class InvokerServer {
+  private readonly server: http.Server;
+  private readonly expected: Buffer;
+
+  constructor(private readonly options: InvokerServerOptions) {
+    this.expected = digest(options.token);
+    this.server = http.createServer({ keepAliveTimeout: 72_000 }, (req, res) => {
+      this.handle(req, res).catch((err: Error & { statusCode?: number }) => {
+        if (res.headersSent) return res.destroy(err);
+        res.writeHead(err.statusCode ?? 500, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: { code: 'INVOKER_ERROR', message: err.message } }));
+      });
+    });
+  }
+
+  private authorized(req: http.IncomingMessage): boolean {
+    const match = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '');
+    return !!match && timingSafeEqual(digest(match[1]!.trim()), this.expected);
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    if (req.url === '/healthz') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
+    if (req.url === '/metrics' && this.options.metrics) {
+      const { contentType, text } = await this.options.metrics();
+      return void res.writeHead(200, { 'content-type': contentType }).end(text);
+    }
+    if (!this.authorized(req)) {
+      return void res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":{"code":"UNAUTHORIZED","message":"invalid token"}}');
+    }
+    if (req.method === 'GET' && req.url === CONTAINERS_PATH) {
+      return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(await this.options.invoker.containerCounts()));
+    }
+    if (req.method !== 'POST' || req.url !== INVOKE_PATH) {
+      return void res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":{"code":"NOT_FOUND","message":"no such route"}}');
+    }
+    const { head, body } = decodeFrame<RequestHead>(await readBody(req, this.options.maxFrameBytes));
+    let reply: ResponseHead;
+    let replyBody: Buffer = Buffer.alloc(0);
+    try {
+      const response = await this.options.invoker.invoke({ ...head, body });
+      reply = { ok: true, status: response.status, headers: response.headers, meta: response.meta };
+      replyBody = response.body;
+    } catch (err) {
+      if (!(err instanceof FaasError)) throw err;
+      reply = { ok: false, error: { code: err.code, status: err.status, message: err.message } };
+    }
+    res.writeHead(200, { 'content-type': 'application/octet-stream' }).end(encodeFrame(reply, replyBody));
+  }
+
+  /** Listens; resolves with the URL gateways should use. */
+  async listen(host: string, port: number): Promise<string> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => resolve());
+    });
+    const address = this.server.address() as AddressInfo;
+    return `http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${address.port}`;
+  }
+
+  async close(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    // Keep-alive connections with no request in flight would hold close() open.
+    this.server.closeIdleConnections();
+    await closed;
+  }
+}

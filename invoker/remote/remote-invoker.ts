@@ -1,0 +1,84 @@
+// Invoker over HTTP: places each function on one live invoker process and relays the invocation frame.
+import { Pool } from 'undici';
+import { CapacityError, RemoteFaasError } from '../core/errors.js';
+import type { ContainerState, InvocationEvents, InvocationFinished, InvocationRequest, InvocationResponse, Invoker } from '../invoker.js';
+import type { InvokerEntry } from './invoker-directory.js';
+import { placeFunction } from './placement.js';
+import { CONTAINERS_PATH, INVOKE_PATH, decodeFrame, encodeFrame, type ResponseHead } from './wire.js';
+
+export interface RemoteInvokerOptions {
+  /** The live invokers, e.g. InvokerDirectory.current. */
+  invokers: () => readonly InvokerEntry[];
+  token: string;
+  /** Connections per invoker. Default 64. */
+  connections?: number;
+}
+
+/**
+ * Metering and invocation metrics stay with the invoker that ran the call (its own /metrics and the
+ * shared usage stream), so this side emits no InvocationFinished events: nothing is counted twice.
+ */
+export class RemoteInvoker implements Invoker, InvocationEvents {
+  private readonly pools = new Map<string, Pool>();
+
+  constructor(private readonly options: RemoteInvokerOptions) {}
+
+  private pool(url: string): Pool {
+    let pool = this.pools.get(url);
+    if (!pool) {
+      pool = new Pool(url, { connections: this.options.connections ?? 64, pipelining: 1, keepAliveTimeout: 60_000 });
+      this.pools.set(url, pool);
+    }
+    return pool;
+  }
+
+  onInvocationFinished(_listener: (event: InvocationFinished) => void): () => void {
+    return () => {};
+  }
+
+  async invoke(request: InvocationRequest): Promise<InvocationResponse> {
+    const invokers = this.options.invokers();
+    const id = placeFunction(request.fn, invokers.map((i) => i.id));
+    const target = invokers.find((i) => i.id === id);
+    if (!target) throw new CapacityError('no invoker is running: start one with `faas up --role invoker`');
+    const { body, ...head } = request;
+    let frame: Buffer;
+    try {
+      const res = await this.pool(target.url).request({
+        path: INVOKE_PATH,
+        method: 'POST',
+        headers: { authorization: `Bearer ${this.options.token}`, 'content-type': 'application/octet-stream' },
+        body: encodeFrame(head, body),
+        headersTimeout: 0,
+        bodyTimeout: 0,
+      });
+      frame = Buffer.from(await res.body.arrayBuffer());
+      if (res.statusCode !== 200) throw new Error(`invoker ${target.id} answered ${res.statusCode}: ${frame.toString('utf8').slice(0, 200)}`);
+    } catch (err) {
+      throw new CapacityError(`invoker ${target.id} at ${target.url} failed: ${(err as Error).message}`);
+    }
+    const { head: reply, body: replyBody } = decodeFrame<ResponseHead>(frame);
+    if (!reply.ok) throw new RemoteFaasError(reply.error.code, reply.error.status, reply.error.message);
+    return { status: reply.status, headers: reply.headers, body: replyBody, meta: reply.meta };
+  }
+
+  async containerCounts(): Promise<Record<ContainerState, number>> {
+    const total: Record<ContainerState, number> = { starting: 0, idle: 0, busy: 0, removing: 0 };
+    await Promise.all(
+      this.options.invokers().map(async (invoker) => {
+        const res = await this.pool(invoker.url).request({
+          path: CONTAINERS_PATH,
+          method: 'GET',
+          headers: { authorization: `Bearer ${this.options.token}` },
+        });
+        const counts = (await res.body.json()) as Record<ContainerState, number>;
+        for (const state of Object.keys(total) as ContainerState[]) total[state] += counts[state] ?? 0;
+      }),
+    );
+    return total;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.pools.values()].map((p) => p.close()));
+  }
+}

@@ -1,0 +1,102 @@
+// Past one machine: a gateway and two invokers, apart, sharing one Redis.
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../gateway/config.js';
+import { startPlatform, type RunningPlatform } from '../../gateway/platform.js';
+import { requireDocker, startRedis, type TestRedis } from '../support/services.js';
+import { uniqueName } from '../support/platform.js';
+import { placeFunction } from '../../invoker/remote/placement.js';
+
+let redis: TestRedis;
+const dirs: string[] = [];
+const running: RunningPlatform[] = [];
+let gateway: RunningPlatform;
+const token = `dist-${randomUUID()}`;
+const prefix = `dist-${randomUUID().slice(0, 8)}:`;
+
+function configFor(role: string, id: string) {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), `faas-${role}-`));
+  dirs.push(dataDir);
+  return loadConfig({
+    REDIS_URL: redis.url,
+    FAAS_REDIS_PREFIX: prefix,
+    FAAS_TOKEN: token,
+    FAAS_DATA_DIR: dataDir,
+    FAAS_ROLE: role,
+    FAAS_INVOKER_ID: id,
+    FAAS_LOG_LEVEL: 'warn',
+  });
+}
+
+beforeAll(async () => {
+  await requireDocker();
+  redis = await startRedis();
+  for (const id of ['invoker-a', 'invoker-b']) {
+    running.push(await startPlatform(configFor('invoker', `${prefix}${id}`), { invokerPort: 0 }));
+  }
+  gateway = await startPlatform(configFor('gateway', 'gw'), { port: 0 });
+  running.push(gateway);
+});
+
+afterAll(async () => {
+  for (const p of running.reverse()) await p.close().catch(() => {});
+  await redis?.stop();
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+const api = (method: string, route: string, body?: unknown) =>
+  fetch(`${gateway.url}/api/v1${route}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
+
+describe('gateway with remote invokers', () => {
+  it('deploys through the gateway and runs calls on an invoker, warm on the same one', async () => {
+    const name = uniqueName('dist');
+    const code = `const instance = crypto.randomUUID(); export default () => new Response(instance);`;
+    expect((await api('PUT', `/functions/${name}`, { code })).status).toBe(201);
+    const first = await fetch(`${gateway.url}/fn/${name}`);
+    expect(first.status).toBe(200);
+    expect(first.headers.get('x-faas-cold-start')).toBe('true');
+    const instance = await first.text();
+    for (let i = 0; i < 3; i++) {
+      const res = await fetch(`${gateway.url}/fn/${name}`);
+      expect(res.headers.get('x-faas-cold-start')).toBe('false');
+      expect(await res.text()).toBe(instance);
+    }
+  });
+
+  it('spreads functions over both invokers', async () => {
+    // Names chosen so that placement puts at least one on each invoker.
+    const ids = [`${prefix}invoker-a`, `${prefix}invoker-b`];
+    const names: string[] = [];
+    while (new Set(names.map((n) => placeFunction(n, ids))).size < 2 || names.length < 4) names.push(uniqueName('spread'));
+    for (const name of names) await api('PUT', `/functions/${name}`, { code: `export default () => 'ok';` });
+    await Promise.all(names.map((name) => fetch(`${gateway.url}/fn/${name}`).then((r) => r.text())));
+    const perInvoker = await Promise.all(
+      running.slice(0, 2).map(async (inv) => (await (await fetch(`${inv.url}/v1/containers`, { headers: { authorization: `Bearer ${token}` } })).json()) as { idle: number }),
+    );
+    expect(perInvoker.every((counts) => counts.idle > 0)).toBe(true);
+  });
+
+  it('relays function errors with their code, and meters calls made through the gateway', async () => {
+    const name = uniqueName('dist-err');
+    await api('PUT', `/functions/${name}`, { code: `export default (req) => { if (new URL(req.url).searchParams.has('fail')) throw new Error('remote boom'); return 'ok'; };` });
+    expect((await fetch(`${gateway.url}/fn/${name}`)).status).toBe(200);
+    const failed = await fetch(`${gateway.url}/fn/${name}?fail`);
+    expect(failed.status).toBe(500);
+    expect(((await failed.json()) as any).error).toMatchObject({ code: 'FUNCTION_ERROR', message: expect.stringContaining('remote boom') });
+    await new Promise((r) => setTimeout(r, 200));
+    const usage = (await (await api('GET', `/usage?function=${name}`)).json()) as any;
+    expect(usage.functions[0]).toMatchObject({ invocations: 2, errors: 1 });
+  });
+
+  it('refuses gateway-to-invoker calls without the token', async () => {
+    const res = await fetch(`${running[0]!.url}/v1/containers`);
+    expect(res.status).toBe(401);
+  });
+});
