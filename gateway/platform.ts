@@ -18,6 +18,7 @@ import { RedisFunctionRegistry } from '../invoker/registry/redis-function-regist
 import { RedisUsageStore } from '../invoker/metering/redis-usage-store.js';
 import { RedisInvocationLogStore } from '../invoker/metering/redis-invocation-log-store.js';
 import { attachMeter } from '../invoker/metering/meter.js';
+import { UsageJournal } from '../invoker/metering/usage-journal.js';
 import { InvokerDirectory } from '../invoker/remote/invoker-directory.js';
 import { InvokerServer } from '../invoker/remote/invoker-server.js';
 import { RemoteInvoker } from '../invoker/remote/remote-invoker.js';
@@ -54,7 +55,7 @@ async function resolveToken(config: PlatformConfig): Promise<{ token: string; to
 /** The invoker half: Docker driver, pool, in-process invoker, metering. */
 async function startLocalInvoker(
   config: PlatformConfig,
-  shared: { registry: RedisFunctionRegistry; usage: RedisUsageStore; logs: RedisInvocationLogStore },
+  shared: { redis: Redis; registry: RedisFunctionRegistry },
   progress: (message: string) => void,
 ): Promise<{ invoker: InProcessInvoker; close(): Promise<void> }> {
   const docker = new Docker({ socketPath: config.dockerSocket });
@@ -75,15 +76,21 @@ async function startLocalInvoker(
   });
   progress('removing containers left behind');
   await pool.start();
+  const journal = new UsageJournal({
+    redis: shared.redis,
+    prefix: config.redisPrefix,
+    dir: path.join(config.dataDir, 'journal'),
+    journalId: config.invokerId,
+  });
+  await journal.open();
   const invoker = new InProcessInvoker({ registry: shared.registry, pool });
-  const detachMeter = attachMeter(invoker, { usage: shared.usage, logs: shared.logs });
+  const detachMeter = attachMeter(invoker, journal);
   return {
     invoker,
     async close() {
       await invoker.close();
       detachMeter();
-      await shared.usage.flush();
-      await shared.logs.flush();
+      await journal.close();
     },
   };
 }
@@ -115,7 +122,7 @@ export async function startPlatform(config: PlatformConfig, options: StartOption
       closers.push(() => remote.close());
       invoker = remote;
     } else {
-      const local = await startLocalInvoker(config, { registry, usage, logs }, progress);
+      const local = await startLocalInvoker(config, { redis, registry }, progress);
       closers.push(() => local.close());
       invoker = local.invoker;
     }

@@ -49,12 +49,9 @@ export interface Prices {
   perMillionRequests: number;
 }
 
-/** Durable store of usage records. `record` never blocks the caller. */
+/** Reads usage records back (they are written by the usage journal). */
 export interface UsageStore {
-  record(record: UsageRecord): void;
   totals(query: UsageQuery, prices: Prices): Promise<FunctionUsageTotals[]>;
-  /** Resolves when every record given so far is acknowledged by Redis. */
-  flush(): Promise<void>;
 }
 
 /** One line of `faas logs <fn>`: a recent invocation with what it printed. */
@@ -72,9 +69,8 @@ export interface InvocationLogEntry {
   errorMessage?: string;
 }
 
-/** The last N invocations of each function with their console output. */
+/** The last N invocations of each function with their console output (written by the usage journal). */
 export interface InvocationLogStore {
-  append(entry: InvocationLogEntry): void;
   /** Newest first. */
   recent(fn: string, limit: number): Promise<InvocationLogEntry[]>;
   /** Drops a deleted function's logs. */

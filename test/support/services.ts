@@ -27,6 +27,9 @@ export interface TestRedis {
   dir: string;
   /** Stops the server (SHUTDOWN, so the AOF is flushed) and starts it again on the same port and data. */
   restart(): Promise<void>;
+  /** Kills the server with SIGKILL (no AOF rewrite, as a crash) and leaves it down until start(). */
+  kill(): Promise<void>;
+  start(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -82,6 +85,14 @@ export async function startRedis(): Promise<TestRedis> {
       await stopChild();
       await start();
     },
+    async kill() {
+      const c = child;
+      if (!c || c.exitCode !== null) return;
+      const exited = new Promise((r) => c.once('exit', r));
+      c.kill('SIGKILL');
+      await exited;
+    },
+    start,
     async stop() {
       await stopChild();
       rmSync(dir, { recursive: true, force: true });

@@ -1,0 +1,138 @@
+// The write side of metering: each finished invocation is appended to a local journal file at once, then
+// shipped to Redis in batches together with the journal offset, so no record is lost or counted twice when
+// this process, or Redis, dies.
+import { closeSync, fstatSync, ftruncateSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
+import path from 'node:path';
+import type { Redis } from 'ioredis';
+import type { InvocationLogEntry, UsageRecord } from './usage-record.js';
+import { LOG_ENTRIES_KEPT, logKey } from './redis-invocation-log-store.js';
+import { usageKey } from './redis-usage-store.js';
+
+export interface JournalEntry {
+  usage: UsageRecord;
+  log: InvocationLogEntry;
+}
+
+/** Where finished invocations go; the meter writes, the journal makes them durable. */
+export interface MeterSink {
+  write(entry: JournalEntry): void;
+}
+
+export interface UsageJournalOptions {
+  redis: Redis;
+  prefix: string;
+  /** Directory of the journal file. */
+  dir: string;
+  /** Names this journal in Redis (its shipped offset); stable across restarts of the same invoker. */
+  journalId: string;
+  /** Wait after the first unshipped entry before shipping, to batch. Default 20. */
+  shipDelayMs?: number;
+  /** A shipped journal larger than this is truncated. Default 4 MiB. */
+  rotateBytes?: number;
+  /** Called when shipping fails; it is retried, the entries stay in the journal. */
+  onError?: (err: Error) => void;
+}
+
+const READ_CHUNK = 1024 * 1024;
+const RETRY_MS = 1_000;
+
+export class UsageJournal implements MeterSink {
+  private fd = -1;
+  private offset = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private shipping: Promise<void> | undefined;
+  private closed = false;
+
+  constructor(private readonly options: UsageJournalOptions) {}
+
+  private get offsetKey(): string {
+    return `${this.options.prefix}journal:${this.options.journalId}`;
+  }
+
+  /** Opens the journal and ships whatever an earlier run left unshipped. */
+  async open(): Promise<void> {
+    mkdirSync(this.options.dir, { recursive: true });
+    this.fd = openSync(path.join(this.options.dir, `${this.options.journalId.replace(/[^A-Za-z0-9_.-]/g, '_')}.ndjson`), 'a+');
+    const saved = Number((await this.options.redis.get(this.offsetKey)) ?? 0);
+    // A journal shorter than the saved offset was truncated after a full ship: start from its beginning.
+    this.offset = saved <= fstatSync(this.fd).size ? saved : 0;
+    await this.flush();
+  }
+
+  /** Appends one entry (a write to the page cache: it survives a crash of this process). */
+  write(entry: JournalEntry): void {
+    if (this.fd === -1) throw new Error('usage journal is not open');
+    writeSync(this.fd, `${JSON.stringify(entry)}\n`);
+    this.schedule(this.options.shipDelayMs ?? 20);
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.timer || this.closed) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.ship();
+    }, delayMs);
+  }
+
+  /** Ships once; concurrent calls share the one in progress. */
+  private ship(): Promise<void> {
+    this.shipping ??= this.shipOnce()
+      .catch((err: Error) => {
+        this.options.onError?.(err);
+        this.schedule(RETRY_MS);
+      })
+      .finally(() => {
+        this.shipping = undefined;
+      });
+    return this.shipping;
+  }
+
+  private async shipOnce(): Promise<void> {
+    const size = fstatSync(this.fd).size;
+    if (size <= this.offset) return;
+    const buffer = Buffer.allocUnsafe(Math.min(READ_CHUNK, size - this.offset));
+    const read = readSync(this.fd, buffer, 0, buffer.length, this.offset);
+    const end = buffer.subarray(0, read).lastIndexOf(0x0a);
+    if (end === -1) return;
+    const lines = buffer.subarray(0, end).toString('utf8').split('\n');
+    const next = this.offset + end + 1;
+    const multi = this.options.redis.multi();
+    for (const line of lines) {
+      if (!line) continue;
+      const entry = JSON.parse(line) as JournalEntry;
+      multi.xadd(usageKey(this.options.prefix), '*', 'r', JSON.stringify(entry.usage));
+      multi.xadd(logKey(this.options.prefix, entry.log.fn), 'MAXLEN', LOG_ENTRIES_KEPT, '*', 'e', JSON.stringify(entry.log));
+    }
+    // The offset moves in the same transaction as the records: shipped exactly once.
+    multi.set(this.offsetKey, String(next));
+    const results = await multi.exec();
+    const failed = results?.find(([err]) => err);
+    if (!results || failed) throw failed?.[0] ?? new Error('usage journal transaction aborted');
+    this.offset = next;
+    if (next < fstatSync(this.fd).size) return this.shipOnce();
+    if (next >= (this.options.rotateBytes ?? 4 * 1024 * 1024)) {
+      ftruncateSync(this.fd, 0);
+      await this.options.redis.set(this.offsetKey, '0');
+      this.offset = 0;
+    }
+  }
+
+  /** Resolves once everything appended so far is in Redis. */
+  async flush(): Promise<void> {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    await this.shipping;
+    await this.ship();
+    if (fstatSync(this.fd).size > this.offset) throw new Error('usage journal could not be shipped to Redis');
+  }
+
+  async close(): Promise<void> {
+    await this.flush().catch((err: Error) => this.options.onError?.(err));
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    closeSync(this.fd);
+    this.fd = -1;
+  }
+}

@@ -1,0 +1,115 @@
+// The usage journal against a real Redis: records survive a crash of this process and an outage of Redis, once each.
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { InvocationFinished } from '../../invoker/invoker.js';
+import { toLogEntry } from '../../invoker/metering/meter.js';
+import { RedisInvocationLogStore } from '../../invoker/metering/redis-invocation-log-store.js';
+import { RedisUsageStore } from '../../invoker/metering/redis-usage-store.js';
+import { DEFAULT_PRICES, toUsageRecord } from '../../invoker/metering/usage-math.js';
+import { UsageJournal, type JournalEntry } from '../../invoker/metering/usage-journal.js';
+import { startRedis, type TestRedis } from '../support/services.js';
+
+let redis: TestRedis;
+let client: Redis;
+const dirs: string[] = [];
+
+beforeAll(async () => {
+  redis = await startRedis();
+  client = new Redis(redis.url, { maxRetriesPerRequest: null });
+  client.on('error', () => {}); // the outage test kills Redis on purpose
+});
+afterAll(async () => {
+  client?.disconnect();
+  await redis?.stop();
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+const entry = (fn: string, over: Partial<InvocationFinished> = {}): JournalEntry => {
+  const event: InvocationFinished = {
+    invocationId: randomUUID(),
+    fn,
+    version: 1,
+    trigger: 'http',
+    startedAt: Date.now(),
+    endedAt: Date.now() + 10,
+    durationMs: 10,
+    memoryMb: 1024,
+    coldStart: false,
+    queueWaitMs: 0,
+    status: 'ok',
+    httpStatus: 200,
+    logs: `log of ${fn}`,
+    ...over,
+  };
+  return { usage: toUsageRecord(event), log: toLogEntry(event) };
+};
+
+function setup() {
+  const prefix = `j-${randomUUID().slice(0, 8)}:`;
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'faas-journal-'));
+  dirs.push(dir);
+  const journal = (shipDelayMs = 20) => new UsageJournal({ redis: client, prefix, dir, journalId: 'inv-1', shipDelayMs });
+  const totals = async (fn: string) =>
+    (await new RedisUsageStore({ redis: client, prefix }).totals({ from: 0, to: Date.now() + 60_000, fn }, DEFAULT_PRICES))[0];
+  return { prefix, journal, totals };
+}
+
+describe('UsageJournal', () => {
+  it('ships records and log entries to Redis shortly after they are written', async () => {
+    const { prefix, journal, totals } = setup();
+    const j = journal();
+    await j.open();
+    for (let i = 0; i < 5; i++) j.write(entry('a', { status: i === 0 ? 'timeout' : 'ok', coldStart: i === 0 }));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await totals('a')).toMatchObject({ invocations: 5, errors: 1, coldStarts: 1, gbSeconds: 0.05, billedDurationMs: 50 });
+    const logs = await new RedisInvocationLogStore({ redis: client, prefix }).recent('a', 10);
+    expect(logs).toHaveLength(5);
+    expect(logs[0]!.logs).toBe('log of a');
+    await j.close();
+  });
+
+  it('ships what a crashed process left in its journal, exactly once, when it starts again', async () => {
+    const { journal, totals } = setup();
+    const crashed = journal(60_000); // never ships on its own before the "crash"
+    await crashed.open();
+    for (let i = 0; i < 7; i++) crashed.write(entry('b'));
+    // The process dies: no flush, no close. A new run of the same invoker opens the same journal.
+    const restarted = journal();
+    await restarted.open();
+    expect(await totals('b')).toMatchObject({ invocations: 7 });
+    const again = journal();
+    await again.open();
+    expect(await totals('b')).toMatchObject({ invocations: 7 });
+    await restarted.close();
+    await again.close();
+  });
+
+  it('keeps records while Redis is down and ships them when it is back', async () => {
+    const { journal, totals } = setup();
+    const j = journal(10);
+    await j.open();
+    j.write(entry('c'));
+    await j.flush();
+    await redis.kill();
+    for (let i = 0; i < 3; i++) j.write(entry('c'));
+    await new Promise((r) => setTimeout(r, 300)); // shipping fails meanwhile; the entries wait in the journal
+    await redis.start();
+    await j.flush().catch(() => new Promise((r) => setTimeout(r, 1_500)).then(() => j.flush()));
+    expect(await totals('c')).toMatchObject({ invocations: 4 });
+    await j.close();
+  });
+
+  it('keeps the last 100 log entries of a function', async () => {
+    const { prefix, journal } = setup();
+    const j = journal();
+    await j.open();
+    for (let i = 0; i < 120; i++) j.write(entry('d'));
+    await j.flush();
+    expect(await new RedisInvocationLogStore({ redis: client, prefix }).recent('d', 1_000)).toHaveLength(100);
+    await j.close();
+  });
+});
