@@ -15,6 +15,11 @@ export async function deploy(p: PlatformProcess, name: string, settings: Record<
   if (!res.ok) throw new Error(`deploy ${name}: ${res.status} ${await res.text()}`);
 }
 
+export async function remove(p: PlatformProcess, name: string): Promise<void> {
+  const res = await fetch(`${p.url}/api/v1/functions/${name}`, { method: 'DELETE', headers: { authorization: `Bearer ${p.token}` } });
+  if (res.status !== 204) throw new Error(`delete ${name}: ${res.status} ${await res.text()}`);
+}
+
 /** Time of one call, checking it answered 200 (and, when given, whether it was cold). */
 export async function timedCall(client: Client | Pool, path: string, expectCold?: boolean): Promise<number> {
   const started = performance.now();

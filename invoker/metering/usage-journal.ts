@@ -39,6 +39,7 @@ const RETRY_MS = 1_000;
 export class UsageJournal implements MeterSink {
   private fd = -1;
   private offset = 0;
+  private pending: string[] = [];
   private timer: NodeJS.Timeout | undefined;
   private shipping: Promise<void> | undefined;
   private closed = false;
@@ -59,10 +60,20 @@ export class UsageJournal implements MeterSink {
     await this.flush();
   }
 
-  /** Appends one entry (a write to the page cache: it survives a crash of this process). */
+  /**
+   * Appends one entry. The entries of one event-loop turn go to the file in one write at the end of
+   * that turn (a write to the page cache: from then on they survive a crash of this process).
+   */
   write(entry: JournalEntry): void {
     if (this.fd === -1) throw new Error('usage journal is not open');
-    writeSync(this.fd, `${JSON.stringify(entry)}\n`);
+    if (this.pending.push(`${JSON.stringify(entry)}\n`) === 1) setImmediate(() => this.append());
+  }
+
+  private append(): void {
+    if (this.pending.length === 0 || this.fd === -1) return;
+    const lines = this.pending.join('');
+    this.pending = [];
+    writeSync(this.fd, lines);
     this.schedule(this.options.shipDelayMs ?? 20);
   }
 
@@ -119,6 +130,7 @@ export class UsageJournal implements MeterSink {
 
   /** Resolves once everything appended so far is in Redis. */
   async flush(): Promise<void> {
+    this.append();
     if (this.timer) {
       clearTimeout(this.timer);
       this.timer = undefined;
