@@ -1,5 +1,5 @@
 // Builds the gateway: error handling, the HTTP trigger, the token-protected management API, health and metrics.
-import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { InvocationEvents, Invoker } from '../invoker/invoker.js';
 import type { InvocationLogStore, UsageStore } from '../invoker/metering/usage-record.js';
 import type { FunctionRegistry } from '../invoker/registry/function-registry.js';
@@ -20,13 +20,14 @@ export interface GatewayDeps {
   events: InvocationEvents;
   usage: UsageStore;
   logs: InvocationLogStore;
-  logger?: FastifyServerOptions['logger'];
+  /** The process's pino logger; none in tests. */
+  logger?: FastifyBaseLogger;
 }
 
 export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
   const { config } = deps;
   const app = Fastify({
-    logger: deps.logger ?? false,
+    ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
     // No per-request log lines: the trigger is the hot path; outcomes are in metrics and invocation logs.
     logController: new LogController({ disableRequestLogging: true }),
     keepAliveTimeout: 72_000,

@@ -5,6 +5,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import Docker from 'dockerode';
 import { Redis } from 'ioredis';
+import { pino, type Logger } from 'pino';
 import type { PlatformConfig } from './config.js';
 import { buildApp } from './app.js';
 import { createMetrics } from './plugins/metrics.js';
@@ -55,7 +56,7 @@ async function resolveToken(config: PlatformConfig): Promise<{ token: string; to
 /** The invoker half: Docker driver, pool, in-process invoker, metering. */
 async function startLocalInvoker(
   config: PlatformConfig,
-  shared: { redis: Redis; registry: RedisFunctionRegistry },
+  shared: { redis: Redis; registry: RedisFunctionRegistry; log: Logger },
   progress: (message: string) => void,
 ): Promise<{ invoker: InProcessInvoker; close(): Promise<void> }> {
   const docker = new Docker({ socketPath: config.dockerSocket });
@@ -73,6 +74,7 @@ async function startLocalInvoker(
     maxQueueWaitMs: config.maxQueueWaitMs,
     pidsLimit: config.pidsLimit,
     tmpMb: config.tmpMb,
+    log: shared.log.child({ component: 'pool' }),
   });
   progress('removing containers left behind');
   await pool.start();
@@ -81,6 +83,7 @@ async function startLocalInvoker(
     prefix: config.redisPrefix,
     dir: path.join(config.dataDir, 'journal'),
     journalId: config.invokerId,
+    onError: (err) => shared.log.warn({ err: err.message }, 'usage journal not shipped yet; retrying'),
   });
   await journal.open();
   const invoker = new InProcessInvoker({ registry: shared.registry, pool });
@@ -97,6 +100,7 @@ async function startLocalInvoker(
 
 export async function startPlatform(config: PlatformConfig, options: StartOptions = {}): Promise<RunningPlatform> {
   const progress = options.onProgress ?? (() => {});
+  const log = pino({ level: config.logLevel });
   await mkdir(config.dataDir, { recursive: true, mode: 0o755 });
   const { token, tokenFile } = await resolveToken(config);
   const closers: Array<() => Promise<void>> = [];
@@ -122,7 +126,7 @@ export async function startPlatform(config: PlatformConfig, options: StartOption
       closers.push(() => remote.close());
       invoker = remote;
     } else {
-      const local = await startLocalInvoker(config, { redis, registry }, progress);
+      const local = await startLocalInvoker(config, { redis, registry, log }, progress);
       closers.push(() => local.close());
       invoker = local.invoker;
     }
@@ -144,7 +148,7 @@ export async function startPlatform(config: PlatformConfig, options: StartOption
       return { url, token, ...(tokenFile ? { tokenFile } : {}), close };
     }
 
-    const app = await buildApp({ config, token, registry, invoker, events: invoker, usage, logs, logger: { level: config.logLevel } });
+    const app = await buildApp({ config, token, registry, invoker, events: invoker, usage, logs, logger: log });
     closers.push(() => app.close());
     const address = await app.listen({ host: config.host, port: options.port ?? config.port });
     const url = options.port === undefined ? config.publicUrl : address.replace('[::1]', '127.0.0.1');
