@@ -27,6 +27,11 @@ export interface PlatformConfig {
   maxQueue: number;
   /** Longest wait for a container slot before 503. FAAS_MAX_QUEUE_WAIT_MS, default 30 000. */
   maxQueueWaitMs: number;
+  /**
+   * Prewarmed runtimes kept ready, so a cold start of a function without network only loads its code
+   * (OpenWhisk's stem cells). FAAS_PREWARM, default 2; 0 turns it off.
+   */
+  prewarmCount: number;
   /** pids limit of every function container. FAAS_PIDS_LIMIT, default 128. */
   pidsLimit: number;
   /** Size of each container's /tmp tmpfs. FAAS_TMP_MB, default 64. */
@@ -96,6 +101,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Readonl
     poolMemoryMb: num(env, 'FAAS_POOL_MEMORY_MB', Math.floor((os.totalmem() / 1024 / 1024) * 0.75), 32),
     maxQueue: num(env, 'FAAS_MAX_QUEUE', 100),
     maxQueueWaitMs: num(env, 'FAAS_MAX_QUEUE_WAIT_MS', 30_000),
+    prewarmCount: num(env, 'FAAS_PREWARM', 2),
     pidsLimit: num(env, 'FAAS_PIDS_LIMIT', 128, 8),
     tmpMb: num(env, 'FAAS_TMP_MB', 64, 1),
     maxBodyBytes: num(env, 'FAAS_MAX_BODY_BYTES', 6 * 1024 * 1024, 1024),

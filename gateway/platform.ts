@@ -74,6 +74,7 @@ async function startLocalInvoker(
     maxQueueWaitMs: config.maxQueueWaitMs,
     pidsLimit: config.pidsLimit,
     tmpMb: config.tmpMb,
+    prewarmCount: config.prewarmCount,
     log: shared.log.child({ component: 'pool' }),
   });
   progress('removing containers left behind');

@@ -57,7 +57,8 @@ export interface Invoker {
   close(): Promise<void>;
 }
 
-export type ContainerState = 'starting' | 'idle' | 'busy' | 'removing';
+/** 'prewarmed': started with no function yet, waiting to be assigned one at a cold start. */
+export type ContainerState = 'prewarmed' | 'starting' | 'idle' | 'busy' | 'removing';
 
 /** Outcome of an invocation as metering and logs see it. A function answering 500 itself is 'ok'. */
 export type InvocationStatus =

@@ -22,6 +22,11 @@ export interface ContainerSpec {
   socketDir: string;
   /** Label value identifying the platform instance that owns the container (for cleanup). */
   owner: string;
+  /**
+   * A prewarmed runtime with no function yet (fn ''): it waits for its function, whose code the pool
+   * writes into codeDir before assigning it. It is renamed and its limits updated then.
+   */
+  prewarm?: boolean;
 }
 
 export interface ContainerExit {
@@ -48,6 +53,10 @@ export interface ManagedContainer {
 export interface ContainerDriver {
   /** Creates and starts the container; resolves once the engine reports it started. Returns its id. */
   run(spec: ContainerSpec): Promise<string>;
+  /** Changes the memory (swap equal) and CPU limits of a running container. */
+  update(id: string, limits: { memoryMb: number; cpus: number }): Promise<void>;
+  /** Renames a container (a prewarmed one, once assigned to a function). */
+  rename(id: string, name: string): Promise<void>;
   /** Kills and removes; resolves when gone. Never throws for a container already gone. */
   remove(id: string): Promise<void>;
   pause(id: string): Promise<void>;

@@ -1,13 +1,15 @@
 // The one stateful part of the invoker: holds containers and queues, and applies decide/reap through the driver.
-import { randomBytes } from 'node:crypto';
-import { chown, mkdir, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { FunctionSpec } from '../core/function-spec.js';
 import { CapacityError, FunctionNotFoundError, QueueFullError, QueueTimeoutError, assertNever } from '../core/errors.js';
 import type { ContainerDriver, ContainerExit } from '../driver/container-driver.js';
 import type { ContainerState } from '../invoker.js';
 import type { RuntimeConnection, RuntimeConnectionFactory } from '../runtime/runtime-connection.js';
+import { newEntry, type Entry } from './container-entry.js';
+import { ContainerStarter } from './container-starter.js';
 import { decide, planScaleUp, type ScaleUp } from './decide.js';
+import { PrewarmPool } from './prewarm-pool.js';
 import type { ContainerView, FunctionLimits, FunctionView, HostView } from './pool-view.js';
 import { reap } from './reap.js';
 
@@ -36,31 +38,14 @@ export interface ContainerPoolOptions {
   tmpMb: number;
   /** Longest container start (create → runtime ready). Default 15 000. */
   startTimeoutMs?: number;
+  /** Prewarmed runtimes kept ready for cold starts of functions without network. Default 0 (off). */
+  prewarmCount?: number;
+  /** Memory limit prewarmed runtimes start with. Default 128. */
+  prewarmMemoryMb?: number;
   /** How often idle containers are reaped. Default 250. */
   reapIntervalMs?: number;
   clock?: () => number;
   log?: PoolLog;
-}
-
-interface Entry {
-  id: string;
-  fn: string;
-  version: number;
-  memoryMb: number;
-  concurrency: number;
-  phase: ContainerView['phase'];
-  active: number;
-  lastUsedAt: number;
-  served: number;
-  createdAt: number;
-  /** Epoch ms the runtime answered ready. */
-  readyAt?: number;
-  initMs?: number;
-  dockerId?: string;
-  connection?: RuntimeConnection;
-  socketDir: string;
-  /** Set once removal began; removing twice returns the same promise. */
-  removal?: Promise<void>;
 }
 
 /** A container slot handed to one invocation; give it back with release() or discard(). */
@@ -105,10 +90,22 @@ export class ContainerPool {
   private readonly log: PoolLog;
   private reaper: NodeJS.Timeout | undefined;
   private closing = false;
+  private readonly starter: ContainerStarter;
+  private readonly prewarm: PrewarmPool;
 
   constructor(private readonly options: ContainerPoolOptions) {
     this.clock = options.clock ?? Date.now;
     this.log = options.log ?? silentLog;
+    this.starter = new ContainerStarter(options);
+    this.prewarm = new PrewarmPool({
+      starter: this.starter,
+      count: options.prewarmCount ?? 0,
+      memoryMb: options.prewarmMemoryMb ?? 128,
+      hasRoom: (memoryMb) => this.freeMemoryMb() >= memoryMb,
+      clock: this.clock,
+      remove: (entries, entry, reason) => this.removeEntry(entries, entry, reason),
+      log: this.log,
+    });
   }
 
   /** Removes containers this owner left behind (a crash or kill of an earlier run), then starts reaping. */
@@ -116,9 +113,11 @@ export class ContainerPool {
     const leftovers = await this.options.driver.list(this.options.owner);
     await Promise.all(leftovers.map((c) => this.options.driver.remove(c.id)));
     await rm(path.join(this.options.dataDir, 'sock'), { recursive: true, force: true });
+    await rm(path.join(this.options.dataDir, 'prewarm'), { recursive: true, force: true });
     if (leftovers.length > 0) this.log.info({ removed: leftovers.length }, 'removed containers left behind');
     this.reaper = setInterval(() => this.reapAll(), this.options.reapIntervalMs ?? 250);
     this.reaper.unref();
+    this.prewarm.fill();
     return leftovers.length;
   }
 
@@ -146,7 +145,7 @@ export class ContainerPool {
       clearTimeout(waiter.timer);
       waiter.reject(new FunctionNotFoundError(name));
     }
-    for (const entry of state.containers.values()) if (entry.active === 0) this.removeEntry(state, entry, 'function deleted');
+    for (const entry of state.containers.values()) if (entry.active === 0) this.removeEntry(state.containers, entry, 'function deleted');
   }
 
   /** Resolves with a container slot for one invocation of spec (waiting in the FIFO queue when needed). */
@@ -190,7 +189,7 @@ export class ContainerPool {
     entry.lastUsedAt = this.clock();
     if (entry.phase === 'busy' && entry.active === 0) entry.phase = 'idle';
     if (entry.active === 0 && (state.deleted || entry.version !== state.spec.version)) {
-      this.removeEntry(state, entry, 'old version drained');
+      this.removeEntry(state.containers, entry, 'old version drained');
     }
     this.dispatch(state);
   }
@@ -201,7 +200,7 @@ export class ContainerPool {
     const entry = state?.containers.get(lease.containerId);
     if (!state || !entry) return;
     entry.active = Math.max(0, entry.active - 1);
-    this.removeEntry(state, entry, reason);
+    this.removeEntry(state.containers, entry, reason);
     this.dispatch(state);
   }
 
@@ -220,8 +219,9 @@ export class ContainerPool {
   }
 
   counts(): Record<ContainerState, number> {
-    const counts: Record<ContainerState, number> = { starting: 0, idle: 0, busy: 0, removing: 0 };
+    const counts: Record<ContainerState, number> = { prewarmed: 0, starting: 0, idle: 0, busy: 0, removing: 0 };
     for (const state of this.functions.values()) for (const entry of state.containers.values()) counts[entry.phase] += 1;
+    for (const entry of this.prewarm.entries.values()) counts[entry.phase === 'idle' ? 'prewarmed' : entry.phase] += 1;
     return counts;
   }
 
@@ -241,8 +241,9 @@ export class ContainerPool {
     }
     const removals: Promise<void>[] = [];
     for (const state of this.functions.values()) {
-      for (const entry of state.containers.values()) removals.push(this.removeEntry(state, entry, 'invoker closing'));
+      for (const entry of state.containers.values()) removals.push(this.removeEntry(state.containers, entry, 'invoker closing'));
     }
+    removals.push(this.prewarm.close());
     await Promise.all(removals);
   }
 
@@ -288,68 +289,45 @@ export class ContainerPool {
 
   private scaleUp(state: FunctionState, plan: ScaleUp): void {
     for (const id of plan.evict) {
+      const prewarmed = this.prewarm.entries.get(id);
+      if (prewarmed) void this.removeEntry(this.prewarm.entries, prewarmed, 'evicted for memory');
       for (const other of this.functions.values()) {
         const victim = other.containers.get(id);
-        if (victim) this.removeEntry(other, victim, 'evicted for memory');
+        if (victim) void this.removeEntry(other.containers, victim, 'evicted for memory');
       }
     }
     for (let i = 0; i < plan.start; i++) void this.startContainer(state);
   }
 
-  private async startContainer(state: FunctionState): Promise<void> {
+  private async startContainer(state: FunctionState, usePrewarmed = true): Promise<void> {
     const spec = state.spec;
-    const now = this.clock();
-    const id = randomBytes(6).toString('hex');
-    const entry: Entry = {
-      id,
-      fn: spec.name,
-      version: spec.version,
-      memoryMb: spec.memoryMb,
-      concurrency: spec.concurrency,
-      phase: 'starting',
-      active: 0,
-      lastUsedAt: now,
-      served: 0,
-      createdAt: now,
-      socketDir: path.join(this.options.dataDir, 'sock', id),
-    };
+    const stem = usePrewarmed && !spec.network ? this.prewarm.take() : undefined;
+    const id = stem?.id ?? this.starter.newId();
+    const entry = newEntry(
+      { id, fn: spec.name, version: spec.version, memoryMb: spec.memoryMb, concurrency: spec.concurrency, socketDir: this.starter.socketDirOf(id) },
+      this.clock(),
+    );
     state.containers.set(id, entry);
     try {
-      const codeDir = await this.options.codeCache.dirFor(spec);
-      await mkdir(entry.socketDir, { recursive: true, mode: 0o700 });
-      await chown(entry.socketDir, 65534, 65534);
-      entry.dockerId = await this.options.driver.run({
-        name: `faas-${spec.name}-${id}`,
-        image: this.options.image,
-        fn: spec.name,
-        version: spec.version,
-        memoryMb: spec.memoryMb,
-        cpus: spec.cpus,
-        pidsLimit: this.options.pidsLimit,
-        tmpMb: this.options.tmpMb,
-        network: spec.network,
-        env: spec.env,
-        codeDir,
-        socketDir: entry.socketDir,
-        owner: this.options.owner,
-      });
-      if (entry.removal) {
-        // Removed while the engine was creating it.
-        await this.options.driver.remove(entry.dockerId);
+      if (stem) {
+        entry.dockerId = stem.dockerId;
+        entry.ownCodeDir = stem.ownCodeDir;
+        await this.starter.assign(entry, spec, stem.memoryMb);
+      } else if (!(await this.starter.startFunction(entry, spec))) {
         return;
       }
-      entry.connection = this.options.connect(path.join(entry.socketDir, 'runtime.sock'), spec.concurrency);
-      await entry.connection.waitReady(this.options.startTimeoutMs ?? 15_000);
       if (entry.phase !== 'starting') return;
       entry.readyAt = this.clock();
       entry.initMs = entry.readyAt - entry.createdAt;
       entry.phase = 'idle';
       entry.lastUsedAt = entry.readyAt;
-      this.log.info({ fn: spec.name, version: spec.version, containerId: id, initMs: entry.initMs }, 'container ready');
+      this.log.info({ fn: spec.name, version: spec.version, containerId: id, initMs: entry.initMs, prewarmed: !!stem }, 'container ready');
       this.dispatch(state);
     } catch (err) {
-      this.log.warn({ fn: spec.name, containerId: id, err: (err as Error).message }, 'container failed to start');
-      await this.removeEntry(state, entry, 'start failed');
+      this.log.warn({ fn: spec.name, containerId: id, prewarmed: !!stem, err: (err as Error).message }, 'container failed to start');
+      await this.removeEntry(state.containers, entry, 'start failed');
+      // A prewarmed container that could not take the function (e.g. a limit it cannot shrink to): start a fresh one.
+      if (stem && state.queue.length > 0) return this.startContainer(state, false);
       // Waiters nothing else will serve get the failure now rather than a queue timeout.
       const live = [...state.containers.values()].some((e) => e.phase !== 'removing');
       if (!live) {
@@ -358,25 +336,19 @@ export class ContainerPool {
           waiter.reject(new CapacityError(`could not start a container for ${spec.name}: ${(err as Error).message}`));
         }
       }
+    } finally {
+      if (stem) this.prewarm.fill();
     }
   }
 
-  private removeEntry(state: FunctionState, entry: Entry, reason: string): Promise<void> {
+  private removeEntry(entries: Map<string, Entry>, entry: Entry, reason: string): Promise<void> {
     if (entry.removal) return entry.removal;
     // Marked before any await, so no decision picks it while it goes.
     entry.phase = 'removing';
     this.log.info({ fn: entry.fn, version: entry.version, containerId: entry.id, reason }, 'removing container');
-    entry.removal = (async () => {
-      await entry.connection?.close();
-      // A container still being created is removed by startContainer once the engine returns its id.
-      if (entry.dockerId) {
-        await this.options.driver.remove(entry.dockerId).catch((err) => {
-          this.log.warn({ containerId: entry.id, err: (err as Error).message }, 'container removal failed');
-        });
-      }
-      state.containers.delete(entry.id);
-      await rm(entry.socketDir, { recursive: true, force: true });
-    })();
+    entry.removal = this.starter
+      .remove(entry, (err) => this.log.warn({ containerId: entry.id, err: err.message }, 'container removal failed'))
+      .finally(() => entries.delete(entry.id));
     return entry.removal;
   }
 
@@ -394,7 +366,7 @@ export class ContainerPool {
     const plan = reap(this.viewOf(state), limitsOf(state.spec), this.clock());
     for (const id of plan.remove) {
       const entry = state.containers.get(id);
-      if (entry) void this.removeEntry(state, entry, entry.version === state.spec.version ? 'idle timeout' : 'old version');
+      if (entry) void this.removeEntry(state.containers, entry, entry.version === state.spec.version ? 'idle timeout' : 'old version');
     }
     if (plan.start > 0) this.scaleUp(state, { start: plan.start, evict: [] });
   }
@@ -408,15 +380,19 @@ export class ContainerPool {
     };
   }
 
-  private hostView(exceptFn: string): HostView {
+  private freeMemoryMb(): number {
     let used = 0;
-    const evictable: ContainerView[] = [];
+    for (const state of this.functions.values()) for (const entry of state.containers.values()) used += entry.memoryMb;
+    for (const entry of this.prewarm.entries.values()) used += entry.memoryMb;
+    return this.options.poolMemoryMb - used;
+  }
+
+  private hostView(exceptFn: string): HostView {
+    const evictable: ContainerView[] = [...this.prewarm.entries.values()].filter((e) => e.phase === 'idle');
     for (const state of this.functions.values()) {
-      for (const entry of state.containers.values()) {
-        used += entry.memoryMb;
-        if (state.spec.name !== exceptFn && entry.phase === 'idle' && entry.active === 0) evictable.push(entry);
-      }
+      if (state.spec.name === exceptFn) continue;
+      for (const entry of state.containers.values()) if (entry.phase === 'idle' && entry.active === 0) evictable.push(entry);
     }
-    return { freeMemoryMb: this.options.poolMemoryMb - used, evictable };
+    return { freeMemoryMb: this.freeMemoryMb(), evictable };
   }
 }

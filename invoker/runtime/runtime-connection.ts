@@ -1,4 +1,5 @@
 // How the invoker talks to the runtime server inside one container (HTTP over the container's unix socket).
+import type { InitBody, ReadyBody } from '../../runtime-images/node/protocol.js';
 import type { InvocationRequest } from '../invoker.js';
 
 /** What the runtime answered for one invocation. */
@@ -26,6 +27,8 @@ export class RuntimeConnectionError extends Error {
 export interface RuntimeConnection {
   /** Resolves once GET /_faas/ready answers 200; rejects with RuntimeTimeoutError after timeoutMs. */
   waitReady(timeoutMs: number): Promise<void>;
+  /** Assigns a function to a prewarmed runtime and resolves once its module has loaded (or failed to). */
+  init(body: InitBody, timeoutMs: number): Promise<ReadyBody>;
   /** Sends the invocation; rejects with RuntimeTimeoutError or RuntimeConnectionError. */
   invoke(request: InvocationRequest, timeoutMs: number): Promise<RuntimeReply>;
   close(): Promise<void>;

@@ -1,7 +1,7 @@
 // RuntimeConnection over the container's unix socket with undici keep-alive connections (the invocation hot path).
 import { Pool, errors } from 'undici';
 import type { IncomingHttpHeaders } from 'undici/types/header.js';
-import { HEADER, PROTOCOL_HEADER_PREFIX, READY_PATH } from '../../runtime-images/node/protocol.js';
+import { HEADER, INIT_PATH, PROTOCOL_HEADER_PREFIX, READY_PATH, type InitBody, type ReadyBody } from '../../runtime-images/node/protocol.js';
 import type { InvocationRequest } from '../invoker.js';
 import {
   RuntimeConnectionError,
@@ -71,6 +71,26 @@ class UndiciRuntimeConnection implements RuntimeConnection {
       }
       if (Date.now() >= deadline) throw new RuntimeTimeoutError(`runtime not ready after ${timeoutMs} ms`);
       await new Promise((resolve) => setTimeout(resolve, READY_POLL_MS));
+    }
+  }
+
+  async init(body: InitBody, timeoutMs: number): Promise<ReadyBody> {
+    try {
+      const res = await this.pool.request({
+        path: INIT_PATH,
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+      });
+      const text = await res.body.text();
+      if (res.statusCode !== 200) throw new RuntimeConnectionError(`init answered ${res.statusCode}: ${text}`);
+      return JSON.parse(text) as ReadyBody;
+    } catch (err) {
+      if (isTimeout(err)) throw new RuntimeTimeoutError(`init not done within ${timeoutMs} ms`, { cause: err });
+      if (err instanceof RuntimeConnectionError) throw err;
+      throw new RuntimeConnectionError((err as Error).message, { cause: err });
     }
   }
 

@@ -3,6 +3,22 @@
 /** Answers 200 with ReadyBody once the function module is loaded (or failed to load). */
 export const READY_PATH = '/_faas/ready';
 
+/**
+ * A prewarmed runtime (started with FAAS_PREWARM=1, no function yet) loads its function when this is
+ * POSTed an InitBody, once; it answers 200 with a ReadyBody.
+ */
+export const INIT_PATH = '/_faas/init';
+
+export interface InitBody {
+  /** Path of the bundle inside the container. */
+  file: string;
+  name: string;
+  version: string;
+  memoryMb: number;
+  /** The function's environment variables, set before its module loads. */
+  env: Record<string, string>;
+}
+
 export const HEADER = {
   /** Invocation id (UUID); Lambda handlers see it as context.awsRequestId. */
   invocationId: 'x-faas-invocation-id',
@@ -24,6 +40,8 @@ export const LOG_TAIL_BYTES = 4096;
 
 export interface ReadyBody {
   ready: true;
+  /** True while a prewarmed runtime waits for INIT_PATH. */
+  prewarmed?: boolean;
   initMs: number;
   initError?: string;
 }

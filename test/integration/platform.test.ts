@@ -25,8 +25,9 @@ export default async (req) => {
   return new Response(instance);
 };`;
 
+/** The function's containers, by name: a prewarmed container assigned to it is renamed `faas-<fn>-<id>`. */
 async function containersOf(name: string) {
-  return docker.listContainers({ all: true, filters: { label: [`faas.function=${name}`] } });
+  return docker.listContainers({ all: true, filters: { name: [`^/faas-${name}-[0-9a-f]{12}$`] } });
 }
 
 async function deployOk(name: string, code: string, settings: Record<string, unknown> = {}): Promise<any> {
@@ -148,7 +149,8 @@ describe('container pool', () => {
   it('scales out to maxScale containers for parallel requests', async () => {
     const name = uniqueName('scale');
     await deployOk(name, INSTANCE, { concurrency: 1, maxScale: 3 });
-    const answers = await Promise.all([0, 1, 2].map(() => platform.call(name, '?ms=400').then((r) => r.text())));
+    // Long enough that no container frees up before the slowest of the three (a fresh, not prewarmed, one) is ready.
+    const answers = await Promise.all([0, 1, 2].map(() => platform.call(name, '?ms=2500').then((r) => r.text())));
     expect(new Set(answers).size).toBe(3);
     expect(await containersOf(name)).toHaveLength(3);
   });
@@ -223,6 +225,41 @@ describe('container pool', () => {
     const old = await inFlight;
     expect(old.status).toBe(200);
     expect(await old.text()).toBe('v1');
+  });
+});
+
+describe('prewarmed containers', () => {
+  const prewarmedCount = async () =>
+    Number(/faas_containers\{state="prewarmed"\} (\d+)/.exec(await (await fetch(`${platform.url}/metrics`)).text())?.[1] ?? -1);
+  const waitForPrewarmed = async (n: number) => {
+    const deadline = Date.now() + 15_000;
+    while ((await prewarmedCount()) !== n && Date.now() < deadline) await sleep(100);
+    return prewarmedCount();
+  };
+
+  it('serves a cold start from a prewarmed container, then refills the prewarmed pool', async () => {
+    expect(await waitForPrewarmed(platform.config.prewarmCount)).toBe(2);
+    const name = uniqueName('stem');
+    await deployOk(name, `export default () => 'from a stem cell: ' + process.env.WHO;`, { env: { WHO: 'me' }, memoryMb: 256 });
+    const res = await platform.call(name);
+    expect(res.headers.get('x-faas-cold-start')).toBe('true');
+    expect(await res.text()).toBe('from a stem cell: me');
+    const [summary] = await containersOf(name);
+    expect(summary!.Labels['faas.prewarm']).toBe('true');
+    const info = await docker.getContainer(summary!.Id).inspect();
+    expect(info.HostConfig.Memory).toBe(256 * 1024 * 1024);
+    expect(info.HostConfig.MemorySwap).toBe(256 * 1024 * 1024);
+    expect(await waitForPrewarmed(2)).toBe(2);
+  });
+
+  it('gives a function with outbound network a fresh container on a bridge network', async () => {
+    const name = uniqueName('net');
+    await deployOk(name, `export default () => 'networked';`, { network: true });
+    const res = await platform.call(name);
+    expect(await res.text()).toBe('networked');
+    const [summary] = await containersOf(name);
+    expect(summary!.Labels['faas.prewarm']).toBeUndefined();
+    expect((await docker.getContainer(summary!.Id).inspect()).HostConfig.NetworkMode).toBe('bridge');
   });
 });
 

@@ -19,6 +19,15 @@ export class DockerDriver implements ContainerDriver {
     return container.id;
   }
 
+  async update(id: string, limits: { memoryMb: number; cpus: number }): Promise<void> {
+    const memory = limits.memoryMb * 1024 * 1024;
+    await this.docker.getContainer(id).update({ Memory: memory, MemorySwap: memory, NanoCpus: Math.round(limits.cpus * 1e9) });
+  }
+
+  async rename(id: string, name: string): Promise<void> {
+    await this.docker.getContainer(id).rename({ name });
+  }
+
   async remove(id: string): Promise<void> {
     try {
       await this.docker.getContainer(id).remove({ force: true, v: true });

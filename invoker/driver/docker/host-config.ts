@@ -7,6 +7,7 @@ export const LABEL = {
   fn: 'faas.function',
   version: 'faas.version',
   owner: 'faas.owner',
+  prewarm: 'faas.prewarm',
 } as const;
 
 /** Where the runtime finds the code and its socket inside the container. */
@@ -26,6 +27,7 @@ export function toCreateOptions(spec: ContainerSpec): Dockerode.ContainerCreateO
     FAAS_MEMORY_MB: String(spec.memoryMb),
     FAAS_FUNCTION_FILE: `${CONTAINER_CODE_DIR}/index.mjs`,
     FAAS_SOCKET: `${CONTAINER_SOCKET_DIR}/runtime.sock`,
+    ...(spec.prewarm ? { FAAS_PREWARM: '1' } : {}),
   };
   return {
     name: spec.name,
@@ -37,6 +39,7 @@ export function toCreateOptions(spec: ContainerSpec): Dockerode.ContainerCreateO
       [LABEL.fn]: spec.fn,
       [LABEL.version]: String(spec.version),
       [LABEL.owner]: spec.owner,
+      ...(spec.prewarm ? { [LABEL.prewarm]: 'true' } : {}),
     },
     HostConfig: {
       Memory: memoryBytes,

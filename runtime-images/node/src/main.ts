@@ -1,39 +1,67 @@
-// The runtime server inside a function container: loads the bundle once, serves invocations over a unix socket.
+// The runtime server inside a function container: loads the bundle once (at start, or when a prewarmed
+// runtime is assigned a function), serves invocations over a unix socket.
 import { chmodSync, unlinkSync } from 'node:fs';
 import http from 'node:http';
 import { pathToFileURL } from 'node:url';
-import { HEADER, LOG_TAIL_BYTES, PROTOCOL_HEADER_PREFIX, READY_PATH, type ErrorBody, type ReadyBody } from '../protocol.js';
+import { HEADER, INIT_PATH, LOG_TAIL_BYTES, PROTOCOL_HEADER_PREFIX, READY_PATH, type ErrorBody, type InitBody, type ReadyBody } from '../protocol.js';
 import { adapt, type FunctionInfo, type Invoke } from './handler.js';
 import type { IncomingInvocation } from './lambda.js';
 import { installConsoleCapture, LogTail, withLogCapture } from './log-capture.js';
 
 const env = process.env;
-const functionFile = env.FAAS_FUNCTION_FILE ?? '/fn/index.mjs';
 const socketPath = env.FAAS_SOCKET ?? '/run/faas/runtime.sock';
-const info: FunctionInfo = {
-  name: env.FAAS_FUNCTION_NAME ?? 'function',
-  version: env.FAAS_FUNCTION_VERSION ?? '1',
-  memoryMb: Number(env.FAAS_MEMORY_MB ?? 128),
-};
 
 installConsoleCapture();
 
-const loadStarted = performance.now();
 let invoke: Invoke | undefined;
 let initError: Error | undefined;
-try {
-  const mod = (await import(pathToFileURL(functionFile).href)) as Record<string, unknown>;
-  invoke = adapt(mod, info);
-} catch (err) {
-  initError = err instanceof Error ? err : new Error(String(err));
-  console.error('function failed to load:', initError);
+let ready: ReadyBody;
+
+/** Imports the function's module and adapts its handler; a failure is kept and reported on every invocation. */
+async function load(file: string, info: FunctionInfo): Promise<ReadyBody> {
+  const started = performance.now();
+  try {
+    const mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+    invoke = adapt(mod, info);
+  } catch (err) {
+    initError = err instanceof Error ? err : new Error(String(err));
+    console.error('function failed to load:', initError);
+  }
+  return {
+    ready: true,
+    initMs: Math.round((performance.now() - started) * 100) / 100,
+    ...(initError ? { initError: initError.message } : {}),
+  };
 }
-const ready: ReadyBody = {
-  ready: true,
-  initMs: Math.round((performance.now() - loadStarted) * 100) / 100,
-  ...(initError ? { initError: initError.message } : {}),
-};
-const readyJson = JSON.stringify(ready);
+
+if (env.FAAS_PREWARM === '1') {
+  // Node loads the fetch classes lazily: load them now, before any function is assigned.
+  void new Response(new Request('http://localhost/', { method: 'POST', body: 'x' }).body).arrayBuffer();
+  ready = { ready: true, prewarmed: true, initMs: 0 };
+} else {
+  ready = await load(env.FAAS_FUNCTION_FILE ?? '/fn/index.mjs', {
+    name: env.FAAS_FUNCTION_NAME ?? 'function',
+    version: env.FAAS_FUNCTION_VERSION ?? '1',
+    memoryMb: Number(env.FAAS_MEMORY_MB ?? 128),
+  });
+}
+
+/** Loads the assigned function into a prewarmed runtime, once. */
+async function init(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  if (!ready.prewarmed) {
+    res.writeHead(409, { 'content-type': 'application/json' }).end('{"message":"a function is loaded already"}');
+    return;
+  }
+  const body = JSON.parse((await readBody(req)).toString('utf8')) as InitBody;
+  Object.assign(process.env, body.env, {
+    FAAS_FUNCTION_NAME: body.name,
+    FAAS_FUNCTION_VERSION: body.version,
+    FAAS_MEMORY_MB: String(body.memoryMb),
+  });
+  delete process.env.FAAS_PREWARM;
+  ready = await load(body.file, { name: body.name, version: body.version, memoryMb: body.memoryMb });
+  res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(ready));
+}
 
 function readBody(req: http.IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -58,9 +86,10 @@ function sendError(res: http.ServerResponse, kind: 'init' | 'handler', err: unkn
 async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
   const url = req.url ?? '/';
   if (url === READY_PATH) {
-    res.writeHead(200, { 'content-type': 'application/json' }).end(readyJson);
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(ready));
     return;
   }
+  if (url === INIT_PATH && req.method === 'POST') return init(req, res);
   const headers: IncomingInvocation['headers'] = {};
   for (const [name, value] of Object.entries(req.headers)) {
     if (!name.startsWith(PROTOCOL_HEADER_PREFIX)) headers[name] = value;

@@ -1,0 +1,32 @@
+// What the pool holds for one container: its function, phase, load and connection.
+import type { RuntimeConnection } from '../runtime/runtime-connection.js';
+import type { ContainerView } from './pool-view.js';
+
+export interface Entry {
+  /** Short random id; also the container name's suffix and its socket directory's name. */
+  id: string;
+  /** '' for a prewarmed runtime not yet assigned a function. */
+  fn: string;
+  version: number;
+  memoryMb: number;
+  concurrency: number;
+  phase: ContainerView['phase'];
+  active: number;
+  lastUsedAt: number;
+  served: number;
+  createdAt: number;
+  /** Epoch ms the runtime answered ready with the function loaded. */
+  readyAt?: number;
+  initMs?: number;
+  dockerId?: string;
+  connection?: RuntimeConnection;
+  socketDir: string;
+  /** A code directory of this container's own (prewarmed runtimes), removed with it. */
+  ownCodeDir?: string;
+  /** Set once removal began; removing twice returns the same promise. */
+  removal?: Promise<void>;
+}
+
+export function newEntry(fields: Pick<Entry, 'id' | 'fn' | 'version' | 'memoryMb' | 'concurrency' | 'socketDir'>, now: number): Entry {
+  return { ...fields, phase: 'starting', active: 0, lastUsedAt: now, served: 0, createdAt: now };
+}

@@ -1,0 +1,67 @@
+// Prewarmed runtimes (OpenWhisk's stem cells): containers already started with no function, so a cold
+// start only loads the function's code instead of waiting for the engine to create and start a container.
+import type { Entry } from './container-entry.js';
+import { newEntry } from './container-entry.js';
+import type { ContainerStarter } from './container-starter.js';
+
+export interface PrewarmPoolOptions {
+  starter: ContainerStarter;
+  /** Prewarmed runtimes kept ready. 0 turns prewarming off. */
+  count: number;
+  /** Memory limit they start with; a function with another limit gets it on assignment. */
+  memoryMb: number;
+  /** Whether the pool's memory has room for one more container of this size. */
+  hasRoom: (memoryMb: number) => boolean;
+  clock: () => number;
+  remove: (entries: Map<string, Entry>, entry: Entry, reason: string) => Promise<void>;
+  log: { warn(obj: object, msg: string): void };
+}
+
+export class PrewarmPool {
+  readonly entries = new Map<string, Entry>();
+  private closed = false;
+
+  constructor(private readonly options: PrewarmPoolOptions) {}
+
+  /** Starts runtimes until `count` are ready or starting (as memory allows). */
+  fill(): void {
+    while (!this.closed && this.entries.size < this.options.count && this.options.hasRoom(this.options.memoryMb)) {
+      const id = this.options.starter.newId();
+      const entry = newEntry(
+        { id, fn: '', version: 0, memoryMb: this.options.memoryMb, concurrency: 1, socketDir: this.options.starter.socketDirOf(id) },
+        this.options.clock(),
+      );
+      this.entries.set(id, entry);
+      this.options.starter
+        .startPrewarmed(entry)
+        .then((running) => {
+          if (running && entry.phase === 'starting') {
+            entry.phase = 'idle';
+            entry.lastUsedAt = 0; // evicted before any function's container
+          }
+        })
+        .catch((err: Error) => {
+          this.options.log.warn({ err: err.message }, 'prewarmed container failed to start');
+          void this.options.remove(this.entries, entry, 'prewarm failed');
+        });
+    }
+  }
+
+  /**
+   * Takes a ready prewarmed container out of the pool for the caller to assign; the caller calls fill()
+   * once the assignment is done, so the replacement does not compete with it in the engine.
+   */
+  take(): Entry | undefined {
+    for (const entry of this.entries.values()) {
+      if (entry.phase !== 'idle') continue;
+      this.entries.delete(entry.id);
+      return entry;
+    }
+    return undefined;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all([...this.entries.values()].map((e) => this.options.remove(this.entries, e, 'invoker closing')));
+  }
+}
