@@ -54,11 +54,22 @@ export async function throughput(target: { url: string; socketPath?: string }, c
   return { requestsPerSecond: result.requests.average, errors: result.errors + result.non2xx };
 }
 
+/** Waits until the platform reports at least `n` prewarmed runtimes ready (from /metrics). */
+export async function waitPrewarmed(p: PlatformProcess, n: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const text = await (await fetch(`${p.url}/metrics`)).text();
+    if (Number(/faas_containers\{state="prewarmed"\} (\d+)/.exec(text)?.[1] ?? 0) >= n) return;
+    if (Date.now() > deadline) throw new Error(`no prewarmed runtime after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 /** Waits until the engine has no container of the function (scaled to zero). */
 export async function waitGone(docker: Dockerode, fn: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const list = await docker.listContainers({ all: true, filters: { label: [`faas.function=${fn}`] } });
+    const list = await docker.listContainers({ all: true, filters: { name: [`^/faas-${fn}-[0-9a-f]{12}$`] } });
     if (list.length === 0) return;
     if (Date.now() > deadline) throw new Error(`${fn} still has containers after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 100));

@@ -38,7 +38,7 @@ const stopChild = async (child: ChildProcess) => {
   await exited;
 };
 
-export async function startPlatformProcess(): Promise<PlatformProcess> {
+export async function startPlatformProcess(extraEnv: Record<string, string> = {}): Promise<PlatformProcess> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'faas-bench-platform-'));
   const redisPort = await freePort();
   const port = await freePort();
@@ -56,6 +56,7 @@ export async function startPlatformProcess(): Promise<PlatformProcess> {
       FAAS_DATA_DIR: dataDir,
       FAAS_LOG_LEVEL: 'warn',
       FAAS_INVOKER_ID: `bench-${port}`,
+      ...extraEnv,
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
