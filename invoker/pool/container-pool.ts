@@ -3,11 +3,11 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { FunctionSpec } from '../core/function-spec.js';
 import { CapacityError, FunctionNotFoundError, QueueFullError, QueueTimeoutError, assertNever } from '../core/errors.js';
-import type { ContainerDriver, ContainerExit } from '../driver/container-driver.js';
+import type { ContainerExit } from '../driver/container-driver.js';
 import type { ContainerState } from '../invoker.js';
-import type { RuntimeConnection, RuntimeConnectionFactory } from '../runtime/runtime-connection.js';
+import type { RuntimeConnection } from '../runtime/runtime-connection.js';
 import { newEntry, type Entry } from './container-entry.js';
-import { ContainerStarter } from './container-starter.js';
+import { ContainerStarter, type ContainerStarterOptions } from './container-starter.js';
 import { decide, planScaleUp, type ScaleUp } from './decide.js';
 import { PrewarmPool } from './prewarm-pool.js';
 import type { ContainerView, FunctionLimits, FunctionView, HostView } from './pool-view.js';
@@ -19,25 +19,14 @@ export interface PoolLog {
   warn(obj: object, msg: string): void;
 }
 
-export interface ContainerPoolOptions {
-  driver: ContainerDriver;
-  connect: RuntimeConnectionFactory;
-  codeCache: { dirFor(spec: FunctionSpec): Promise<string> };
-  image: string;
-  /** Socket directories go in <dataDir>/sock/<id>. */
-  dataDir: string;
-  /** Label value naming this invoker's containers. */
-  owner: string;
+/** What containers are started with (ContainerStarterOptions), plus how the pool behaves. */
+export interface ContainerPoolOptions extends ContainerStarterOptions {
   /** Memory all containers of this pool may use together. */
   poolMemoryMb: number;
   /** Waiting requests per function before QueueFullError (429). */
   maxQueue: number;
   /** Longest wait in the queue before QueueTimeoutError (503). */
   maxQueueWaitMs: number;
-  pidsLimit: number;
-  tmpMb: number;
-  /** Longest container start (create → runtime ready). Default 15 000. */
-  startTimeoutMs?: number;
   /** Prewarmed runtimes kept ready for cold starts of functions without network. Default 0 (off). */
   prewarmCount?: number;
   /** Memory limit prewarmed runtimes start with. Default 128. */
@@ -157,7 +146,7 @@ export class ContainerPool {
     const decision = decide(this.viewOf(state), limitsOf(state.spec), this.hostView(state.spec.name), this.options.maxQueue);
     switch (decision.kind) {
       case 'warm':
-        return Promise.resolve(this.lease(state, state.containers.get(decision.containerId)!, enqueuedAt));
+        return Promise.resolve(this.lease(state.containers.get(decision.containerId)!, enqueuedAt));
       case 'reject':
         return Promise.reject(
           new QueueFullError(`function ${spec.name} has ${state.queue.length} requests waiting already (the limit); retry later`),
@@ -247,7 +236,7 @@ export class ContainerPool {
     await Promise.all(removals);
   }
 
-  private lease(state: FunctionState, entry: Entry, enqueuedAt: number): Lease {
+  private lease(entry: Entry, enqueuedAt: number): Lease {
     entry.active += 1;
     entry.phase = 'busy';
     const coldStart = entry.served === 0 && (entry.readyAt ?? 0) >= enqueuedAt;
@@ -270,7 +259,7 @@ export class ContainerPool {
       if (!entry) break;
       const waiter = state.queue.shift()!;
       clearTimeout(waiter.timer);
-      waiter.resolve(this.lease(state, entry, waiter.enqueuedAt));
+      waiter.resolve(this.lease(entry, waiter.enqueuedAt));
     }
     if (state.queue.length > 0 && !state.deleted && !this.closing) {
       this.scaleUp(state, planScaleUp(this.viewOf(state), limitsOf(state.spec), this.hostView(state.spec.name), state.queue.length));

@@ -13,7 +13,9 @@ export interface ContainerStarterOptions {
   connect: RuntimeConnectionFactory;
   codeCache: { dirFor(spec: FunctionSpec): Promise<string> };
   image: string;
+  /** Socket directories go in <dataDir>/sock/<id>, prewarmed runtimes' code in <dataDir>/prewarm/<id>. */
   dataDir: string;
+  /** Label value naming this invoker's containers. */
   owner: string;
   pidsLimit: number;
   tmpMb: number;
