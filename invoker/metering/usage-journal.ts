@@ -117,8 +117,13 @@ export class UsageJournal implements MeterSink {
     // The offset moves in the same transaction as the records: shipped exactly once.
     multi.set(this.offsetKey, String(next));
     const results = await multi.exec();
-    const failed = results?.find(([err]) => err);
-    if (!results || failed) throw failed?.[0] ?? new Error('usage journal transaction aborted');
+    if (!results) throw new Error('usage journal transaction aborted');
+    const [offsetError] = results[results.length - 1]!;
+    if (offsetError) throw offsetError;
+    // Redis applies every command of a transaction even when one fails (say, a key of the wrong type):
+    // the batch is shipped once the offset is; a failed command is reported, never retried into duplicates.
+    const failed = results.find(([err]) => err);
+    if (failed?.[0]) this.options.onError?.(failed[0]);
     this.offset = next;
     if (next < fstatSync(this.fd).size) return this.shipOnce();
     if (next >= (this.options.rotateBytes ?? 4 * 1024 * 1024)) {

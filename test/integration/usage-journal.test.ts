@@ -103,6 +103,20 @@ describe('UsageJournal', () => {
     await j.close();
   });
 
+  it('ships usage once even when one command of the batch fails (a log key of the wrong type)', async () => {
+    const { prefix, journal, totals } = setup();
+    await client.set(`${prefix}logs:e`, 'not a stream');
+    const errors: Error[] = [];
+    const j = new UsageJournal({ redis: client, prefix, dir: dirs[dirs.length - 1]!, journalId: 'inv-e', onError: (e) => errors.push(e) });
+    await j.open();
+    for (let i = 0; i < 3; i++) j.write(entry('e'));
+    await j.flush();
+    await j.flush();
+    expect(await totals('e')).toMatchObject({ invocations: 3 });
+    expect(errors.some((e) => /WRONGTYPE/.test(e.message))).toBe(true);
+    await j.close();
+  });
+
   it('keeps the last 100 log entries of a function', async () => {
     const { prefix, journal } = setup();
     const j = journal();
