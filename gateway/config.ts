@@ -21,6 +21,11 @@ export interface PlatformConfig {
   dockerSocket: string;
   /** Runtime image to use instead of building one. FAAS_RUNTIME_IMAGE. */
   runtimeImage: string | undefined;
+  /**
+   * What the built runtime image starts from. FAAS_RUNTIME_BASE: 'scratch' (default; the host's node
+   * binary, no registry needed) or 'official' (node:20-slim, for hosts that reach a registry).
+   */
+  runtimeBase: 'scratch' | 'official';
   /** Memory all function containers of this invoker may use together. FAAS_POOL_MEMORY_MB, default 75% of host RAM. */
   poolMemoryMb: number;
   /** Requests waiting per function before 429. FAAS_MAX_QUEUE, default 100. */
@@ -78,10 +83,11 @@ function num(env: Env, key: string, fallback: number, min = 0): number {
   return value;
 }
 
-function parseRole(raw: string | undefined): PlatformConfig['role'] {
-  if (!raw) return 'all';
-  if ((ROLES as readonly string[]).includes(raw)) return raw as PlatformConfig['role'];
-  throw new ConfigError(`FAAS_ROLE=${raw} is not one of ${ROLES.join(', ')}`);
+function oneOf<T extends string>(env: Env, key: string, values: readonly T[], fallback: T): T {
+  const raw = env[key];
+  if (!raw) return fallback;
+  if ((values as readonly string[]).includes(raw)) return raw as T;
+  throw new ConfigError(`${key}=${raw} is not one of ${values.join(', ')}`);
 }
 
 export function loadConfig(env: Env = process.env, cwd = process.cwd()): Readonly<PlatformConfig> {
@@ -98,6 +104,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Readonl
     dataDir: path.resolve(cwd, env.FAAS_DATA_DIR || '.faas'),
     dockerSocket: env.DOCKER_SOCKET || '/var/run/docker.sock',
     runtimeImage: env.FAAS_RUNTIME_IMAGE || undefined,
+    runtimeBase: oneOf(env, 'FAAS_RUNTIME_BASE', ['scratch', 'official'] as const, 'scratch'),
     poolMemoryMb: num(env, 'FAAS_POOL_MEMORY_MB', Math.floor((os.totalmem() / 1024 / 1024) * 0.75), 32),
     maxQueue: num(env, 'FAAS_MAX_QUEUE', 100),
     maxQueueWaitMs: num(env, 'FAAS_MAX_QUEUE_WAIT_MS', 30_000),
@@ -110,7 +117,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Readonl
     pricePerMillionRequests: num(env, 'FAAS_PRICE_PER_MILLION_REQUESTS', 0.2),
     logLevel: env.FAAS_LOG_LEVEL || 'info',
     invokerId: env.FAAS_INVOKER_ID || `${os.hostname()}-${port}`,
-    role: parseRole(env.FAAS_ROLE),
+    role: oneOf(env, 'FAAS_ROLE', ROLES, 'all'),
     invokerPort: num(env, 'FAAS_INVOKER_PORT', 8081),
     invokerUrl: env.FAAS_INVOKER_URL || undefined,
   });

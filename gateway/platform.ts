@@ -61,7 +61,7 @@ async function startLocalInvoker(
 ): Promise<{ invoker: InProcessInvoker; close(): Promise<void> }> {
   const docker = new Docker({ socketPath: config.dockerSocket });
   progress('checking the runtime image');
-  const image = config.runtimeImage ?? (await ensureRuntimeImage(docker, { onProgress: progress }));
+  const image = config.runtimeImage ?? (await ensureRuntimeImage(docker, { onProgress: progress, base: config.runtimeBase }));
   const pool = new ContainerPool({
     driver: new DockerDriver(docker),
     connect: createRuntimeConnection,

@@ -53,25 +53,48 @@ function copyInto(root: string, file: string, as = file): void {
 
 export interface EnsureImageOptions {
   onProgress?: (line: string) => void;
+  /**
+   * 'scratch' (default): FROM scratch with this host's node binary and its libraries, needing no registry.
+   * 'official': FROM the official node:20-slim image, for hosts that reach a registry.
+   */
+  base?: 'scratch' | 'official';
+}
+
+/** Writes the build context of an image base into dir; returns the entries to send. */
+export function assembleContext(dir: string, base: 'scratch' | 'official', runtime: string, dockerfile: string, nodePath: string, libs: readonly string[]): string[] {
+  const rootfs = path.join(dir, 'rootfs');
+  mkdirSync(path.join(rootfs, 'runtime'), { recursive: true });
+  writeFileSync(path.join(rootfs, 'runtime', 'runtime.mjs'), runtime);
+  writeFileSync(path.join(dir, 'Dockerfile'), dockerfile);
+  if (base === 'official') return ['Dockerfile', 'rootfs'];
+  copyInto(rootfs, nodePath, '/usr/local/bin/node');
+  for (const lib of libs) copyInto(rootfs, lib);
+  mkdirSync(path.join(rootfs, 'etc'), { recursive: true });
+  writeFileSync(path.join(rootfs, 'etc', 'passwd'), 'root:x:0:0:root:/:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\n');
+  writeFileSync(path.join(rootfs, 'etc', 'group'), 'root:x:0:\nnogroup:x:65534:\n');
+  // No /tmp in the image: Docker would copy that directory's mode onto the tmpfs mounted there,
+  // overriding the tmpfs `mode=1777` the driver asks for.
+  return ['Dockerfile', 'rootfs'];
 }
 
 /**
- * Returns the tag of the runtime image for this host's node and this runtime source, building it when
- * the engine does not have it yet (a few seconds; about 100 MB).
+ * Returns the tag of the runtime image for this host's node (or the official base) and this runtime
+ * source, building it when the engine does not have it yet (a few seconds; about 100 MB).
  */
 export async function ensureRuntimeImage(docker: Dockerode, options: EnsureImageOptions = {}): Promise<string> {
   const progress = options.onProgress ?? (() => {});
+  const base = options.base ?? 'scratch';
   const runtime = await bundleRuntime();
-  const dockerfile = readFileSync(path.join(sourceDir, 'Dockerfile.scratch'), 'utf8');
+  const dockerfile = readFileSync(path.join(sourceDir, base === 'scratch' ? 'Dockerfile.scratch' : 'Dockerfile'), 'utf8');
   const nodePath = realpathSync(process.execPath);
-  const libs = nodeLibraries(nodePath);
+  const libs = base === 'scratch' ? nodeLibraries(nodePath) : [];
   const hash = createHash('sha256')
     .update(runtime)
     .update(dockerfile)
-    .update(`${ROOTFS_LAYOUT}\n${nodePath}\n${process.version}\n${libs.join('\n')}`)
+    .update(base === 'scratch' ? `${ROOTFS_LAYOUT}\n${nodePath}\n${process.version}\n${libs.join('\n')}` : 'official')
     .digest('hex')
     .slice(0, 12);
-  const tag = `${RUNTIME_IMAGE_REPOSITORY}:${hash}`;
+  const tag = `${RUNTIME_IMAGE_REPOSITORY}:${base === 'scratch' ? '' : 'official-'}${hash}`;
 
   const exists = await docker
     .getImage(tag)
@@ -80,22 +103,11 @@ export async function ensureRuntimeImage(docker: Dockerode, options: EnsureImage
     .catch(() => false);
   if (exists) return tag;
 
-  progress(`building runtime image ${tag} from ${nodePath} (${process.version})`);
+  progress(`building runtime image ${tag}${base === 'scratch' ? ` from ${nodePath} (${process.version})` : ' from node:20-slim'}`);
   const context = mkdtempSync(path.join(os.tmpdir(), 'faas-image-'));
   try {
-    const rootfs = path.join(context, 'rootfs');
-    copyInto(rootfs, nodePath, '/usr/local/bin/node');
-    for (const lib of libs) copyInto(rootfs, lib);
-    mkdirSync(path.join(rootfs, 'runtime'), { recursive: true });
-    writeFileSync(path.join(rootfs, 'runtime', 'runtime.mjs'), runtime);
-    mkdirSync(path.join(rootfs, 'etc'), { recursive: true });
-    writeFileSync(path.join(rootfs, 'etc', 'passwd'), 'root:x:0:0:root:/:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\n');
-    writeFileSync(path.join(rootfs, 'etc', 'group'), 'root:x:0:\nnogroup:x:65534:\n');
-    // No /tmp in the image: Docker would copy that directory's mode onto the tmpfs mounted there,
-    // overriding the tmpfs `mode=1777` the driver asks for.
-    writeFileSync(path.join(context, 'Dockerfile'), dockerfile);
-
-    const stream = await docker.buildImage({ context, src: ['Dockerfile', 'rootfs'] }, { t: tag, labels: { 'faas.runtime': 'node' } });
+    const src = assembleContext(context, base, runtime, dockerfile, nodePath, libs);
+    const stream = await docker.buildImage({ context, src }, { t: tag, labels: { 'faas.runtime': 'node' } });
     await new Promise<void>((resolve, reject) => {
       docker.modem.followProgress(
         stream,

@@ -104,7 +104,7 @@ describe('UsageJournal', () => {
   });
 
   it('ships usage once even when one command of the batch fails (a log key of the wrong type)', async () => {
-    const { prefix, journal, totals } = setup();
+    const { prefix, totals } = setup();
     await client.set(`${prefix}logs:e`, 'not a stream');
     const errors: Error[] = [];
     const j = new UsageJournal({ redis: client, prefix, dir: dirs[dirs.length - 1]!, journalId: 'inv-e', onError: (e) => errors.push(e) });

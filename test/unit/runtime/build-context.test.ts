@@ -1,0 +1,32 @@
+import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { assembleContext, nodeLibraries } from '../../../runtime-images/node/build-image.js';
+
+let dir: string;
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('assembleContext', () => {
+  it('puts the host node binary, its libraries, the runtime and a nobody user in a FROM scratch context', () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'faas-ctx-'));
+    const nodePath = realpathSync(process.execPath);
+    const libs = nodeLibraries(nodePath);
+    expect(libs.some((l) => l.includes('ld-linux'))).toBe(true);
+    assembleContext(dir, 'scratch', 'console.log(1)', 'FROM scratch\n', nodePath, libs);
+    expect(existsSync(path.join(dir, 'rootfs/usr/local/bin/node'))).toBe(true);
+    for (const lib of libs) expect(existsSync(path.join(dir, 'rootfs', lib))).toBe(true);
+    expect(readFileSync(path.join(dir, 'rootfs/runtime/runtime.mjs'), 'utf8')).toBe('console.log(1)');
+    expect(readFileSync(path.join(dir, 'rootfs/etc/passwd'), 'utf8')).toContain('nobody:x:65534:65534');
+    expect(existsSync(path.join(dir, 'rootfs/tmp'))).toBe(false);
+  });
+
+  it('puts only the runtime and the Dockerfile in the official-image context', () => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'faas-ctx-'));
+    const dockerfile = readFileSync('runtime-images/node/Dockerfile', 'utf8');
+    assembleContext(dir, 'official', 'console.log(2)', dockerfile, '/unused', []);
+    expect(readFileSync(path.join(dir, 'Dockerfile'), 'utf8')).toMatch(/^FROM node:20-slim$/m);
+    expect(existsSync(path.join(dir, 'rootfs/runtime/runtime.mjs'))).toBe(true);
+    expect(existsSync(path.join(dir, 'rootfs/usr'))).toBe(false);
+  });
+});
