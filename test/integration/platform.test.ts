@@ -382,6 +382,28 @@ describe('logs, metrics and usage', () => {
     expect(text).toContain('faas_containers');
   });
 
+  it('removes at start the containers an earlier run of this invoker left behind', async () => {
+    const images = await docker.listImages({ filters: { reference: ['faas-runtime-node'] } });
+    const leftover = await docker.createContainer({
+      Image: images[0]!.RepoTags![0]!,
+      Labels: { 'faas.managed': 'true', 'faas.owner': platform.config.invokerId, 'faas.function': 'ghost' },
+    });
+    const other = await docker.createContainer({
+      Image: images[0]!.RepoTags![0]!,
+      Labels: { 'faas.managed': 'true', 'faas.owner': 'another-invoker', 'faas.function': 'ghost' },
+    });
+    try {
+      await platform.restart();
+      const gone = await docker.getContainer(leftover.id).inspect().then(() => false, () => true);
+      expect(gone).toBe(true);
+      // Another invoker's containers are not this one's to remove.
+      expect((await other.inspect()).Id).toBe(other.id);
+    } finally {
+      await other.remove({ force: true });
+      await leftover.remove({ force: true }).catch(() => {});
+    }
+  });
+
   it('meters every invocation, and the usage totals survive a restart of the platform and of Redis', async () => {
     const name = uniqueName('usage');
     await deployOk(name, `export default () => 'ok';`, { memoryMb: 256 });
