@@ -123,7 +123,8 @@ export class InProcessInvoker implements Invoker, InvocationEvents {
       const how = exit && exit.exitCode !== null ? ` (exit code ${exit.exitCode})` : '';
       return { status: 'crashed', error: new FunctionCrashedError(`function ${spec.name} crashed${how}: ${err.message}`) };
     }
-    throw err;
+    // Anything else (a protocol error, say) leaves the container in an unknown state: it is replaced too.
+    return { status: 'crashed', error: new FunctionCrashedError(`function ${spec.name} failed: ${(err as Error).message}`) };
   }
 
   private emit(
