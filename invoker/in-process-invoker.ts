@@ -53,7 +53,11 @@ export class InProcessInvoker implements Invoker, InvocationEvents {
     return this.options.pool.counts();
   }
 
-  async invoke(request: InvocationRequest): Promise<InvocationResponse> {
+  invoke(request: InvocationRequest): Promise<InvocationResponse> {
+    return this.run(request, false);
+  }
+
+  private async run(request: InvocationRequest, retried: boolean): Promise<InvocationResponse> {
     const spec = await this.options.registry.get(request.fn);
     if (!spec) throw new FunctionNotFoundError(request.fn);
     const lease = await this.options.pool.acquire(spec, request.receivedAt);
@@ -63,6 +67,12 @@ export class InProcessInvoker implements Invoker, InvocationEvents {
     try {
       reply = await lease.connection.invoke(request, spec.timeoutMs);
     } catch (err) {
+      if (err instanceof RuntimeConnectionError && err.notDelivered && !retried) {
+        // The container went away between calls (removed or died while idle): the function never saw
+        // this request, so it goes to another container once.
+        this.options.pool.discard(lease, 'gone before the call');
+        return this.run(request, true);
+      }
       const failure = await this.failureOf(err, spec, lease);
       this.options.pool.discard(lease, failure.status);
       this.emit(request, spec, lease, startedAt, startedPerf, failure.status, failure.error.status, '', failure.error.message);

@@ -22,6 +22,14 @@ export class RuntimeTimeoutError extends Error {
 /** The socket refused, reset or closed: the container is gone or its runtime died. */
 export class RuntimeConnectionError extends Error {
   override name = 'RuntimeConnectionError';
+
+  /** True when no connection could be made, so the request surely did not reach the function. */
+  readonly notDelivered: boolean;
+
+  constructor(message: string, options?: { cause?: unknown; notDelivered?: boolean }) {
+    super(message, options);
+    this.notDelivered = options?.notDelivered ?? false;
+  }
 }
 
 export interface RuntimeConnection {

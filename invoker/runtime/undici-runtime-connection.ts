@@ -35,6 +35,12 @@ function isTimeout(err: unknown): boolean {
   );
 }
 
+/** The connect itself failed: nothing listens on the socket (or it is gone). */
+function isConnectFailure(err: unknown): boolean {
+  const code = (err as { code?: string }).code;
+  return code === 'ECONNREFUSED' || code === 'ENOENT' || err instanceof errors.ConnectTimeoutError;
+}
+
 function replyHeaders(headers: IncomingHttpHeaders): RuntimeReply['headers'] {
   const out: RuntimeReply['headers'] = {};
   for (const name in headers) {
@@ -135,7 +141,7 @@ class UndiciRuntimeConnection implements RuntimeConnection {
       if (isTimeout(err)) {
         throw new RuntimeTimeoutError(`no answer within ${timeoutMs} ms`, { cause: err });
       }
-      throw new RuntimeConnectionError((err as Error).message, { cause: err });
+      throw new RuntimeConnectionError((err as Error).message, { cause: err, notDelivered: isConnectFailure(err) });
     }
   }
 

@@ -210,6 +210,17 @@ describe('container pool', () => {
     expect(statuses.every((s) => s === 200)).toBe(true);
   });
 
+  it('serves a call on a fresh container when its warm container was removed behind its back', async () => {
+    const name = uniqueName('gone');
+    await deployOk(name, INSTANCE);
+    const before = await (await platform.call(name)).text();
+    const [summary] = await containersOf(name);
+    await docker.getContainer(summary!.Id).remove({ force: true });
+    const res = await platform.call(name);
+    expect(res.status).toBe(200);
+    expect(await res.text()).not.toBe(before);
+  });
+
   it('lets in-flight requests to the old version finish across a redeploy', async () => {
     const name = uniqueName('redeploy');
     const version = (v: string) => `export default async (req) => { const ms = Number(new URL(req.url).searchParams.get('ms') ?? 0); await new Promise((r) => setTimeout(r, ms)); return new Response('${v}'); };`;
