@@ -46,10 +46,10 @@ export interface Throughput {
   errors: number;
 }
 
-/** Requests per second with `connections` keep-alive connections for `seconds`, after a 1 s warm-up. */
+/** Requests per second with `connections` keep-alive connections for `seconds`, after a 2 s warm-up. */
 export async function throughput(target: { url: string; socketPath?: string }, connections: number, seconds: number): Promise<Throughput> {
   const options = { url: target.url, connections, pipelining: 1, ...(target.socketPath ? { socketPath: target.socketPath } : {}) };
-  await autocannon({ ...options, duration: 1 });
+  await autocannon({ ...options, duration: 2 });
   const result = await autocannon({ ...options, duration: seconds });
   return { requestsPerSecond: result.requests.average, errors: result.errors + result.non2xx };
 }

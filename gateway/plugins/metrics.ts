@@ -60,12 +60,28 @@ export function createMetrics(events: InvocationEvents, invoker: Pick<Invoker, '
     },
   });
 
+  // Label children cached per function: the hot path skips prom-client's label hashing.
+  type Observer = client.Histogram.Internal<string>;
+  const perFunction = new Map<string, { duration: Observer; queueWait: Observer; coldStart: Observer; gbs: client.Counter.Internal }>();
+  const counters = new Map<string, client.Counter.Internal>();
   const detach = events.onInvocationFinished((e) => {
-    invocations.inc({ function: e.fn, status: e.status, start: e.coldStart ? 'cold' : 'warm' });
-    duration.observe({ function: e.fn }, e.durationMs / 1000);
-    queueWait.observe({ function: e.fn }, e.queueWaitMs / 1000);
-    if (e.coldStart && e.initMs !== undefined) coldStart.observe({ function: e.fn }, e.initMs / 1000);
-    gbs.inc({ function: e.fn }, gbSeconds(e.memoryMb, billedDurationMs(e.durationMs)));
+    let fn = perFunction.get(e.fn);
+    if (!fn) {
+      fn = { duration: duration.labels(e.fn), queueWait: queueWait.labels(e.fn), coldStart: coldStart.labels(e.fn), gbs: gbs.labels(e.fn) };
+      perFunction.set(e.fn, fn);
+    }
+    const start = e.coldStart ? 'cold' : 'warm';
+    const key = `${e.fn}\u0000${e.status}\u0000${start}`;
+    let counter = counters.get(key);
+    if (!counter) {
+      counter = invocations.labels(e.fn, e.status, start);
+      counters.set(key, counter);
+    }
+    counter.inc();
+    fn.duration.observe(e.durationMs / 1000);
+    fn.queueWait.observe(e.queueWaitMs / 1000);
+    if (e.coldStart && e.initMs !== undefined) fn.coldStart.observe(e.initMs / 1000);
+    fn.gbs.inc(gbSeconds(e.memoryMb, billedDurationMs(e.durationMs)));
   });
 
   return {

@@ -1,4 +1,4 @@
-// The read side of usage: totals from the Redis stream the usage journal ships records to.
+// The read side of usage: totals from the Redis stream the usage journal ships batches of records to.
 import type { Redis } from 'ioredis';
 import { aggregate } from './usage-math.js';
 import type { FunctionUsageTotals, Prices, UsageQuery, UsageRecord, UsageStore } from './usage-record.js';
@@ -8,22 +8,32 @@ export interface RedisStoreOptions {
   prefix: string;
 }
 
-/** Stream of usage records; entry ids are Redis' clock when the record was shipped (about the invocation's end). */
+/** Stream of usage batches; an entry's id is Redis' clock when the batch was shipped. */
 export const usageKey = (prefix: string) => `${prefix}usage`;
+/** The field holding a JSON array of UsageRecord. */
+export const USAGE_BATCH_FIELD = 'b';
 
-const SCAN_BATCH = 5_000;
+/** Clocks of invokers and Redis may differ by this much; a record is never shipped before it ends. */
+const CLOCK_SKEW_MS = 60_000;
+const SCAN_BATCH = 1_000;
 
 export class RedisUsageStore implements UsageStore {
   constructor(private readonly options: RedisStoreOptions) {}
 
+  /**
+   * Records that ended in [from, to). A record is shipped after it ends, possibly much later (after a
+   * Redis outage), so every batch shipped since `from` is read and filtered by the record's own end.
+   */
   async *scan(from: number, to: number): AsyncGenerator<UsageRecord> {
-    let start = String(from);
-    const end = String(Math.max(from, to - 1));
+    let start = String(Math.max(0, from - CLOCK_SKEW_MS));
     for (;;) {
-      const entries = await this.options.redis.xrange(usageKey(this.options.prefix), start, end, 'COUNT', SCAN_BATCH);
+      const entries = await this.options.redis.xrange(usageKey(this.options.prefix), start, '+', 'COUNT', SCAN_BATCH);
       for (const [, fields] of entries) {
-        const at = fields.indexOf('r');
-        if (at !== -1 && fields[at + 1]) yield JSON.parse(fields[at + 1]!) as UsageRecord;
+        const at = fields.indexOf(USAGE_BATCH_FIELD);
+        if (at === -1 || !fields[at + 1]) continue;
+        for (const record of JSON.parse(fields[at + 1]!) as UsageRecord[]) {
+          if (record.endedAt >= from && record.endedAt < to) yield record;
+        }
       }
       if (entries.length < SCAN_BATCH) return;
       start = `(${entries[entries.length - 1]![0]}`;

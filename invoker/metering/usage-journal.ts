@@ -5,8 +5,8 @@ import { closeSync, fstatSync, ftruncateSync, mkdirSync, openSync, readSync, wri
 import path from 'node:path';
 import type { Redis } from 'ioredis';
 import type { InvocationLogEntry, UsageRecord } from './usage-record.js';
-import { LOG_ENTRIES_KEPT, logKey } from './redis-invocation-log-store.js';
-import { usageKey } from './redis-usage-store.js';
+import { LOG_BATCH_FIELD, LOG_ENTRIES_KEPT, logKey } from './redis-invocation-log-store.js';
+import { USAGE_BATCH_FIELD, usageKey } from './redis-usage-store.js';
 
 export interface JournalEntry {
   usage: UsageRecord;
@@ -53,7 +53,7 @@ export class UsageJournal implements MeterSink {
   /** Opens the journal and ships whatever an earlier run left unshipped. */
   async open(): Promise<void> {
     mkdirSync(this.options.dir, { recursive: true });
-    this.fd = openSync(path.join(this.options.dir, `${this.options.journalId.replace(/[^A-Za-z0-9_.-]/g, '_')}.ndjson`), 'a+');
+    this.fd = openSync(path.join(this.options.dir, `${this.options.journalId.replace(/[^A-Za-z0-9_.-]/g, '_')}.journal`), 'a+');
     const saved = Number((await this.options.redis.get(this.offsetKey)) ?? 0);
     // A journal shorter than the saved offset was truncated after a full ship: start from its beginning.
     this.offset = saved <= fstatSync(this.fd).size ? saved : 0;
@@ -63,10 +63,13 @@ export class UsageJournal implements MeterSink {
   /**
    * Appends one entry. The entries of one event-loop turn go to the file in one write at the end of
    * that turn (a write to the page cache: from then on they survive a crash of this process).
+   * A line is `fn TAB usage-json TAB log-json` (JSON never holds a raw tab or newline), so shipping
+   * needs no parsing.
    */
   write(entry: JournalEntry): void {
     if (this.fd === -1) throw new Error('usage journal is not open');
-    if (this.pending.push(`${JSON.stringify(entry)}\n`) === 1) setImmediate(() => this.append());
+    const line = `${entry.log.fn}\t${JSON.stringify(entry.usage)}\t${JSON.stringify(entry.log)}\n`;
+    if (this.pending.push(line) === 1) setImmediate(() => this.append());
   }
 
   private append(): void {
@@ -107,12 +110,27 @@ export class UsageJournal implements MeterSink {
     if (end === -1) return;
     const lines = buffer.subarray(0, end).toString('utf8').split('\n');
     const next = this.offset + end + 1;
-    const multi = this.options.redis.multi();
+    // One stream entry per batch for usage, and one per function for logs: a few Redis commands per
+    // batch however many invocations it holds. The JSON is joined, never parsed.
+    const usage: string[] = [];
+    const logsByFn = new Map<string, string[]>();
     for (const line of lines) {
-      if (!line) continue;
-      const entry = JSON.parse(line) as JournalEntry;
-      multi.xadd(usageKey(this.options.prefix), '*', 'r', JSON.stringify(entry.usage));
-      multi.xadd(logKey(this.options.prefix, entry.log.fn), 'MAXLEN', LOG_ENTRIES_KEPT, '*', 'e', JSON.stringify(entry.log));
+      const first = line.indexOf('\t');
+      const second = line.indexOf('\t', first + 1);
+      if (first === -1 || second === -1) continue;
+      usage.push(line.slice(first + 1, second));
+      const fn = line.slice(0, first);
+      const logs = logsByFn.get(fn);
+      if (logs) logs.push(line.slice(second + 1));
+      else logsByFn.set(fn, [line.slice(second + 1)]);
+    }
+    const multi = this.options.redis.multi();
+    if (usage.length > 0) multi.xadd(usageKey(this.options.prefix), '*', USAGE_BATCH_FIELD, `[${usage.join(',')}]`);
+    for (const [fn, logs] of logsByFn) {
+      // Each stream entry holds 1 to LOG_ENTRIES_KEPT log entries (older ones of a batch would never be
+      // read), and about LOG_ENTRIES_KEPT stream entries are kept: at least that many log entries.
+      const kept = logs.length > LOG_ENTRIES_KEPT ? logs.slice(-LOG_ENTRIES_KEPT) : logs;
+      multi.xadd(logKey(this.options.prefix, fn), 'MAXLEN', '~', LOG_ENTRIES_KEPT, '*', LOG_BATCH_FIELD, `[${kept.join(',')}]`);
     }
     // The offset moves in the same transaction as the records: shipped exactly once.
     multi.set(this.offsetKey, String(next));

@@ -117,13 +117,32 @@ describe('UsageJournal', () => {
     await j.close();
   });
 
+  it("counts a record shipped late in the period it ended in, not when it reached Redis", async () => {
+    const { prefix, journal } = setup();
+    const j = journal();
+    await j.open();
+    const hour = 3_600_000;
+    const endedAt = Date.now() - 2 * hour;
+    j.write(entry('late', { startedAt: endedAt - 10, endedAt }));
+    await j.flush();
+    const store = new RedisUsageStore({ redis: client, prefix });
+    const then = await store.totals({ from: endedAt - hour, to: endedAt + hour, fn: 'late' }, DEFAULT_PRICES);
+    const now = await store.totals({ from: endedAt + hour, to: Date.now() + hour, fn: 'late' }, DEFAULT_PRICES);
+    expect(then[0]).toMatchObject({ invocations: 1 });
+    expect(now).toEqual([]);
+    await j.close();
+  });
+
   it('keeps the last 100 log entries of a function', async () => {
     const { prefix, journal } = setup();
     const j = journal();
     await j.open();
     for (let i = 0; i < 120; i++) j.write(entry('d'));
     await j.flush();
-    expect(await new RedisInvocationLogStore({ redis: client, prefix }).recent('d', 1_000)).toHaveLength(100);
+    const recent = await new RedisInvocationLogStore({ redis: client, prefix }).recent('d', 1_000);
+    expect(recent).toHaveLength(100);
+    // Newest first.
+    expect(Date.parse(recent[0]!.time)).toBeGreaterThanOrEqual(Date.parse(recent[99]!.time));
     await j.close();
   });
 });
