@@ -33,11 +33,6 @@ export class FunctionNotFoundError extends FaasError {
   }
 }
 
-export class NotFoundError extends FaasError {
-  readonly code = 'NOT_FOUND';
-  readonly status = 404;
-}
-
 /** The function's request queue is full: the caller should back off and retry. */
 export class QueueFullError extends FaasError {
   readonly code = 'TOO_MANY_REQUESTS';

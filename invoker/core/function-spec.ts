@@ -27,8 +27,6 @@ export const LIMIT_RANGES = {
   idleTimeoutMs: { min: 1_000, max: 86_400_000, default: 600_000 },
 } as const satisfies Record<string, Range>;
 
-export type LimitName = keyof typeof LIMIT_RANGES;
-
 /** Per-function settings a deploy sets. */
 export interface FunctionConfig {
   memoryMb: number;
