@@ -28,6 +28,17 @@ export interface InProcessInvokerOptions {
   clock?: () => number;
 }
 
+/** One call in progress: what was asked, of which version, on which container, since when. */
+interface Call {
+  request: InvocationRequest;
+  spec: FunctionSpec;
+  lease: Lease;
+  /** Epoch ms. */
+  startedAt: number;
+  /** performance.now() at the start, for a sub-millisecond duration. */
+  startedPerf: number;
+}
+
 /** Signs in a container's own output that V8 stopped at its heap limit (not a cgroup kill). */
 const V8_HEAP_OOM = /heap out of memory|Allocation failed - JavaScript heap/i;
 
@@ -61,8 +72,7 @@ export class InProcessInvoker implements Invoker, InvocationEvents {
     const spec = await this.options.registry.get(request.fn);
     if (!spec) throw new FunctionNotFoundError(request.fn);
     const lease = await this.options.pool.acquire(spec, request.receivedAt);
-    const startedAt = this.clock();
-    const startedPerf = performance.now();
+    const call: Call = { request, spec, lease, startedAt: this.clock(), startedPerf: performance.now() };
     let reply: RuntimeReply;
     try {
       reply = await lease.connection.invoke(request, spec.timeoutMs);
@@ -75,7 +85,7 @@ export class InProcessInvoker implements Invoker, InvocationEvents {
       }
       const failure = await this.failureOf(err, spec, lease);
       this.options.pool.discard(lease, failure.status);
-      this.emit(request, spec, lease, startedAt, startedPerf, failure.status, failure.error.status, '', failure.error.message);
+      this.emit(call, { status: failure.status, httpStatus: failure.error.status, logs: '', errorMessage: failure.error.message });
       throw failure.error;
     }
 
@@ -86,13 +96,12 @@ export class InProcessInvoker implements Invoker, InvocationEvents {
       const error = initFailed
         ? new FunctionInitError(`function ${spec.name} failed to load: ${reply.error.message}`)
         : new FunctionHandlerError(`function ${spec.name} threw: ${reply.error.message}`);
-      this.emit(request, spec, lease, startedAt, startedPerf, initFailed ? 'init_error' : 'function_error', error.status, reply.logs, error.message);
+      this.emit(call, { status: initFailed ? 'init_error' : 'function_error', httpStatus: error.status, logs: reply.logs, errorMessage: error.message });
       throw error;
     }
 
     this.options.pool.release(lease);
-    const durationMs = performance.now() - startedPerf;
-    this.emit(request, spec, lease, startedAt, startedPerf, 'ok', reply.status, reply.logs);
+    const durationMs = this.emit(call, { status: 'ok', httpStatus: reply.status, logs: reply.logs });
     return {
       status: reply.status,
       headers: reply.headers,
@@ -137,35 +146,27 @@ export class InProcessInvoker implements Invoker, InvocationEvents {
     return { status: 'crashed', error: new FunctionCrashedError(`function ${spec.name} failed: ${(err as Error).message}`) };
   }
 
-  private emit(
-    request: InvocationRequest,
-    spec: FunctionSpec,
-    lease: Lease,
-    startedAt: number,
-    startedPerf: number,
-    status: InvocationStatus,
-    httpStatus: number,
-    logs: string,
-    errorMessage?: string,
-  ): void {
-    if (this.listeners.size === 0) return;
-    const durationMs = performance.now() - startedPerf;
+  /** Tells listeners how the call ended; returns its duration in ms. */
+  private emit(call: Call, outcome: Pick<InvocationFinished, 'status' | 'httpStatus' | 'logs' | 'errorMessage'>): number {
+    const durationMs = performance.now() - call.startedPerf;
+    if (this.listeners.size === 0) return durationMs;
+    const { request, spec, lease } = call;
     const event: InvocationFinished = {
       invocationId: request.invocationId,
       fn: spec.name,
       version: lease.version,
       trigger: request.trigger,
-      startedAt,
-      endedAt: startedAt + Math.round(durationMs),
+      startedAt: call.startedAt,
+      endedAt: call.startedAt + Math.round(durationMs),
       durationMs,
       memoryMb: spec.memoryMb,
       coldStart: lease.coldStart,
       ...(lease.initMs !== undefined ? { initMs: lease.initMs } : {}),
       queueWaitMs: lease.queueWaitMs,
-      status,
-      httpStatus,
-      logs,
-      ...(errorMessage ? { errorMessage } : {}),
+      status: outcome.status,
+      httpStatus: outcome.httpStatus,
+      logs: outcome.logs,
+      ...(outcome.errorMessage ? { errorMessage: outcome.errorMessage } : {}),
     };
     for (const listener of this.listeners) {
       try {
@@ -174,5 +175,6 @@ export class InProcessInvoker implements Invoker, InvocationEvents {
         // A listener's failure must never fail the invocation.
       }
     }
+    return durationMs;
   }
 }

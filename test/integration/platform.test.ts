@@ -309,6 +309,36 @@ describe('limits and isolation', () => {
     expect(info.Mounts.some((m) => m.Source.includes('docker.sock'))).toBe(false);
   });
 
+  it('enforces the pids limit: a function cannot fork past it', async () => {
+    const name = uniqueName('pids');
+    await deployOk(
+      name,
+      `import { spawn } from 'node:child_process';
+      export default async () => {
+        const children = [];
+        let refused = null;
+        for (let i = 0; i < 400 && !refused; i++) {
+          try {
+            const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 5000)'], { stdio: 'ignore' });
+            child.on('error', (e) => { refused ??= e.code; });
+            children.push(child);
+          } catch (e) { refused = e.code; }
+          await new Promise((r) => setImmediate(r));
+        }
+        await new Promise((r) => setTimeout(r, 200));
+        for (const c of children) c.kill('SIGKILL');
+        return { refused, spawned: children.length };
+      };`,
+      // Memory to spare, so the pids limit is what stops it; children only sleep.
+      { memoryMb: 4096, timeoutMs: 20_000 },
+    );
+    const res = await platform.call(name);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as any;
+    expect(body.refused).toBe('EAGAIN');
+    expect(body.spawned).toBeLessThanOrEqual(platform.config.pidsLimit);
+  });
+
   it('reports an out-of-memory kill as such, and the next call works', async () => {
     const name = uniqueName('oom');
     await deployOk(
