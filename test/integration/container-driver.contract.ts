@@ -1,0 +1,115 @@
+// The ContainerDriver contract: one suite every driver runs (Docker now, Kubernetes later), as hono runs one
+// router suite against each router.
+import { chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ContainerDriver, ContainerSpec } from '../../invoker/driver/container-driver.js';
+import { createRuntimeConnection } from '../../invoker/runtime/undici-runtime-connection.js';
+
+export interface DriverHarness {
+  driver: ContainerDriver;
+  image: string;
+  /** What the engine says about a container's limits, in the spec's units. */
+  limitsOf(id: string): Promise<{ memoryMb: number; cpus: number; pidsLimit: number; readOnlyRoot: boolean; network: string; user: string }>;
+  close(): Promise<void>;
+}
+
+export function describeContainerDriverContract(name: string, make: () => Promise<DriverHarness>): void {
+  describe(`ContainerDriver contract: ${name}`, () => {
+    let h: DriverHarness;
+    let base: string;
+    const owner = `contract-${randomUUID().slice(0, 8)}`;
+    const started: string[] = [];
+
+    beforeAll(async () => {
+      h = await make();
+      base = mkdtempSync(path.join(os.tmpdir(), 'faas-driver-'));
+    });
+    afterAll(async () => {
+      for (const id of started) await h.driver.remove(id);
+      await h.close();
+      rmSync(base, { recursive: true, force: true });
+    });
+
+    async function run(code: string, over: Partial<ContainerSpec> = {}): Promise<{ id: string; socketPath: string }> {
+      const id = randomUUID().slice(0, 12).replace(/-/g, '');
+      const codeDir = path.join(base, `code-${id}`);
+      const socketDir = path.join(base, `s-${id}`);
+      mkdirSync(codeDir, { mode: 0o755 });
+      mkdirSync(socketDir);
+      chownSync(socketDir, 65534, 65534);
+      writeFileSync(path.join(codeDir, 'index.mjs'), code, { mode: 0o644 });
+      const containerId = await h.driver.run({
+        name: `faas-contract-${id}`,
+        image: h.image,
+        fn: 'contract',
+        version: 1,
+        memoryMb: 128,
+        cpus: 0.5,
+        pidsLimit: 64,
+        tmpMb: 16,
+        network: false,
+        env: {},
+        codeDir,
+        socketDir,
+        owner,
+        ...over,
+      });
+      started.push(containerId);
+      return { id: containerId, socketPath: path.join(socketDir, 'runtime.sock') };
+    }
+
+    it('runs a container whose runtime answers over its socket, with the limits applied', async () => {
+      const { id, socketPath } = await run(`export default () => 'hi';`);
+      const connection = createRuntimeConnection(socketPath, 1);
+      await connection.waitReady(10_000);
+      await connection.close();
+      expect(await h.limitsOf(id)).toEqual({ memoryMb: 128, cpus: 0.5, pidsLimit: 64, readOnlyRoot: true, network: 'none', user: '65534:65534' });
+      expect((await h.driver.list(owner)).map((c) => c.id)).toContain(id);
+      expect(await h.driver.inspectExit(id)).toMatchObject({ running: true, oomKilled: false });
+    });
+
+    it('updates memory and CPU limits of a running container, and renames it', async () => {
+      const { id } = await run(`export default () => 'hi';`);
+      await h.driver.update(id, { memoryMb: 256, cpus: 1.5 });
+      expect(await h.limitsOf(id)).toMatchObject({ memoryMb: 256, cpus: 1.5 });
+      await h.driver.rename(id, `faas-renamed-${id.slice(0, 8)}`);
+      expect((await h.driver.list(owner)).find((c) => c.id === id)?.name).toBe(`faas-renamed-${id.slice(0, 8)}`);
+    });
+
+    it('reports an out-of-memory kill', async () => {
+      const { id } = await run(`const keep = []; for (;;) keep.push(Buffer.alloc(8 * 1024 * 1024, 1));`, { memoryMb: 64 });
+      let exit = await h.driver.inspectExit(id);
+      for (let i = 0; i < 100 && exit?.running; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        exit = await h.driver.inspectExit(id);
+      }
+      expect(exit).toMatchObject({ running: false, oomKilled: true });
+    });
+
+    it("returns the tail of a container's own output", async () => {
+      const { id, socketPath } = await run(`console.log('hello from the module'); export default () => 'hi';`);
+      const connection = createRuntimeConnection(socketPath, 1);
+      await connection.waitReady(10_000);
+      await connection.close();
+      expect(await h.driver.logsTail(id, 4096)).toContain('hello from the module');
+    });
+
+    it('pauses and resumes', async () => {
+      const { id } = await run(`export default () => 'hi';`);
+      await h.driver.pause(id);
+      await h.driver.resume(id);
+      expect(await h.driver.inspectExit(id)).toMatchObject({ running: true });
+    });
+
+    it('removes a container, and removing it again is fine', async () => {
+      const { id } = await run(`export default () => 'hi';`);
+      await h.driver.remove(id);
+      await h.driver.remove(id);
+      expect(await h.driver.inspectExit(id)).toBeUndefined();
+      expect((await h.driver.list(owner)).map((c) => c.id)).not.toContain(id);
+    });
+  });
+}
