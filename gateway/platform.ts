@@ -150,7 +150,16 @@ export async function startPlatform(config: PlatformConfig, options: StartOption
     }
 
     const app = await buildApp({ config, token, registry, invoker, events: invoker, usage, logs, logger: log });
-    closers.push(() => app.close());
+    closers.push(async () => {
+      // server.close() drops only the keep-alive connections idle at that moment; those finishing a
+      // request later would stay open until their keep-alive timeout. Sweep them as they go idle.
+      const sweeper = setInterval(() => app.server.closeIdleConnections(), 50);
+      try {
+        await app.close();
+      } finally {
+        clearInterval(sweeper);
+      }
+    });
     const address = await app.listen({ host: config.host, port: options.port ?? config.port });
     const url = options.port === undefined ? config.publicUrl : address.replace('[::1]', '127.0.0.1');
     return { url, token, ...(tokenFile ? { tokenFile } : {}), close };

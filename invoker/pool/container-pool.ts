@@ -79,6 +79,8 @@ export class ContainerPool {
   private readonly log: PoolLog;
   private reaper: NodeJS.Timeout | undefined;
   private closing = false;
+  /** Container starts in progress: a container created while the pool closes is removed by its own start. */
+  private readonly starting = new Set<Promise<void>>();
   private readonly starter: ContainerStarter;
   private readonly prewarm: PrewarmPool;
 
@@ -234,6 +236,7 @@ export class ContainerPool {
     }
     removals.push(this.prewarm.close());
     await Promise.all(removals);
+    await Promise.allSettled([...this.starting]);
   }
 
   private lease(entry: Entry, enqueuedAt: number): Lease {
@@ -285,7 +288,13 @@ export class ContainerPool {
         if (victim) void this.removeEntry(other.containers, victim, 'evicted for memory');
       }
     }
-    for (let i = 0; i < plan.start; i++) void this.startContainer(state);
+    for (let i = 0; i < plan.start; i++) this.track(this.startContainer(state));
+  }
+
+  /** Keeps a container start in view until it settles, so close() can wait for it. */
+  private track(start: Promise<void>): void {
+    this.starting.add(start);
+    void start.finally(() => this.starting.delete(start));
   }
 
   private async startContainer(state: FunctionState, usePrewarmed = true): Promise<void> {

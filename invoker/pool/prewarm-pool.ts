@@ -19,6 +19,8 @@ export interface PrewarmPoolOptions {
 
 export class PrewarmPool {
   readonly entries = new Map<string, Entry>();
+  /** Starts in progress; close() waits for them, since a container created during close is removed by its start. */
+  private readonly starting = new Set<Promise<unknown>>();
   private closed = false;
 
   constructor(private readonly options: PrewarmPoolOptions) {}
@@ -32,7 +34,7 @@ export class PrewarmPool {
         this.options.clock(),
       );
       this.entries.set(id, entry);
-      this.options.starter
+      const start = this.options.starter
         .startPrewarmed(entry)
         .then((running) => {
           if (running && entry.phase === 'starting') {
@@ -42,8 +44,10 @@ export class PrewarmPool {
         })
         .catch((err: Error) => {
           this.options.log.warn({ err: err.message }, 'prewarmed container failed to start');
-          void this.options.remove(this.entries, entry, 'prewarm failed');
-        });
+          return this.options.remove(this.entries, entry, 'prewarm failed');
+        })
+        .finally(() => this.starting.delete(start));
+      this.starting.add(start);
     }
   }
 
@@ -63,5 +67,6 @@ export class PrewarmPool {
   async close(): Promise<void> {
     this.closed = true;
     await Promise.all([...this.entries.values()].map((e) => this.options.remove(this.entries, e, 'invoker closing')));
+    await Promise.allSettled([...this.starting]);
   }
 }
