@@ -31,7 +31,8 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
     // No per-request log lines: the trigger is the hot path; outcomes are in metrics and invocation logs.
     logController: new LogController({ disableRequestLogging: true }),
     keepAliveTimeout: 72_000,
-    ajv: { customOptions: { removeAdditional: false, allErrors: false } },
+    // Bodies are checked as sent: no dropping unknown fields, no turning 1 into "1" or "256" into 256.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
   });
   registerErrorHandling(app);
   const metrics = createMetrics(deps.events, deps.invoker);

@@ -15,7 +15,8 @@ const COLD_BUCKETS = [0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1, 2, 5, 10];
 
 export function createMetrics(events: InvocationEvents, invoker: Pick<Invoker, 'containerCounts'>): GatewayMetrics {
   const registry = new client.Registry();
-  client.collectDefaultMetrics({ register: registry, prefix: 'faas_process_' });
+  // Standard names (process_*, nodejs_*), so stock Node.js dashboards work unchanged.
+  client.collectDefaultMetrics({ register: registry });
   const invocations = new client.Counter({
     name: 'faas_invocations_total',
     help: 'Invocations by function, outcome and whether the container was cold',

@@ -79,17 +79,18 @@ export function functionRoutes(app: FastifyInstance, deps: FunctionRoutesDeps): 
     return reply.code(204).send();
   });
 
-  app.get<{ Params: NameParams; Querystring: { limit: number } }>(
+  app.get<{ Params: NameParams; Querystring: { limit: string } }>(
     '/functions/:name/logs',
     {
       schema: {
         params: functionParams,
-        querystring: { type: 'object', additionalProperties: false, properties: { limit: { type: 'integer', minimum: 1, maximum: 100, default: 20 } } },
+        // Query values are strings (types are not coerced), so the range 1..100 is a pattern.
+        querystring: { type: 'object', additionalProperties: false, properties: { limit: { type: 'string', pattern: '^(100|[1-9][0-9]?)$', default: '20' } } },
       },
     },
     async (request) => {
       if (!(await deps.registry.get(request.params.name))) throw new FunctionNotFoundError(request.params.name);
-      return { logs: await deps.logs.recent(request.params.name, request.query.limit) };
+      return { logs: await deps.logs.recent(request.params.name, Number(request.query.limit)) };
     },
   );
 }

@@ -6,7 +6,7 @@ import type { Invoker } from '../../invoker/invoker.js';
 import type { GatewayMetrics } from '../plugins/metrics.js';
 
 /** Response headers that belong to one hop and are set again by this server. */
-const DROPPED = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'date']);
+const DROPPED = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'trailer', 'proxy-connection', 'content-length', 'date']);
 const EMPTY = Buffer.alloc(0);
 const REJECTIONS: Record<string, 'throttled' | 'queue_timeout' | 'no_capacity'> = {
   TOO_MANY_REQUESTS: 'throttled',

@@ -1,0 +1,178 @@
+// In-memory fakes of the gateway's dependencies and an app builder over them, for app.inject tests.
+import { createHash } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../../gateway/app.js';
+import { loadConfig } from '../../../gateway/config.js';
+import { FunctionNotFoundError } from '../../../invoker/core/errors.js';
+import type { FunctionSpec } from '../../../invoker/core/function-spec.js';
+import type {
+  ContainerState,
+  InvocationEvents,
+  InvocationFinished,
+  InvocationRequest,
+  InvocationResponse,
+  Invoker,
+} from '../../../invoker/invoker.js';
+import type {
+  FunctionUsageTotals,
+  InvocationLogEntry,
+  InvocationLogStore,
+  Prices,
+  UsageQuery,
+  UsageStore,
+} from '../../../invoker/metering/usage-record.js';
+import type { DeployInput, FunctionChange, FunctionRegistry } from '../../../invoker/registry/function-registry.js';
+
+export const TOKEN = 'test-token-0123456789';
+export const AUTH = { authorization: `Bearer ${TOKEN}` };
+export const CODE = `export default () => 'ok';`;
+
+export class FakeRegistry implements FunctionRegistry {
+  readonly specs = new Map<string, FunctionSpec>();
+  readonly code = new Map<string, Buffer>();
+  failWith: Error | undefined;
+
+  async deploy(input: DeployInput): Promise<FunctionSpec> {
+    if (this.failWith) throw this.failWith;
+    const previous = this.specs.get(input.name);
+    const sha = createHash('sha256').update(input.code).digest('hex');
+    const now = new Date().toISOString();
+    const spec: FunctionSpec = {
+      ...input.config,
+      name: input.name,
+      version: (previous?.version ?? 0) + 1,
+      codeSha256: sha,
+      codeBytes: input.code.length,
+      createdAt: previous?.createdAt ?? now,
+      updatedAt: now,
+    };
+    this.specs.set(input.name, spec);
+    this.code.set(sha, input.code);
+    return spec;
+  }
+  async get(name: string) {
+    if (this.failWith) throw this.failWith;
+    return this.specs.get(name);
+  }
+  async list() {
+    return [...this.specs.values()];
+  }
+  async remove(name: string) {
+    return this.specs.delete(name);
+  }
+  async getCode(sha: string) {
+    return this.code.get(sha);
+  }
+  onChange(_listener: (change: FunctionChange) => void) {
+    return () => {};
+  }
+  async close() {}
+}
+
+type Answer = (request: InvocationRequest) => InvocationResponse | Promise<InvocationResponse>;
+
+/** Records every request; answers with `answer` (default: 200 "ok" for deployed functions, else not found). */
+export class FakeInvoker implements Invoker, InvocationEvents {
+  readonly requests: InvocationRequest[] = [];
+  private readonly listeners = new Set<(event: InvocationFinished) => void>();
+  counts: Record<ContainerState, number> = { prewarmed: 2, starting: 0, idle: 3, busy: 1, removing: 0 };
+
+  constructor(
+    private readonly registry: FakeRegistry,
+    public answer?: Answer,
+  ) {}
+
+  async invoke(request: InvocationRequest): Promise<InvocationResponse> {
+    this.requests.push(request);
+    if (this.answer) return this.answer(request);
+    if (!this.registry.specs.has(request.fn)) throw new FunctionNotFoundError(request.fn);
+    return { status: 200, headers: { 'content-type': 'text/plain' }, body: Buffer.from('ok'), meta: meta(request) };
+  }
+  async containerCounts() {
+    return this.counts;
+  }
+  async close() {}
+  onInvocationFinished(listener: (event: InvocationFinished) => void) {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+  emit(event: InvocationFinished) {
+    for (const listener of this.listeners) listener(event);
+  }
+  get listenerCount() {
+    return this.listeners.size;
+  }
+}
+
+export function meta(request: InvocationRequest, over: Partial<InvocationResponse['meta']> = {}): InvocationResponse['meta'] {
+  return { invocationId: request.invocationId, fn: request.fn, version: 1, coldStart: false, queueWaitMs: 0, durationMs: 1.25, ...over };
+}
+
+export function finished(over: Partial<InvocationFinished> = {}): InvocationFinished {
+  return {
+    invocationId: 'inv-1',
+    fn: 'hello',
+    version: 1,
+    trigger: 'http',
+    startedAt: 1_000,
+    endedAt: 1_250,
+    durationMs: 250,
+    memoryMb: 1024,
+    coldStart: true,
+    initMs: 180,
+    queueWaitMs: 5,
+    status: 'ok',
+    httpStatus: 200,
+    logs: '',
+    ...over,
+  };
+}
+
+export class FakeUsage implements UsageStore {
+  readonly queries: UsageQuery[] = [];
+  constructor(public totalsToReturn: FunctionUsageTotals[] = []) {}
+  async totals(query: UsageQuery, _prices: Prices) {
+    this.queries.push(query);
+    return this.totalsToReturn;
+  }
+}
+
+export class FakeLogs implements InvocationLogStore {
+  readonly entries = new Map<string, InvocationLogEntry[]>();
+  readonly limits: number[] = [];
+  async recent(fn: string, limit: number) {
+    this.limits.push(limit);
+    return (this.entries.get(fn) ?? []).slice(0, limit);
+  }
+  async clear(fn: string) {
+    this.entries.delete(fn);
+  }
+}
+
+export interface TestGateway {
+  app: FastifyInstance;
+  registry: FakeRegistry;
+  invoker: FakeInvoker;
+  usage: FakeUsage;
+  logs: FakeLogs;
+}
+
+/** A gateway over fresh fakes; `env` overrides config (e.g. FAAS_MAX_CODE_BYTES). Close `app` after. */
+export async function testGateway(env: Record<string, string> = {}): Promise<TestGateway> {
+  const config = loadConfig({ FAAS_PUBLIC_URL: 'https://faas.example', FAAS_TOKEN: TOKEN, ...env }, '/tmp');
+  const registry = new FakeRegistry();
+  const invoker = new FakeInvoker(registry);
+  const usage = new FakeUsage();
+  const logs = new FakeLogs();
+  const app = await buildApp({ config, token: TOKEN, registry, invoker, events: invoker, usage, logs });
+  return { app, registry, invoker, usage, logs };
+}
+
+/** Asserts the `{"error":{"code","message"}}` shape, status and code; returns the message. */
+export function errorOf(res: { statusCode: number; body: string }, status: number, code: string): string {
+  const body = JSON.parse(res.body) as { error?: { code?: unknown; message?: unknown } };
+  if (res.statusCode !== status || body.error?.code !== code || typeof body.error.message !== 'string') {
+    throw new Error(`expected ${status} ${code}, got ${res.statusCode} ${res.body}`);
+  }
+  return body.error.message;
+}

@@ -1,0 +1,139 @@
+// The /fn HTTP trigger over a fake invoker: the request as the function sees it, the reply as the caller sees it.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  FunctionCrashedError,
+  FunctionHandlerError,
+  FunctionOutOfMemoryError,
+  FunctionTimeoutError,
+  QueueFullError,
+  QueueTimeoutError,
+  type FaasError,
+} from '../../../invoker/core/errors.js';
+import { CODE, errorOf, meta, testGateway, type TestGateway } from './fakes.js';
+
+let gw: TestGateway;
+beforeEach(async () => {
+  gw = await testGateway({ FAAS_MAX_BODY_BYTES: '2048' });
+  await gw.registry.deploy({ name: 'hello', code: Buffer.from(CODE), config: (await import('../../../invoker/core/function-spec.js')).defaultFunctionConfig() });
+});
+afterEach(async () => {
+  await gw.app.close();
+});
+
+const BINARY = Buffer.from([0, 1, 2, 0xff, 0xfe, 0x80, 10, 13]);
+
+describe('request passed to the invoker', () => {
+  it('carries method, path below the root, raw query, lower-case headers and the binary body', async () => {
+    const res = await gw.app.inject({
+      method: 'POST',
+      url: '/fn/hello/a/b%20c?x=1&x=2&y',
+      headers: { 'content-type': 'application/octet-stream', 'X-Custom': 'Yes' },
+      payload: BINARY,
+    });
+    expect(res.statusCode).toBe(200);
+    const [req] = gw.invoker.requests;
+    expect(req).toMatchObject({ fn: 'hello', trigger: 'http', method: 'POST', path: '/a/b%20c', rawQuery: 'x=1&x=2&y' });
+    expect(req!.headers['x-custom']).toBe('Yes');
+    expect(req!.headers['content-type']).toBe('application/octet-stream');
+    expect(Buffer.compare(req!.body, BINARY)).toBe(0);
+    expect(req!.invocationId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(Math.abs(req!.receivedAt - Date.now())).toBeLessThan(5_000);
+  });
+
+  it.each([
+    ['/fn/hello', '/', ''],
+    ['/fn/hello/', '/', ''],
+    ['/fn/hello?q=1', '/', 'q=1'],
+    ['/fn/hello/deep/er/', '/deep/er/', ''],
+  ])('%s → path %s, query "%s"', async (url, path, rawQuery) => {
+    await gw.app.inject({ method: 'GET', url });
+    expect(gw.invoker.requests[0]).toMatchObject({ method: 'GET', path, rawQuery });
+    expect(gw.invoker.requests[0]!.body.length).toBe(0);
+  });
+
+  it.each(['application/json', 'text/plain', 'application/x-www-form-urlencoded', 'image/png'])(
+    'passes a %s body through unparsed, byte for byte',
+    async (type) => {
+      const payload = type === 'application/json' ? '{ "a" : 1 }' : 'a=1&b=%20';
+      await gw.app.inject({ method: 'PUT', url: '/fn/hello/x', headers: { 'content-type': type }, payload });
+      expect(gw.invoker.requests[0]!.body.toString()).toBe(payload);
+    },
+  );
+
+  it('passes a body with no content type, and invalid JSON, unparsed', async () => {
+    await gw.app.inject({ method: 'POST', url: '/fn/hello', headers: { 'content-type': 'application/json' }, payload: '{not json' });
+    expect(gw.invoker.requests[0]!.body.toString()).toBe('{not json');
+  });
+
+  it('answers 413 PAYLOAD_TOO_LARGE for a body over FAAS_MAX_BODY_BYTES without invoking', async () => {
+    const res = await gw.app.inject({ method: 'POST', url: '/fn/hello', headers: { 'content-type': 'application/octet-stream' }, payload: Buffer.alloc(2049) });
+    errorOf(res, 413, 'PAYLOAD_TOO_LARGE');
+    expect(gw.invoker.requests).toHaveLength(0);
+  });
+});
+
+describe('reply to the caller', () => {
+  it("returns the function's status, headers (two set-cookie), binary body and the x-faas headers", async () => {
+    gw.invoker.answer = (request) => ({
+      status: 201,
+      headers: {
+        'content-type': 'application/octet-stream',
+        'set-cookie': ['a=1; Path=/', 'b=2; HttpOnly'],
+        'x-from-fn': 'yes',
+        connection: 'close',
+        upgrade: 'h2c',
+        'transfer-encoding': 'chunked',
+        'content-length': '999',
+      },
+      body: BINARY,
+      meta: meta(request, { coldStart: true, durationMs: 12.3456 }),
+    });
+    const res = await gw.app.inject({ method: 'GET', url: '/fn/hello' });
+    expect(res.statusCode).toBe(201);
+    expect(res.headers['set-cookie']).toEqual(['a=1; Path=/', 'b=2; HttpOnly']);
+    expect(res.headers['x-from-fn']).toBe('yes');
+    expect(res.headers['content-type']).toBe('application/octet-stream');
+    expect(res.headers['content-length']).toBe(String(BINARY.length));
+    expect(res.headers['transfer-encoding']).toBeUndefined();
+    expect(res.headers.upgrade).toBeUndefined();
+    expect(res.headers.connection).not.toBe('close');
+    expect(Buffer.compare(res.rawPayload, BINARY)).toBe(0);
+    expect(res.headers['x-faas-invocation-id']).toBe(gw.invoker.requests[0]!.invocationId);
+    expect(res.headers['x-faas-cold-start']).toBe('true');
+    expect(res.headers['x-faas-duration-ms']).toBe('12.346');
+  });
+
+  it('returns a 500 the function answered itself as is', async () => {
+    gw.invoker.answer = (request) => ({ status: 500, headers: {}, body: Buffer.from('boom'), meta: meta(request) });
+    const res = await gw.app.inject({ url: '/fn/hello' });
+    expect(res.statusCode).toBe(500);
+    expect(res.body).toBe('boom');
+    expect(res.headers['x-faas-cold-start']).toBe('false');
+  });
+
+  it('answers 404 FUNCTION_NOT_FOUND for a function that is not deployed', async () => {
+    const message = errorOf(await gw.app.inject({ method: 'POST', url: '/fn/nobody/x', payload: 'hi' }), 404, 'FUNCTION_NOT_FOUND');
+    expect(message).toMatch(/nobody/);
+  });
+
+  it.each<[string, FaasError, number, string]>([
+    ['a timeout', new FunctionTimeoutError('ran past 100 ms'), 504, 'FUNCTION_TIMEOUT'],
+    ['out of memory', new FunctionOutOfMemoryError('killed at 128 MB'), 502, 'FUNCTION_OUT_OF_MEMORY'],
+    ['a handler error', new FunctionHandlerError('TypeError: x is undefined'), 500, 'FUNCTION_ERROR'],
+    ['a crash', new FunctionCrashedError('exited 1'), 502, 'FUNCTION_CRASHED'],
+    ['a full queue', new QueueFullError('100 waiting'), 429, 'TOO_MANY_REQUESTS'],
+    ['a queue timeout', new QueueTimeoutError('waited 30 s'), 503, 'QUEUE_TIMEOUT'],
+  ])('maps %s to %i %s with its message', async (_label, error, status, code) => {
+    gw.invoker.answer = () => Promise.reject(error);
+    expect(errorOf(await gw.app.inject({ url: '/fn/hello' }), status, code)).toBe(error.message);
+  });
+
+  it('answers 500 INTERNAL without the message for an unexpected invoker failure', async () => {
+    gw.invoker.answer = () => Promise.reject(new Error('ECONNRESET /run/faas/abc/runtime.sock'));
+    expect(errorOf(await gw.app.inject({ url: '/fn/hello' }), 500, 'INTERNAL')).not.toMatch(/sock/);
+  });
+
+  it('needs no token', async () => {
+    expect((await gw.app.inject({ url: '/fn/hello', headers: { authorization: 'Bearer wrong' } })).statusCode).toBe(200);
+  });
+});
