@@ -6,11 +6,14 @@ import type { FunctionRegistry } from '../invoker/registry/function-registry.js'
 import type { PlatformConfig } from './config.js';
 import { requireToken } from './plugins/auth.js';
 import { registerErrorHandling } from './plugins/error-handler.js';
-import { createMetrics } from './plugins/metrics.js';
+import { createMetrics, type AsyncSources } from './plugins/metrics.js';
 import { functionRoutes } from './routes/functions.js';
 import { healthRoutes } from './routes/health.js';
 import { invokeRoutes } from './routes/invoke.js';
 import { usageRoutes } from './routes/usage.js';
+import { asyncRoutes } from './routes/async.js';
+import { jobRoutes } from './routes/jobs.js';
+import type { AsyncQueues } from '../invoker/async/async-queues.js';
 
 export interface GatewayDeps {
   config: PlatformConfig;
@@ -20,6 +23,10 @@ export interface GatewayDeps {
   events: InvocationEvents;
   usage: UsageStore;
   logs: InvocationLogStore;
+  /** Async calls, queues, events, cron and dead letters; absent in gateway-only unit tests. */
+  queues?: AsyncQueues;
+  /** Retries of async jobs run in this process (role 'all'), for /metrics. */
+  retries?: AsyncSources['retries'];
   /** The process's pino logger; none in tests. */
   logger?: FastifyBaseLogger;
 }
@@ -35,15 +42,37 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
   });
   registerErrorHandling(app);
-  const metrics = createMetrics(deps.events, deps.invoker);
+  const metrics = createMetrics(deps.events, deps.invoker, {
+    ...(deps.queues ? { counts: () => deps.queues!.counts() } : {}),
+    ...(deps.retries ? { retries: deps.retries } : {}),
+  });
   app.addHook('onClose', async () => metrics.detach());
 
   healthRoutes(app, metrics);
-  await app.register(invokeRoutes, { invoker: deps.invoker, metrics, maxBodyBytes: config.maxBodyBytes });
+  const queues = deps.queues;
+  await app.register(invokeRoutes, {
+    invoker: deps.invoker,
+    metrics,
+    maxBodyBytes: config.maxBodyBytes,
+    ...(queues ? { extra: (scope: FastifyInstance) => asyncRoutes(scope, { registry: deps.registry, queues }) } : {}),
+  });
   await app.register(
     async (api) => {
       requireToken(api, deps.token);
-      functionRoutes(api, { registry: deps.registry, logs: deps.logs, publicUrl: config.publicUrl, maxCodeBytes: config.maxCodeBytes });
+      functionRoutes(api, {
+        registry: deps.registry,
+        logs: deps.logs,
+        publicUrl: config.publicUrl,
+        maxCodeBytes: config.maxCodeBytes,
+        ...(queues ? { triggers: queues } : {}),
+      });
+      if (queues) {
+        await api.register(async (raw) => {
+          raw.removeAllContentTypeParsers();
+          raw.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: config.maxBodyBytes }, (_req, body, done) => done(null, body));
+          jobRoutes(raw, { queues });
+        });
+      }
       usageRoutes(api, {
         usage: deps.usage,
         prices: { perGbSecond: config.pricePerGbSecond, perMillionRequests: config.pricePerMillionRequests },

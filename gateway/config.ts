@@ -65,6 +65,15 @@ export interface PlatformConfig {
   invokerPort: number;
   /** URL gateways reach this invoker at. FAAS_INVOKER_URL, default http://<host>:<invokerPort>. */
   invokerUrl: string | undefined;
+  /**
+   * A running async job's lock lasts this long (renewed at half of it); a job whose invoker died runs
+   * again within about twice this. FAAS_ASYNC_STALL_MS, default 30 000 (BullMQ's).
+   */
+  asyncStallMs: number;
+  /** First retry delay of a failed async job; doubled each time, with jitter. FAAS_RETRY_DELAY_MS, default 1 000. */
+  retryDelayMs: number;
+  /** How long results of finished async jobs are kept. FAAS_KEEP_RESULTS_MS, default 24 hours. */
+  keepResultsMs: number;
 }
 
 const ROLES = ['all', 'gateway', 'invoker'] as const;
@@ -120,5 +129,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Readonl
     role: oneOf(env, 'FAAS_ROLE', ROLES, 'all'),
     invokerPort: num(env, 'FAAS_INVOKER_PORT', 8081),
     invokerUrl: env.FAAS_INVOKER_URL || undefined,
+    asyncStallMs: num(env, 'FAAS_ASYNC_STALL_MS', 30_000, 500),
+    retryDelayMs: num(env, 'FAAS_RETRY_DELAY_MS', 1_000, 0),
+    keepResultsMs: num(env, 'FAAS_KEEP_RESULTS_MS', 86_400_000, 1_000),
   });
 }

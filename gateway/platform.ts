@@ -24,6 +24,8 @@ import { InvokerDirectory } from '../invoker/remote/invoker-directory.js';
 import { InvokerServer } from '../invoker/remote/invoker-server.js';
 import { RemoteInvoker } from '../invoker/remote/remote-invoker.js';
 import { ensureRuntimeImage } from '../runtime-images/node/build-image.js';
+import { AsyncDispatcher } from '../invoker/async/dispatcher.js';
+import { AsyncQueues } from '../invoker/async/async-queues.js';
 
 export interface RunningPlatform {
   /** Where this process listens: the gateway's URL, or for role 'invoker' the invoker server's. */
@@ -56,9 +58,9 @@ async function resolveToken(config: PlatformConfig): Promise<{ token: string; to
 /** The invoker half: Docker driver, pool, in-process invoker, metering. */
 async function startLocalInvoker(
   config: PlatformConfig,
-  shared: { redis: Redis; registry: RedisFunctionRegistry; log: Logger },
+  shared: { redis: Redis; bullConnection: Redis; registry: RedisFunctionRegistry; log: Logger },
   progress: (message: string) => void,
-): Promise<{ invoker: InProcessInvoker; close(): Promise<void> }> {
+): Promise<{ invoker: InProcessInvoker; dispatcher: AsyncDispatcher; close(): Promise<void> }> {
   const docker = new Docker({ socketPath: config.dockerSocket });
   progress('checking the runtime image');
   const image = config.runtimeImage ?? (await ensureRuntimeImage(docker, { onProgress: progress, base: config.runtimeBase }));
@@ -89,9 +91,24 @@ async function startLocalInvoker(
   await journal.open();
   const invoker = new InProcessInvoker({ registry: shared.registry, pool });
   const detachMeter = attachMeter(invoker, journal);
+  progress('starting async workers');
+  const dispatcher = new AsyncDispatcher({
+    connection: shared.bullConnection,
+    redisPrefix: config.redisPrefix,
+    registry: shared.registry,
+    invoker,
+    events: invoker,
+    stallMs: config.asyncStallMs,
+    maxResultBytes: config.maxBodyBytes,
+    log: shared.log.child({ component: 'async' }),
+  });
+  await dispatcher.start();
   return {
     invoker,
+    dispatcher,
     async close() {
+      // Workers first: they finish their running jobs through the invoker before it drains.
+      await dispatcher.close();
       await invoker.close();
       detachMeter();
       await journal.close();
@@ -115,25 +132,31 @@ export async function startPlatform(config: PlatformConfig, options: StartOption
     closers.push(async () => redis.disconnect());
     const registry = await RedisFunctionRegistry.open({ redis, prefix: config.redisPrefix });
     closers.push(() => registry.close());
+    // BullMQ wants its own connection settings (no per-command retry limit); its workers duplicate it for blocking reads.
+    const bullConnection = new Redis(config.redisUrl, { maxRetriesPerRequest: null, lazyConnect: true });
+    await bullConnection.connect();
+    closers.push(async () => bullConnection.disconnect());
     const usage = new RedisUsageStore({ redis, prefix: config.redisPrefix });
     const logs = new RedisInvocationLogStore({ redis, prefix: config.redisPrefix });
     const directory = new InvokerDirectory({ redis, prefix: config.redisPrefix });
     closers.push(() => directory.close());
 
     let invoker: Invoker & InvocationEvents;
+    let dispatcher: AsyncDispatcher | undefined;
     if (config.role === 'gateway') {
       await directory.watch();
       const remote = new RemoteInvoker({ invokers: () => directory.current(), token });
       closers.push(() => remote.close());
       invoker = remote;
     } else {
-      const local = await startLocalInvoker(config, { redis, registry, log }, progress);
+      const local = await startLocalInvoker(config, { redis, bullConnection, registry, log }, progress);
       closers.push(() => local.close());
       invoker = local.invoker;
+      dispatcher = local.dispatcher;
     }
 
     if (config.role === 'invoker') {
-      const metrics = createMetrics(invoker, invoker);
+      const metrics = createMetrics(invoker, invoker, { retries: dispatcher! });
       const server = new InvokerServer({
         invoker,
         token,
@@ -149,7 +172,27 @@ export async function startPlatform(config: PlatformConfig, options: StartOption
       return { url, token, ...(tokenFile ? { tokenFile } : {}), close };
     }
 
-    const app = await buildApp({ config, token, registry, invoker, events: invoker, usage, logs, logger: log });
+    const queues = new AsyncQueues({
+      connection: bullConnection,
+      redisPrefix: config.redisPrefix,
+      registry,
+      retryDelayMs: config.retryDelayMs,
+      keepResultsMs: config.keepResultsMs,
+    });
+    closers.push(() => queues.close());
+    await queues.start();
+    const app = await buildApp({
+      config,
+      token,
+      registry,
+      invoker,
+      events: invoker,
+      usage,
+      logs,
+      queues,
+      ...(dispatcher ? { retries: dispatcher } : {}),
+      logger: log,
+    });
     closers.push(async () => {
       // server.close() drops only the keep-alive connections idle at that moment; those finishing a
       // request later would stay open until their keep-alive timeout. Sweep them as they go idle.

@@ -20,6 +20,11 @@ export interface InvocationRequest {
   body: Buffer;
   /** Epoch ms when the platform accepted the request. */
   receivedAt: number;
+  /**
+   * What the platform says about a non-HTTP trigger (attempt, queue, topic, schedule, ...): sent to the
+   * runtime as `x-faas-<key>` headers, which callers cannot forge (theirs are dropped).
+   */
+  context?: Record<string, string>;
 }
 
 /** What the function answered, plus what the platform measured. */

@@ -2,6 +2,8 @@
 import client from 'prom-client';
 import type { InvocationEvents, Invoker } from '../../invoker/invoker.js';
 import { billedDurationMs, gbSeconds } from '../../invoker/metering/usage-math.js';
+import type { QueueCounts } from '../../invoker/async/async-queues.js';
+import { registerAsyncMetrics } from './async-metrics.js';
 
 export interface GatewayMetrics {
   registry: client.Registry;
@@ -13,8 +15,16 @@ export interface GatewayMetrics {
 const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 const COLD_BUCKETS = [0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1, 2, 5, 10];
 
-export function createMetrics(events: InvocationEvents, invoker: Pick<Invoker, 'containerCounts'>): GatewayMetrics {
+/** Where async work's figures come from: queue counts (a gateway) and retries as they start (an invoker). */
+export interface AsyncSources {
+  counts?: () => Promise<QueueCounts[]>;
+  retries?: { onRetry(listener: (fn: string) => void): () => void };
+}
+
+export function createMetrics(events: InvocationEvents, invoker: Pick<Invoker, 'containerCounts'>, sources: AsyncSources = {}): GatewayMetrics {
   const registry = new client.Registry();
+  const asyncMetrics = registerAsyncMetrics(registry, sources.counts);
+  const detachRetries = sources.retries?.onRetry((fn) => asyncMetrics.countRetry(fn));
   // Standard names (process_*, nodejs_*), so stock Node.js dashboards work unchanged.
   client.collectDefaultMetrics({ register: registry });
   const invocations = new client.Counter({
@@ -90,6 +100,9 @@ export function createMetrics(events: InvocationEvents, invoker: Pick<Invoker, '
     countRejected(fn, status) {
       invocations.inc({ function: fn, status, start: 'none' });
     },
-    detach,
+    detach() {
+      detach();
+      detachRetries?.();
+    },
   };
 }

@@ -1,6 +1,8 @@
 // Management of functions: deploy (create or update), list, get, delete, and recent invocation logs.
 import type { FastifyInstance } from 'fastify';
-import { BadRequestError, FunctionNotFoundError } from '../../invoker/core/errors.js';
+import type { AsyncQueues } from '../../invoker/async/async-queues.js';
+import { scheduleProblem } from '../../invoker/async/schedule.js';
+import { BadRequestError, ConflictError, FunctionNotFoundError } from '../../invoker/core/errors.js';
 import { defaultFunctionConfig, type FunctionConfig, type FunctionSpec } from '../../invoker/core/function-spec.js';
 import type { InvocationLogStore } from '../../invoker/metering/usage-record.js';
 import type { FunctionRegistry } from '../../invoker/registry/function-registry.js';
@@ -11,13 +13,42 @@ export interface FunctionRoutesDeps {
   logs: InvocationLogStore;
   publicUrl: string;
   maxCodeBytes: number;
+  /** Async triggers (schedulers, queues): told of deploys and deletes. Absent in gateway-only unit tests. */
+  triggers?: Pick<AsyncQueues, 'syncFunction' | 'removeFunction'>;
+}
+
+/** A named queue has one consumer: deploying a second one for it is a conflict. */
+async function checkQueueOwners(registry: FunctionRegistry, name: string, queues: string[]): Promise<void> {
+  if (queues.length === 0) return;
+  for (const other of await registry.list()) {
+    if (other.name === name) continue;
+    const taken = other.queues.find((queue) => queues.includes(queue));
+    if (taken) throw new ConflictError(`queue "${taken}" is consumed by function "${other.name}"; a queue has one consumer (use a topic to fan out)`);
+  }
 }
 
 type NameParams = { name: string };
 
 const deployed = { type: 'object', properties: { function: functionSpec, url: { type: 'string' } } } as const;
 
-const SETTING_KEYS = ['memoryMb', 'cpus', 'timeoutMs', 'concurrency', 'minScale', 'maxScale', 'idleTimeoutMs', 'env', 'network'] as const;
+const SETTING_KEYS = [
+  'memoryMb',
+  'cpus',
+  'timeoutMs',
+  'concurrency',
+  'minScale',
+  'maxScale',
+  'idleTimeoutMs',
+  'env',
+  'network',
+  'queues',
+  'topics',
+  'schedules',
+  'maxAttempts',
+  'maxEventAgeMs',
+  'maxBacklog',
+  'batchSize',
+] as const;
 
 /** The deployed settings: what the body gives, else the previous version's, else the defaults. */
 export function mergeConfig(body: DeployBody, previous: FunctionSpec | undefined): FunctionConfig {
@@ -28,6 +59,10 @@ export function mergeConfig(body: DeployBody, previous: FunctionSpec | undefined
   }
   if (config.minScale > config.maxScale) {
     throw new BadRequestError(`minScale (${config.minScale}) must not exceed maxScale (${config.maxScale})`);
+  }
+  for (const schedule of config.schedules) {
+    const problem = scheduleProblem(schedule);
+    if (problem) throw new BadRequestError(problem);
   }
   return config;
 }
@@ -53,7 +88,10 @@ export function functionRoutes(app: FastifyInstance, deps: FunctionRoutesDeps): 
         throw new BadRequestError(`code is ${code.length} bytes; the limit is ${deps.maxCodeBytes} bytes (FAAS_MAX_CODE_BYTES)`);
       }
       const previous = await deps.registry.get(name);
-      const spec = await deps.registry.deploy({ name, code, config: mergeConfig(request.body, previous) });
+      const config = mergeConfig(request.body, previous);
+      await checkQueueOwners(deps.registry, name, config.queues);
+      const spec = await deps.registry.deploy({ name, code, config });
+      await deps.triggers?.syncFunction(spec);
       return reply.code(spec.version === 1 ? 201 : 200).send({ function: spec, url: urlOf(name) });
     },
   );
@@ -76,6 +114,7 @@ export function functionRoutes(app: FastifyInstance, deps: FunctionRoutesDeps): 
     const removed = await deps.registry.remove(request.params.name);
     if (!removed) throw new FunctionNotFoundError(request.params.name);
     await deps.logs.clear(request.params.name);
+    await deps.triggers?.removeFunction(request.params.name);
     return reply.code(204).send();
   });
 

@@ -18,6 +18,8 @@ export interface InvokeRoutesDeps {
   invoker: Invoker;
   metrics: GatewayMetrics;
   maxBodyBytes: number;
+  /** More routes that take raw bodies the same way (the async trigger). */
+  extra?: (scope: FastifyInstance) => void;
 }
 
 /** Registers the trigger in its own scope: every content type arrives as a raw Buffer. */
@@ -60,4 +62,5 @@ export async function invokeRoutes(scope: FastifyInstance, deps: InvokeRoutesDep
   const options = { logLevel: 'warn' as const };
   scope.all('/fn/:name', options, handler);
   scope.all('/fn/:name/*', options, handler);
+  deps.extra?.(scope);
 }

@@ -1,5 +1,5 @@
 // JSON schemas of the function API: one place for validation, the documented shapes and serialization.
-import { FUNCTION_NAME_PATTERN, LIMIT_RANGES } from '../../invoker/core/function-spec.js';
+import { FUNCTION_NAME_PATTERN, LIMIT_RANGES, TRIGGER_NAME_PATTERN, type Schedule } from '../../invoker/core/function-spec.js';
 
 const range = (r: { min: number; max: number }, integer = true) => ({
   type: integer ? 'integer' : 'number',
@@ -30,6 +30,22 @@ const settings = {
     maxProperties: 256,
   },
   network: { type: 'boolean' },
+  queues: { type: 'array', maxItems: 20, uniqueItems: true, items: { type: 'string', pattern: TRIGGER_NAME_PATTERN } },
+  topics: { type: 'array', maxItems: 20, uniqueItems: true, items: { type: 'string', pattern: TRIGGER_NAME_PATTERN } },
+  schedules: {
+    type: 'array',
+    maxItems: 10,
+    items: {
+      type: 'object',
+      required: ['cron'],
+      additionalProperties: false,
+      properties: { cron: { type: 'string', minLength: 1, maxLength: 200 }, timezone: { type: 'string', minLength: 1, maxLength: 64 } },
+    },
+  },
+  maxAttempts: range(LIMIT_RANGES.maxAttempts),
+  maxEventAgeMs: range(LIMIT_RANGES.maxEventAgeMs),
+  maxBacklog: range(LIMIT_RANGES.maxBacklog),
+  batchSize: range(LIMIT_RANGES.batchSize),
 } as const;
 
 export const deployBody = {
@@ -53,6 +69,13 @@ export interface DeployBody {
   idleTimeoutMs?: number;
   env?: Record<string, string>;
   network?: boolean;
+  queues?: string[];
+  topics?: string[];
+  schedules?: Schedule[];
+  maxAttempts?: number;
+  maxEventAgeMs?: number;
+  maxBacklog?: number;
+  batchSize?: number;
 }
 
 export const functionSpec = {

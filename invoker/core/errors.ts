@@ -80,6 +80,37 @@ export class FunctionCrashedError extends FaasError {
   readonly status = 502;
 }
 
+/** A named queue or topic that no function consumes or subscribes to. */
+export class UnknownTriggerError extends FaasError {
+  readonly status = 400;
+  constructor(
+    readonly code: 'UNKNOWN_QUEUE' | 'UNKNOWN_TOPIC',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Too many jobs already wait for this function (its maxBacklog): the sender should back off. */
+export class BacklogFullError extends FaasError {
+  readonly code = 'BACKLOG_FULL';
+  readonly status = 429;
+}
+
+/** The request contradicts what exists (e.g. a queue another function consumes). */
+export class ConflictError extends FaasError {
+  readonly code = 'CONFLICT';
+  readonly status = 409;
+}
+
+export class InvocationNotFoundError extends FaasError {
+  readonly code = 'INVOCATION_NOT_FOUND';
+  readonly status = 404;
+  constructor(id: string) {
+    super(`no async invocation, message or event delivery with id "${id}" (results are kept 24 hours)`);
+  }
+}
+
 export function assertNever(value: never): never {
   throw new Error(`unexpected value: ${JSON.stringify(value)}`);
 }

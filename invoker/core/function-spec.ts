@@ -25,7 +25,25 @@ export const LIMIT_RANGES = {
   maxScale: { min: 1, max: 1_000, default: 10 },
   /** An idle container above minScale is removed after this long (scale to zero). */
   idleTimeoutMs: { min: 1_000, max: 86_400_000, default: 600_000 },
+  /** Runs of one async job, queue message, event or cron tick before it is dead-lettered (Lambda: 3). */
+  maxAttempts: { min: 1, max: 20, default: 3 },
+  /** A job older than this when its turn comes is dead-lettered instead of run (Lambda: 6 hours). */
+  maxEventAgeMs: { min: 1_000, max: 604_800_000, default: 21_600_000 },
+  /** Jobs waiting for the function (async calls and events; queue messages per queue) before 429. */
+  maxBacklog: { min: 1, max: 10_000_000, default: 100_000 },
+  /** Queue messages delivered in one invocation. */
+  batchSize: { min: 1, max: 100, default: 1 },
 } as const satisfies Record<string, Range>;
+
+/** Queue and topic names: safe in URLs and Redis keys; dots allowed (`orders.created`). */
+export const TRIGGER_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$';
+
+/** A cron trigger: a 5-field (or 6-field, with seconds) cron expression, in a time zone (default UTC). */
+export interface Schedule {
+  cron: string;
+  /** IANA time zone, e.g. Europe/Paris. */
+  timezone?: string;
+}
 
 /** Per-function settings a deploy sets. */
 export interface FunctionConfig {
@@ -40,6 +58,16 @@ export interface FunctionConfig {
   env: Record<string, string>;
   /** Outbound network allowed; when false the container has network mode none. */
   network: boolean;
+  /** Named queues this function consumes (each queue has one consumer function). */
+  queues: string[];
+  /** Event topics this function is subscribed to (every subscriber gets every event). */
+  topics: string[];
+  /** Cron triggers. */
+  schedules: Schedule[];
+  maxAttempts: number;
+  maxEventAgeMs: number;
+  maxBacklog: number;
+  batchSize: number;
 }
 
 /** A deployed function version. `version` grows by one on every deploy of the same name. */
@@ -65,5 +93,12 @@ export function defaultFunctionConfig(): FunctionConfig {
     idleTimeoutMs: LIMIT_RANGES.idleTimeoutMs.default,
     env: {},
     network: false,
+    queues: [],
+    topics: [],
+    schedules: [],
+    maxAttempts: LIMIT_RANGES.maxAttempts.default,
+    maxEventAgeMs: LIMIT_RANGES.maxEventAgeMs.default,
+    maxBacklog: LIMIT_RANGES.maxBacklog.default,
+    batchSize: LIMIT_RANGES.batchSize.default,
   };
 }

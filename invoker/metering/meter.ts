@@ -9,6 +9,7 @@ export function toLogEntry(event: InvocationFinished): InvocationLogEntry {
     invocationId: event.invocationId,
     fn: event.fn,
     version: event.version,
+    trigger: event.trigger,
     time: new Date(event.startedAt).toISOString(),
     status: event.status,
     httpStatus: event.httpStatus,

@@ -59,6 +59,8 @@ export interface InvocationLogEntry {
   invocationId: string;
   fn: string;
   version: number;
+  /** What started it: http, async, queue, event or cron. */
+  trigger: TriggerKind;
   /** ISO 8601 start time. */
   time: string;
   status: InvocationStatus;

@@ -1,7 +1,7 @@
 // FunctionRegistry in Redis: specs and code by hash, a local cache kept current by pub/sub between processes.
 import { createHash, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import type { FunctionSpec } from '../core/function-spec.js';
+import { defaultFunctionConfig, type FunctionSpec } from '../core/function-spec.js';
 import type { DeployInput, FunctionChange, FunctionRegistry } from './function-registry.js';
 
 export interface RedisFunctionRegistryOptions {
@@ -39,7 +39,15 @@ interface WireChange {
 }
 
 /** cjson encodes an empty object as an empty array; specs always have an env object. */
-const normalize = (spec: FunctionSpec): FunctionSpec => ({ ...spec, env: Array.isArray(spec.env) ? {} : spec.env });
+/** Specs stored before a setting existed get its default; an empty env may come back from Lua as []. */
+const normalize = (spec: FunctionSpec): FunctionSpec => ({
+  ...defaultFunctionConfig(),
+  ...spec,
+  env: Array.isArray(spec.env) ? {} : spec.env,
+  queues: Array.isArray(spec.queues) ? spec.queues : [],
+  topics: Array.isArray(spec.topics) ? spec.topics : [],
+  schedules: Array.isArray(spec.schedules) ? spec.schedules : [],
+});
 
 export class RedisFunctionRegistry implements FunctionRegistry {
   private readonly cache = new Map<string, FunctionSpec>();

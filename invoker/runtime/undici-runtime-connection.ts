@@ -108,6 +108,7 @@ class UndiciRuntimeConnection implements RuntimeConnection {
     headers[HEADER.invocationId] = request.invocationId;
     headers[HEADER.deadline] = String(Date.now() + timeoutMs);
     headers[HEADER.trigger] = request.trigger;
+    if (request.context) for (const key in request.context) headers[PROTOCOL_HEADER_PREFIX + key] = request.context[key]!;
     try {
       const res = await this.pool.request({
         path: request.rawQuery ? `${request.path}?${request.rawQuery}` : request.path,

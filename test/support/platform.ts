@@ -79,3 +79,31 @@ export async function startTestPlatform(env: Record<string, string> = {}): Promi
   };
   return platform;
 }
+
+/** Polls until `check` returns a value (not undefined), or fails naming what it waited for. */
+export async function waitUntil<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 30_000, everyMs = 50): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+}
+
+/** Starts test/support/platform-child.ts in its own process; resolves when it listens. */
+export async function startPlatformChild(env: Record<string, string>): Promise<{ child: import('node:child_process').ChildProcess; url: string }> {
+  const { spawn } = await import('node:child_process');
+  const script = path.join(path.dirname(new URL(import.meta.url).pathname), 'platform-child.ts');
+  const child = spawn(process.execPath, ['--import', 'tsx', script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const match = /ready (\S+)/.exec(out);
+      if (match) resolve(match[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`platform child exited with ${code} before it was ready`)));
+  });
+  return { child, url };
+}

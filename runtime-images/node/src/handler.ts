@@ -1,5 +1,6 @@
 // Detects a function module's handler style and adapts it to one call: invocation in, plain response out.
 import { buildHttpApiEvent, lambdaResultToResponse, type IncomingInvocation, type PlainResponse } from './lambda.js';
+import { buildCloudEventEvent, buildQueueEvent, buildScheduledEvent } from './trigger-events.js';
 
 export interface FunctionInfo {
   name: string;
@@ -90,6 +91,20 @@ function callLambda(handler: LambdaHandler, event: unknown, context: unknown): P
   });
 }
 
+/** The event a Lambda-style handler gets: API Gateway HTTP API 2.0 for HTTP and async calls, else the trigger's own. */
+export function lambdaEvent(inv: IncomingInvocation): unknown {
+  switch (inv.trigger) {
+    case 'queue':
+      return buildQueueEvent(inv, inv.context);
+    case 'event':
+      return buildCloudEventEvent(inv, inv.context);
+    case 'cron':
+      return buildScheduledEvent(inv, inv.context);
+    default:
+      return buildHttpApiEvent(inv);
+  }
+}
+
 /** Builds the one invoke function for a loaded module. */
 export function adapt(mod: Record<string, unknown>, fn: FunctionInfo): Invoke {
   const style = detectStyle(mod);
@@ -104,7 +119,7 @@ export function adapt(mod: Record<string, unknown>, fn: FunctionInfo): Invoke {
     }
     case 'lambda': {
       const handler = (typeof mod.handler === 'function' ? mod.handler : (mod.default as { handler: unknown }).handler) as LambdaHandler;
-      return async (inv, ctx) => lambdaResultToResponse(await callLambda(handler, buildHttpApiEvent(inv), lambdaContext(inv, ctx, fn)));
+      return async (inv, ctx) => lambdaResultToResponse(await callLambda(handler, lambdaEvent(inv), lambdaContext(inv, ctx, fn)));
     }
   }
 }

@@ -11,6 +11,10 @@ export interface IncomingInvocation {
   invocationId: string;
   /** Epoch ms. */
   receivedAt: number;
+  /** http, async, queue, event or cron. */
+  trigger: string;
+  /** What the platform said about the trigger (attempt, queue, topic, schedule, ...), from x-faas-* headers. */
+  context: Record<string, string>;
 }
 
 export interface HttpApiEventV2 {

@@ -91,8 +91,16 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse): Prom
   }
   if (url === INIT_PATH && req.method === 'POST') return init(req, res);
   const headers: IncomingInvocation['headers'] = {};
+  const context: Record<string, string> = {};
+  const trigger = String(req.headers[HEADER.trigger] ?? 'http');
   for (const [name, value] of Object.entries(req.headers)) {
     if (!name.startsWith(PROTOCOL_HEADER_PREFIX)) headers[name] = value;
+    else if (trigger !== 'http' && name !== HEADER.deadline && typeof value === 'string') {
+      // Async triggers: the function sees what started it (x-faas-trigger, -attempt, -queue, -topic, ...).
+      // Callers' own x-faas-* headers never get this far: the invoker drops them.
+      headers[name] = value;
+      context[name.slice(PROTOCOL_HEADER_PREFIX.length)] = value;
+    }
   }
   const q = url.indexOf('?');
   const invocationId = String(req.headers[HEADER.invocationId] ?? '');
@@ -104,6 +112,8 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse): Prom
     body: await readBody(req),
     invocationId,
     receivedAt: Date.now(),
+    trigger,
+    context,
   };
   const deadline = Number(req.headers[HEADER.deadline] ?? Date.now() + 30_000);
   const tail = new LogTail(LOG_TAIL_BYTES);

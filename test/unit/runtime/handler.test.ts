@@ -10,6 +10,8 @@ const inv: IncomingInvocation = {
   headers: { host: 'h' },
   body: Buffer.alloc(0),
   invocationId: 'i-1',
+  trigger: 'http',
+  context: {},
   receivedAt: 0,
 };
 const info = { name: 'f', version: '1', memoryMb: 128 };

@@ -8,6 +8,8 @@ const inv = (over: Partial<IncomingInvocation> = {}): IncomingInvocation => ({
   headers: { host: 'example.test', 'content-type': 'application/json', cookie: 'a=1; b=2', 'x-many': ['1', '2'], 'user-agent': 'curl/8' },
   body: Buffer.from('{"n":1}'),
   invocationId: 'req-1',
+  trigger: 'http',
+  context: {},
   receivedAt: Date.UTC(2026, 10, 23, 12, 0, 0),
   ...over,
 });

@@ -1,0 +1,82 @@
+// The management API of async work (token-protected): invocation status, queue messages, events and
+// the dead-letter list. Registered in a scope whose content parser keeps every body as a raw Buffer.
+import type { FastifyInstance } from 'fastify';
+import { FUNCTION_NAME_PATTERN, TRIGGER_NAME_PATTERN } from '../../invoker/core/function-spec.js';
+import type { AsyncQueues } from '../../invoker/async/async-queues.js';
+import { parseCloudEvent } from '../cloudevents.js';
+import { idempotencyKeyOf } from './async.js';
+
+export interface JobRoutesDeps {
+  queues: AsyncQueues;
+}
+
+const ID_PATTERN = '^[A-Za-z0-9:._-]{1,200}$';
+const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: ID_PATTERN } } } as const;
+const queueParams = { type: 'object', required: ['queue'], properties: { queue: { type: 'string', pattern: TRIGGER_NAME_PATTERN } } } as const;
+const topicParams = { type: 'object', required: ['topic'], properties: { topic: { type: 'string', pattern: TRIGGER_NAME_PATTERN } } } as const;
+const dlqQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    function: { type: 'string', pattern: FUNCTION_NAME_PATTERN },
+    limit: { type: 'string', pattern: '^(1000|[1-9][0-9]{0,2})$', default: '100' },
+  },
+} as const;
+
+type DlqQuery = { function?: string; limit: string };
+
+export function jobRoutes(api: FastifyInstance, deps: JobRoutesDeps): void {
+  const { queues } = deps;
+
+  api.get<{ Params: { id: string } }>('/invocations/:id', { schema: { params: idParams } }, async (request) => queues.get(request.params.id));
+
+  api.post<{ Params: { queue: string } }>('/queues/:queue/messages', { schema: { params: queueParams } }, async (request, reply) => {
+    const body = (request.body as Buffer | undefined) ?? Buffer.alloc(0);
+    const contentType = request.headers['content-type'];
+    const sent = await queues.send(request.params.queue, { body, ...(contentType ? { contentType } : {}) }, idempotencyKeyOf(request));
+    const location = `/api/v1/invocations/${sent.id}`;
+    return reply.code(202).header('location', location).send({ messageId: sent.id, queue: request.params.queue, consumer: sent.consumer, statusUrl: location });
+  });
+
+  api.get('/queues', async () => ({
+    queues: [...queues.index.queues()].map(([queue, spec]) => ({ queue, consumer: spec.name, batchSize: spec.batchSize })),
+  }));
+
+  api.post<{ Params: { topic: string } }>('/events/:topic', { schema: { params: topicParams } }, async (request, reply) => {
+    const event = parseCloudEvent(request.headers, (request.body as Buffer | undefined) ?? Buffer.alloc(0));
+    const deliveries = await queues.publish(request.params.topic, event.attributes, event.data);
+    return reply.code(202).send({
+      eventId: event.attributes.id,
+      topic: request.params.topic,
+      deliveries: deliveries.map((d) => ({ function: d.function, invocationId: d.id, statusUrl: `/api/v1/invocations/${d.id}` })),
+    });
+  });
+
+  api.get<{ Querystring: DlqQuery }>('/dlq', { schema: { querystring: dlqQuery } }, async (request) => ({
+    deadLetters: await queues.deadLetters(request.query.function, Number(request.query.limit)),
+  }));
+
+  api.get<{ Params: { id: string } }>('/dlq/:id', { schema: { params: idParams } }, async (request) => {
+    const view = await queues.get(request.params.id);
+    if (view.status !== 'dead') return { ...view, note: 'not in the dead-letter list' };
+    return view;
+  });
+
+  api.post<{ Params: { id: string } }>('/dlq/:id/redrive', { schema: { params: idParams } }, async (request, reply) => {
+    await queues.redrive(request.params.id);
+    return reply.code(202).send({ redriven: 1 });
+  });
+
+  api.post<{ Querystring: DlqQuery }>('/dlq/redrive', { schema: { querystring: dlqQuery } }, async (request, reply) =>
+    reply.code(202).send({ redriven: await queues.redriveAll(request.query.function) }),
+  );
+
+  api.delete<{ Params: { id: string } }>('/dlq/:id', { schema: { params: idParams } }, async (request) => {
+    await queues.purge(request.params.id);
+    return { purged: 1 };
+  });
+
+  api.delete<{ Querystring: DlqQuery }>('/dlq', { schema: { querystring: dlqQuery } }, async (request) => ({
+    purged: await queues.purgeAll(request.query.function),
+  }));
+}

@@ -1,0 +1,356 @@
+// The producer side of async work on BullMQ: accepts async calls, queue messages and events as jobs,
+// keeps cron schedulers in step with the functions, and answers for jobs (status, dead letters).
+// Every function has one BullMQ queue (`fn.<name>`: async calls, events, cron ticks); every named queue
+// has its own (`q.<queue>`), consumed by one function.
+import { createHash, randomUUID } from 'node:crypto';
+import { FlowProducer, Job, Queue, type JobsOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { BacklogFullError, InvocationNotFoundError, UnknownTriggerError } from '../core/errors.js';
+import type { FunctionSpec } from '../core/function-spec.js';
+import type { FunctionRegistry } from '../registry/function-registry.js';
+import { parseReason, statusOf, type AsyncStatus, type CloudEventAttributes, type JobData, type StoredResult } from './job.js';
+import { TriggerIndex } from './trigger-index.js';
+
+export const functionQueueName = (fn: string): string => `fn.${fn}`;
+export const messageQueueName = (queue: string): string => `q.${queue}`;
+export const bullPrefix = (redisPrefix: string): string => `${redisPrefix}bull`;
+
+/** A job id the same for the same parts: a repeated submission finds the first job instead of adding one. */
+export function deterministicId(...parts: string[]): string {
+  const hex = createHash('sha256').update(parts.join('\0')).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+export interface AsyncQueuesOptions {
+  /** A connection for BullMQ (maxRetriesPerRequest null). */
+  connection: Redis;
+  redisPrefix: string;
+  registry: FunctionRegistry;
+  /** First retry delay; each next one doubles, with up to 50% jitter. */
+  retryDelayMs: number;
+  /** How long succeeded jobs (and their results) are kept. */
+  keepResultsMs: number;
+}
+
+/** An async invocation, queue message or event delivery as the API shows it. */
+export interface InvocationView {
+  id: string;
+  function: string;
+  trigger: JobData['trigger'];
+  queue?: string;
+  topic?: string;
+  status: AsyncStatus;
+  /** Runs started so far (a run cut short by a killed invoker is run again and not counted as failed). */
+  attempts: number;
+  maxAttempts: number;
+  acceptedAt: string;
+  startedAt?: string;
+  finishedAt?: string;
+  /** When a failed job runs again. */
+  nextAttemptAt?: string;
+  result?: StoredResult;
+  error?: { code: string; message: string };
+  logs: string[];
+}
+
+export interface DeadLetter {
+  id: string;
+  function: string;
+  trigger: JobData['trigger'];
+  queue?: string;
+  topic?: string;
+  attempts: number;
+  failedAt?: string;
+  error?: { code: string; message: string };
+}
+
+export interface QueueCounts {
+  /** 'fn.<name>' or 'q.<queue>'. */
+  queue: string;
+  function: string;
+  waiting: number;
+  active: number;
+  delayed: number;
+  dead: number;
+  /** Age of the oldest job waiting to start, 0 when none. */
+  oldestWaitingMs: number;
+}
+
+const iso = (ms: number | undefined): string | undefined => (ms ? new Date(ms).toISOString() : undefined);
+
+export class AsyncQueues {
+  private readonly queues = new Map<string, Queue<JobData>>();
+  private readonly flows: FlowProducer;
+  readonly index = new TriggerIndex();
+  private readonly prefix: string;
+  private unsubscribe: (() => void) | undefined;
+
+  constructor(private readonly options: AsyncQueuesOptions) {
+    this.prefix = bullPrefix(options.redisPrefix);
+    this.flows = new FlowProducer({ connection: options.connection, prefix: this.prefix });
+  }
+
+  /** Loads the functions, follows their changes, and brings every function's schedules up to date. */
+  async start(): Promise<void> {
+    this.unsubscribe = this.options.registry.onChange((change) => {
+      this.index.apply(change.kind === 'deployed' ? change.spec.name : change.name, change.kind === 'deployed' ? change.spec : undefined);
+    });
+    const specs = await this.options.registry.list();
+    this.index.reset(specs);
+    for (const spec of specs) await this.syncFunction(spec);
+  }
+
+  queue(name: string): Queue<JobData> {
+    let queue = this.queues.get(name);
+    if (!queue) {
+      queue = new Queue<JobData>(name, { connection: this.options.connection, prefix: this.prefix });
+      this.queues.set(name, queue);
+    }
+    return queue;
+  }
+
+  jobOptions(spec: FunctionSpec, jobId: string): JobsOptions {
+    return {
+      jobId,
+      attempts: spec.maxAttempts,
+      backoff: { type: 'exponential', delay: this.options.retryDelayMs, jitter: 0.5 },
+      removeOnComplete: { age: Math.ceil(this.options.keepResultsMs / 1000) },
+      // Failed jobs are the dead-letter list: kept until redriven or purged.
+      removeOnFail: false,
+    };
+  }
+
+  /** After a deploy (and at start): the queue's concurrency bound and the cron schedulers as the spec says. */
+  async syncFunction(spec: FunctionSpec): Promise<void> {
+    this.index.apply(spec.name, spec);
+    const queue = this.queue(functionQueueName(spec.name));
+    const limit = spec.concurrency * spec.maxScale;
+    await queue.setGlobalConcurrency(limit);
+    for (const name of spec.queues) await this.queue(messageQueueName(name)).setGlobalConcurrency(limit);
+    const wanted = new Map(spec.schedules.map((s) => [`cron-${deterministicId(s.cron, s.timezone ?? 'UTC').slice(0, 13)}`, s]));
+    for (const existing of await queue.getJobSchedulers()) {
+      if (!wanted.has(existing.key)) await queue.removeJobScheduler(existing.key);
+    }
+    for (const [id, schedule] of wanted) {
+      await queue.upsertJobScheduler(
+        id,
+        { pattern: schedule.cron, tz: schedule.timezone ?? 'UTC' },
+        {
+          name: 'cron',
+          data: { trigger: 'cron', fn: spec.name, acceptedAt: 0, schedule },
+          opts: (({ jobId: _unused, ...rest }) => rest)(this.jobOptions(spec, 'scheduler')),
+        },
+      );
+    }
+  }
+
+  /** After a delete: its schedules and its own queue (pending async calls, events, dead letters) go too. */
+  async removeFunction(name: string): Promise<void> {
+    this.index.apply(name, undefined);
+    const queue = this.queue(functionQueueName(name));
+    for (const existing of await queue.getJobSchedulers()) await queue.removeJobScheduler(existing.key);
+    await queue.obliterate({ force: true });
+    await queue.close();
+    this.queues.delete(functionQueueName(name));
+  }
+
+  private async ensureRoom(queue: Queue<JobData>, spec: FunctionSpec): Promise<void> {
+    const backlog = await queue.count();
+    if (backlog >= spec.maxBacklog) {
+      throw new BacklogFullError(`"${spec.name}" has ${backlog} jobs waiting (maxBacklog ${spec.maxBacklog}); retry later`);
+    }
+  }
+
+  /** An async call of a function. With an idempotency key, the same key gives the same invocation. */
+  async submit(spec: FunctionSpec, data: JobData, idempotencyKey?: string): Promise<string> {
+    const queue = this.queue(functionQueueName(spec.name));
+    const id = idempotencyKey ? deterministicId('async', spec.name, idempotencyKey) : randomUUID();
+    await this.ensureRoom(queue, spec);
+    await queue.add('async', data, this.jobOptions(spec, id));
+    return id;
+  }
+
+  /** A message to a named queue, for its consumer. */
+  async send(queueName: string, message: { body: Buffer; contentType?: string }, idempotencyKey?: string): Promise<{ id: string; consumer: string }> {
+    const spec = this.index.consumerOf(queueName);
+    if (!spec) {
+      throw new UnknownTriggerError('UNKNOWN_QUEUE', `no function consumes queue "${queueName}"; deploy one with --queue ${queueName}`);
+    }
+    const queue = this.queue(messageQueueName(queueName));
+    const id = idempotencyKey ? deterministicId('queue', queueName, idempotencyKey) : randomUUID();
+    await this.ensureRoom(queue, spec);
+    const data: JobData = {
+      trigger: 'queue',
+      fn: spec.name,
+      acceptedAt: Date.now(),
+      message: { queue: queueName, body: message.body.toString('base64'), ...(message.contentType ? { contentType: message.contentType } : {}) },
+    };
+    await queue.add('message', data, this.jobOptions(spec, id));
+    return { id, consumer: spec.name };
+  }
+
+  /**
+   * An event to every subscriber of its topic, atomically (all deliveries or none). A delivery's id comes
+   * from the event's source and id, so publishing the same event again delivers nothing new.
+   */
+  async publish(topic: string, attributes: CloudEventAttributes, data: Buffer): Promise<Array<{ id: string; function: string }>> {
+    const subscribers = this.index.subscribersOf(topic);
+    if (subscribers.length === 0) {
+      throw new UnknownTriggerError('UNKNOWN_TOPIC', `no function is subscribed to topic "${topic}"; deploy one with --on ${topic}`);
+    }
+    for (const spec of subscribers) await this.ensureRoom(this.queue(functionQueueName(spec.name)), spec);
+    const acceptedAt = Date.now();
+    const deliveries = subscribers.map((spec) => ({ id: deterministicId('event', spec.name, attributes.source, attributes.id), function: spec.name }));
+    await this.flows.addBulk(
+      subscribers.map((spec, i) => ({
+        name: 'event',
+        queueName: functionQueueName(spec.name),
+        data: { trigger: 'event', fn: spec.name, acceptedAt, event: { topic, attributes, data: data.toString('base64') } } satisfies JobData,
+        opts: this.jobOptions(spec, deliveries[i]!.id),
+      })),
+    );
+    return deliveries;
+  }
+
+  /** Every queue that may hold jobs: each function's own and each consumed named queue. */
+  private knownQueues(fn?: string): Array<{ name: string; fn: string }> {
+    const out: Array<{ name: string; fn: string }> = [];
+    for (const spec of this.index.functions()) {
+      if (fn && spec.name !== fn) continue;
+      out.push({ name: functionQueueName(spec.name), fn: spec.name });
+    }
+    for (const [queue, spec] of this.index.queues()) {
+      if (fn && spec.name !== fn) continue;
+      out.push({ name: messageQueueName(queue), fn: spec.name });
+    }
+    return out;
+  }
+
+  private async findJob(id: string): Promise<{ job: Job<JobData>; queue: Queue<JobData> } | undefined> {
+    const candidates = this.knownQueues();
+    if (candidates.length === 0) return undefined;
+    const pipeline = this.options.connection.pipeline();
+    for (const c of candidates) pipeline.exists(`${this.prefix}:${c.name}:${id}`);
+    const found = (await pipeline.exec()) ?? [];
+    const at = found.findIndex(([, exists]) => exists === 1);
+    if (at === -1) return undefined;
+    const queue = this.queue(candidates[at]!.name);
+    const job = await Job.fromId<JobData>(queue, id);
+    return job ? { job, queue } : undefined;
+  }
+
+  async get(id: string): Promise<InvocationView> {
+    const found = await this.findJob(id);
+    if (!found) throw new InvocationNotFoundError(id);
+    const { job, queue } = found;
+    const [state, logs] = await Promise.all([job.getState(), queue.getJobLogs(id, 0, 99)]);
+    const data = job.data;
+    const status = statusOf(state, job.attemptsMade);
+    const reason = status === 'failed' || status === 'dead' ? parseReason(job.failedReason) : undefined;
+    const acceptedAt = data.trigger === 'cron' ? job.timestamp + (job.delay ?? 0) : data.acceptedAt;
+    return {
+      id,
+      function: data.fn,
+      trigger: data.trigger,
+      ...(data.message ? { queue: data.message.queue } : {}),
+      ...(data.event ? { topic: data.event.topic } : {}),
+      status,
+      attempts: job.attemptsStarted ?? job.attemptsMade,
+      maxAttempts: job.opts.attempts ?? 1,
+      acceptedAt: new Date(acceptedAt).toISOString(),
+      ...(job.processedOn ? { startedAt: iso(job.processedOn) } : {}),
+      ...(job.finishedOn ? { finishedAt: iso(job.finishedOn) } : {}),
+      ...(state === 'delayed' && status === 'failed' ? { nextAttemptAt: iso(job.timestamp + (job.delay ?? 0)) } : {}),
+      ...(status === 'succeeded' && job.returnvalue ? { result: job.returnvalue as StoredResult } : {}),
+      ...(reason ? { error: reason } : {}),
+      logs: logs.logs,
+    };
+  }
+
+  async deadLetters(fn?: string, limit = 100): Promise<DeadLetter[]> {
+    const out: DeadLetter[] = [];
+    for (const { name, fn: owner } of this.knownQueues(fn)) {
+      for (const job of await this.queue(name).getFailed(0, limit - 1)) {
+        if (!job) continue;
+        const reason = parseReason(job.failedReason);
+        out.push({
+          id: job.id!,
+          function: owner,
+          trigger: job.data.trigger,
+          ...(job.data.message ? { queue: job.data.message.queue } : {}),
+          ...(job.data.event ? { topic: job.data.event.topic } : {}),
+          attempts: job.attemptsMade,
+          ...(job.finishedOn ? { failedAt: iso(job.finishedOn) } : {}),
+          ...(reason ? { error: reason } : {}),
+        });
+      }
+    }
+    return out.sort((a, b) => (b.failedAt ?? '').localeCompare(a.failedAt ?? '')).slice(0, limit);
+  }
+
+  /** Runs a dead job again with all its attempts and a fresh age. */
+  private async redriveJob(job: Job<JobData>): Promise<void> {
+    if (job.data.trigger !== 'cron') await job.updateData({ ...job.data, acceptedAt: Date.now() });
+    await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
+  }
+
+  async redrive(id: string): Promise<void> {
+    const found = await this.findJob(id);
+    if (!found || (await found.job.getState()) !== 'failed') throw new InvocationNotFoundError(id);
+    await this.redriveJob(found.job);
+  }
+
+  async redriveAll(fn?: string): Promise<number> {
+    let count = 0;
+    for (const { name } of this.knownQueues(fn)) {
+      for (const job of await this.queue(name).getFailed(0, 9_999)) {
+        if (!job) continue;
+        await this.redriveJob(job);
+        count += 1;
+      }
+    }
+    return count;
+  }
+
+  async purge(id: string): Promise<void> {
+    const found = await this.findJob(id);
+    if (!found || (await found.job.getState()) !== 'failed') throw new InvocationNotFoundError(id);
+    await found.job.remove();
+  }
+
+  async purgeAll(fn?: string): Promise<number> {
+    let count = 0;
+    for (const { name } of this.knownQueues(fn)) count += (await this.queue(name).clean(0, 0, 'failed')).length;
+    return count;
+  }
+
+  /** Per queue: jobs waiting, running, waiting to retry, dead, and the oldest waiting one's age. */
+  async counts(): Promise<QueueCounts[]> {
+    const now = Date.now();
+    return Promise.all(
+      this.knownQueues().map(async ({ name, fn }) => {
+        const queue = this.queue(name);
+        const [counts, oldest] = await Promise.all([
+          queue.getJobCounts('waiting', 'prioritized', 'active', 'delayed', 'failed'),
+          queue.getJobs(['wait', 'prioritized'], 0, 0, true),
+        ]);
+        return {
+          queue: name,
+          function: fn,
+          waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0),
+          active: counts.active ?? 0,
+          delayed: counts.delayed ?? 0,
+          dead: counts.failed ?? 0,
+          oldestWaitingMs: oldest[0] ? Math.max(0, now - oldest[0].timestamp) : 0,
+        };
+      }),
+    );
+  }
+
+  async close(): Promise<void> {
+    this.unsubscribe?.();
+    await this.flows.close();
+    await Promise.all([...this.queues.values()].map((queue) => queue.close()));
+    this.queues.clear();
+  }
+}

@@ -1,0 +1,234 @@
+// The consumer side of async work: in every invoker process, one BullMQ worker per function queue and per
+// consumed named queue runs jobs through the local invoker. BullMQ gives at-least-once: a job whose
+// process dies mid-run is found stalled (its lock not renewed) and run again by another worker.
+import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { FunctionSpec } from '../core/function-spec.js';
+import type { InvocationEvents, InvocationFinished, InvocationResponse, Invoker } from '../invoker.js';
+import type { FunctionRegistry } from '../registry/function-registry.js';
+import { bullPrefix, functionQueueName, messageQueueName } from './async-queues.js';
+import { deliverCallback, type CallbackOutcome } from './callback.js';
+import {
+  classifyError,
+  classifyResponse,
+  encodeResult,
+  formatReason,
+  toBatchRequest,
+  type JobData,
+  type JobRun,
+  type Outcome,
+  type StoredResult,
+} from './job.js';
+
+export interface DispatcherOptions {
+  connection: Redis;
+  redisPrefix: string;
+  registry: FunctionRegistry;
+  invoker: Invoker;
+  events: InvocationEvents;
+  /** A running job's lock lasts this long and is renewed at half; a lapsed lock means its process died. */
+  stallMs: number;
+  /** Largest function response kept as a job's result. */
+  maxResultBytes: number;
+  log: Logger;
+}
+
+interface Consumer {
+  worker: Worker<JobData>;
+  fn: string;
+  /** Fetches more messages for a batch (a second worker on the same queue, never run on its own). */
+  fetcher?: Worker<JobData>;
+}
+
+const now = () => Date.now();
+
+export class AsyncDispatcher {
+  private readonly consumers = new Map<string, Consumer>();
+  /** Invocations of running jobs, so the console output of each run lands in the job's log. */
+  private readonly finished = new Map<string, InvocationFinished>();
+  private readonly detach: () => void;
+  private unsubscribe: (() => void) | undefined;
+  private closed = false;
+  private sync: Promise<void> = Promise.resolve();
+  private readonly retryListeners = new Set<(fn: string) => void>();
+
+  constructor(private readonly options: DispatcherOptions) {
+    this.detach = options.events.onInvocationFinished((event) => {
+      if (event.trigger !== 'http') this.finished.set(event.invocationId, event);
+    });
+  }
+
+  async start(): Promise<void> {
+    this.unsubscribe = this.options.registry.onChange((change) => {
+      const spec = change.kind === 'deployed' ? change.spec : undefined;
+      const name = change.kind === 'deployed' ? change.spec.name : change.name;
+      this.sync = this.sync.then(() => this.reconcile(name, spec)).catch((err) => this.options.log.error({ err }, 'async workers not updated'));
+    });
+    for (const spec of await this.options.registry.list()) await this.reconcile(spec.name, spec);
+  }
+
+  /** Workers for a function's own queue and its named queues; none when it is deleted. */
+  private async reconcile(name: string, spec: FunctionSpec | undefined): Promise<void> {
+    if (this.closed) return;
+    const wanted = new Set<string>();
+    if (spec) {
+      wanted.add(functionQueueName(name));
+      for (const queue of spec.queues) wanted.add(messageQueueName(queue));
+    }
+    for (const [queueName, consumer] of this.consumers) {
+      if (consumer.fn === name && !wanted.has(queueName)) {
+        this.consumers.delete(queueName);
+        await this.closeConsumer(consumer);
+      }
+    }
+    if (!spec) return;
+    const concurrency = spec.concurrency * spec.maxScale;
+    for (const queueName of wanted) {
+      const existing = this.consumers.get(queueName);
+      if (existing) {
+        existing.worker.concurrency = concurrency;
+        continue;
+      }
+      this.consumers.set(queueName, this.createConsumer(queueName, name, concurrency, queueName.startsWith('q.')));
+    }
+  }
+
+  private workerOptions(concurrency: number) {
+    return {
+      connection: this.options.connection,
+      prefix: bullPrefix(this.options.redisPrefix),
+      concurrency,
+      lockDuration: this.options.stallMs,
+      stalledInterval: this.options.stallMs,
+      // A job whose invoker died twice in a row is dead-lettered rather than run forever.
+      maxStalledCount: 2,
+    };
+  }
+
+  private createConsumer(queueName: string, fn: string, concurrency: number, messages: boolean): Consumer {
+    const consumer: Consumer = { fn } as Consumer;
+    if (messages) consumer.fetcher = new Worker<JobData>(queueName, null, { ...this.workerOptions(1), autorun: false });
+    consumer.worker = new Worker<JobData>(queueName, (job, token) => this.process(consumer, job, token), this.workerOptions(concurrency));
+    consumer.worker.on('error', (err) => this.options.log.warn({ err: err.message, queue: queueName }, 'async worker error'));
+    return consumer;
+  }
+
+  private async closeConsumer(consumer: Consumer): Promise<void> {
+    await consumer.worker.close();
+    await consumer.fetcher?.close();
+  }
+
+  private run(job: Job<JobData>): JobRun {
+    return { id: job.id!, data: job.data, attempt: job.attemptsMade + 1, createdAt: job.timestamp + (job.delay ?? 0) };
+  }
+
+  /** More waiting messages for one batch, locked with the same token; fewer (or none) when fewer wait. */
+  private async takeMore(consumer: Consumer, token: string, count: number): Promise<Array<Job<JobData>>> {
+    const more: Array<Job<JobData>> = [];
+    while (more.length < count) {
+      const job = await consumer.fetcher!.getNextJob(token, { block: false });
+      if (!job) break;
+      more.push(job);
+    }
+    return more;
+  }
+
+  private async process(consumer: Consumer, job: Job<JobData>, token: string | undefined): Promise<StoredResult> {
+    const spec = await this.options.registry.get(consumer.fn);
+    if (!spec) throw new UnrecoverableError(formatReason('FUNCTION_NOT_FOUND', `function "${consumer.fn}" is not deployed any more`));
+    const first = this.run(job);
+    const extra = consumer.fetcher && token && spec.batchSize > 1 ? await this.takeMore(consumer, token, spec.batchSize - 1) : [];
+    const renew = extra.length
+      ? setInterval(() => {
+          for (const j of extra) void j.extendLock(token!, this.options.stallMs).catch(() => {});
+        }, this.options.stallMs / 2)
+      : undefined;
+    try {
+      const live: Array<Job<JobData>> = [];
+      for (const j of [job, ...extra]) {
+        const run = this.run(j);
+        const age = now() - (run.data.trigger === 'cron' ? run.createdAt : run.data.acceptedAt);
+        if (age > spec.maxEventAgeMs) {
+          const outcome: Outcome = { ok: false, retry: false, code: 'EVENT_TOO_OLD', message: `accepted ${Math.round(age / 1000)} s ago; maxEventAge is ${spec.maxEventAgeMs / 1000} s` };
+          if (j === job) return await this.finish(j, run, outcome, undefined, true);
+          await this.settleExtra(j, token!, run, outcome, undefined);
+        } else {
+          live.push(j);
+          if (run.attempt > 1) for (const listener of this.retryListeners) listener(consumer.fn);
+        }
+      }
+      if (!live.includes(job)) throw new Error('unreachable');
+      const runs = live.map((j) => this.run(j));
+      const request = toBatchRequest(runs, consumer.fn, now());
+      let response: InvocationResponse | undefined;
+      let outcome: Outcome;
+      try {
+        response = await this.options.invoker.invoke(request);
+        outcome = classifyResponse(response.status);
+      } catch (err) {
+        outcome = classifyError(err);
+      }
+      for (const j of live) if (j !== job) await this.settleExtra(j, token!, this.run(j), outcome, response);
+      return await this.finish(job, first, outcome, response, false);
+    } finally {
+      if (renew) clearInterval(renew);
+    }
+  }
+
+  /** Logs the run; returns the result, or throws so BullMQ retries or dead-letters the job. */
+  private async finish(job: Job<JobData>, run: JobRun, outcome: Outcome, response: InvocationResponse | undefined, skipped: boolean): Promise<StoredResult> {
+    await job.log(this.logLine(run, outcome, response, skipped)).catch(() => {});
+    if (outcome.ok) {
+      const result = encodeResult(response!, this.options.maxResultBytes);
+      if (run.data.callbackUrl) await this.callback(run, { status: 'succeeded', result });
+      return result;
+    }
+    const detail = response && response.body.length ? `: ${response.body.subarray(0, 300).toString('utf8')}` : '';
+    const reason = formatReason(outcome.code, outcome.message + detail);
+    const last = !outcome.retry || run.attempt >= (job.opts.attempts ?? 1);
+    if (last && run.data.callbackUrl) await this.callback(run, { status: 'dead', error: { code: outcome.code, message: outcome.message + detail } });
+    throw outcome.retry ? new Error(reason) : new UnrecoverableError(reason);
+  }
+
+  /** Completes or fails one message of a batch that was fetched by hand. */
+  private async settleExtra(job: Job<JobData>, token: string, run: JobRun, outcome: Outcome, response: InvocationResponse | undefined): Promise<void> {
+    try {
+      const result = await this.finish(job, run, outcome, response, false);
+      await job.moveToCompleted(result, token, false);
+    } catch (err) {
+      await job.moveToFailed(err as Error, token, false);
+    }
+  }
+
+  private logLine(run: JobRun, outcome: Outcome, response: InvocationResponse | undefined, skipped: boolean): string {
+    const finished = this.finished.get(run.id);
+    this.finished.delete(run.id);
+    const head = outcome.ok
+      ? `attempt ${run.attempt}: ${response!.status} in ${response!.meta.durationMs.toFixed(1)} ms${response!.meta.coldStart ? ' (cold start)' : ''}`
+      : `attempt ${run.attempt}: ${skipped ? 'not run' : 'failed'}, ${outcome.code}: ${outcome.message}`;
+    return finished?.logs ? `${head}\n${finished.logs}` : head;
+  }
+
+  private async callback(run: JobRun, outcome: CallbackOutcome): Promise<void> {
+    await deliverCallback(run.data.callbackUrl!, run.id, outcome, {
+      onGiveUp: (url, err) => this.options.log.warn({ url, err: err.message, invocationId: run.id }, 'callback not delivered'),
+    });
+  }
+
+  /** For /metrics: called when a run is a retry of a failed one. */
+  onRetry(listener: (fn: string) => void): () => void {
+    this.retryListeners.add(listener);
+    return () => this.retryListeners.delete(listener);
+  }
+
+  /** Stops taking jobs and waits for the running ones (before the invoker itself closes). */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.unsubscribe?.();
+    await this.sync;
+    await Promise.all([...this.consumers.values()].map((c) => this.closeConsumer(c)));
+    this.consumers.clear();
+    this.detach();
+  }
+}

@@ -1,0 +1,216 @@
+// What an async job carries, how it becomes an invocation, and how its outcome is judged. Pure: the
+// trigger shapes, retry decisions and statuses are unit-tested without Redis.
+import { FaasError } from '../core/errors.js';
+import type { InvocationRequest, InvocationResponse, TriggerKind } from '../invoker.js';
+
+export type AsyncTrigger = Exclude<TriggerKind, 'http'>;
+
+/** An HTTP request kept for later (`POST /async/fn/:name`); body base64. */
+export interface StoredRequest {
+  method: string;
+  path: string;
+  rawQuery: string;
+  headers: Record<string, string | string[]>;
+  body: string;
+}
+
+/** A message sent to a named queue; body base64. */
+export interface QueueMessage {
+  queue: string;
+  body: string;
+  contentType?: string;
+}
+
+/** CloudEvents 1.0 context attributes (required, optional and extensions), all as strings. */
+export type CloudEventAttributes = { specversion: '1.0'; id: string; source: string; type: string } & Record<string, string>;
+
+/** One subscriber's copy of an event; data base64. */
+export interface EventDelivery {
+  topic: string;
+  attributes: CloudEventAttributes;
+  data: string;
+}
+
+export interface JobData {
+  trigger: AsyncTrigger;
+  /** The function it was submitted for (for queue messages: the queue's consumer when sent). */
+  fn: string;
+  /** Epoch ms the platform accepted it; a job older than the function's maxEventAge is not run. */
+  acceptedAt: number;
+  request?: StoredRequest;
+  /** POSTed the result (or the final error) when the job is done. */
+  callbackUrl?: string;
+  message?: QueueMessage;
+  event?: EventDelivery;
+  schedule?: { cron: string; timezone?: string };
+}
+
+/** What the processor knows about one run of a job. */
+export interface JobRun {
+  id: string;
+  data: JobData;
+  /** 1 for the first run. */
+  attempt: number;
+  /** Epoch ms the job was created (for cron: the tick's job). */
+  createdAt: number;
+}
+
+const EMPTY = Buffer.alloc(0);
+const b64 = (text: string | undefined): Buffer => (text ? Buffer.from(text, 'base64') : EMPTY);
+
+function base(run: JobRun, fn: string, now: number): Omit<InvocationRequest, 'method' | 'path' | 'rawQuery' | 'headers' | 'body'> {
+  return { invocationId: run.id, fn, trigger: run.data.trigger, receivedAt: now, context: { attempt: String(run.attempt) } };
+}
+
+/**
+ * The invocation one job becomes. Async calls replay their HTTP request; the others are a POST to '/':
+ * a queue message with its own content type, an event in CloudEvents binary mode (ce-* headers), a cron
+ * tick as JSON. The runtime shows the context to the function as x-faas-* headers (and builds
+ * SQS/EventBridge-like events for Lambda-style handlers from them).
+ */
+export function toInvocationRequest(run: JobRun, fn: string, now: number): InvocationRequest {
+  const data = run.data;
+  const request = base(run, fn, now);
+  const context = request.context!;
+  switch (data.trigger) {
+    case 'async': {
+      const stored = data.request!;
+      return { ...request, method: stored.method, path: stored.path, rawQuery: stored.rawQuery, headers: stored.headers, body: b64(stored.body) };
+    }
+    case 'queue': {
+      const message = data.message!;
+      context.queue = message.queue;
+      context['message-id'] = run.id;
+      context['sent-at'] = new Date(data.acceptedAt).toISOString();
+      const headers = { 'content-type': message.contentType ?? 'application/octet-stream' };
+      return { ...request, method: 'POST', path: '/', rawQuery: '', headers, body: b64(message.body) };
+    }
+    case 'event': {
+      const event = data.event!;
+      context.topic = event.topic;
+      context['event-id'] = event.attributes.id;
+      const headers: Record<string, string> = {};
+      for (const [name, value] of Object.entries(event.attributes)) {
+        if (name === 'datacontenttype') headers['content-type'] = value;
+        else headers[`ce-${name}`] = value;
+      }
+      return { ...request, method: 'POST', path: '/', rawQuery: '', headers, body: b64(event.data) };
+    }
+    case 'cron': {
+      const schedule = data.schedule!;
+      const scheduledAt = new Date(run.createdAt).toISOString();
+      context.schedule = schedule.cron;
+      context['scheduled-at'] = scheduledAt;
+      const body = Buffer.from(JSON.stringify({ cron: schedule.cron, timezone: schedule.timezone ?? 'UTC', scheduledAt }));
+      return { ...request, method: 'POST', path: '/', rawQuery: '', headers: { 'content-type': 'application/json' }, body };
+    }
+  }
+}
+
+/** One message of a batch as the function sees it (JSON body `{ messages: [...] }`). */
+export interface BatchedMessage {
+  id: string;
+  body: string;
+  bodyEncoding: 'utf8' | 'base64';
+  contentType: string;
+  sentAt: string;
+  attempt: number;
+}
+
+/** Several queue messages in one invocation: a JSON body listing them, with the batch size in the context. */
+export function toBatchRequest(runs: JobRun[], fn: string, now: number): InvocationRequest {
+  const first = runs[0]!;
+  if (runs.length === 1) return toInvocationRequest(first, fn, now);
+  const messages: BatchedMessage[] = runs.map((run) => {
+    const body = b64(run.data.message!.body);
+    const text = body.toString('utf8');
+    const utf8 = Buffer.from(text, 'utf8').equals(body);
+    return {
+      id: run.id,
+      body: utf8 ? text : body.toString('base64'),
+      bodyEncoding: utf8 ? 'utf8' : 'base64',
+      contentType: run.data.message!.contentType ?? 'application/octet-stream',
+      sentAt: new Date(run.data.acceptedAt).toISOString(),
+      attempt: run.attempt,
+    };
+  });
+  const request = base(first, fn, now);
+  request.context!.queue = first.data.message!.queue;
+  request.context!['batch-size'] = String(runs.length);
+  request.context!['message-id'] = first.id;
+  const body = Buffer.from(JSON.stringify({ messages }));
+  return { ...request, method: 'POST', path: '/', rawQuery: '', headers: { 'content-type': 'application/json' }, body };
+}
+
+/** A function's answer, kept as the job's result. */
+export interface StoredResult {
+  status: number;
+  headers: Record<string, string | string[]>;
+  body: string;
+  bodyEncoding: 'utf8' | 'base64';
+  /** The body was longer than the kept maximum and was cut. */
+  truncated?: boolean;
+  durationMs: number;
+  coldStart: boolean;
+}
+
+export function encodeResult(response: InvocationResponse, maxBodyBytes: number): StoredResult {
+  const truncated = response.body.length > maxBodyBytes;
+  const body = truncated ? response.body.subarray(0, maxBodyBytes) : response.body;
+  const text = body.toString('utf8');
+  const utf8 = Buffer.from(text, 'utf8').equals(body);
+  return {
+    status: response.status,
+    headers: response.headers,
+    body: utf8 ? text : body.toString('base64'),
+    bodyEncoding: utf8 ? 'utf8' : 'base64',
+    ...(truncated ? { truncated } : {}),
+    durationMs: response.meta.durationMs,
+    coldStart: response.meta.coldStart,
+  };
+}
+
+/** How a run ended: done, or failed and worth another attempt or not. */
+export type Outcome = { ok: true } | { ok: false; retry: boolean; code: string; message: string };
+
+/**
+ * 2xx and 3xx are success. A 4xx answer is the function rejecting its input: another attempt would get
+ * the same, so it is dead-lettered at once. A 5xx answer or a platform failure (timeout, out of memory,
+ * crash, no capacity) is retried. A function deleted meanwhile is not.
+ */
+export function classifyResponse(status: number): Outcome {
+  if (status < 400) return { ok: true };
+  if (status < 500) return { ok: false, retry: false, code: 'FUNCTION_REJECTED', message: `the function answered ${status}` };
+  return { ok: false, retry: true, code: 'FUNCTION_FAILED', message: `the function answered ${status}` };
+}
+
+export function classifyError(err: unknown): Outcome & { ok: false } {
+  if (err instanceof FaasError) return { ok: false, retry: err.code !== 'FUNCTION_NOT_FOUND', code: err.code, message: err.message };
+  return { ok: false, retry: true, code: 'INTERNAL', message: err instanceof Error ? err.message : String(err) };
+}
+
+/** Failure reasons are stored as "CODE: message" and read back apart. */
+export const formatReason = (code: string, message: string): string => `${code}: ${message}`;
+
+export function parseReason(reason: string | undefined): { code: string; message: string } | undefined {
+  if (!reason) return undefined;
+  const match = /^([A-Z][A-Z0-9_]+): ([\s\S]*)$/.exec(reason);
+  return match ? { code: match[1]!, message: match[2]! } : { code: 'FAILED', message: reason };
+}
+
+/** The statuses the API reports. 'failed': an attempt failed and another is due; 'dead': no attempt left. */
+export type AsyncStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'dead';
+
+/** Maps a BullMQ job state and its failed attempts so far to the API's status. */
+export function statusOf(state: string, attemptsMade: number): AsyncStatus {
+  switch (state) {
+    case 'completed':
+      return 'succeeded';
+    case 'failed':
+      return 'dead';
+    case 'active':
+      return 'running';
+    default:
+      return attemptsMade > 0 ? 'failed' : 'queued';
+  }
+}

@@ -1,0 +1,190 @@
+// Async HTTP invocations end to end (real Redis, real containers): 202 and status, callbacks,
+// idempotency, retries then dead letters then redrive, backlog limit, and bad input.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestPlatform, uniqueName, waitUntil, type TestPlatform } from '../support/platform.js';
+
+let platform: TestPlatform;
+
+const ECHO = `export default async (req) => {
+  const url = new URL(req.url);
+  const faas = {};
+  for (const [k, v] of req.headers) if (k.startsWith('x-faas-')) faas[k] = v;
+  console.log('echo ran for', url.pathname);
+  return { method: req.method, path: url.pathname, query: url.search, body: await req.text(), faas, type: req.headers.get('content-type') };
+};`;
+
+/** Fails (throws) until the epoch ms in its body has passed. */
+const FLAKY = `export default async (req) => {
+  const { failUntil } = await req.json();
+  if (Date.now() < failUntil) throw new Error('not yet: ' + (failUntil - Date.now()) + ' ms to go');
+  return 'finally';
+};`;
+
+const SLOW = `export default async (req) => { await new Promise((r) => setTimeout(r, Number(new URL(req.url).searchParams.get('ms') ?? 500))); return 'slept'; };`;
+
+beforeAll(async () => {
+  platform = await startTestPlatform({ FAAS_RETRY_DELAY_MS: '100', FAAS_PREWARM: '0' });
+});
+
+afterAll(async () => {
+  await platform?.stop();
+});
+
+const submit = (name: string, rest = '', init: RequestInit = {}) => fetch(`${platform.url}/async/fn/${name}${rest}`, { method: 'POST', ...init });
+
+async function finished(id: string, timeoutMs = 30_000): Promise<any> {
+  return waitUntil(`invocation ${id} to finish`, async () => {
+    const { body } = await platform.api('GET', `/api/v1/invocations/${id}`);
+    return body.status === 'succeeded' || body.status === 'dead' ? body : undefined;
+  }, timeoutMs);
+}
+
+describe('async invocations', () => {
+  it('answers 202 with an id and a Location, runs the request later and keeps result and logs', async () => {
+    const name = uniqueName('echo');
+    expect((await platform.deploy(name, ECHO)).status).toBe(201);
+    const res = await submit(name, '/items/7?x=1', { body: 'hello', headers: { 'content-type': 'text/plain', 'x-faas-trigger': 'forged' } });
+    expect(res.status).toBe(202);
+    const accepted = (await res.json()) as { invocationId: string; status: string };
+    expect(accepted.status).toBe('queued');
+    expect(res.headers.get('location')).toBe(`/api/v1/invocations/${accepted.invocationId}`);
+
+    const view = await finished(accepted.invocationId);
+    expect(view).toMatchObject({ id: accepted.invocationId, function: name, trigger: 'async', status: 'succeeded', attempts: 1, maxAttempts: 3 });
+    expect(view.result.status).toBe(200);
+    const out = JSON.parse(view.result.body);
+    expect(out).toMatchObject({ method: 'POST', path: '/items/7', query: '?x=1', body: 'hello', type: 'text/plain' });
+    // The platform's own headers, not the caller's forged one.
+    expect(out.faas['x-faas-trigger']).toBe('async');
+    expect(out.faas['x-faas-attempt']).toBe('1');
+    expect(view.logs.join('\n')).toContain('echo ran for /items/7');
+    expect(Date.parse(view.finishedAt)).toBeGreaterThanOrEqual(Date.parse(view.acceptedAt));
+
+    // The usage record names the trigger.
+    const logs = await waitUntil('the invocation log', async () => {
+      const { body } = await platform.api('GET', `/api/v1/functions/${name}/logs`);
+      return body.logs.length ? body.logs : undefined;
+    });
+    expect(logs[0]).toMatchObject({ trigger: 'async', status: 'ok' });
+  });
+
+  it('POSTs the result to the callback URL', async () => {
+    const received: Array<{ headers: http.IncomingHttpHeaders; body: string }> = [];
+    const server = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', () => {
+        received.push({ headers: req.headers, body });
+        res.end('ok');
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const name = uniqueName('cb');
+      await platform.deploy(name, ECHO);
+      const callback = `http://127.0.0.1:${(server.address() as AddressInfo).port}/done`;
+      const res = await submit(name, '', { body: 'ping', headers: { 'x-callback-url': callback } });
+      const { invocationId } = (await res.json()) as { invocationId: string };
+      const got = await waitUntil('the callback', async () => received[0]);
+      expect(got.headers['x-faas-invocation-id']).toBe(invocationId);
+      expect(got.headers['x-faas-status']).toBe('succeeded');
+      expect(got.headers['x-function-status']).toBe('200');
+      expect(JSON.parse(got.body).body).toBe('ping');
+    } finally {
+      server.close();
+    }
+  });
+
+  it('runs a repeated submission with the same Idempotency-Key once', async () => {
+    const name = uniqueName('idem');
+    await platform.deploy(name, ECHO);
+    const key = `order-${Date.now()}`;
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const res = await submit(name, '', { body: `try ${i}`, headers: { 'idempotency-key': key } });
+      expect(res.status).toBe(202);
+      ids.push(((await res.json()) as { invocationId: string }).invocationId);
+      if (i === 1) await finished(ids[0]!);
+    }
+    expect(new Set(ids).size).toBe(1);
+    const view = await finished(ids[0]!);
+    expect(JSON.parse(view.result.body).body).toBe('try 0');
+    // Another key is another invocation.
+    const other = (await (await submit(name, '', { body: 'x', headers: { 'idempotency-key': `${key}-2` } })).json()) as { invocationId: string };
+    expect(other.invocationId).not.toBe(ids[0]);
+    await finished(other.invocationId);
+    const { body } = await platform.api('GET', `/api/v1/functions/${name}/logs`);
+    expect(body.logs.length).toBe(2);
+  });
+
+  it('retries with backoff, dead-letters after the last attempt, and redrives to success', async () => {
+    const name = uniqueName('flaky');
+    await platform.deploy(name, FLAKY, { maxAttempts: 2 });
+    const failUntil = Date.now() + 4_000;
+    const res = await submit(name, '', { body: JSON.stringify({ failUntil }), headers: { 'content-type': 'application/json' } });
+    const { invocationId } = (await res.json()) as { invocationId: string };
+    const dead = await finished(invocationId);
+    expect(dead.status).toBe('dead');
+    expect(dead.attempts).toBe(2);
+    expect(dead.error.code).toBe('FUNCTION_ERROR');
+    expect(dead.error.message).toMatch(/not yet/);
+    expect(dead.logs.filter((l: string) => l.startsWith('attempt')).length).toBe(2);
+
+    const { body: list } = await platform.api('GET', `/api/v1/dlq?function=${name}`);
+    expect(list.deadLetters.map((d: { id: string }) => d.id)).toEqual([invocationId]);
+    expect(list.deadLetters[0]).toMatchObject({ function: name, trigger: 'async', attempts: 2 });
+
+    await new Promise((r) => setTimeout(r, Math.max(0, failUntil - Date.now() + 100)));
+    expect((await platform.api('POST', `/api/v1/dlq/${invocationId}/redrive`)).status).toBe(202);
+    const redriven = await finished(invocationId);
+    expect(redriven.status).toBe('succeeded');
+    expect(redriven.result.body).toBe('finally');
+    expect((await platform.api('GET', `/api/v1/dlq?function=${name}`)).body.deadLetters).toEqual([]);
+  });
+
+  it('dead-letters a 4xx answer at once, and purges the dead-letter list', async () => {
+    const name = uniqueName('reject');
+    await platform.deploy(name, `export default () => new Response('no such order', { status: 422 });`);
+    const { invocationId } = (await (await submit(name)).json()) as { invocationId: string };
+    const dead = await finished(invocationId);
+    expect(dead).toMatchObject({ status: 'dead', attempts: 1, error: { code: 'FUNCTION_REJECTED' } });
+    expect(dead.error.message).toContain('no such order');
+    expect((await platform.api('DELETE', `/api/v1/dlq?function=${name}`)).body).toEqual({ purged: 1 });
+    expect((await platform.api('GET', `/api/v1/invocations/${invocationId}`)).status).toBe(404);
+  });
+
+  it('answers 429 past the function maxBacklog', async () => {
+    const name = uniqueName('backlog');
+    await platform.deploy(name, SLOW, { maxScale: 1, maxBacklog: 2 });
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) statuses.push((await submit(name, '?ms=2000')).status);
+    expect(statuses.filter((s) => s === 202).length).toBeGreaterThanOrEqual(2);
+    expect(statuses.filter((s) => s === 202).length).toBeLessThanOrEqual(3);
+    const rejected = await submit(name, '?ms=10');
+    expect(rejected.status).toBe(429);
+    expect(((await rejected.json()) as any).error.code).toBe('BACKLOG_FULL');
+  });
+
+  it('rejects bad input with 400/404 and a clear error', async () => {
+    const name = uniqueName('bad');
+    const expectError = async (res: { status: number; body: any } | Response, status: number, code: string, message?: RegExp) => {
+      const r = res instanceof Response ? { status: res.status, body: await res.json() } : res;
+      expect(r.status).toBe(status);
+      expect(r.body.error.code).toBe(code);
+      if (message) expect(r.body.error.message).toMatch(message);
+    };
+    await expectError(await submit('no-such-fn'), 404, 'FUNCTION_NOT_FOUND');
+    await platform.deploy(name, ECHO);
+    await expectError(await submit(name, '', { headers: { 'x-callback-url': 'ftp://example.com/x' } }), 400, 'BAD_REQUEST', /http or https/);
+    await expectError(await submit(name, '', { headers: { 'x-callback-url': 'not a url' } }), 400, 'BAD_REQUEST', /absolute URL/);
+    await expectError(await submit(name, '', { headers: { 'idempotency-key': 'k'.repeat(300) } }), 400, 'BAD_REQUEST', /Idempotency-Key/);
+    await expectError(await platform.deploy(name, ECHO, { maxAttempts: -1 }), 400, 'BAD_REQUEST', /maxAttempts/);
+    await expectError(await platform.deploy(name, ECHO, { schedules: [{ cron: '61 * * * *' }] }), 400, 'BAD_REQUEST', /cron expression "61 \* \* \* \*"/);
+    await expectError(await platform.deploy(name, ECHO, { schedules: [{ cron: '* * *' }] }), 400, 'BAD_REQUEST', /3 fields/);
+    await expectError(await platform.deploy(name, ECHO, { schedules: [{ cron: '* * * * *', timezone: 'Mars/Olympus' }] }), 400, 'BAD_REQUEST', /time zone/);
+    await expectError(await platform.deploy(name, ECHO, { queues: ['bad queue'] }), 400, 'BAD_REQUEST', /queues/);
+    await expectError(await platform.api('GET', '/api/v1/invocations/00000000-0000-4000-8000-000000000000'), 404, 'INVOCATION_NOT_FOUND');
+  });
+});
