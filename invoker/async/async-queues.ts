@@ -126,7 +126,8 @@ export class AsyncQueues {
     const queue = this.queue(functionQueueName(spec.name));
     const limit = spec.concurrency * spec.maxScale;
     await queue.setGlobalConcurrency(limit);
-    for (const name of spec.queues) await this.queue(messageQueueName(name)).setGlobalConcurrency(limit);
+    // A batch holds batchSize messages active in one invocation: room for them under the bound.
+    for (const name of spec.queues) await this.queue(messageQueueName(name)).setGlobalConcurrency(limit * spec.batchSize);
     const wanted = new Map(spec.schedules.map((s) => [`cron-${deterministicId(s.cron, s.timezone ?? 'UTC').slice(0, 13)}`, s]));
     for (const existing of await queue.getJobSchedulers()) {
       if (!wanted.has(existing.key)) await queue.removeJobScheduler(existing.key);
