@@ -34,7 +34,8 @@ export async function ensureRedis(url: string, dataDir: string, log: (msg: strin
   }
   const dir = path.join(dataDir, 'redis');
   mkdirSync(dir, { recursive: true });
-  const args = ['--port', port || '6379', '--bind', '127.0.0.1', '--appendonly', 'yes', '--appendfsync', 'everysec', '--dir', dir];
+  // fsync before every reply: a job or usage batch Redis acknowledged survives Redis being killed.
+  const args = ['--port', port || '6379', '--bind', '127.0.0.1', '--appendonly', 'yes', '--appendfsync', 'always', '--dir', dir];
   log(`starting redis-server on port ${port || 6379} (data in ${dir})`);
   const child = spawn('redis-server', args, { stdio: 'ignore' });
   const spawnError = new Promise<never>((_, reject) =>

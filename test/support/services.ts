@@ -57,14 +57,14 @@ async function waitForPort(port: number, timeoutMs: number): Promise<void> {
   }
 }
 
-/** Starts a private redis-server (AOF on) in a temporary directory. */
+/** Starts a private redis-server (AOF, fsync always, as `faas up` runs it) in a temporary directory. */
 export async function startRedis(): Promise<TestRedis> {
   const binary = redisBinary();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'faas-redis-'));
   const port = await freePort();
   let child: ChildProcess | undefined;
   const start = async () => {
-    child = spawn(binary, ['--port', String(port), '--bind', '127.0.0.1', '--appendonly', 'yes', '--dir', dir, '--save', ''], {
+    child = spawn(binary, ['--port', String(port), '--bind', '127.0.0.1', '--appendonly', 'yes', '--appendfsync', 'always', '--dir', dir, '--save', ''], {
       stdio: 'ignore',
     });
     await waitForPort(port, 10_000);
