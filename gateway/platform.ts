@@ -44,6 +44,21 @@ export interface StartOptions {
   invokerPort?: number;
 }
 
+/** Logs a Redis connection's outage once (not every reconnect attempt) and its recovery. */
+function watchRedis(redis: Redis, log: Logger, name: string): void {
+  let down = false;
+  redis.on('error', (err: Error) => {
+    if (down) return;
+    down = true;
+    log.warn({ err: err.message, connection: name }, 'Redis unreachable; reconnecting');
+  });
+  redis.on('ready', () => {
+    if (!down) return;
+    down = false;
+    log.info({ connection: name }, 'Redis reachable again');
+  });
+}
+
 /** Returns FAAS_TOKEN, or the token saved under dataDir, or a new one saved there (mode 0600). */
 async function resolveToken(config: PlatformConfig): Promise<{ token: string; tokenFile?: string }> {
   if (config.token) return { token: config.token };
@@ -128,12 +143,14 @@ export async function startPlatform(config: PlatformConfig, options: StartOption
 
   try {
     const redis = new Redis(config.redisUrl, { enableAutoPipelining: true, maxRetriesPerRequest: null, lazyConnect: true });
+    watchRedis(redis, log, 'main');
     await redis.connect();
     closers.push(async () => redis.disconnect());
     const registry = await RedisFunctionRegistry.open({ redis, prefix: config.redisPrefix });
     closers.push(() => registry.close());
     // BullMQ wants its own connection settings (no per-command retry limit); its workers duplicate it for blocking reads.
     const bullConnection = new Redis(config.redisUrl, { maxRetriesPerRequest: null, lazyConnect: true });
+    watchRedis(bullConnection, log, 'jobs');
     await bullConnection.connect();
     closers.push(async () => bullConnection.disconnect());
     const usage = new RedisUsageStore({ redis, prefix: config.redisPrefix });

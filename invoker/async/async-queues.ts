@@ -88,6 +88,7 @@ export class AsyncQueues {
   constructor(private readonly options: AsyncQueuesOptions) {
     this.prefix = bullPrefix(options.redisPrefix);
     this.flows = new FlowProducer({ connection: options.connection, prefix: this.prefix });
+    this.flows.on('error', () => {});
   }
 
   /** Loads the functions, follows their changes, and brings every function's schedules up to date. */
@@ -104,6 +105,8 @@ export class AsyncQueues {
     let queue = this.queues.get(name);
     if (!queue) {
       queue = new Queue<JobData>(name, { connection: this.options.connection, prefix: this.prefix });
+      // Its connection is the shared one, whose outages the platform logs; callers get the failed command's error.
+      queue.on('error', () => {});
       this.queues.set(name, queue);
     }
     return queue;

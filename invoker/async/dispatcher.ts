@@ -110,7 +110,13 @@ export class AsyncDispatcher {
     const consumer: Consumer = { fn } as Consumer;
     if (messages) consumer.fetcher = new Worker<JobData>(queueName, null, { ...this.workerOptions(1), autorun: false });
     consumer.worker = new Worker<JobData>(queueName, (job, token) => this.process(consumer, job, token), this.workerOptions(concurrency));
-    consumer.worker.on('error', (err) => this.options.log.warn({ err: err.message, queue: queueName }, 'async worker error'));
+    // Connection errors repeat on every reconnect attempt: one line per 10 s per queue is enough.
+    let lastWarn = 0;
+    consumer.worker.on('error', (err) => {
+      if (Date.now() - lastWarn < 10_000) return;
+      lastWarn = Date.now();
+      this.options.log.warn({ err: err.message, queue: queueName }, 'async worker error');
+    });
     return consumer;
   }
 

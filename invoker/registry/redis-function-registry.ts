@@ -78,6 +78,8 @@ export class RedisFunctionRegistry implements FunctionRegistry {
 
   private async subscribe(): Promise<void> {
     const subscriber = this.options.redis.duplicate({ lazyConnect: true });
+    // Outages are logged by the main connection's owner; this one reconnects and resubscribes by itself.
+    subscriber.on('error', () => {});
     this.subscriber = subscriber;
     subscriber.on('message', (_channel: string, message: string) => this.onMessage(message));
     // After a reconnect, changes may have been missed: read everything again.
