@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The faas command: one file per command in commands/, wired here.
 import { Command, CommanderError } from 'commander';
+import { registerAsync } from './commands/async.js';
 import { registerDeploy } from './commands/deploy.js';
 import { registerInvoke } from './commands/invoke.js';
 import { registerManage } from './commands/manage.js';
@@ -22,6 +23,7 @@ registerDeploy(program);
 registerInvoke(program);
 registerManage(program);
 registerUsage(program);
+registerAsync(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -21,6 +21,22 @@ export interface DeployFlags {
   idleTimeout?: string;
   env?: string[];
   network?: boolean;
+  queue?: string[];
+  on?: string[];
+  schedule?: string[];
+  timezone?: string;
+  attempts?: string;
+  maxEventAge?: string;
+  maxBacklog?: string;
+  batchSize?: string;
+}
+
+/** A trigger name as the API takes it; the CLI says so before anything is bundled. */
+function triggerName(flag: string, value: string): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/.test(value)) {
+    throw new CliError(`--${flag} ${value} is not a valid name`, 'use letters, digits, dots, dashes and underscores, e.g. orders.created');
+  }
+  return value;
 }
 
 function integer(flag: string, value: string): number {
@@ -67,10 +83,30 @@ export function deploySettings(file: string, flags: DeployFlags): { name: string
     settings.env = env;
   }
   if (flags.network) settings.network = true;
+  if (flags.queue?.length) settings.queues = flags.queue.map((q) => triggerName('queue', q));
+  if (flags.on?.length) settings.topics = flags.on.map((t) => triggerName('on', t));
+  if (flags.timezone !== undefined && !flags.schedule?.length) throw new CliError('--timezone applies to --schedule', 'add --schedule "<cron>"');
+  if (flags.schedule?.length) {
+    settings.schedules = flags.schedule.map((cron) => ({ cron, ...(flags.timezone ? { timezone: flags.timezone } : {}) }));
+  }
+  if (flags.attempts !== undefined) settings.maxAttempts = integer('attempts', flags.attempts);
+  if (flags.maxEventAge !== undefined) settings.maxEventAgeMs = duration('max-event-age', flags.maxEventAge);
+  if (flags.maxBacklog !== undefined) settings.maxBacklog = integer('max-backlog', flags.maxBacklog);
+  if (flags.batchSize !== undefined) settings.batchSize = integer('batch-size', flags.batchSize);
   return { name, settings };
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+/** One line for a function's async triggers, as `faas ls` and `faas deploy` show them. */
+export function describeTriggers(spec: Pick<FunctionSpec, 'queues' | 'topics' | 'schedules'>): string {
+  const parts = [
+    ...(spec.queues ?? []).map((q) => `queue:${q}`),
+    ...(spec.topics ?? []).map((t) => `on:${t}`),
+    ...(spec.schedules ?? []).map((s) => `cron:${s.cron}${s.timezone ? ` (${s.timezone})` : ''}`),
+  ];
+  return parts.length ? parts.join(', ') : '—';
+}
 
 export function registerDeploy(program: Command): void {
   program
@@ -87,6 +123,14 @@ export function registerDeploy(program: Command): void {
     .option('--idle-timeout <duration>', 'idle time before a container is removed, e.g. 10m (default 10m)')
     .option('--env <KEY=VALUE>', 'environment variable for the function (repeatable)', collect)
     .option('--network', 'allow outbound network from the function')
+    .option('--queue <name>', 'consume messages sent to this queue (repeatable)', collect)
+    .option('--on <topic>', 'receive every CloudEvent published to this topic (repeatable)', collect)
+    .option('--schedule <cron>', 'run on this cron schedule, e.g. "*/5 * * * *" (repeatable)', collect)
+    .option('--timezone <tz>', 'time zone of --schedule, e.g. Europe/Paris (default UTC)')
+    .option('--attempts <n>', 'runs of an async call, message, event or tick before it is dead-lettered (default 3)')
+    .option('--max-event-age <duration>', 'drop (dead-letter) async work older than this, e.g. 1h (default 6h)')
+    .option('--max-backlog <n>', 'jobs waiting before sends are refused with 429 (default 100000)')
+    .option('--batch-size <n>', 'queue messages delivered per invocation (default 1)')
     .action(async (file: string, flags: DeployFlags) => {
       const { name, settings } = deploySettings(file, flags);
       const spinner = ora({ text: `bundling ${file}`, stream: process.stderr }).start();
@@ -109,6 +153,8 @@ export function registerDeploy(program: Command): void {
         });
         spinner.stop();
         ok(`deployed ${result.function.name} v${result.function.version} → ${result.url}`);
+        const triggers = describeTriggers(result.function);
+        if (triggers !== '—') info(`triggers: ${triggers}`);
       } catch (err) {
         spinner.fail(`deploying ${name} failed`);
         throw err;

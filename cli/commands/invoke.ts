@@ -5,6 +5,7 @@ import { ApiClient, errorFrom } from '../api-client.js';
 import { loadCliConfig } from '../cli-config.js';
 import { CliError } from '../errors.js';
 import { info } from '../output.js';
+import { printOutcome, waitForInvocation } from './async.js';
 
 interface InvokeFlags {
   data?: string;
@@ -12,6 +13,10 @@ interface InvokeFlags {
   header?: string[];
   path?: string;
   verbose?: boolean;
+  async?: boolean;
+  wait?: boolean;
+  idempotencyKey?: string;
+  callbackUrl?: string;
 }
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -35,6 +40,10 @@ export function registerInvoke(program: Command): void {
     .option('-H, --header <K:V>', 'request header (repeatable)', collect)
     .option('--path <path>', 'path below the function, e.g. /items/7?x=1', '')
     .option('-v, --verbose', 'print status, cold start, duration and invocation id to stderr')
+    .option('--async', 'queue the call and print its invocation id (202); see it with `faas status <id>`')
+    .option('--wait', 'with --async: wait for the result and print it')
+    .option('--idempotency-key <key>', 'with --async: the same key gives the same invocation, run once')
+    .option('--callback-url <url>', 'with --async: POST the result here when done')
     .action(async (name: string, flags: InvokeFlags) => {
       const api = new ApiClient(loadCliConfig());
       const headers: Record<string, string> = {};
@@ -46,6 +55,20 @@ export function registerInvoke(program: Command): void {
       const body = flags.data === undefined ? undefined : readData(flags.data);
       const method = (flags.method ?? (body ? 'POST' : 'GET')).toUpperCase();
       const sub = flags.path && !flags.path.startsWith('/') && !flags.path.startsWith('?') ? `/${flags.path}` : (flags.path ?? '');
+      if (!flags.async && (flags.wait || flags.idempotencyKey || flags.callbackUrl)) {
+        throw new CliError('--wait, --idempotency-key and --callback-url go with --async', 'add --async');
+      }
+      if (flags.async) {
+        if (flags.idempotencyKey) headers['idempotency-key'] = flags.idempotencyKey;
+        if (flags.callbackUrl) headers['x-callback-url'] = flags.callbackUrl;
+        const accepted = await api.fetch(`/async/fn/${encodeURIComponent(name)}${sub}`, { method, headers, ...(body ? { body } : {}) });
+        const text = await accepted.text();
+        if (accepted.status !== 202) throw errorFrom(accepted.status, text);
+        const { invocationId } = JSON.parse(text) as { invocationId: string };
+        if (!flags.wait) return void console.log(invocationId);
+        info(`queued ${invocationId}; waiting for the result`);
+        return printOutcome(await waitForInvocation(api, invocationId));
+      }
       const response = await api.fetch(`/fn/${encodeURIComponent(name)}${sub}`, { method, headers, ...(body ? { body } : {}) });
       const bytes = Buffer.from(await response.arrayBuffer());
       if (flags.verbose) {

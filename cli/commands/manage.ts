@@ -6,6 +6,7 @@ import { loadCliConfig } from '../cli-config.js';
 import { CliError } from '../errors.js';
 import { formatMs, ok, printJson, table } from '../output.js';
 import type { FunctionSpec } from '../../invoker/core/function-spec.js';
+import { describeTriggers } from './deploy.js';
 import type { InvocationLogEntry } from '../../invoker/metering/usage-record.js';
 
 export function registerManage(program: Command): void {
@@ -20,7 +21,7 @@ export function registerManage(program: Command): void {
       if (functions.length === 0) return void console.log('no functions yet: deploy one with `faas deploy <file>`');
       console.log(
         table(
-          ['name', 'version', 'memory', 'cpu', 'timeout', 'concurrency', 'scale', 'idle timeout', 'url'],
+          ['name', 'version', 'memory', 'cpu', 'timeout', 'concurrency', 'scale', 'idle timeout', 'triggers', 'url'],
           functions.map((f) => [
             f.name,
             f.version,
@@ -30,6 +31,7 @@ export function registerManage(program: Command): void {
             f.concurrency,
             `${f.minScale}–${f.maxScale}`,
             formatMs(f.idleTimeoutMs),
+            `http${f.queues.length + f.topics.length + f.schedules.length ? `, ${describeTriggers(f)}` : ''}`,
             `${api.url}/fn/${f.name}`,
           ]),
         ),

@@ -59,6 +59,45 @@ describe('faas CLI', () => {
     expect(gone.stderr).toContain('FUNCTION_NOT_FOUND');
   });
 
+  it('deploys with triggers, invokes async, sends to a queue, publishes an event and manages dead letters', async () => {
+    const name = uniqueName('orders');
+    const queue = `orders-${name.slice(-8)}`;
+    const topic = `order.created.${name.slice(-8)}`;
+    const deployed = await faas('deploy', 'functions/orders-worker.ts', '--name', name, '--queue', queue, '--on', topic, '--schedule', '0 3 * * *', '--timezone', 'Europe/Paris', '--attempts', '1');
+    expect(deployed.code, deployed.stderr).toBe(0);
+    expect(deployed.stderr + deployed.stdout).toContain(`queue:${queue}, on:${topic}, cron:0 3 * * * (Europe/Paris)`);
+    const ls = await faas('ls');
+    expect(ls.stdout).toContain(`http, queue:${queue}`);
+
+    const sent = await faas('queue', 'send', queue, '{"id":7}', '--content-type', 'application/json');
+    expect(sent.code, sent.stderr).toBe(0);
+    const messageResult = await faas('status', sent.stdout.trim(), '--wait');
+    expect(JSON.parse(messageResult.stdout)).toEqual({ processed: 1 });
+
+    const published = await faas('publish', topic, '{"id":8}', '--type', 'order.created', '--source', '/shop');
+    expect(published.code, published.stderr).toBe(0);
+    const eventId = published.stdout.split(/\s+/)[0]!;
+    expect(JSON.parse((await faas('status', eventId, '--wait')).stdout)).toMatchObject({ data: { id: 8 } });
+
+    // An async HTTP call the function rejects (400) is dead at once (--attempts 1).
+    const failed = await faas('invoke', name, '--async', '--wait', '--data', 'x');
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toContain('FUNCTION_REJECTED');
+    const dlq = await faas('dlq', 'ls', '--function', name, '--json');
+    const [dead] = JSON.parse(dlq.stdout) as Array<{ id: string }>;
+    expect(dead).toBeDefined();
+    expect((await faas('dlq', 'show', dead!.id)).stdout).toContain('FUNCTION_REJECTED');
+    expect((await faas('dlq', 'purge', '--all', '--function', name)).stdout).toContain('purged 1');
+    expect(JSON.parse((await faas('dlq', 'ls', '--function', name, '--json')).stdout)).toEqual([]);
+
+    const bad = await faas('queue', 'send', 'nobody-consumes', 'x');
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('UNKNOWN_QUEUE');
+    const badCron = await faas('deploy', 'functions/orders-worker.ts', '--name', name, '--schedule', 'every day');
+    expect(badCron.code).toBe(1);
+    expect(badCron.stderr).toMatch(/cron expression "every day"/);
+  });
+
   it('reports a syntax error with file:line:column and uploads nothing', async () => {
     const { mkdtempSync, writeFileSync } = await import('node:fs');
     const dir = mkdtempSync('/tmp/faas-cli-');
