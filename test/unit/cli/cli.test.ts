@@ -52,7 +52,35 @@ describe('deploySettings', () => {
     });
   });
 
+  it('maps the async trigger flags', () => {
+    const { settings } = deploySettings('w.ts', {
+      queue: ['orders', 'refunds'],
+      on: ['order.created'],
+      schedule: ['*/5 * * * *', '0 3 * * *'],
+      timezone: 'Europe/Paris',
+      attempts: '5',
+      maxEventAge: '1h',
+      maxBacklog: '1000',
+      batchSize: '10',
+    });
+    expect(settings).toEqual({
+      queues: ['orders', 'refunds'],
+      topics: ['order.created'],
+      schedules: [
+        { cron: '*/5 * * * *', timezone: 'Europe/Paris' },
+        { cron: '0 3 * * *', timezone: 'Europe/Paris' },
+      ],
+      maxAttempts: 5,
+      maxEventAgeMs: 3_600_000,
+      maxBacklog: 1000,
+      batchSize: 10,
+    });
+  });
+
   it.each([
+    [{ queue: ['has space'] }, /--queue has space is not a valid name/],
+    [{ attempts: '-1' }, /--attempts -1 is not a whole number/],
+    [{ timezone: 'UTC' }, /--timezone applies to --schedule/],
     [{ memory: 'lots' }, /--memory lots is not a whole number/],
     [{ env: ['NOVALUE'] }, /--env NOVALUE is not KEY=VALUE/],
     [{ timeout: 'later' }, /--timeout/],

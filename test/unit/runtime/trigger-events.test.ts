@@ -1,0 +1,78 @@
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { lambdaEvent } from '../../../runtime-images/node/src/handler.js';
+import type { IncomingInvocation } from '../../../runtime-images/node/src/lambda.js';
+import { toBatchRequest, toInvocationRequest, type JobRun } from '../../../invoker/async/job.js';
+
+/** What the runtime receives for a job: the invoker's request, its context as the runtime reads it back. */
+function received(run: JobRun | JobRun[]): IncomingInvocation {
+  const req = Array.isArray(run) ? toBatchRequest(run, 'f', 0) : toInvocationRequest(run, 'f', 0);
+  return {
+    method: req.method,
+    path: req.path,
+    rawQuery: req.rawQuery,
+    headers: req.headers,
+    body: req.body,
+    invocationId: req.invocationId,
+    receivedAt: Date.UTC(2026, 10, 24, 10, 1),
+    trigger: req.trigger,
+    context: req.context ?? {},
+  };
+}
+
+const b64 = (s: string) => Buffer.from(s).toString('base64');
+const acceptedAt = Date.UTC(2026, 10, 24, 10);
+
+describe('Lambda events of async triggers', () => {
+  it('gives a queue message as an SQS-like record', () => {
+    const event = lambdaEvent(received({ id: 'm1', attempt: 2, createdAt: 0, data: { trigger: 'queue', fn: 'f', acceptedAt, message: { queue: 'orders', body: b64('{"id":7}'), contentType: 'application/json' } } })) as any;
+    expect(event.Records).toHaveLength(1);
+    expect(event.Records[0]).toMatchObject({
+      messageId: 'm1',
+      body: '{"id":7}',
+      eventSource: 'faas:queue',
+      eventSourceARN: 'arn:faas:queue:local:orders',
+      attributes: { ApproximateReceiveCount: '2', SentTimestamp: String(acceptedAt) },
+      messageAttributes: { contentType: { stringValue: 'application/json', dataType: 'String' } },
+    });
+    expect(event.Records[0].md5OfBody).toBe(createHash('md5').update('{"id":7}').digest('hex'));
+  });
+
+  it('gives a batch as several records in order', () => {
+    const runs: JobRun[] = ['a', 'b', 'c'].map((body, i) => ({ id: `m${i}`, attempt: 1, createdAt: 0, data: { trigger: 'queue', fn: 'f', acceptedAt, message: { queue: 'q', body: b64(body) } } }));
+    const event = lambdaEvent(received(runs)) as any;
+    expect(event.Records.map((r: { messageId: string; body: string }) => [r.messageId, r.body])).toEqual([
+      ['m0', 'a'],
+      ['m1', 'b'],
+      ['m2', 'c'],
+    ]);
+  });
+
+  it('gives a CloudEvent as an EventBridge-like event with the attributes kept', () => {
+    const event = lambdaEvent(
+      received({
+        id: 'd1',
+        attempt: 1,
+        createdAt: 0,
+        data: {
+          trigger: 'event',
+          fn: 'f',
+          acceptedAt,
+          event: { topic: 'orders', attributes: { specversion: '1.0', id: 'e1', source: '/shop', type: 'order.created', subject: 'order/7', datacontenttype: 'application/json' }, data: b64('{"n":1}') },
+        },
+      }),
+    ) as any;
+    expect(event).toMatchObject({ id: 'e1', 'detail-type': 'order.created', source: '/shop', resources: ['order/7'], detail: { n: 1 }, topic: 'orders' });
+    expect(event.cloudevent).toMatchObject({ specversion: '1.0', id: 'e1', datacontenttype: 'application/json' });
+  });
+
+  it('gives a cron tick as a Scheduled Event', () => {
+    const event = lambdaEvent(received({ id: 'c1', attempt: 1, createdAt: Date.UTC(2026, 10, 24, 3), data: { trigger: 'cron', fn: 'f', acceptedAt: 0, schedule: { cron: '0 3 * * *' } } })) as any;
+    expect(event).toMatchObject({ 'detail-type': 'Scheduled Event', source: 'faas.scheduler', time: '2026-11-24T03:00:00.000Z', resources: ['schedule:0 3 * * *'] });
+  });
+
+  it('gives an async HTTP call the API Gateway HTTP API event, as a synchronous one', () => {
+    const event = lambdaEvent(received({ id: 'a1', attempt: 1, createdAt: 0, data: { trigger: 'async', fn: 'f', acceptedAt, request: { method: 'POST', path: '/x', rawQuery: 'y=1', headers: {}, body: b64('hi') } } })) as any;
+    expect(event).toMatchObject({ version: '2.0', rawPath: '/x', rawQueryString: 'y=1', body: 'hi' });
+  });
+});
