@@ -167,6 +167,42 @@ describe('async invocations', () => {
     expect(((await rejected.json()) as any).error.code).toBe('BACKLOG_FULL');
   });
 
+  it('dead-letters work older than maxEventAge instead of running it', async () => {
+    const name = uniqueName('aged');
+    await platform.deploy(name, SLOW, { maxScale: 1, maxEventAgeMs: 1_000 });
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push(((await (await submit(name, '?ms=800')).json()) as { invocationId: string }).invocationId);
+    const views = await Promise.all(ids.map((id) => finished(id)));
+    expect(views[0].status).toBe('succeeded');
+    const aged = views.filter((v) => v.status === 'dead');
+    expect(aged.length).toBeGreaterThanOrEqual(1);
+    expect(aged[0]).toMatchObject({ attempts: 1, error: { code: 'EVENT_TOO_OLD' } });
+    expect(aged[0].logs[0]).toMatch(/not run/);
+  });
+
+  it('exposes queue depth, in-flight, retries, dead letters and oldest-job age on /metrics', async () => {
+    const name = uniqueName('metered');
+    await platform.deploy(name, FLAKY, { maxScale: 1, maxAttempts: 2 });
+    const failing = JSON.stringify({ failUntil: Date.now() + 60_000 });
+    const { invocationId } = (await (await submit(name, '', { body: failing })).json()) as { invocationId: string };
+    await finished(invocationId);
+    const slow = uniqueName('metered-slow');
+    await platform.deploy(slow, SLOW, { maxScale: 1 });
+    for (let i = 0; i < 3; i++) await submit(slow, '?ms=1500');
+    await new Promise((r) => setTimeout(r, 700));
+    const text = await (await fetch(`${platform.url}/metrics`)).text();
+    const value = (metric: string) => {
+      const line = text.split('\n').find((l) => l.startsWith(metric + ' '));
+      return line === undefined ? undefined : Number(line.split(' ').pop());
+    };
+    expect(value(`faas_async_jobs{function="${name}",queue="fn.${name}",state="dead"}`)).toBe(1);
+    expect(value(`faas_async_retries_total{function="${name}"}`)).toBe(1);
+    expect(value(`faas_async_jobs{function="${slow}",queue="fn.${slow}",state="active"}`)).toBe(1);
+    expect(value(`faas_async_jobs{function="${slow}",queue="fn.${slow}",state="waiting"}`)).toBe(2);
+    expect(value(`faas_async_oldest_waiting_seconds{function="${slow}",queue="fn.${slow}"}`)).toBeGreaterThan(0.5);
+    expect(value(`faas_async_oldest_waiting_seconds{function="${name}",queue="fn.${name}"}`)).toBe(0);
+  });
+
   it('rejects bad input with 400/404 and a clear error', async () => {
     const name = uniqueName('bad');
     const expectError = async (res: { status: number; body: any } | Response, status: number, code: string, message?: RegExp) => {
