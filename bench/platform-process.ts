@@ -20,6 +20,8 @@ async function freePort(): Promise<number> {
 export interface PlatformProcess {
   url: string;
   token: string;
+  /** Its private Redis (the async benchmark's raw BullMQ baseline runs on the same one). */
+  redisUrl: string;
   stop(): Promise<void>;
 }
 
@@ -43,11 +45,14 @@ export async function startPlatformProcess(extraEnv: Record<string, string> = {}
   const redisPort = await freePort();
   const port = await freePort();
   const token = randomBytes(16).toString('hex');
-  const redis = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--dir', dataDir], {
+  // As `faas up` runs it: AOF with fsync before every reply.
+  const redis = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--appendfsync', process.env.BENCH_FSYNC ?? 'always', '--dir', dataDir], {
     stdio: 'ignore',
   });
   const cli = fileURLToPath(new URL('../cli/main.js', import.meta.url));
-  const platform = spawn(process.execPath, [cli, 'up'], {
+  // BENCH_PROFILE=<dir>: the platform writes a CPU profile there when it stops.
+  const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
+  const platform = spawn(process.execPath, [...profile, cli, 'up'], {
     env: {
       ...process.env,
       FAAS_PORT: String(port),
@@ -65,6 +70,7 @@ export async function startPlatformProcess(extraEnv: Record<string, string> = {}
   return {
     url,
     token,
+    redisUrl: `redis://127.0.0.1:${redisPort}`,
     async stop() {
       await stopChild(platform);
       await stopChild(redis);

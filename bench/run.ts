@@ -9,6 +9,7 @@ import { ensureRuntimeImage } from '../runtime-images/node/build-image.js';
 import { startDirect, type DirectContainer } from './direct-container.js';
 import { NOOP, deploy, remove, sequential, throughput, timedCall, waitGone, waitPrewarmed } from './measure.js';
 import { startPlatformProcess, type PlatformProcess } from './platform-process.js';
+import { asyncBench } from './async.js';
 import { ms, renderTable, rps, type Row } from './report.js';
 import { median, percentile } from './stats.js';
 
@@ -60,6 +61,13 @@ async function main(): Promise<void> {
   const cleanups: Array<() => Promise<void>> = [];
   const rows: Row[] = [];
   try {
+    if (process.env.BENCH_ONLY === 'async') {
+      // For working on the async path: only its part of the benchmark.
+      const platform = await startPlatformProcess();
+      cleanups.push(() => platform.stop());
+      rows.push(...(await asyncBench(platform)));
+      return void process.stdout.write(`\n${renderTable('async only (BENCH_ONLY=async)', rows)}`);
+    }
     log(`cold start: ${COLD_RUNS} bare containers (create + start + first answer)`);
     const bare: number[] = [];
     for (let i = 0; i < COLD_RUNS; i++) {
@@ -156,6 +164,8 @@ async function main(): Promise<void> {
       target: '≥ 0.6×',
       pass: ratio >= 0.6,
     });
+
+    rows.push(...(await asyncBench(platform)));
   } finally {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
   }

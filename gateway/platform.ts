@@ -148,8 +148,9 @@ export async function startPlatform(config: PlatformConfig, options: StartOption
     closers.push(async () => redis.disconnect());
     const registry = await RedisFunctionRegistry.open({ redis, prefix: config.redisPrefix });
     closers.push(() => registry.close());
-    // BullMQ wants its own connection settings (no per-command retry limit); its workers duplicate it for blocking reads.
-    const bullConnection = new Redis(config.redisUrl, { maxRetriesPerRequest: null, lazyConnect: true });
+    // BullMQ wants its own connection settings (no per-command retry limit); its workers duplicate it for
+    // blocking reads. Auto-pipelining: the commands of one event-loop turn go out in one socket write.
+    const bullConnection = new Redis(config.redisUrl, { maxRetriesPerRequest: null, lazyConnect: true, enableAutoPipelining: true });
     watchRedis(bullConnection, log, 'jobs');
     await bullConnection.connect();
     closers.push(async () => bullConnection.disconnect());

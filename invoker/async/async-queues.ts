@@ -10,6 +10,7 @@ import type { FunctionSpec } from '../core/function-spec.js';
 import type { FunctionRegistry } from '../registry/function-registry.js';
 import { parseReason, statusOf, type AsyncStatus, type CloudEventAttributes, type JobData, type StoredResult } from './job.js';
 import { TriggerIndex } from './trigger-index.js';
+import { BacklogEstimate } from './backlog.js';
 
 export const functionQueueName = (fn: string): string => `fn.${fn}`;
 export const messageQueueName = (queue: string): string => `q.${queue}`;
@@ -80,6 +81,7 @@ const iso = (ms: number | undefined): string | undefined => (ms ? new Date(ms).t
 
 export class AsyncQueues {
   private readonly queues = new Map<string, Queue<JobData>>();
+  private readonly backlogs = new Map<string, BacklogEstimate>();
   private readonly flows: FlowProducer;
   readonly index = new TriggerIndex();
   private readonly prefix: string;
@@ -158,11 +160,18 @@ export class AsyncQueues {
     this.queues.delete(functionQueueName(name));
   }
 
+  /** 429 past maxBacklog: exact near the limit, an estimate (no Redis read) far below it. */
   private async ensureRoom(queue: Queue<JobData>, spec: FunctionSpec): Promise<void> {
-    const backlog = await queue.count();
-    if (backlog >= spec.maxBacklog) {
-      throw new BacklogFullError(`"${spec.name}" has ${backlog} jobs waiting (maxBacklog ${spec.maxBacklog}); retry later`);
+    let backlog = this.backlogs.get(queue.name);
+    if (!backlog) {
+      backlog = new BacklogEstimate();
+      this.backlogs.set(queue.name, backlog);
     }
+    if (backlog.needsRead(Date.now(), spec.maxBacklog)) backlog.update(await queue.count(), Date.now());
+    if (backlog.estimate() >= spec.maxBacklog) {
+      throw new BacklogFullError(`"${spec.name}" has ${backlog.estimate()} jobs waiting (maxBacklog ${spec.maxBacklog}); retry later`);
+    }
+    backlog.admitted();
   }
 
   /** An async call of a function. With an idempotency key, the same key gives the same invocation. */
@@ -252,6 +261,7 @@ export class AsyncQueues {
     const status = statusOf(state, job.attemptsMade);
     const reason = status === 'failed' || status === 'dead' ? parseReason(job.failedReason) : undefined;
     const acceptedAt = data.trigger === 'cron' ? job.timestamp + (job.delay ?? 0) : data.acceptedAt;
+    const { log, ...result } = status === 'succeeded' && job.returnvalue ? (job.returnvalue as StoredResult) : ({} as Partial<StoredResult>);
     return {
       id,
       function: data.fn,
@@ -265,9 +275,10 @@ export class AsyncQueues {
       ...(job.processedOn ? { startedAt: iso(job.processedOn) } : {}),
       ...(job.finishedOn ? { finishedAt: iso(job.finishedOn) } : {}),
       ...(state === 'delayed' && status === 'failed' ? { nextAttemptAt: iso(job.timestamp + (job.delay ?? 0)) } : {}),
-      ...(status === 'succeeded' && job.returnvalue ? { result: job.returnvalue as StoredResult } : {}),
+      ...(status === 'succeeded' && job.returnvalue ? { result: result as StoredResult } : {}),
       ...(reason ? { error: reason } : {}),
-      logs: logs.logs,
+      // Failed runs' lines are the job's log; the successful run's line travels in its result.
+      logs: log ? [...logs.logs, log] : logs.logs,
     };
   }
 

@@ -152,6 +152,8 @@ export interface StoredResult {
   truncated?: boolean;
   durationMs: number;
   coldStart: boolean;
+  /** The successful run's log line (attempt, status, console output); the API lists it with the logs. */
+  log?: string;
 }
 
 export function encodeResult(response: InvocationResponse, maxBodyBytes: number): StoredResult {

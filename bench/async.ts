@@ -1,0 +1,132 @@
+// The async benchmark: no-op async invocations end to end through the platform (HTTP 202 → BullMQ →
+// worker → container → result stored) against raw BullMQ no-op jobs on the same Redis, and the
+// enqueue-to-start latency of an async call when nothing waits.
+import { Queue, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import { Pool } from 'undici';
+import type { PlatformProcess } from './platform-process.js';
+import { deploy } from './measure.js';
+import { ms, type Row } from './report.js';
+import { median, percentile } from './stats.js';
+
+const JOBS = 3_000;
+const SENDERS = 32;
+const ROUNDS = 3;
+const LATENCY_SAMPLES = 200;
+const FUNCTION = 'bench-async-noop';
+
+const log = (msg: string) => process.stderr.write(`› ${msg}\n`);
+
+/** Waits until `done()` reaches `count`; returns when it did (polled every 5 ms). */
+async function until(done: () => Promise<number>, count: number, timeoutMs: number): Promise<number> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    if ((await done()) >= count) return performance.now();
+    if (performance.now() > deadline) throw new Error(`only ${await done()} of ${count} jobs done after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/** `total` calls of `send` from `senders` concurrent loops. */
+async function fanOut(total: number, senders: number, send: () => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: senders }, async () => {
+      while (next < total) {
+        next += 1;
+        await send();
+      }
+    }),
+  );
+}
+
+/** Jobs per second, end to end, through the platform: submitted over HTTP, counted when completed in Redis. */
+async function platformRound(pool: Pool, queue: Queue): Promise<number> {
+  await queue.clean(0, 0, 'completed');
+  const started = performance.now();
+  await fanOut(JOBS, SENDERS, async () => {
+    const res = await pool.request({ path: `/async/fn/${FUNCTION}`, method: 'POST', body: '' });
+    await res.body.dump();
+    if (res.statusCode !== 202) throw new Error(`async call answered ${res.statusCode}`);
+  });
+  const ended = await until(async () => (await queue.getJobCounts('completed')).completed ?? 0, JOBS, 120_000);
+  return JOBS / ((ended - started) / 1000);
+}
+
+/** Jobs per second with BullMQ alone: the same number of one-by-one adds, a no-op worker, same Redis. */
+async function rawRound(connection: Redis, round: number): Promise<number> {
+  const name = `bench-raw-${round}-${Date.now()}`;
+  const queue = new Queue(name, { connection, prefix: 'bench' });
+  const worker = new Worker(name, async () => 'ok', { connection, prefix: 'bench', concurrency: SENDERS });
+  try {
+    await worker.waitUntilReady();
+    const started = performance.now();
+    await fanOut(JOBS, SENDERS, async () => {
+      await queue.add('noop', {});
+    });
+    const ended = await until(async () => (await queue.getJobCounts('completed')).completed ?? 0, JOBS, 120_000);
+    return JOBS / ((ended - started) / 1000);
+  } finally {
+    await worker.close();
+    await queue.obliterate({ force: true });
+    await queue.close();
+  }
+}
+
+/** Accepted → started (ms, from the invocation's own timestamps) of sequential async calls with nothing waiting. */
+async function enqueueToStart(platform: PlatformProcess, pool: Pool): Promise<number[]> {
+  const samples: number[] = [];
+  for (let i = 0; i < LATENCY_SAMPLES; i++) {
+    const res = await pool.request({ path: `/async/fn/${FUNCTION}`, method: 'POST', body: '' });
+    const { invocationId } = (await res.body.json()) as { invocationId: string };
+    for (;;) {
+      const view = await pool.request({ path: `/api/v1/invocations/${invocationId}`, method: 'GET', headers: { authorization: `Bearer ${platform.token}` } });
+      const body = (await view.body.json()) as { status: string; acceptedAt: string; startedAt?: string };
+      if (body.status === 'succeeded') {
+        samples.push(Date.parse(body.startedAt!) - Date.parse(body.acceptedAt));
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 2));
+    }
+  }
+  return samples;
+}
+
+export async function asyncBench(platform: PlatformProcess): Promise<Row[]> {
+  log(`async: ${ROUNDS} alternating rounds of ${JOBS} no-op jobs, platform end to end vs raw BullMQ on the same Redis`);
+  await deploy(platform, FUNCTION, { concurrency: SENDERS, maxScale: 1 });
+  const pool = new Pool(platform.url, { connections: SENDERS, pipelining: 1 });
+  const connection = new Redis(platform.redisUrl, { maxRetriesPerRequest: null });
+  const queue = new Queue(`fn.${FUNCTION}`, { connection, prefix: 'faas:bull' });
+  try {
+    // Warm-up: the container, both paths' code.
+    await platformRound(pool, queue);
+    await rawRound(connection, -1);
+    const ours: number[] = [];
+    const raw: number[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      ours.push(await platformRound(pool, queue));
+      raw.push(await rawRound(connection, round));
+    }
+    log(`async: enqueue-to-start latency of ${LATENCY_SAMPLES} sequential calls`);
+    const latency = await enqueueToStart(platform, pool);
+    const ratio = median(ours) / median(raw);
+    const p50 = median(latency);
+    return [
+      {
+        measure: `async no-op invocations end to end, ${JOBS} jobs from ${SENDERS} senders, ${ROUNDS} alternating rounds (medians)`,
+        platform: `${Math.round(median(ours)).toLocaleString('en-US')} jobs/s`,
+        baseline: `${Math.round(median(raw)).toLocaleString('en-US')} jobs/s (raw BullMQ)`,
+        comparison: `${ratio.toFixed(2)}× (rounds: ${ours.map((o, i) => (o / raw[i]!).toFixed(2)).join(', ')})`,
+        target: '≥ 0.5×',
+        pass: ratio >= 0.5,
+      },
+      { measure: `async enqueue-to-start latency p50 (${LATENCY_SAMPLES} sequential calls, no backlog)`, platform: ms(p50), baseline: '—', comparison: '—', target: '< 5 ms', pass: p50 < 5 },
+      { measure: 'async enqueue-to-start latency p99', platform: ms(percentile(latency, 99)), baseline: '—', comparison: '—', target: '—', pass: undefined },
+    ];
+  } finally {
+    await pool.close();
+    await queue.close();
+    connection.disconnect();
+  }
+}
