@@ -73,17 +73,27 @@ async function rawRound(connection: Redis, round: number): Promise<number> {
   }
 }
 
-/** Accepted → started (ms, from the invocation's own timestamps) of sequential async calls with nothing waiting. */
+/** The function reads the clock as it starts: containers share the host's clock, to the microsecond. */
+const CLOCK = `export default () => String(performance.timeOrigin + performance.now());`;
+const CLOCK_FUNCTION = 'bench-async-clock';
+const epochNow = () => performance.timeOrigin + performance.now();
+
+/**
+ * Submitted → the function's code starts running (ms), for sequential async calls with nothing
+ * waiting: sent just before the HTTP request, started as the function reads the clock.
+ */
 async function enqueueToStart(platform: PlatformProcess, pool: Pool): Promise<number[]> {
   const samples: number[] = [];
-  for (let i = 0; i < LATENCY_SAMPLES; i++) {
-    const res = await pool.request({ path: `/async/fn/${FUNCTION}`, method: 'POST', body: '' });
+  for (let i = 0; i < LATENCY_SAMPLES + 20; i++) {
+    const sent = epochNow();
+    const res = await pool.request({ path: `/async/fn/${CLOCK_FUNCTION}`, method: 'POST', body: '' });
     const { invocationId } = (await res.body.json()) as { invocationId: string };
     for (;;) {
       const view = await pool.request({ path: `/api/v1/invocations/${invocationId}`, method: 'GET', headers: { authorization: `Bearer ${platform.token}` } });
-      const body = (await view.body.json()) as { status: string; acceptedAt: string; startedAt?: string };
+      const body = (await view.body.json()) as { status: string; result?: { body: string } };
       if (body.status === 'succeeded') {
-        samples.push(Date.parse(body.startedAt!) - Date.parse(body.acceptedAt));
+        // The first 20 warm up both paths.
+        if (i >= 20) samples.push(Number(body.result!.body) - sent);
         break;
       }
       await new Promise((r) => setTimeout(r, 2));
@@ -95,6 +105,7 @@ async function enqueueToStart(platform: PlatformProcess, pool: Pool): Promise<nu
 export async function asyncBench(platform: PlatformProcess): Promise<Row[]> {
   log(`async: ${ROUNDS} alternating rounds of ${JOBS} no-op jobs, platform end to end vs raw BullMQ on the same Redis`);
   await deploy(platform, FUNCTION, { concurrency: SENDERS, maxScale: 1 });
+  await deploy(platform, CLOCK_FUNCTION, { code: CLOCK, minScale: 1 });
   const pool = new Pool(platform.url, { connections: SENDERS, pipelining: 1 });
   const connection = new Redis(platform.redisUrl, { maxRetriesPerRequest: null });
   const queue = new Queue(`fn.${FUNCTION}`, { connection, prefix: 'faas:bull' });
@@ -121,7 +132,7 @@ export async function asyncBench(platform: PlatformProcess): Promise<Row[]> {
         target: '≥ 0.5×',
         pass: ratio >= 0.5,
       },
-      { measure: `async enqueue-to-start latency p50 (${LATENCY_SAMPLES} sequential calls, no backlog)`, platform: ms(p50), baseline: '—', comparison: '—', target: '< 5 ms', pass: p50 < 5 },
+      { measure: `async enqueue-to-start latency p50: submitted → the function's code runs (${LATENCY_SAMPLES} sequential calls, no backlog)`, platform: ms(p50), baseline: '—', comparison: '—', target: '< 5 ms', pass: p50 < 5 },
       { measure: 'async enqueue-to-start latency p99', platform: ms(percentile(latency, 99)), baseline: '—', comparison: '—', target: '—', pass: undefined },
     ];
   } finally {

@@ -255,8 +255,11 @@ export class AsyncQueues {
   async get(id: string): Promise<InvocationView> {
     const found = await this.findJob(id);
     if (!found) throw new InvocationNotFoundError(id);
-    const { job, queue } = found;
+    const { queue } = found;
+    let { job } = found;
     const [state, logs] = await Promise.all([job.getState(), queue.getJobLogs(id, 0, 99)]);
+    // It may have finished between reading the job and its state: read it again, as new as the state.
+    if (state === 'completed' || state === 'failed') job = (await Job.fromId<JobData>(queue, id)) ?? job;
     const data = job.data;
     const status = statusOf(state, job.attemptsMade);
     const reason = status === 'failed' || status === 'dead' ? parseReason(job.failedReason) : undefined;

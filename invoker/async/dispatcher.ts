@@ -107,9 +107,9 @@ export class AsyncDispatcher {
   }
 
   private createConsumer(queueName: string, fn: string, concurrency: number, messages: boolean): Consumer {
-    const consumer: Consumer = { fn } as Consumer;
-    if (messages) consumer.fetcher = new Worker<JobData>(queueName, null, { ...this.workerOptions(1), autorun: false });
-    consumer.worker = new Worker<JobData>(queueName, (job, token) => this.process(consumer, job, token), this.workerOptions(concurrency));
+    const fetcher = messages ? new Worker<JobData>(queueName, null, { ...this.workerOptions(1), autorun: false }) : undefined;
+    const worker = new Worker<JobData>(queueName, (job, token) => this.process(fn, fetcher, job, token), this.workerOptions(concurrency));
+    const consumer: Consumer = { fn, worker, ...(fetcher ? { fetcher } : {}) };
     // Connection errors repeat on every reconnect attempt: one line per 10 s per queue is enough.
     let lastWarn = 0;
     consumer.worker.on('error', (err) => {
@@ -130,52 +130,54 @@ export class AsyncDispatcher {
   }
 
   /** More waiting messages for one batch, locked with the same token; fewer (or none) when fewer wait. */
-  private async takeMore(consumer: Consumer, token: string, count: number): Promise<Array<Job<JobData>>> {
+  private async takeMore(fetcher: Worker<JobData>, token: string, count: number): Promise<Array<Job<JobData>>> {
     const more: Array<Job<JobData>> = [];
     while (more.length < count) {
-      const job = await consumer.fetcher!.getNextJob(token, { block: false });
+      const job = await fetcher.getNextJob(token, { block: false });
       if (!job) break;
       more.push(job);
     }
     return more;
   }
 
-  private async process(consumer: Consumer, job: Job<JobData>, token: string | undefined): Promise<StoredResult> {
-    const spec = await this.options.registry.get(consumer.fn);
-    if (!spec) throw new UnrecoverableError(formatReason('FUNCTION_NOT_FOUND', `function "${consumer.fn}" is not deployed any more`));
+  /** EVENT_TOO_OLD when the job waited past the function's maxEventAge. */
+  private staleness(run: JobRun, spec: FunctionSpec): Outcome | undefined {
+    const age = now() - (run.data.trigger === 'cron' ? run.createdAt : run.data.acceptedAt);
+    if (age <= spec.maxEventAgeMs) return undefined;
+    return { ok: false, retry: false, code: 'EVENT_TOO_OLD', message: `accepted ${Math.round(age / 1000)} s ago; maxEventAge is ${spec.maxEventAgeMs / 1000} s` };
+  }
+
+  private async process(fn: string, fetcher: Worker<JobData> | undefined, job: Job<JobData>, token: string | undefined): Promise<StoredResult> {
+    const spec = await this.options.registry.get(fn);
+    if (!spec) throw new UnrecoverableError(formatReason('FUNCTION_NOT_FOUND', `function "${fn}" is not deployed any more`));
     const first = this.run(job);
-    const extra = consumer.fetcher && token && spec.batchSize > 1 ? await this.takeMore(consumer, token, spec.batchSize - 1) : [];
+    const stale = this.staleness(first, spec);
+    if (stale) return this.finish(job, first, stale, undefined, true);
+    const extra = fetcher && token && spec.batchSize > 1 ? await this.takeMore(fetcher, token, spec.batchSize - 1) : [];
+    // Messages fetched by hand are not in the worker's lock renewal: renew theirs here.
     const renew = extra.length
       ? setInterval(() => {
           for (const j of extra) void j.extendLock(token!, this.options.stallMs).catch(() => {});
         }, this.options.stallMs / 2)
       : undefined;
     try {
-      const live: Array<Job<JobData>> = [];
-      for (const j of [job, ...extra]) {
+      const batch: Array<{ job: Job<JobData>; run: JobRun }> = [{ job, run: first }];
+      for (const j of extra) {
         const run = this.run(j);
-        const age = now() - (run.data.trigger === 'cron' ? run.createdAt : run.data.acceptedAt);
-        if (age > spec.maxEventAgeMs) {
-          const outcome: Outcome = { ok: false, retry: false, code: 'EVENT_TOO_OLD', message: `accepted ${Math.round(age / 1000)} s ago; maxEventAge is ${spec.maxEventAgeMs / 1000} s` };
-          if (j === job) return await this.finish(j, run, outcome, undefined, true);
-          await this.settleExtra(j, token!, run, outcome, undefined);
-        } else {
-          live.push(j);
-          if (run.attempt > 1) for (const listener of this.retryListeners) listener(consumer.fn);
-        }
+        const tooOld = this.staleness(run, spec);
+        if (tooOld) await this.settleExtra(j, token!, run, tooOld, undefined, true);
+        else batch.push({ job: j, run });
       }
-      if (!live.includes(job)) throw new Error('unreachable');
-      const runs = live.map((j) => this.run(j));
-      const request = toBatchRequest(runs, consumer.fn, now());
+      for (const { run } of batch) if (run.attempt > 1) for (const listener of this.retryListeners) listener(fn);
       let response: InvocationResponse | undefined;
       let outcome: Outcome;
       try {
-        response = await this.options.invoker.invoke(request);
+        response = await this.options.invoker.invoke(toBatchRequest(batch.map((b) => b.run), fn, now()));
         outcome = classifyResponse(response.status);
       } catch (err) {
         outcome = classifyError(err);
       }
-      for (const j of live) if (j !== job) await this.settleExtra(j, token!, this.run(j), outcome, response);
+      for (const b of batch.slice(1)) await this.settleExtra(b.job, token!, b.run, outcome, response, false);
       return await this.finish(job, first, outcome, response, false);
     } finally {
       if (renew) clearInterval(renew);
@@ -200,9 +202,9 @@ export class AsyncDispatcher {
   }
 
   /** Completes or fails one message of a batch that was fetched by hand. */
-  private async settleExtra(job: Job<JobData>, token: string, run: JobRun, outcome: Outcome, response: InvocationResponse | undefined): Promise<void> {
+  private async settleExtra(job: Job<JobData>, token: string, run: JobRun, outcome: Outcome, response: InvocationResponse | undefined, skipped: boolean): Promise<void> {
     try {
-      const result = await this.finish(job, run, outcome, response, false);
+      const result = await this.finish(job, run, outcome, response, skipped);
       await job.moveToCompleted(result, token, false);
     } catch (err) {
       await job.moveToFailed(err as Error, token, false);

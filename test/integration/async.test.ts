@@ -92,6 +92,15 @@ describe('async invocations', () => {
       expect(got.headers['x-faas-status']).toBe('succeeded');
       expect(got.headers['x-function-status']).toBe('200');
       expect(JSON.parse(got.body).body).toBe('ping');
+
+      // A dead invocation's callback carries the error.
+      const rejecting = uniqueName('cb-dead');
+      await platform.deploy(rejecting, `export default () => new Response('bad input', { status: 400 });`);
+      const dead = await submit(rejecting, '', { headers: { 'x-callback-url': callback } });
+      const deadId = ((await dead.json()) as { invocationId: string }).invocationId;
+      const second = await waitUntil('the dead callback', async () => received.find((r) => r.headers['x-faas-invocation-id'] === deadId));
+      expect(second.headers['x-faas-status']).toBe('dead');
+      expect(JSON.parse(second.body).error).toMatchObject({ code: 'FUNCTION_REJECTED' });
     } finally {
       server.close();
     }
