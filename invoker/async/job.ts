@@ -2,6 +2,7 @@
 // trigger shapes, retry decisions and statuses are unit-tested without Redis.
 import { FaasError } from '../core/errors.js';
 import type { InvocationRequest, InvocationResponse, TriggerKind } from '../invoker.js';
+import type { BatchedMessage } from '../../runtime-images/node/protocol.js';
 
 export type AsyncTrigger = Exclude<TriggerKind, 'http'>;
 
@@ -105,16 +106,6 @@ export function toInvocationRequest(run: JobRun, fn: string, now: number): Invoc
       return { ...request, method: 'POST', path: '/', rawQuery: '', headers: { 'content-type': 'application/json' }, body };
     }
   }
-}
-
-/** One message of a batch as the function sees it (JSON body `{ messages: [...] }`). */
-export interface BatchedMessage {
-  id: string;
-  body: string;
-  bodyEncoding: 'utf8' | 'base64';
-  contentType: string;
-  sentAt: string;
-  attempt: number;
 }
 
 /** Several queue messages in one invocation: a JSON body listing them, with the batch size in the context. */

@@ -51,3 +51,13 @@ export interface ErrorBody {
   message: string;
   stack?: string;
 }
+
+/** One queue message of a batch (x-faas-batch-size set): the invocation's JSON body is `{ messages: BatchedMessage[] }`. */
+export interface BatchedMessage {
+  id: string;
+  body: string;
+  bodyEncoding: 'utf8' | 'base64';
+  contentType: string;
+  sentAt: string;
+  attempt: number;
+}

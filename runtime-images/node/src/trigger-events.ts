@@ -1,6 +1,7 @@
 // Lambda style, non-HTTP triggers: the event a handler gets for a queue message batch (SQS-like), a
 // CloudEvent (EventBridge-like, with the CloudEvent's attributes kept) and a cron tick (a Scheduled Event).
 import { createHash } from 'node:crypto';
+import type { BatchedMessage } from '../protocol.js';
 import type { IncomingInvocation } from './lambda.js';
 
 export interface SqsLikeRecord {
@@ -13,15 +14,6 @@ export interface SqsLikeRecord {
   eventSource: 'faas:queue';
   eventSourceARN: string;
   awsRegion: 'local';
-}
-
-interface BatchedMessage {
-  id: string;
-  body: string;
-  bodyEncoding: 'utf8' | 'base64';
-  contentType: string;
-  sentAt: string;
-  attempt: number;
 }
 
 const md5 = (text: string) => createHash('md5').update(text).digest('hex');
