@@ -7,9 +7,12 @@ interface ErrorBody {
 }
 
 const HINTS: Record<string, string> = {
-  UNAUTHORIZED: 'set FAAS_TOKEN to the token `faas up` printed (it is saved in .faas/token)',
+  UNAUTHORIZED: 'set FAAS_TOKEN to the token `faas up` printed (it is saved in .faas/token), or to a tenant token from `faas token create`',
   FUNCTION_NOT_FOUND: 'see what is deployed with `faas ls`',
   BAD_REQUEST: 'check the flags; `faas <command> --help` lists them',
+  FORBIDDEN: 'this needs the admin token (FAAS_TOKEN of the platform), or a token of the tenant concerned',
+  TENANT_NOT_FOUND: 'see the tenants with `faas tenant ls`',
+  QUOTA_EXCEEDED: "raise the tenant's quota with `faas tenant set <id> ...`, or wait for the next billing period",
 };
 
 export class ApiClient {
@@ -45,6 +48,16 @@ export class ApiClient {
     const text = await response.text();
     if (!response.ok) throw errorFrom(response.status, text, this.config);
     return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  /** GET with the bearer token, the body as text (CSV). */
+  async text(route: string): Promise<string> {
+    const headers: Record<string, string> = {};
+    if (this.config.token) headers.authorization = `Bearer ${this.config.token}`;
+    const response = await this.fetch(`/api/v1${route}`, { headers });
+    const text = await response.text();
+    if (!response.ok) throw errorFrom(response.status, text, this.config);
+    return text;
   }
 }
 

@@ -7,6 +7,7 @@ import { registerInvoke } from './commands/invoke.js';
 import { registerManage } from './commands/manage.js';
 import { registerUp } from './commands/up.js';
 import { registerUsage } from './commands/usage.js';
+import { registerTenants } from './commands/tenants.js';
 import { ConfigError } from '../gateway/config.js';
 import { CliError } from './errors.js';
 import { fail } from './output.js';
@@ -24,6 +25,7 @@ registerInvoke(program);
 registerManage(program);
 registerUsage(program);
 registerAsync(program);
+registerTenants(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -3,7 +3,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { InvocationEvents, Invoker } from '../invoker/invoker.js';
 import type { InvocationLogStore, UsageStore } from '../invoker/metering/usage-record.js';
 import type { FunctionRegistry } from '../invoker/registry/function-registry.js';
-import type { PlatformConfig } from './config.js';
+import { pricePlanOf, type PlatformConfig } from './config.js';
 import { requireToken } from './plugins/auth.js';
 import { registerErrorHandling } from './plugins/error-handler.js';
 import { createMetrics, type AsyncSources } from './plugins/metrics.js';
@@ -14,6 +14,10 @@ import { usageRoutes } from './routes/usage.js';
 import { asyncRoutes } from './routes/async.js';
 import { jobRoutes } from './routes/jobs.js';
 import type { AsyncQueues } from '../invoker/async/async-queues.js';
+import type { TenantStore } from '../invoker/tenancy/tenant-store.js';
+import { tenantRoutes } from './routes/tenants.js';
+import { containerRoutes } from './routes/containers.js';
+import { dashboardRoutes } from './routes/dashboard.js';
 
 export interface GatewayDeps {
   config: PlatformConfig;
@@ -27,6 +31,10 @@ export interface GatewayDeps {
   queues?: AsyncQueues;
   /** Retries of async jobs run in this process (role 'all'), for /metrics. */
   retries?: AsyncSources['retries'];
+  /** Tenants and their tokens; absent in gateway-only unit tests (the admin token only). */
+  tenants?: TenantStore;
+  /** Throws QuotaExceededError when a function's tenant is past its GB-seconds quota. */
+  admit?: (fn: string) => void;
   /** The process's pino logger; none in tests. */
   logger?: FastifyBaseLogger;
 }
@@ -49,23 +57,31 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
   app.addHook('onClose', async () => metrics.detach());
 
   healthRoutes(app, metrics);
+  dashboardRoutes(app);
   const queues = deps.queues;
+  const admit = deps.admit;
   await app.register(invokeRoutes, {
     invoker: deps.invoker,
     metrics,
     maxBodyBytes: config.maxBodyBytes,
-    ...(queues ? { extra: (scope: FastifyInstance) => asyncRoutes(scope, { registry: deps.registry, queues }) } : {}),
+    known: (id: string) => deps.registry.has(id),
+    ...(admit ? { admit } : {}),
+    ...(queues ? { extra: (scope: FastifyInstance) => asyncRoutes(scope, { registry: deps.registry, queues, ...(admit ? { admit } : {}) }) } : {}),
   });
+  const tenants = deps.tenants;
   await app.register(
     async (api) => {
-      requireToken(api, deps.token);
+      requireToken(api, deps.token, tenants ? (token) => tenants.authenticate(token) : undefined);
       functionRoutes(api, {
         registry: deps.registry,
         logs: deps.logs,
         publicUrl: config.publicUrl,
         maxCodeBytes: config.maxCodeBytes,
         ...(queues ? { triggers: queues } : {}),
+        ...(tenants ? { tenantExists: async (id: string) => (await tenants.get(id)) !== undefined } : {}),
       });
+      if (tenants) tenantRoutes(api, { tenants, registry: deps.registry });
+      containerRoutes(api, { invoker: deps.invoker });
       if (queues) {
         await api.register(async (raw) => {
           raw.removeAllContentTypeParsers();
@@ -73,10 +89,7 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
           jobRoutes(raw, { queues });
         });
       }
-      usageRoutes(api, {
-        usage: deps.usage,
-        prices: { perGbSecond: config.pricePerGbSecond, perMillionRequests: config.pricePerMillionRequests },
-      });
+      usageRoutes(api, { usage: deps.usage, plan: pricePlanOf(config) });
     },
     { prefix: '/api/v1' },
   );

@@ -1,6 +1,7 @@
 // Platform configuration, read once from the environment with defaults inline; nothing else reads process.env.
 import os from 'node:os';
 import path from 'node:path';
+import type { PricePlan } from '../invoker/metering/billing.js';
 
 export interface PlatformConfig {
   /** Address the gateway listens on. FAAS_HOST, default 127.0.0.1 (compose sets 0.0.0.0). */
@@ -49,6 +50,18 @@ export interface PlatformConfig {
   pricePerGbSecond: number;
   /** USD per million requests. FAAS_PRICE_PER_MILLION_REQUESTS, default 0.20 (AWS Lambda). */
   pricePerMillionRequests: number;
+  /** USD per CPU-second measured in cgroups. FAAS_PRICE_CPU_SECOND, default 0 (Lambda bills memory × time only). */
+  pricePerCpuSecond: number;
+  /** USD per GB-second kept warm for minScale. FAAS_PRICE_IDLE_GB_SECOND, default 0.0000041667 (Lambda provisioned concurrency). */
+  pricePerIdleGbSecond: number;
+  /** Free per tenant per billing period. FAAS_FREE_REQUESTS (default 1 000 000), FAAS_FREE_GB_SECONDS (400 000), FAAS_FREE_CPU_SECONDS (0). */
+  freeRequests: number;
+  freeGbSeconds: number;
+  freeCpuSeconds: number;
+  /** Time zone of billing periods (calendar months) and of usage by hour/day. FAAS_BILLING_TIMEZONE, default UTC. */
+  billingTimeZone: string;
+  /** Currency shown on invoices. FAAS_CURRENCY, default USD. */
+  currency: string;
   /** pino level. FAAS_LOG_LEVEL, default info. */
   logLevel: string;
   /**
@@ -99,6 +112,29 @@ function oneOf<T extends string>(env: Env, key: string, values: readonly T[], fa
   throw new ConfigError(`${key}=${raw} is not one of ${values.join(', ')}`);
 }
 
+function timeZone(env: Env, key: string): string {
+  const raw = env[key] || 'UTC';
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: raw });
+  } catch {
+    throw new ConfigError(`${key}=${raw} is not an IANA time zone (e.g. UTC, Europe/Berlin)`);
+  }
+  return raw;
+}
+
+/** The price plan every usage figure, invoice and quota is computed with. */
+export function pricePlanOf(config: PlatformConfig): PricePlan {
+  return {
+    currency: config.currency,
+    perGbSecond: config.pricePerGbSecond,
+    perMillionRequests: config.pricePerMillionRequests,
+    perCpuSecond: config.pricePerCpuSecond,
+    perIdleGbSecond: config.pricePerIdleGbSecond,
+    freeTier: { requests: config.freeRequests, gbSeconds: config.freeGbSeconds, cpuSeconds: config.freeCpuSeconds },
+    timeZone: config.billingTimeZone,
+  };
+}
+
 export function loadConfig(env: Env = process.env, cwd = process.cwd()): Readonly<PlatformConfig> {
   const host = env.FAAS_HOST || '127.0.0.1';
   const port = num(env, 'FAAS_PORT', 8080);
@@ -124,6 +160,13 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Readonl
     maxCodeBytes: num(env, 'FAAS_MAX_CODE_BYTES', 20 * 1024 * 1024, 1024),
     pricePerGbSecond: num(env, 'FAAS_PRICE_GB_SECOND', 0.0000166667),
     pricePerMillionRequests: num(env, 'FAAS_PRICE_PER_MILLION_REQUESTS', 0.2),
+    pricePerCpuSecond: num(env, 'FAAS_PRICE_CPU_SECOND', 0),
+    pricePerIdleGbSecond: num(env, 'FAAS_PRICE_IDLE_GB_SECOND', 0.0000041667),
+    freeRequests: num(env, 'FAAS_FREE_REQUESTS', 1_000_000),
+    freeGbSeconds: num(env, 'FAAS_FREE_GB_SECONDS', 400_000),
+    freeCpuSeconds: num(env, 'FAAS_FREE_CPU_SECONDS', 0),
+    billingTimeZone: timeZone(env, 'FAAS_BILLING_TIMEZONE'),
+    currency: env.FAAS_CURRENCY || 'USD',
     logLevel: env.FAAS_LOG_LEVEL || 'info',
     invokerId: env.FAAS_INVOKER_ID || `${os.hostname()}-${port}`,
     role: oneOf(env, 'FAAS_ROLE', ROLES, 'all'),

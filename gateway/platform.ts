@@ -20,6 +20,8 @@ import { RedisUsageStore } from '../invoker/metering/redis-usage-store.js';
 import { RedisInvocationLogStore } from '../invoker/metering/redis-invocation-log-store.js';
 import { attachMeter } from '../invoker/metering/meter.js';
 import { UsageJournal } from '../invoker/metering/usage-journal.js';
+import { TenantQuotaCache, TenantStore } from '../invoker/tenancy/tenant-store.js';
+import { QuotaGuard } from './quota-guard.js';
 import { InvokerDirectory } from '../invoker/remote/invoker-directory.js';
 import { InvokerServer } from '../invoker/remote/invoker-server.js';
 import { RemoteInvoker } from '../invoker/remote/remote-invoker.js';
@@ -79,7 +81,10 @@ async function startLocalInvoker(
   const docker = new Docker({ socketPath: config.dockerSocket });
   progress('checking the runtime image');
   const image = config.runtimeImage ?? (await ensureRuntimeImage(docker, { onProgress: progress, base: config.runtimeBase }));
+  const tenantQuotas = new TenantQuotaCache(new TenantStore({ redis: shared.redis, prefix: config.redisPrefix }));
+  await tenantQuotas.start((err) => shared.log.warn({ err: err.message }, 'tenant quotas not refreshed; retrying'));
   const pool = new ContainerPool({
+    tenantLimit: (tenant) => tenantQuotas.maxContainers(tenant),
     driver: new DockerDriver(docker),
     connect: createRuntimeConnection,
     codeCache: new CodeCache({ dataDir: config.dataDir, registry: shared.registry }),
@@ -127,6 +132,7 @@ async function startLocalInvoker(
       await invoker.close();
       detachMeter();
       await journal.close();
+      tenantQuotas.stop();
     },
   };
 }
@@ -199,9 +205,20 @@ export async function startPlatform(config: PlatformConfig, options: StartOption
     });
     closers.push(() => queues.close());
     await queues.start();
+    const tenants = new TenantStore({ redis, prefix: config.redisPrefix });
+    const quotas = new QuotaGuard({
+      usage,
+      tenants,
+      timeZone: config.billingTimeZone,
+      onError: (err) => log.warn({ err: err.message }, 'quota figures not refreshed; retrying'),
+    });
+    await quotas.start();
+    closers.push(async () => quotas.stop());
     const app = await buildApp({
       config,
       token,
+      tenants,
+      admit: (fn) => quotas.admit(fn),
       registry,
       invoker,
       events: invoker,

@@ -60,8 +60,8 @@ export class InProcessInvoker implements Invoker, InvocationEvents {
     return () => this.listeners.delete(listener);
   }
 
-  async containerCounts(): Promise<Record<ContainerState, number>> {
-    return this.options.pool.counts();
+  async containerCounts(tenant?: string): Promise<Record<ContainerState, number>> {
+    return this.options.pool.counts(tenant);
   }
 
   invoke(request: InvocationRequest): Promise<InvocationResponse> {

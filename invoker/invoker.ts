@@ -56,8 +56,8 @@ export interface InvocationMeta {
  */
 export interface Invoker {
   invoke(request: InvocationRequest): Promise<InvocationResponse>;
-  /** Containers by state across all functions, for /metrics and the dashboard. */
-  containerCounts(): Promise<Record<ContainerState, number>>;
+  /** Containers by state across all functions, or one tenant's, for /metrics and the dashboard. */
+  containerCounts(tenant?: string): Promise<Record<ContainerState, number>>;
   /** Stops accepting work, drains in-flight invocations, removes this invoker's containers. */
   close(): Promise<void>;
 }
@@ -95,6 +95,10 @@ export interface InvocationFinished {
   status: InvocationStatus;
   /** HTTP status given to the caller. */
   httpStatus: number;
+  /** CPU time of the container's cgroup during this invocation; measured when it runs one request at a time. */
+  cpuMs?: number;
+  /** The container's cgroup memory high-water mark at the end of this invocation (MB); same condition. */
+  peakMemoryMb?: number;
   /** What the function wrote to its console during this invocation (tail, at most 4 KiB). */
   logs: string;
   /** Error message when status is not 'ok'. */

@@ -5,7 +5,8 @@ import { ApiClient } from '../api-client.js';
 import { loadCliConfig } from '../cli-config.js';
 import { CliError } from '../errors.js';
 import { formatMs, ok, printJson, table } from '../output.js';
-import type { FunctionSpec } from '../../invoker/core/function-spec.js';
+import { DEFAULT_TENANT, type FunctionSpec } from '../../invoker/core/function-spec.js';
+import { functionPath } from '../../invoker/tenancy/names.js';
 import { describeTriggers } from './deploy.js';
 import type { InvocationLogEntry } from '../../invoker/metering/usage-record.js';
 
@@ -32,7 +33,7 @@ export function registerManage(program: Command): void {
             `${f.minScale}–${f.maxScale}`,
             formatMs(f.idleTimeoutMs),
             `http${f.queues.length + f.topics.length + f.schedules.length ? `, ${describeTriggers(f)}` : ''}`,
-            `${api.url}/fn/${f.name}`,
+            `${api.url}${functionPath((f as FunctionSpec & { tenant?: string }).tenant ?? DEFAULT_TENANT, f.name)}`,
           ]),
         ),
       );

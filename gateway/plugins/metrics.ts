@@ -2,6 +2,7 @@
 import client from 'prom-client';
 import type { InvocationEvents, Invoker } from '../../invoker/invoker.js';
 import { billedDurationMs, gbSeconds } from '../../invoker/metering/usage-math.js';
+import { splitFunctionId } from '../../invoker/core/function-spec.js';
 import type { QueueCounts } from '../../invoker/async/async-queues.js';
 import { registerAsyncMetrics } from './async-metrics.js';
 
@@ -27,6 +28,9 @@ export function createMetrics(events: InvocationEvents, invoker: Pick<Invoker, '
   const detachRetries = sources.retries?.onRetry((fn) => asyncMetrics.countRetry(fn));
   // Standard names (process_*, nodejs_*), so stock Node.js dashboards work unchanged.
   client.collectDefaultMetrics({ register: registry });
+  // Gauges named like counters, which Prometheus' own linter (promtool check metrics) rejects; the same
+  // figures remain as nodejs_active_handles, nodejs_active_requests and nodejs_active_resources.
+  for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) registry.removeSingleMetric(name);
   const invocations = new client.Counter({
     name: 'faas_invocations_total',
     help: 'Invocations by function, outcome and whether the container was cold',
@@ -55,9 +59,27 @@ export function createMetrics(events: InvocationEvents, invoker: Pick<Invoker, '
     registers: [registry],
   });
   const gbs = new client.Counter({
-    name: 'faas_gb_seconds_total',
+    name: 'faas_gigabyte_seconds_total',
     help: 'Billed GB-seconds (configured memory x billed duration)',
     labelNames: ['function'],
+    registers: [registry],
+  });
+  const tenantInvocations = new client.Counter({
+    name: 'faas_tenant_invocations_total',
+    help: 'Invocations that reached a container, by tenant and outcome',
+    labelNames: ['tenant', 'status'],
+    registers: [registry],
+  });
+  const tenantGbs = new client.Counter({
+    name: 'faas_tenant_gigabyte_seconds_total',
+    help: 'Billed GB-seconds by tenant: handler duration, and init time of cold starts',
+    labelNames: ['tenant', 'part'],
+    registers: [registry],
+  });
+  const tenantCpu = new client.Counter({
+    name: 'faas_tenant_cpu_seconds_total',
+    help: 'CPU time measured in the cgroups of containers that run one request at a time, by tenant',
+    labelNames: ['tenant'],
     registers: [registry],
   });
   new client.Gauge({
@@ -73,12 +95,26 @@ export function createMetrics(events: InvocationEvents, invoker: Pick<Invoker, '
 
   // Label children cached per function: the hot path skips prom-client's label hashing.
   type Observer = client.Histogram.Internal<string>;
-  const perFunction = new Map<string, { duration: Observer; queueWait: Observer; coldStart: Observer; gbs: client.Counter.Internal }>();
+  type Count = client.Counter.Internal;
+  const perFunction = new Map<
+    string,
+    { duration: Observer; queueWait: Observer; coldStart: Observer; gbs: Count; tenant: string; tenantGbs: Count; tenantInitGbs: Count; tenantCpu: Count }
+  >();
   const counters = new Map<string, client.Counter.Internal>();
   const detach = events.onInvocationFinished((e) => {
     let fn = perFunction.get(e.fn);
     if (!fn) {
-      fn = { duration: duration.labels(e.fn), queueWait: queueWait.labels(e.fn), coldStart: coldStart.labels(e.fn), gbs: gbs.labels(e.fn) };
+      const tenant = splitFunctionId(e.fn).tenant;
+      fn = {
+        duration: duration.labels(e.fn),
+        queueWait: queueWait.labels(e.fn),
+        coldStart: coldStart.labels(e.fn),
+        gbs: gbs.labels(e.fn),
+        tenant,
+        tenantGbs: tenantGbs.labels(tenant, 'duration'),
+        tenantInitGbs: tenantGbs.labels(tenant, 'init'),
+        tenantCpu: tenantCpu.labels(tenant),
+      };
       perFunction.set(e.fn, fn);
     }
     const start = e.coldStart ? 'cold' : 'warm';
@@ -92,7 +128,18 @@ export function createMetrics(events: InvocationEvents, invoker: Pick<Invoker, '
     fn.duration.observe(e.durationMs / 1000);
     fn.queueWait.observe(e.queueWaitMs / 1000);
     if (e.coldStart && e.initMs !== undefined) fn.coldStart.observe(e.initMs / 1000);
-    fn.gbs.inc(gbSeconds(e.memoryMb, billedDurationMs(e.durationMs)));
+    const handlerGbs = gbSeconds(e.memoryMb, billedDurationMs(e.durationMs));
+    fn.gbs.inc(handlerGbs);
+    fn.tenantGbs.inc(handlerGbs);
+    if (e.coldStart && e.initMs !== undefined) fn.tenantInitGbs.inc(gbSeconds(e.memoryMb, billedDurationMs(e.initMs)));
+    if (e.cpuMs !== undefined) fn.tenantCpu.inc(e.cpuMs / 1000);
+    const tenantKey = `${fn.tenant}\u0001${e.status}`;
+    let tenantCounter = counters.get(tenantKey);
+    if (!tenantCounter) {
+      tenantCounter = tenantInvocations.labels(fn.tenant, e.status);
+      counters.set(tenantKey, tenantCounter);
+    }
+    tenantCounter.inc();
   });
 
   return {

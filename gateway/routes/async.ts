@@ -5,6 +5,7 @@ import { BadRequestError, FunctionNotFoundError } from '../../invoker/core/error
 import type { AsyncQueues } from '../../invoker/async/async-queues.js';
 import type { JobData } from '../../invoker/async/job.js';
 import type { FunctionRegistry } from '../../invoker/registry/function-registry.js';
+import { resolveFunctionPath } from './function-path.js';
 
 /** Request headers not kept with the job: one hop's, the platform's own, and the ones this route consumes. */
 const NOT_KEPT = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'proxy-connection', 'content-length', 'idempotency-key', 'x-callback-url']);
@@ -13,6 +14,8 @@ const MAX_KEY_CHARS = 255;
 export interface AsyncRoutesDeps {
   registry: FunctionRegistry;
   queues: AsyncQueues;
+  /** Throws QuotaExceededError when the function's tenant is past a quota. */
+  admit?: (fn: string) => void;
 }
 
 /** A callback must be an absolute http(s) URL. */
@@ -39,14 +42,12 @@ export function idempotencyKeyOf(request: FastifyRequest): string | undefined {
 /** Registered inside the trigger scope, whose content parser hands every body over as a raw Buffer. */
 export function asyncRoutes(scope: FastifyInstance, deps: AsyncRoutesDeps): void {
   const handler = async (request: FastifyRequest<{ Params: { name: string } }>, reply: FastifyReply) => {
-    const name = request.params.name;
-    const spec = await deps.registry.get(name);
-    if (!spec) throw new FunctionNotFoundError(name);
+    const { fn: name, path, rawQuery } = resolveFunctionPath(request.url, '/async/fn/', request.params.name, (id) => deps.registry.has(id));
+    const spec = name === request.params.name && name.includes('.') ? undefined : await deps.registry.get(name);
+    if (!spec) throw new FunctionNotFoundError(request.params.name);
+    deps.admit?.(name);
     const callback = request.headers['x-callback-url'];
     const callbackUrl = typeof callback === 'string' ? checkCallbackUrl(callback) : undefined;
-    const url = request.url;
-    const q = url.indexOf('?');
-    const rootLength = '/async/fn/'.length + name.length;
     const headers: Record<string, string | string[]> = {};
     for (const [key, value] of Object.entries(request.headers)) {
       if (value !== undefined && !NOT_KEPT.has(key) && !key.startsWith('x-faas-')) headers[key] = value;
@@ -57,8 +58,8 @@ export function asyncRoutes(scope: FastifyInstance, deps: AsyncRoutesDeps): void
       acceptedAt: Date.now(),
       request: {
         method: request.method,
-        path: (q === -1 ? url.slice(rootLength) : url.slice(rootLength, q)) || '/',
-        rawQuery: q === -1 ? '' : url.slice(q + 1),
+        path,
+        rawQuery,
         headers,
         body: ((request.body as Buffer | undefined) ?? Buffer.alloc(0)).toString('base64'),
       },

@@ -6,6 +6,7 @@ import { BadRequestError, ConflictError, FunctionNotFoundError } from '../../inv
 import { defaultFunctionConfig, type FunctionConfig, type FunctionSpec } from '../../invoker/core/function-spec.js';
 import type { InvocationLogStore } from '../../invoker/metering/usage-record.js';
 import type { FunctionRegistry } from '../../invoker/registry/function-registry.js';
+import { functionId, functionPath, presentSpec, splitFunctionId, splitTriggerId, triggerId } from '../../invoker/tenancy/names.js';
 import { deployBody, errorBody, functionParams, functionSpec, type DeployBody } from '../schemas/function.js';
 
 export interface FunctionRoutesDeps {
@@ -15,15 +16,21 @@ export interface FunctionRoutesDeps {
   maxCodeBytes: number;
   /** Async triggers (schedulers, queues): told of deploys and deletes. Absent in gateway-only unit tests. */
   triggers?: Pick<AsyncQueues, 'syncFunction' | 'removeFunction'>;
+  /** Whether a tenant of this id exists (a default-tenant function may not take a tenant's name). */
+  tenantExists?: (id: string) => Promise<boolean>;
 }
 
-/** A named queue has one consumer: deploying a second one for it is a conflict. */
-async function checkQueueOwners(registry: FunctionRegistry, name: string, queues: string[]): Promise<void> {
+/** A named queue has one consumer: deploying a second one for it is a conflict. Names are stored ids. */
+async function checkQueueOwners(registry: FunctionRegistry, id: string, queues: string[]): Promise<void> {
   if (queues.length === 0) return;
   for (const other of await registry.list()) {
-    if (other.name === name) continue;
+    if (other.name === id) continue;
     const taken = other.queues.find((queue) => queues.includes(queue));
-    if (taken) throw new ConflictError(`queue "${taken}" is consumed by function "${other.name}"; a queue has one consumer (use a topic to fan out)`);
+    if (taken) {
+      throw new ConflictError(
+        `queue "${splitTriggerId(taken).name}" is consumed by function "${splitFunctionId(other.name).name}"; a queue has one consumer (use a topic to fan out)`,
+      );
+    }
   }
 }
 
@@ -68,7 +75,16 @@ export function mergeConfig(body: DeployBody, previous: FunctionSpec | undefined
 }
 
 export function functionRoutes(app: FastifyInstance, deps: FunctionRoutesDeps): void {
-  const urlOf = (name: string) => `${deps.publicUrl}/fn/${name}`;
+  const urlOf = (id: string) => {
+    const { tenant, name } = splitFunctionId(id);
+    return `${deps.publicUrl}${functionPath(tenant, name)}`;
+  };
+  /** The caller's own function, or 404 as if it did not exist (another tenant's is never revealed). */
+  const own = async (tenant: string, name: string): Promise<FunctionSpec> => {
+    const spec = await deps.registry.get(functionId(tenant, name));
+    if (!spec) throw new FunctionNotFoundError(name);
+    return spec;
+  };
 
   app.put<{ Params: NameParams; Body: DeployBody }>(
     '/functions/:name',
@@ -83,38 +99,47 @@ export function functionRoutes(app: FastifyInstance, deps: FunctionRoutesDeps): 
     },
     async (request, reply) => {
       const { name } = request.params;
+      const tenant = request.principal.tenant;
+      const id = functionId(tenant, name);
       const code = Buffer.from(request.body.code, 'utf8');
       if (code.length > deps.maxCodeBytes) {
         throw new BadRequestError(`code is ${code.length} bytes; the limit is ${deps.maxCodeBytes} bytes (FAAS_MAX_CODE_BYTES)`);
       }
-      const previous = await deps.registry.get(name);
-      const config = mergeConfig(request.body, previous);
-      await checkQueueOwners(deps.registry, name, config.queues);
-      const spec = await deps.registry.deploy({ name, code, config });
+      const previous = await deps.registry.get(id);
+      // `/fn/<tenant>/...` belongs to the tenant: a default-tenant function cannot take a tenant's name.
+      if (!previous && id === name && (await deps.tenantExists?.(name))) {
+        throw new ConflictError(`"${name}" is the name of a tenant; choose another function name`);
+      }
+      // Stored queue and topic names carry the tenant, so tenants never share a queue or topic.
+      const config = mergeConfig(request.body, previous && presentSpec(previous));
+      config.queues = config.queues.map((q) => triggerId(tenant, q));
+      config.topics = config.topics.map((t) => triggerId(tenant, t));
+      await checkQueueOwners(deps.registry, id, config.queues);
+      const spec = await deps.registry.deploy({ name: id, code, config });
       await deps.triggers?.syncFunction(spec);
-      return reply.code(spec.version === 1 ? 201 : 200).send({ function: spec, url: urlOf(name) });
+      return reply.code(spec.version === 1 ? 201 : 200).send({ function: presentSpec(spec), url: urlOf(id) });
     },
   );
 
-  app.get('/functions', { schema: { response: { 200: { type: 'object', properties: { functions: { type: 'array', items: functionSpec } } } } } }, async () => ({
-    functions: await deps.registry.list(),
+  app.get('/functions', { schema: { response: { 200: { type: 'object', properties: { functions: { type: 'array', items: functionSpec } } } } } }, async (request) => ({
+    functions: (await deps.registry.list()).filter((spec) => splitFunctionId(spec.name).tenant === request.principal.tenant).map(presentSpec),
   }));
 
   app.get<{ Params: NameParams }>(
     '/functions/:name',
     { schema: { params: functionParams, response: { 200: deployed, 404: errorBody } } },
     async (request) => {
-      const spec = await deps.registry.get(request.params.name);
-      if (!spec) throw new FunctionNotFoundError(request.params.name);
-      return { function: spec, url: urlOf(spec.name) };
+      const spec = await own(request.principal.tenant, request.params.name);
+      return { function: presentSpec(spec), url: urlOf(spec.name) };
     },
   );
 
   app.delete<{ Params: NameParams }>('/functions/:name', { schema: { params: functionParams } }, async (request, reply) => {
-    const removed = await deps.registry.remove(request.params.name);
+    const id = functionId(request.principal.tenant, request.params.name);
+    const removed = await deps.registry.remove(id);
     if (!removed) throw new FunctionNotFoundError(request.params.name);
-    await deps.logs.clear(request.params.name);
-    await deps.triggers?.removeFunction(request.params.name);
+    await deps.logs.clear(id);
+    await deps.triggers?.removeFunction(id);
     return reply.code(204).send();
   });
 
@@ -128,8 +153,9 @@ export function functionRoutes(app: FastifyInstance, deps: FunctionRoutesDeps): 
       },
     },
     async (request) => {
-      if (!(await deps.registry.get(request.params.name))) throw new FunctionNotFoundError(request.params.name);
-      return { logs: await deps.logs.recent(request.params.name, Number(request.query.limit)) };
+      const spec = await own(request.principal.tenant, request.params.name);
+      const logs = await deps.logs.recent(spec.name, Number(request.query.limit));
+      return { logs: logs.map((entry) => ({ ...entry, fn: request.params.name })) };
     },
   );
 }

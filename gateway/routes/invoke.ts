@@ -1,9 +1,10 @@
 // The HTTP trigger: any method on /fn/:name[/*] runs the function with the request as is (the hot path).
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { FaasError } from '../../invoker/core/errors.js';
+import { FaasError, FunctionNotFoundError } from '../../invoker/core/errors.js';
 import type { Invoker } from '../../invoker/invoker.js';
 import type { GatewayMetrics } from '../plugins/metrics.js';
+import { resolveFunctionPath } from './function-path.js';
 
 /** Response headers that belong to one hop and are set again by this server. */
 const DROPPED = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'trailer', 'proxy-connection', 'content-length', 'date']);
@@ -18,6 +19,10 @@ export interface InvokeRoutesDeps {
   invoker: Invoker;
   metrics: GatewayMetrics;
   maxBodyBytes: number;
+  /** Whether a function id is deployed (the registry's local cache), to resolve `/fn/<tenant>/<name>`. */
+  known: (id: string) => boolean;
+  /** Called before a tenant's function runs; throws QuotaExceededError past a quota. */
+  admit?: (fn: string) => void;
   /** More routes that take raw bodies the same way (the async trigger). */
   extra?: (scope: FastifyInstance) => void;
 }
@@ -28,19 +33,18 @@ export async function invokeRoutes(scope: FastifyInstance, deps: InvokeRoutesDep
   scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: deps.maxBodyBytes }, (_req, body, done) => done(null, body));
 
   const handler = async (request: FastifyRequest<{ Params: { name: string } }>, reply: FastifyReply) => {
-    const name = request.params.name;
-    const url = request.url;
-    const q = url.indexOf('?');
-    const rootLength = 4 + name.length; // '/fn/' + name
-    const path = (q === -1 ? url.slice(rootLength) : url.slice(rootLength, q)) || '/';
+    const { fn: name, path, rawQuery } = resolveFunctionPath(request.url, '/fn/', request.params.name, deps.known);
     try {
+      // A dotted name is a tenant function's id: reachable only as /fn/<tenant>/<name>.
+      if (name === request.params.name && name.includes('.')) throw new FunctionNotFoundError(name);
+      deps.admit?.(name);
       const response = await deps.invoker.invoke({
         invocationId: randomUUID(),
         fn: name,
         trigger: 'http',
         method: request.method,
         path,
-        rawQuery: q === -1 ? '' : url.slice(q + 1),
+        rawQuery,
         headers: request.headers as Record<string, string | string[]>,
         body: (request.body as Buffer | undefined) ?? EMPTY,
         receivedAt: Date.now(),

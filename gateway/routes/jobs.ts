@@ -1,10 +1,31 @@
 // The management API of async work (token-protected): invocation status, queue messages, events and
 // the dead-letter list. Registered in a scope whose content parser keeps every body as a raw Buffer.
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { FUNCTION_NAME_PATTERN, TRIGGER_NAME_PATTERN } from '../../invoker/core/function-spec.js';
-import type { AsyncQueues } from '../../invoker/async/async-queues.js';
+import type { AsyncQueues, FunctionFilter } from '../../invoker/async/async-queues.js';
+import { functionId, splitFunctionId, splitTriggerId, triggerId } from '../../invoker/tenancy/names.js';
 import { parseCloudEvent } from '../cloudevents.js';
 import { idempotencyKeyOf } from './async.js';
+
+/** The caller's functions, or one of them by name. */
+function filterOf(request: FastifyRequest, fn?: string): FunctionFilter {
+  const tenant = request.principal.tenant;
+  if (fn) {
+    const id = functionId(tenant, fn);
+    return (candidate) => candidate === id;
+  }
+  return (candidate) => splitFunctionId(candidate).tenant === tenant;
+}
+
+/** Function, queue and topic names as the tenant named them. */
+function present<T extends { function: string; queue?: string; topic?: string }>(view: T): T {
+  return {
+    ...view,
+    function: splitFunctionId(view.function).name,
+    ...(view.queue !== undefined ? { queue: splitTriggerId(view.queue).name } : {}),
+    ...(view.topic !== undefined ? { topic: splitTriggerId(view.topic).name } : {}),
+  };
+}
 
 export interface JobRoutesDeps {
   queues: AsyncQueues;
@@ -28,55 +49,63 @@ type DlqQuery = { function?: string; limit: string };
 export function jobRoutes(api: FastifyInstance, deps: JobRoutesDeps): void {
   const { queues } = deps;
 
-  api.get<{ Params: { id: string } }>('/invocations/:id', { schema: { params: idParams } }, async (request) => queues.get(request.params.id));
+  api.get<{ Params: { id: string } }>('/invocations/:id', { schema: { params: idParams } }, async (request) =>
+    present(await queues.get(request.params.id, filterOf(request))),
+  );
 
   api.post<{ Params: { queue: string } }>('/queues/:queue/messages', { schema: { params: queueParams } }, async (request, reply) => {
     const body = (request.body as Buffer | undefined) ?? Buffer.alloc(0);
     const contentType = request.headers['content-type'];
-    const sent = await queues.send(request.params.queue, { body, ...(contentType ? { contentType } : {}) }, idempotencyKeyOf(request));
+    const { queue } = request.params;
+    const sent = await queues.send(triggerId(request.principal.tenant, queue), { body, ...(contentType ? { contentType } : {}) }, idempotencyKeyOf(request));
     const location = `/api/v1/invocations/${sent.id}`;
-    return reply.code(202).header('location', location).send({ messageId: sent.id, queue: request.params.queue, consumer: sent.consumer, statusUrl: location });
+    return reply
+      .code(202)
+      .header('location', location)
+      .send({ messageId: sent.id, queue, consumer: splitFunctionId(sent.consumer).name, statusUrl: location });
   });
 
-  api.get('/queues', async () => ({
-    queues: [...queues.index.queues()].map(([queue, spec]) => ({ queue, consumer: spec.name, batchSize: spec.batchSize })),
+  api.get('/queues', async (request) => ({
+    queues: [...queues.index.queues()]
+      .filter(([queue]) => splitTriggerId(queue).tenant === request.principal.tenant)
+      .map(([queue, spec]) => ({ queue: splitTriggerId(queue).name, consumer: splitFunctionId(spec.name).name, batchSize: spec.batchSize })),
   }));
 
   api.post<{ Params: { topic: string } }>('/events/:topic', { schema: { params: topicParams } }, async (request, reply) => {
     const event = parseCloudEvent(request.headers, (request.body as Buffer | undefined) ?? Buffer.alloc(0));
-    const deliveries = await queues.publish(request.params.topic, event.attributes, event.data);
+    const deliveries = await queues.publish(triggerId(request.principal.tenant, request.params.topic), event.attributes, event.data);
     return reply.code(202).send({
       eventId: event.attributes.id,
       topic: request.params.topic,
-      deliveries: deliveries.map((d) => ({ function: d.function, invocationId: d.id, statusUrl: `/api/v1/invocations/${d.id}` })),
+      deliveries: deliveries.map((d) => ({ function: splitFunctionId(d.function).name, invocationId: d.id, statusUrl: `/api/v1/invocations/${d.id}` })),
     });
   });
 
   api.get<{ Querystring: DlqQuery }>('/dlq', { schema: { querystring: dlqQuery } }, async (request) => ({
-    deadLetters: await queues.deadLetters(request.query.function, Number(request.query.limit)),
+    deadLetters: (await queues.deadLetters(filterOf(request, request.query.function), Number(request.query.limit))).map(present),
   }));
 
   api.get<{ Params: { id: string } }>('/dlq/:id', { schema: { params: idParams } }, async (request) => {
-    const view = await queues.get(request.params.id);
+    const view = present(await queues.get(request.params.id, filterOf(request)));
     if (view.status !== 'dead') return { ...view, note: 'not in the dead-letter list' };
     return view;
   });
 
   api.post<{ Params: { id: string } }>('/dlq/:id/redrive', { schema: { params: idParams } }, async (request, reply) => {
-    await queues.redrive(request.params.id);
+    await queues.redrive(request.params.id, filterOf(request));
     return reply.code(202).send({ redriven: 1 });
   });
 
   api.post<{ Querystring: DlqQuery }>('/dlq/redrive', { schema: { querystring: dlqQuery } }, async (request, reply) =>
-    reply.code(202).send({ redriven: await queues.redriveAll(request.query.function) }),
+    reply.code(202).send({ redriven: await queues.redriveAll(filterOf(request, request.query.function)) }),
   );
 
   api.delete<{ Params: { id: string } }>('/dlq/:id', { schema: { params: idParams } }, async (request) => {
-    await queues.purge(request.params.id);
+    await queues.purge(request.params.id, filterOf(request));
     return { purged: 1 };
   });
 
   api.delete<{ Querystring: DlqQuery }>('/dlq', { schema: { querystring: dlqQuery } }, async (request) => ({
-    purged: await queues.purgeAll(request.query.function),
+    purged: await queues.purgeAll(filterOf(request, request.query.function)),
   }));
 }

@@ -1,11 +1,20 @@
-// Usage totals per function over a time range, with estimated cost.
-import type { FastifyInstance } from 'fastify';
+// Usage over any range grouped by tenant, function and hour/day/month, and invoices per tenant per period
+// (JSON or CSV). Both price through the billing module, so every total agrees to the cent.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { BadRequestError } from '../../invoker/core/errors.js';
-import { sumTotals } from '../../invoker/metering/usage-math.js';
-import type { Prices, UsageStore } from '../../invoker/metering/usage-record.js';
-import { FUNCTION_NAME_PATTERN } from '../../invoker/core/function-spec.js';
+import { FUNCTION_NAME_PATTERN, TENANT_ID_PATTERN } from '../../invoker/core/function-spec.js';
+import type { PricePlan } from '../../invoker/metering/billing.js';
+import { buildInvoice, invoiceCsv } from '../../invoker/metering/invoice.js';
+import { INTERVALS, PeriodError, bucketStarts, isoInZone, parsePeriod, periodOf, type Interval } from '../../invoker/metering/periods.js';
+import { rollup, tenantOf, type GroupKey } from '../../invoker/metering/rollup.js';
+import type { MeteredRecord, UsageStore } from '../../invoker/metering/usage-record.js';
+import { functionId } from '../../invoker/tenancy/names.js';
+import { actingTenant } from '../plugins/auth.js';
 
 const DAY_MS = 86_400_000;
+/** Buckets listed at most (a week of minutes). */
+const MAX_BUCKETS = 10_080;
+const GROUPINGS: Record<string, GroupKey[]> = { function: ['function'], tenant: ['tenant'], 'tenant,function': ['tenant', 'function'], none: [] };
 
 /** Epoch ms from an ISO 8601 date or an epoch-ms number; BadRequestError naming the field otherwise. */
 export function parseTime(field: string, value: string | undefined, fallback: number): number {
@@ -15,9 +24,31 @@ export function parseTime(field: string, value: string | undefined, fallback: nu
   return ms;
 }
 
-export function usageRoutes(app: FastifyInstance, deps: { usage: UsageStore; prices: Prices; clock?: () => number }): void {
+export interface UsageRoutesDeps {
+  usage: UsageStore;
+  plan: PricePlan;
+  clock?: () => number;
+}
+
+type UsageQuery = { from?: string; to?: string; function?: string; tenant?: string; groupBy?: string; interval?: Interval };
+
+/** Whose records a request may read: one tenant's (a tenant token always; the admin with ?tenant=), or all (admin). */
+function scopeOf(request: FastifyRequest, tenant: string | undefined): string | undefined {
+  if (request.principal.admin && !tenant) return undefined;
+  return actingTenant(request, tenant);
+}
+
+async function collect(store: UsageStore, from: number, to: number, keep: (r: MeteredRecord) => boolean): Promise<MeteredRecord[]> {
+  const records: MeteredRecord[] = [];
+  for await (const r of store.scan(from, to)) if (keep(r)) records.push(r);
+  return records;
+}
+
+export function usageRoutes(app: FastifyInstance, deps: UsageRoutesDeps): void {
   const clock = deps.clock ?? Date.now;
-  app.get<{ Querystring: { from?: string; to?: string; function?: string } }>(
+  const { plan } = deps;
+
+  app.get<{ Querystring: UsageQuery }>(
     '/usage',
     {
       schema: {
@@ -28,23 +59,72 @@ export function usageRoutes(app: FastifyInstance, deps: { usage: UsageStore; pri
             from: { type: 'string' },
             to: { type: 'string' },
             function: { type: 'string', pattern: FUNCTION_NAME_PATTERN },
+            tenant: { type: 'string', pattern: TENANT_ID_PATTERN },
+            groupBy: { type: 'string', enum: Object.keys(GROUPINGS) },
+            interval: { type: 'string', enum: INTERVALS },
           },
         },
       },
     },
     async (request) => {
+      const { query } = request;
       const now = clock();
-      const to = parseTime('to', request.query.to, now);
-      const from = parseTime('from', request.query.from, to - 30 * DAY_MS);
+      const to = parseTime('to', query.to, now);
+      const from = parseTime('from', query.from, to - 30 * DAY_MS);
       if (from >= to) throw new BadRequestError('from must be before to');
-      const functions = await deps.usage.totals({ from, to, ...(request.query.function ? { fn: request.query.function } : {}) }, deps.prices);
+      if (query.interval === 'minute' && to - from > MAX_BUCKETS * 60_000) {
+        throw new BadRequestError(`interval=minute covers at most ${MAX_BUCKETS / 1440} days; use hour or day for longer ranges`);
+      }
+      const tenant = scopeOf(request, query.tenant);
+      const fn = query.function ? functionId(tenant ?? request.principal.tenant, query.function) : undefined;
+      const records = await collect(deps.usage, from, to, (r) => (!tenant || tenantOf(r) === tenant) && (!fn || r.fn === fn));
+      const groupBy = GROUPINGS[query.groupBy ?? 'function']!;
+      const { rows, total } = rollup(records, { groupBy, ...(query.interval ? { interval: query.interval } : {}), plan });
       return {
         from: new Date(from).toISOString(),
         to: new Date(to).toISOString(),
-        prices: deps.prices,
-        functions,
-        total: sumTotals(functions, deps.prices),
+        timeZone: plan.timeZone,
+        currency: plan.currency,
+        ...(tenant ? { tenant } : {}),
+        groupBy,
+        ...(query.interval ? { interval: query.interval, buckets: bucketStarts(from, to, query.interval, plan.timeZone, MAX_BUCKETS) } : {}),
+        rows: rows.map((row) => (row.bucket === undefined ? row : { ...row, bucketStart: isoInZone(row.bucket, plan.timeZone) })),
+        total,
+        plan,
       };
+    },
+  );
+
+  app.get<{ Params: { period: string }; Querystring: { tenant?: string; format?: 'json' | 'csv' } }>(
+    '/invoices/:period',
+    {
+      schema: {
+        params: { type: 'object', required: ['period'], properties: { period: { type: 'string' } } },
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { tenant: { type: 'string', pattern: TENANT_ID_PATTERN }, format: { type: 'string', enum: ['json', 'csv'] } },
+        },
+      },
+    },
+    async (request, reply) => {
+      const now = clock();
+      let period;
+      try {
+        period = request.params.period === 'current' ? periodOf(now, plan.timeZone) : parsePeriod(request.params.period, plan.timeZone);
+      } catch (err) {
+        if (err instanceof PeriodError) throw new BadRequestError(err.message);
+        throw err;
+      }
+      const tenant = actingTenant(request, request.query.tenant);
+      const records = await collect(deps.usage, period.from, period.to, (r) => tenantOf(r) === tenant);
+      const invoice = buildInvoice(tenant, period, records, plan, now);
+      const wantsCsv = request.query.format === 'csv' || (!request.query.format && /\btext\/csv\b/.test(request.headers.accept ?? ''));
+      if (!wantsCsv) return { invoice };
+      return reply
+        .header('content-type', 'text/csv; charset=utf-8')
+        .header('content-disposition', `attachment; filename="invoice-${tenant}-${period.id}.csv"`)
+        .send(invoiceCsv(invoice));
     },
   );
 }

@@ -82,6 +82,7 @@ export const functionSpec = {
   type: 'object',
   properties: {
     name: { type: 'string' },
+    tenant: { type: 'string' },
     version: { type: 'integer' },
     codeSha256: { type: 'string' },
     codeBytes: { type: 'integer' },

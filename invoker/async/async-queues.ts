@@ -11,6 +11,7 @@ import type { FunctionRegistry } from '../registry/function-registry.js';
 import { parseReason, statusOf, type AsyncStatus, type CloudEventAttributes, type JobData, type StoredResult } from './job.js';
 import { TriggerIndex } from './trigger-index.js';
 import { BacklogEstimate } from './backlog.js';
+import { splitTriggerId } from '../tenancy/names.js';
 
 export const functionQueueName = (fn: string): string => `fn.${fn}`;
 export const messageQueueName = (queue: string): string => `q.${queue}`;
@@ -34,6 +35,10 @@ export interface AsyncQueuesOptions {
 }
 
 /** An async invocation, queue message or event delivery as the API shows it. */
+/** Which functions (by id) a call may see: a tenant's own, one function, or all. */
+export type FunctionFilter = (fnId: string) => boolean;
+const ALL: FunctionFilter = () => true;
+
 export interface InvocationView {
   id: string;
   function: string;
@@ -187,7 +192,8 @@ export class AsyncQueues {
   async send(queueName: string, message: { body: Buffer; contentType?: string }, idempotencyKey?: string): Promise<{ id: string; consumer: string }> {
     const spec = this.index.consumerOf(queueName);
     if (!spec) {
-      throw new UnknownTriggerError('UNKNOWN_QUEUE', `no function consumes queue "${queueName}"; deploy one with --queue ${queueName}`);
+      const shown = splitTriggerId(queueName).name;
+      throw new UnknownTriggerError('UNKNOWN_QUEUE', `no function consumes queue "${shown}"; deploy one with --queue ${shown}`);
     }
     const queue = this.queue(messageQueueName(queueName));
     const id = idempotencyKey ? deterministicId('queue', queueName, idempotencyKey) : randomUUID();
@@ -209,7 +215,8 @@ export class AsyncQueues {
   async publish(topic: string, attributes: CloudEventAttributes, data: Buffer): Promise<Array<{ id: string; function: string }>> {
     const subscribers = this.index.subscribersOf(topic);
     if (subscribers.length === 0) {
-      throw new UnknownTriggerError('UNKNOWN_TOPIC', `no function is subscribed to topic "${topic}"; deploy one with --on ${topic}`);
+      const shown = splitTriggerId(topic).name;
+      throw new UnknownTriggerError('UNKNOWN_TOPIC', `no function is subscribed to topic "${shown}"; deploy one with --on ${shown}`);
     }
     for (const spec of subscribers) await this.ensureRoom(this.queue(functionQueueName(spec.name)), spec);
     const acceptedAt = Date.now();
@@ -225,22 +232,21 @@ export class AsyncQueues {
     return deliveries;
   }
 
-  /** Every queue that may hold jobs: each function's own and each consumed named queue. */
-  private knownQueues(fn?: string): Array<{ name: string; fn: string }> {
+  /** Every queue that may hold jobs of the functions the filter admits: each one's own and each consumed named queue. */
+  private knownQueues(filter: FunctionFilter = ALL): Array<{ name: string; fn: string }> {
     const out: Array<{ name: string; fn: string }> = [];
     for (const spec of this.index.functions()) {
-      if (fn && spec.name !== fn) continue;
-      out.push({ name: functionQueueName(spec.name), fn: spec.name });
+      if (filter(spec.name)) out.push({ name: functionQueueName(spec.name), fn: spec.name });
     }
     for (const [queue, spec] of this.index.queues()) {
-      if (fn && spec.name !== fn) continue;
-      out.push({ name: messageQueueName(queue), fn: spec.name });
+      if (filter(spec.name)) out.push({ name: messageQueueName(queue), fn: spec.name });
     }
     return out;
   }
 
-  private async findJob(id: string): Promise<{ job: Job<JobData>; queue: Queue<JobData> } | undefined> {
-    const candidates = this.knownQueues();
+  /** A job of a function the filter admits (a tenant never finds another tenant's job). */
+  private async findJob(id: string, filter: FunctionFilter = ALL): Promise<{ job: Job<JobData>; queue: Queue<JobData> } | undefined> {
+    const candidates = this.knownQueues(filter);
     if (candidates.length === 0) return undefined;
     const pipeline = this.options.connection.pipeline();
     for (const c of candidates) pipeline.exists(`${this.prefix}:${c.name}:${id}`);
@@ -252,8 +258,8 @@ export class AsyncQueues {
     return job ? { job, queue } : undefined;
   }
 
-  async get(id: string): Promise<InvocationView> {
-    const found = await this.findJob(id);
+  async get(id: string, filter: FunctionFilter = ALL): Promise<InvocationView> {
+    const found = await this.findJob(id, filter);
     if (!found) throw new InvocationNotFoundError(id);
     const { queue } = found;
     let { job } = found;
@@ -285,9 +291,9 @@ export class AsyncQueues {
     };
   }
 
-  async deadLetters(fn?: string, limit = 100): Promise<DeadLetter[]> {
+  async deadLetters(filter: FunctionFilter = ALL, limit = 100): Promise<DeadLetter[]> {
     const out: DeadLetter[] = [];
-    for (const { name, fn: owner } of this.knownQueues(fn)) {
+    for (const { name, fn: owner } of this.knownQueues(filter)) {
       for (const job of await this.queue(name).getFailed(0, limit - 1)) {
         if (!job) continue;
         const reason = parseReason(job.failedReason);
@@ -312,15 +318,15 @@ export class AsyncQueues {
     await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
   }
 
-  async redrive(id: string): Promise<void> {
-    const found = await this.findJob(id);
+  async redrive(id: string, filter: FunctionFilter = ALL): Promise<void> {
+    const found = await this.findJob(id, filter);
     if (!found || (await found.job.getState()) !== 'failed') throw new InvocationNotFoundError(id);
     await this.redriveJob(found.job);
   }
 
-  async redriveAll(fn?: string): Promise<number> {
+  async redriveAll(filter: FunctionFilter = ALL): Promise<number> {
     let count = 0;
-    for (const { name } of this.knownQueues(fn)) {
+    for (const { name } of this.knownQueues(filter)) {
       for (const job of await this.queue(name).getFailed(0, 9_999)) {
         if (!job) continue;
         await this.redriveJob(job);
@@ -330,15 +336,15 @@ export class AsyncQueues {
     return count;
   }
 
-  async purge(id: string): Promise<void> {
-    const found = await this.findJob(id);
+  async purge(id: string, filter: FunctionFilter = ALL): Promise<void> {
+    const found = await this.findJob(id, filter);
     if (!found || (await found.job.getState()) !== 'failed') throw new InvocationNotFoundError(id);
     await found.job.remove();
   }
 
-  async purgeAll(fn?: string): Promise<number> {
+  async purgeAll(filter: FunctionFilter = ALL): Promise<number> {
     let count = 0;
-    for (const { name } of this.knownQueues(fn)) count += (await this.queue(name).clean(0, 0, 'failed')).length;
+    for (const { name } of this.knownQueues(filter)) count += (await this.queue(name).clean(0, 0, 'failed')).length;
     return count;
   }
 

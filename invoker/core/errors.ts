@@ -111,6 +111,34 @@ export class InvocationNotFoundError extends FaasError {
   }
 }
 
+/** The token is valid but may not do this (an admin-only route, another tenant's data). */
+export class ForbiddenError extends FaasError {
+  readonly code = 'FORBIDDEN';
+  readonly status = 403;
+}
+
+export class TenantNotFoundError extends FaasError {
+  readonly code = 'TENANT_NOT_FOUND';
+  readonly status = 404;
+  constructor(id: string) {
+    super(`tenant "${id}" does not exist (faas tenant ls lists them)`);
+  }
+}
+
+export class TokenNotFoundError extends FaasError {
+  readonly code = 'TOKEN_NOT_FOUND';
+  readonly status = 404;
+  constructor(id: string) {
+    super(`no token with id "${id}" (faas token ls lists them)`);
+  }
+}
+
+/** A tenant's quota (concurrent containers, GB-seconds per billing period) is used up. */
+export class QuotaExceededError extends FaasError {
+  readonly code = 'QUOTA_EXCEEDED';
+  readonly status = 429;
+}
+
 export function assertNever(value: never): never {
   throw new Error(`unexpected value: ${JSON.stringify(value)}`);
 }

@@ -3,6 +3,25 @@
 /** Function names: DNS-label-like, so they are safe in URLs, container names and Redis keys. */
 export const FUNCTION_NAME_PATTERN = '^[a-z][a-z0-9-]{0,62}$';
 
+/** The tenant of the single-tenant API and of the admin token; its functions keep their bare names. */
+export const DEFAULT_TENANT = 'default';
+
+/** Tenant ids: like function names, no dots (a function id is `tenant.name`), at most 32 characters. */
+export const TENANT_ID_PATTERN = '^[a-z][a-z0-9-]{0,31}$';
+
+/**
+ * A function's id across the platform (registry key, container label, queue, metrics): the bare name in
+ * the default tenant, `tenant.name` in any other (neither part holds a dot).
+ */
+export function functionId(tenant: string, name: string): string {
+  return tenant === DEFAULT_TENANT ? name : `${tenant}.${name}`;
+}
+
+export function splitFunctionId(id: string): { tenant: string; name: string } {
+  const dot = id.indexOf('.');
+  return dot === -1 ? { tenant: DEFAULT_TENANT, name: id } : { tenant: id.slice(0, dot), name: id.slice(dot + 1) };
+}
+
 export interface Range {
   readonly min: number;
   readonly max: number;

@@ -1,9 +1,12 @@
-// The usage record (one per invocation) and the per-function totals the usage API returns.
+// Metered records (one per invocation, one per container lifetime), the store that reads them back, and invocation logs.
 import type { InvocationStatus, TriggerKind } from '../invoker.js';
 
 export interface UsageRecord {
   /** Invocation id. */
   id: string;
+  /** Absent in records written before tenants existed: the default tenant. */
+  tenant?: string;
+  /** Function id (`name` in the default tenant, `tenant.name` in others). */
   fn: string;
   version: number;
   trigger: TriggerKind;
@@ -19,39 +22,50 @@ export interface UsageRecord {
   coldStart: boolean;
   /** Container create → runtime ready; present when coldStart. */
   initMs?: number;
+  /** Init time rounded up to the next whole ms, billed at the GB-second price (as Lambda since 2025). */
+  initBilledMs?: number;
+  /** memoryMb / 1024 × initBilledMs / 1000. */
+  initGbSeconds?: number;
+  /** CPU time the container's cgroup used during this invocation (containers that run one request at a time). */
+  cpuMs?: number;
+  /** Highest memory the container's cgroup had used by the end of this invocation (one request at a time). */
+  peakMemoryMb?: number;
   queueWaitMs: number;
   status: InvocationStatus;
 }
 
-export interface UsageQuery {
-  /** Epoch ms, inclusive. */
-  from: number;
-  /** Epoch ms, exclusive. */
-  to: number;
-  fn?: string;
-}
-
-export interface FunctionUsageTotals {
+/**
+ * One record per container when it is removed: its lifetime, the time it sat warm and idle, and, for
+ * containers that ran several requests at once, the CPU time and peak memory of its whole life.
+ */
+export interface ContainerUsageRecord {
+  kind: 'container';
+  /** Container id. */
+  id: string;
+  tenant: string;
   fn: string;
-  invocations: number;
-  errors: number;
-  coldStarts: number;
-  gbSeconds: number;
-  billedDurationMs: number;
-  /** Estimated cost in USD from the configured prices. */
-  cost: { compute: number; requests: number; total: number };
+  memoryMb: number;
+  startedAt: number;
+  endedAt: number;
+  /** Ready and serving no request. */
+  idleMs: number;
+  /** Idle while the function's minScale kept it (billed as provisioned time); the rest is the platform's keep-warm. */
+  keptWarmIdleMs: number;
+  /** memoryMb / 1024 × keptWarmIdleMs / 1000. */
+  idleGbSeconds: number;
+  /** Present when the container served several requests at once (per-invocation records lack CPU then). */
+  cpuMs?: number;
+  peakMemoryMb?: number;
 }
 
-export interface Prices {
-  /** USD per GB-second. Default 0.0000166667 (AWS Lambda x86). */
-  perGbSecond: number;
-  /** USD per million requests. Default 0.20 (AWS Lambda). */
-  perMillionRequests: number;
-}
+export type MeteredRecord = UsageRecord | ContainerUsageRecord;
 
-/** Reads usage records back (they are written by the usage journal). */
+export const isContainerRecord = (r: MeteredRecord): r is ContainerUsageRecord => (r as ContainerUsageRecord).kind === 'container';
+
+/** Reads metered records back (they are written by the usage journal). */
 export interface UsageStore {
-  totals(query: UsageQuery, prices: Prices): Promise<FunctionUsageTotals[]>;
+  /** Records that ended in [from, to), epoch ms; in no particular order. */
+  scan(from: number, to: number): AsyncIterable<MeteredRecord>;
 }
 
 /** One line of `faas logs <fn>`: a recent invocation with what it printed. */

@@ -2,7 +2,8 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { FunctionSpec } from '../core/function-spec.js';
-import { CapacityError, FunctionNotFoundError, QueueFullError, QueueTimeoutError, assertNever } from '../core/errors.js';
+import { CapacityError, FunctionNotFoundError, QueueFullError, QueueTimeoutError, QuotaExceededError, assertNever } from '../core/errors.js';
+import { splitFunctionId } from '../core/function-spec.js';
 import type { ContainerExit } from '../driver/container-driver.js';
 import type { ContainerState } from '../invoker.js';
 import type { RuntimeConnection } from '../runtime/runtime-connection.js';
@@ -33,6 +34,8 @@ export interface ContainerPoolOptions extends ContainerStarterOptions {
   prewarmMemoryMb?: number;
   /** How often idle containers are reaped. Default 250. */
   reapIntervalMs?: number;
+  /** A tenant's maxContainers quota (undefined: none); read on every scale-up, so it must answer from memory. */
+  tenantLimit?: (tenant: string) => number | undefined;
   clock?: () => number;
   log?: PoolLog;
 }
@@ -153,6 +156,14 @@ export class ContainerPool {
         return Promise.reject(
           new QueueFullError(`function ${spec.name} has ${state.queue.length} requests waiting already (the limit); retry later`),
         );
+      case 'quota': {
+        const tenant = splitFunctionId(spec.name).tenant;
+        return Promise.reject(
+          new QuotaExceededError(
+            `tenant "${tenant}" runs ${this.options.tenantLimit?.(tenant)} containers, its maxContainers quota, all busy; retry later or ask an admin to raise it (faas tenant set ${tenant} --max-containers N)`,
+          ),
+        );
+      }
       case 'queue': {
         const promise = new Promise<Lease>((resolve, reject) => {
           const timer = setTimeout(() => {
@@ -209,9 +220,14 @@ export class ContainerPool {
     return { ...(exit ? { exit } : {}), logsTail };
   }
 
-  counts(): Record<ContainerState, number> {
+  /** Containers by state; of one tenant's functions only when given (prewarmed runtimes belong to no tenant). */
+  counts(tenant?: string): Record<ContainerState, number> {
     const counts: Record<ContainerState, number> = { prewarmed: 0, starting: 0, idle: 0, busy: 0, removing: 0 };
-    for (const state of this.functions.values()) for (const entry of state.containers.values()) counts[entry.phase] += 1;
+    for (const state of this.functions.values()) {
+      if (tenant !== undefined && splitFunctionId(state.spec.name).tenant !== tenant) continue;
+      for (const entry of state.containers.values()) counts[entry.phase] += 1;
+    }
+    if (tenant !== undefined) return counts;
     for (const entry of this.prewarm.entries.values()) counts[entry.phase === 'idle' ? 'prewarmed' : entry.phase] += 1;
     return counts;
   }
@@ -391,6 +407,20 @@ export class ContainerPool {
       if (state.spec.name === exceptFn) continue;
       for (const entry of state.containers.values()) if (entry.phase === 'idle' && entry.active === 0) evictable.push(entry);
     }
-    return { freeMemoryMb: this.freeMemoryMb(), evictable };
+    const host: HostView = { freeMemoryMb: this.freeMemoryMb(), evictable };
+    const tenant = splitFunctionId(exceptFn).tenant;
+    const limit = this.options.tenantLimit?.(tenant);
+    if (limit === undefined) return host;
+    let live = 0;
+    const tenantIdle: ContainerView[] = [];
+    for (const state of this.functions.values()) {
+      if (splitFunctionId(state.spec.name).tenant !== tenant) continue;
+      for (const entry of state.containers.values()) {
+        if (entry.phase === 'removing') continue;
+        live += 1;
+        if (state.spec.name !== exceptFn && entry.phase === 'idle' && entry.active === 0) tenantIdle.push(entry);
+      }
+    }
+    return { ...host, tenantRoom: limit - live, tenantIdle };
   }
 }

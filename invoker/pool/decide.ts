@@ -14,7 +14,9 @@ export type Decision =
   /** Wait in the FIFO queue; start containers (after evicting others) when the queue outgrows what is coming. */
   | ({ kind: 'queue' } & ScaleUp)
   /** The queue is full. */
-  | { kind: 'reject' };
+  | { kind: 'reject' }
+  /** The tenant has all the containers its quota allows and none of them can serve or make room. */
+  | { kind: 'quota' };
 
 /**
  * The ready container with a free slot that was used most recently, so the others go idle and can
@@ -39,12 +41,20 @@ export function planScaleUp(view: FunctionView, limits: FunctionLimits, host: Ho
   const starting = live.filter((c) => c.phase === 'starting').length;
   const uncovered = waiting - starting * limits.concurrency;
   if (uncovered <= 0) return { start: 0, evict: [] };
-  const wanted = Math.min(Math.ceil(uncovered / limits.concurrency), limits.maxScale - live.length);
+  const byAge = (a: ContainerView, b: ContainerView) => a.lastUsedAt - b.lastUsedAt;
+  const tenantIdle = [...(host.tenantIdle ?? [])].sort(byAge);
+  const room = host.tenantRoom ?? Infinity;
+  const wanted = Math.min(Math.ceil(uncovered / limits.concurrency), limits.maxScale - live.length, room + tenantIdle.length);
   if (wanted <= 0) return { start: 0, evict: [] };
 
-  let free = host.freeMemoryMb;
-  const evictOrder = [...host.evictable].sort((a, b) => a.lastUsedAt - b.lastUsedAt);
+  // Past the tenant's quota, its own idle containers (least recently used first) go to make room.
   const evict: string[] = [];
+  let free = host.freeMemoryMb;
+  for (const victim of tenantIdle.slice(0, Math.max(0, wanted - room))) {
+    evict.push(victim.id);
+    free += victim.memoryMb;
+  }
+  const evictOrder = host.evictable.filter((c) => !evict.includes(c.id)).sort(byAge);
   let start = 0;
   while (start < wanted) {
     if (free >= limits.memoryMb) {
@@ -68,5 +78,7 @@ export function decide(view: FunctionView, limits: FunctionLimits, host: HostVie
     if (warm) return { kind: 'warm', containerId: warm.id };
   }
   if (view.queued >= maxQueue) return { kind: 'reject' };
+  const live = view.containers.some((c) => isCurrent(view, c));
+  if (!live && host.tenantRoom !== undefined && host.tenantRoom <= 0 && !host.tenantIdle?.length) return { kind: 'quota' };
   return { kind: 'queue', ...planScaleUp(view, limits, host, view.queued + 1) };
 }

@@ -36,6 +36,12 @@ export interface FunctionLimits {
 export interface HostView {
   freeMemoryMb: number;
   evictable: readonly ContainerView[];
+  /**
+   * Containers the function's tenant may still start under its maxContainers quota (absent: no quota),
+   * and the tenant's idle containers of other functions, which make room when evicted.
+   */
+  tenantRoom?: number;
+  tenantIdle?: readonly ContainerView[];
 }
 
 export const isCurrent = (view: FunctionView, c: ContainerView) => c.version === view.version && c.phase !== 'removing';

@@ -20,6 +20,8 @@ export interface FunctionRegistry {
   /** Creates or replaces the function; version = previous + 1 (1 for a new name). */
   deploy(input: DeployInput): Promise<FunctionSpec>;
   get(name: string): Promise<FunctionSpec | undefined>;
+  /** Whether this process knows the function, from its local cache only (no I/O: for the trigger's routing). */
+  has(name: string): boolean;
   list(): Promise<FunctionSpec[]>;
   /** Resolves false when no such function existed. */
   remove(name: string): Promise<boolean>;

@@ -159,6 +159,10 @@ export class RedisFunctionRegistry implements FunctionRegistry {
     return spec;
   }
 
+  has(name: string): boolean {
+    return this.cache.has(name);
+  }
+
   async list(): Promise<FunctionSpec[]> {
     await this.reload();
     return [...this.cache.values()].sort((a, b) => a.name.localeCompare(b.name));

@@ -62,8 +62,9 @@ export class InvokerServer {
     if (!this.authorized(req)) {
       return void res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":{"code":"UNAUTHORIZED","message":"invalid token"}}');
     }
-    if (req.method === 'GET' && req.url === CONTAINERS_PATH) {
-      return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(await this.options.invoker.containerCounts()));
+    if (req.method === 'GET' && req.url?.startsWith(CONTAINERS_PATH)) {
+      const tenant = new URL(req.url, 'http://invoker').searchParams.get('tenant') ?? undefined;
+      return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(await this.options.invoker.containerCounts(tenant)));
     }
     if (req.method !== 'POST' || req.url !== INVOKE_PATH) {
       return void res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":{"code":"NOT_FOUND","message":"no such route"}}');

@@ -62,12 +62,12 @@ export class RemoteInvoker implements Invoker, InvocationEvents {
     return { status: reply.status, headers: reply.headers, body: replyBody, meta: reply.meta };
   }
 
-  async containerCounts(): Promise<Record<ContainerState, number>> {
+  async containerCounts(tenant?: string): Promise<Record<ContainerState, number>> {
     const total: Record<ContainerState, number> = { prewarmed: 0, starting: 0, idle: 0, busy: 0, removing: 0 };
     await Promise.all(
       this.options.invokers().map(async (invoker) => {
         const res = await this.pool(invoker.url).request({
-          path: CONTAINERS_PATH,
+          path: tenant === undefined ? CONTAINERS_PATH : `${CONTAINERS_PATH}?tenant=${encodeURIComponent(tenant)}`,
           method: 'GET',
           headers: { authorization: `Bearer ${this.options.token}` },
         });

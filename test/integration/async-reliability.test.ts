@@ -93,8 +93,8 @@ describe('an invoker killed with SIGKILL during a job', () => {
     expect(done.attempts).toBe(2);
     await new Promise((r) => setTimeout(r, 500));
     const usage = await api('GET', `/api/v1/usage?function=${name}`);
-    expect(usage.body.functions).toHaveLength(1);
-    expect(usage.body.functions[0].invocations).toBe(1);
+    expect(usage.body.rows).toHaveLength(1);
+    expect(usage.body.rows[0].invocations).toBe(1);
   });
 });
 

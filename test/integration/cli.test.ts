@@ -49,7 +49,7 @@ describe('faas CLI', () => {
 
     await new Promise((r) => setTimeout(r, 200));
     const usage = await faas('usage', '--function', name, '--json');
-    expect(JSON.parse(usage.stdout).functions[0]).toMatchObject({ fn: name, invocations: 1 });
+    expect(JSON.parse(usage.stdout).rows[0]).toMatchObject({ function: name, invocations: 1 });
     const logs = await faas('logs', name, '--json');
     expect(JSON.parse(logs.stdout)).toHaveLength(1);
 
@@ -112,7 +112,7 @@ describe('faas CLI', () => {
     const wrong = await run(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'ls'], {
       env: { ...process.env, FAAS_URL: platform.url, FAAS_TOKEN: 'wrong', NO_COLOR: '1' },
     }).catch((e: { code: number; stderr: string }) => e);
-    expect((wrong as { stderr: string }).stderr).toMatch(/invalid token[\s\S]*FAAS_TOKEN/);
+    expect((wrong as { stderr: string }).stderr).toMatch(/invalid or revoked token[\s\S]*FAAS_TOKEN/);
     const down = await run(process.execPath, ['--import', 'tsx', 'cli/main.ts', 'ls'], {
       env: { ...process.env, FAAS_URL: 'http://127.0.0.1:9', FAAS_TOKEN: 'x', NO_COLOR: '1' },
     }).catch((e: { code: number; stderr: string }) => e);

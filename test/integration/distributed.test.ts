@@ -92,7 +92,7 @@ describe('gateway with remote invokers', () => {
     expect(((await failed.json()) as any).error).toMatchObject({ code: 'FUNCTION_ERROR', message: expect.stringContaining('remote boom') });
     await new Promise((r) => setTimeout(r, 200));
     const usage = (await (await api('GET', `/usage?function=${name}`)).json()) as any;
-    expect(usage.functions[0]).toMatchObject({ invocations: 2, errors: 1 });
+    expect(usage.rows[0]).toMatchObject({ invocations: 2, errors: 1 });
   });
 
   it('refuses gateway-to-invoker calls without the token', async () => {

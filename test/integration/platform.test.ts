@@ -452,15 +452,17 @@ describe('logs, metrics and usage', () => {
     await sleep(200);
     const before = await platform.api('GET', `/api/v1/usage?function=${name}`);
     expect(before.status).toBe(200);
-    expect(before.body.functions).toHaveLength(1);
-    const totals = before.body.functions[0];
-    expect(totals).toMatchObject({ fn: name, invocations: 5, errors: 0, coldStarts: 1 });
-    expect(totals.gbSeconds).toBeGreaterThan(0);
-    expect(totals.cost.requests).toBeCloseTo(5 * 0.2e-6, 12);
+    expect(before.body.rows).toHaveLength(1);
+    const totals = before.body.rows[0];
+    expect(totals).toMatchObject({ function: name, tenant: 'default', invocations: 5, errors: 0, coldStarts: 1 });
+    // 256 MB × at least 5 ms of billed time, and the init time of the one cold start beside it.
+    expect(totals.gbSeconds).toBeGreaterThanOrEqual(0.25 * 0.005);
+    expect(totals.initGbSeconds).toBeGreaterThan(0);
+    expect(totals.durationMs.p50).toBeGreaterThan(0);
 
     await platform.restart({ redisToo: true });
     const after = await platform.api('GET', `/api/v1/usage?function=${name}`);
-    expect(after.body.functions).toEqual(before.body.functions);
+    expect(after.body.rows).toEqual(before.body.rows);
     // And the function is still deployed and answers.
     expect((await platform.call(name)).status).toBe(200);
   });

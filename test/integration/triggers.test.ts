@@ -192,7 +192,7 @@ describe('cron triggers', () => {
     expect((await platform.api('DELETE', `/api/v1/functions/${name}`)).status).toBe(204);
     // Usage records are shipped in batches: wait for the count to settle.
     const countRuns = async () =>
-      (await platform.api('GET', `/api/v1/usage?function=${name}&from=${new Date(Date.now() - 60_000).toISOString()}`)).body.functions?.[0]?.invocations ?? 0;
+      (await platform.api('GET', `/api/v1/usage?function=${name}&from=${new Date(Date.now() - 60_000).toISOString()}`)).body.rows?.[0]?.invocations ?? 0;
     await new Promise((r) => setTimeout(r, 1_000));
     const runs = await countRuns();
     // 4.5 s of a per-second schedule: 3 to 5 ticks, each run once (two processes, not twice as many).

@@ -15,6 +15,8 @@ export interface TestPlatform {
   token: string;
   /** Management API call with the bearer token; returns status and parsed JSON (or undefined). */
   api(method: string, route: string, body?: unknown): Promise<{ status: number; body: any }>;
+  /** The same with another token (a tenant's). */
+  apiAs(token: string, method: string, route: string, body?: unknown): Promise<{ status: number; body: any }>;
   deploy(name: string, code: string, settings?: Record<string, unknown>): Promise<{ status: number; body: any }>;
   /** Calls /fn/<name><rest>. */
   call(name: string, rest?: string, init?: RequestInit): Promise<Response>;
@@ -48,11 +50,14 @@ export async function startTestPlatform(env: Record<string, string> = {}): Promi
       return running.url;
     },
     token: config.token!,
-    async api(method, route, body) {
+    api(method, route, body) {
+      return platform.apiAs(config.token!, method, route, body);
+    },
+    async apiAs(token, method, route, body) {
       const response = await fetch(`${running.url}${route}`, {
         method,
         headers: {
-          authorization: `Bearer ${config.token}`,
+          authorization: `Bearer ${token}`,
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
         },
         ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),

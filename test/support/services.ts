@@ -112,3 +112,16 @@ export async function requireDocker(socketPath = '/var/run/docker.sock'): Promis
   }
   return docker;
 }
+
+/** Debian's Chromium for browser tests (never a downloaded browser); fails saying how to install it. */
+export function requireChromium(): string {
+  for (const candidate of ['/usr/bin/chromium', '/usr/bin/chromium-browser']) {
+    try {
+      execFileSync(candidate, ['--version'], { stdio: 'ignore' });
+      return candidate;
+    } catch {
+      // try the next one
+    }
+  }
+  throw new Error('Chromium is not installed, and the dashboard test drives a real browser. Install it with `apt-get install -y chromium` (Debian\'s package; .ci/run does this).');
+}

@@ -13,14 +13,7 @@ import type {
   InvocationResponse,
   Invoker,
 } from '../../../invoker/invoker.js';
-import type {
-  FunctionUsageTotals,
-  InvocationLogEntry,
-  InvocationLogStore,
-  Prices,
-  UsageQuery,
-  UsageStore,
-} from '../../../invoker/metering/usage-record.js';
+import type { InvocationLogEntry, InvocationLogStore, MeteredRecord, UsageStore } from '../../../invoker/metering/usage-record.js';
 import type { DeployInput, FunctionChange, FunctionRegistry } from '../../../invoker/registry/function-registry.js';
 
 export const TOKEN = 'test-token-0123456789';
@@ -56,6 +49,9 @@ export class FakeRegistry implements FunctionRegistry {
   }
   async list() {
     return [...this.specs.values()];
+  }
+  has(name: string) {
+    return this.specs.has(name);
   }
   async remove(name: string) {
     return this.specs.delete(name);
@@ -128,12 +124,13 @@ export function finished(over: Partial<InvocationFinished> = {}): InvocationFini
   };
 }
 
+/** Holds records in memory; scan filters by end time as the Redis store does. */
 export class FakeUsage implements UsageStore {
-  readonly queries: UsageQuery[] = [];
-  constructor(public totalsToReturn: FunctionUsageTotals[] = []) {}
-  async totals(query: UsageQuery, _prices: Prices) {
-    this.queries.push(query);
-    return this.totalsToReturn;
+  readonly scans: Array<{ from: number; to: number }> = [];
+  constructor(public records: MeteredRecord[] = []) {}
+  async *scan(from: number, to: number) {
+    this.scans.push({ from, to });
+    for (const r of this.records) if (r.endedAt >= from && r.endedAt < to) yield r;
   }
 }
 

@@ -41,7 +41,7 @@ describe('metrics', () => {
     expect(text).toContain('faas_cold_start_seconds_sum{function="hello"} 0.18');
     expect(text).toContain('faas_queue_wait_seconds_count{function="hello"} 3');
     // 1024 MB for 250 + 100 + 250 billed ms.
-    expect(text).toMatch(/faas_gb_seconds_total\{function="hello"\} 0\.6\d*\n/);
+    expect(text).toMatch(/faas_gigabyte_seconds_total\{function="hello"\} 0\.6\d*\n/);
   });
 
   it('counts trigger rejections (429) with their status and no start', async () => {

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { InvocationFinished } from '../../../invoker/invoker.js';
-import { DEFAULT_PRICES, aggregate, billedDurationMs, costOf, gbSeconds, sumTotals, toUsageRecord } from '../../../invoker/metering/usage-math.js';
-import type { UsageRecord } from '../../../invoker/metering/usage-record.js';
+import { billedDurationMs, gbSeconds, toUsageRecord } from '../../../invoker/metering/usage-math.js';
 
 const finished = (over: Partial<InvocationFinished> = {}): InvocationFinished => ({
   invocationId: 'id-1',
@@ -44,47 +43,22 @@ describe('gbSeconds', () => {
   });
 });
 
-describe('costOf', () => {
-  it('prices a million requests at $0.20 and one GB-second at $0.0000166667 by default', () => {
-    expect(costOf({ invocations: 1_000_000, gbSeconds: 0 }, DEFAULT_PRICES).total).toBeCloseTo(0.2, 12);
-    expect(costOf({ invocations: 0, gbSeconds: 1 }, DEFAULT_PRICES).total).toBeCloseTo(0.0000166667, 15);
-  });
-
-  it('uses configured prices', () => {
-    const cost = costOf({ invocations: 2_000_000, gbSeconds: 10 }, { perGbSecond: 0.001, perMillionRequests: 1 });
-    expect(cost).toEqual({ compute: 0.01, requests: 2, total: 2.01 });
-  });
-});
-
 describe('toUsageRecord', () => {
-  it('bills the duration rounded up and records init time of a cold start beside it', () => {
-    const record = toUsageRecord(finished({ durationMs: 9.2, coldStart: true, initMs: 180, memoryMb: 256 }));
-    expect(record).toMatchObject({ id: 'id-1', fn: 'hello', billedDurationMs: 10, memoryMb: 256, coldStart: true, initMs: 180, trigger: 'http' });
+  it('bills the duration rounded up, and the init time of a cold start beside it, rounded up too', () => {
+    const record = toUsageRecord(finished({ durationMs: 9.2, coldStart: true, initMs: 179.4, memoryMb: 256 }));
+    expect(record).toMatchObject({ id: 'id-1', tenant: 'default', fn: 'hello', billedDurationMs: 10, memoryMb: 256, coldStart: true, initMs: 179.4, initBilledMs: 180, trigger: 'http' });
     expect(record.gbSeconds).toBeCloseTo(0.25 * 0.01, 12);
+    expect(record.initGbSeconds).toBeCloseTo(0.25 * 0.18, 12);
+  });
+
+  it("names the tenant from the function id, and keeps measured CPU time and peak memory", () => {
+    const record = toUsageRecord(finished({ fn: 'acme.hello', cpuMs: 4.5, peakMemoryMb: 61.2 }));
+    expect(record).toMatchObject({ tenant: 'acme', fn: 'acme.hello', cpuMs: 4.5, peakMemoryMb: 61.2 });
   });
 
   it('leaves initMs out of a warm invocation', () => {
-    expect(toUsageRecord(finished({ initMs: 50 }))).not.toHaveProperty('initMs');
-  });
-});
-
-describe('aggregate', () => {
-  const rec = (over: Partial<UsageRecord>): UsageRecord => ({ ...toUsageRecord(finished()), ...over });
-
-  it('totals per function, counting errors and cold starts, sorted by name', () => {
-    const totals = aggregate(
-      [
-        rec({ fn: 'b', gbSeconds: 0.5, billedDurationMs: 10 }),
-        rec({ fn: 'a', gbSeconds: 1, billedDurationMs: 5, coldStart: true }),
-        rec({ fn: 'a', gbSeconds: 2, billedDurationMs: 7, status: 'timeout' }),
-      ],
-      DEFAULT_PRICES,
-    );
-    expect(totals.map((t) => [t.fn, t.invocations, t.errors, t.coldStarts, t.gbSeconds, t.billedDurationMs])).toEqual([
-      ['a', 2, 1, 1, 3, 12],
-      ['b', 1, 0, 0, 0.5, 10],
-    ]);
-    expect(totals[0]!.cost.total).toBeCloseTo(3 * 0.0000166667 + 2 * 0.2e-6, 15);
-    expect(sumTotals(totals, DEFAULT_PRICES)).toMatchObject({ invocations: 3, errors: 1, coldStarts: 1, gbSeconds: 3.5 });
+    const record = toUsageRecord(finished({ initMs: 50 }));
+    expect(record).not.toHaveProperty('initMs');
+    expect(record).not.toHaveProperty('initGbSeconds');
   });
 });

@@ -86,3 +86,20 @@ describe('pickWarm', () => {
     expect(pickWarm(fnView([container({ phase: 'busy', active: 2 })]), 2)).toBeUndefined();
   });
 });
+
+describe("a tenant's maxContainers quota", () => {
+  it('refuses a cold start when the tenant has no room and nothing of its own to evict', () => {
+    expect(decide(fnView([]), limits(), host({ tenantRoom: 0, tenantIdle: [] }), 100)).toEqual({ kind: 'quota' });
+  });
+
+  it("evicts the tenant's least recently used idle container of another function to make room", () => {
+    const idle = [container({ id: 'recent', fn: 'acme.b', lastUsedAt: 900 }), container({ id: 'old', fn: 'acme.c', lastUsedAt: 100 })];
+    expect(decide(fnView([]), limits(), host({ tenantRoom: 0, tenantIdle: idle, evictable: idle }), 100)).toEqual({ kind: 'queue', start: 1, evict: ['old'] });
+  });
+
+  it('starts no more containers than the quota leaves, and queues behind the live ones', () => {
+    expect(planScaleUp(fnView([]), limits({ maxScale: 10 }), host({ tenantRoom: 2 }), 5)).toEqual({ start: 2, evict: [] });
+    const busy = fnView([container({ id: 'a', phase: 'busy', active: 1 })]);
+    expect(decide(busy, limits(), host({ tenantRoom: 0, tenantIdle: [] }), 100)).toEqual({ kind: 'queue', start: 0, evict: [] });
+  });
+});

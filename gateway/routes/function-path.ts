@@ -1,0 +1,33 @@
+// Which function a trigger URL names: `/fn/<name>[/path]` in the default tenant, `/fn/<tenant>/<name>[/path]`
+// in any other. A default-tenant function may not take a tenant's name, so the two never collide.
+import { functionId } from '../../invoker/tenancy/names.js';
+
+export interface ResolvedPath {
+  /** Function id. */
+  fn: string;
+  /** Path below the function's root, '/' when none. */
+  path: string;
+  /** Query string without '?', '' when none. */
+  rawQuery: string;
+}
+
+/**
+ * `root` is the route's prefix ('/fn/' or '/async/fn/'), `first` the first segment after it, and `known`
+ * says whether a function id exists (the registry's local cache: no I/O on the hot path).
+ */
+export function resolveFunctionPath(url: string, root: string, first: string, known: (id: string) => boolean): ResolvedPath {
+  const q = url.indexOf('?');
+  const end = q === -1 ? url.length : q;
+  let fn = first;
+  let rest = url.slice(root.length + first.length, end);
+  if (rest.length > 1) {
+    const slash = rest.indexOf('/', 1);
+    const second = slash === -1 ? rest.slice(1) : rest.slice(1, slash);
+    const id = functionId(first, second);
+    if (second && id !== second && known(id)) {
+      fn = id;
+      rest = slash === -1 ? '' : rest.slice(slash);
+    }
+  }
+  return { fn, path: rest || '/', rawQuery: q === -1 ? '' : url.slice(q + 1) };
+}

@@ -1,0 +1,159 @@
+// Billing arithmetic: cents and rounding, free tier, billing periods and buckets across time zones and
+// DST, rollups with percentiles, and invoices whose CSV and JSON agree.
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_PLAN, formatCents, grossCost, invoiceTotals, planProblem, toCents, type PricePlan } from '../../../invoker/metering/billing.js';
+import { buildInvoice, invoiceCsv } from '../../../invoker/metering/invoice.js';
+import { bucketStart, bucketStarts, parsePeriod, periodOf } from '../../../invoker/metering/periods.js';
+import { percentile, rollup } from '../../../invoker/metering/rollup.js';
+import type { ContainerUsageRecord, UsageRecord } from '../../../invoker/metering/usage-record.js';
+
+const plan = (over: Partial<PricePlan> = {}): PricePlan => ({
+  ...DEFAULT_PLAN,
+  freeTier: { requests: 0, gbSeconds: 0, cpuSeconds: 0 },
+  ...over,
+});
+
+const rec = (over: Partial<UsageRecord> = {}): UsageRecord => ({
+  id: 'i',
+  fn: 'hello',
+  version: 1,
+  trigger: 'http',
+  startedAt: 0,
+  endedAt: Date.parse('2026-11-15T12:00:00Z'),
+  durationMs: 10,
+  billedDurationMs: 10,
+  memoryMb: 1024,
+  gbSeconds: 0.01,
+  coldStart: false,
+  queueWaitMs: 0,
+  status: 'ok',
+  ...over,
+});
+
+describe('toCents', () => {
+  it.each([
+    [0.285, 29], // 0.285 × 100 is 28.499999999999996 in binary
+    [1.005, 101],
+    [0.004999, 0],
+    [0.005, 1],
+    [12.344, 1234],
+    [-0.015, -2],
+    [0, 0],
+  ])('%f → %i cents (half away from zero)', (amount, cents) => {
+    expect(toCents(amount)).toBe(cents);
+  });
+
+  it.each([
+    [0, '0.00'],
+    [5, '0.05'],
+    [123456, '1234.56'],
+    [-250, '-2.50'],
+  ])('formats %i cents as %s', (cents, text) => {
+    expect(formatCents(cents)).toBe(text);
+  });
+});
+
+describe('grossCost and invoiceTotals', () => {
+  it('prices each line at list price and rounds each line once; the total is the sum of the lines', () => {
+    const cost = grossCost({ requests: 2_500_000, gbSeconds: 1000, initGbSeconds: 30, idleGbSeconds: 3600, cpuSeconds: 100 }, plan({ perCpuSecond: 0.00001 }));
+    // 2.5M × $0.20/M = $0.50; 1000 × 0.0000166667 = $0.0166667 → 2¢; init 30 GB-s → 0¢; idle 3600 × 0.0000041667 = 1.5¢ → 2¢; CPU 0.1¢ → 0¢
+    expect(cost).toEqual({ requestsCents: 50, computeCents: 2, initCents: 0, idleCents: 2, cpuCents: 0, totalCents: 54 });
+  });
+
+  it('takes the free tier off requests, then GB-seconds of handler time before init time; idle time is never free', () => {
+    const totals = invoiceTotals(
+      { requests: 1_500_000, gbSeconds: 300_000, initGbSeconds: 200_000, idleGbSeconds: 1000, cpuSeconds: 0 },
+      plan({ freeTier: { requests: 1_000_000, gbSeconds: 400_000, cpuSeconds: 0 } }),
+    );
+    const line = (item: string) => totals.lines.find((l) => l.item === item)!;
+    expect(line('requests')).toMatchObject({ free: 1_000_000, billable: 500_000, amountCents: 10 });
+    expect(line('compute')).toMatchObject({ free: 300_000, billable: 0, amountCents: 0 });
+    // 100 000 GB-s of init left to pay: × 0.0000166667 = $1.66667 → 167¢
+    expect(line('init')).toMatchObject({ free: 100_000, billable: 100_000, amountCents: 167 });
+    expect(line('idle')).toMatchObject({ free: 0, billable: 1000, amountCents: 0 });
+    expect(totals.totalCents).toBe(177);
+    expect(totals.grossCents - totals.freeTierCents).toBe(totals.totalCents);
+  });
+
+  it('bills nothing inside the free tier', () => {
+    const totals = invoiceTotals({ requests: 10, gbSeconds: 5, initGbSeconds: 1, idleGbSeconds: 0, cpuSeconds: 0 }, DEFAULT_PLAN);
+    expect(totals.totalCents).toBe(0);
+  });
+
+  it('reports what is wrong with a plan', () => {
+    expect(planProblem(DEFAULT_PLAN)).toBeUndefined();
+    expect(planProblem(plan({ perGbSecond: -1 }))).toMatch(/perGbSecond/);
+    expect(planProblem(plan({ timeZone: 'Mars/Base' }))).toMatch(/time zone/);
+  });
+});
+
+describe('periods', () => {
+  it('a month in a zone runs from local midnight of the 1st to local midnight of the next 1st', () => {
+    expect(parsePeriod('2026-11', 'UTC')).toMatchObject({ from: Date.parse('2026-11-01T00:00:00Z'), to: Date.parse('2026-12-01T00:00:00Z') });
+    // Berlin is UTC+2 until Oct 25 2026, UTC+1 after: October starts at +02:00 and ends at +01:00.
+    expect(parsePeriod('2026-10', 'Europe/Berlin')).toMatchObject({ from: Date.parse('2026-09-30T22:00:00Z'), to: Date.parse('2026-10-31T23:00:00Z') });
+    expect(parsePeriod('2026-12', 'America/New_York')).toMatchObject({ from: Date.parse('2026-12-01T05:00:00Z'), to: Date.parse('2027-01-01T05:00:00Z') });
+  });
+
+  it('an instant near midnight belongs to the period of its local date', () => {
+    const instant = Date.parse('2026-10-31T23:30:00Z');
+    expect(periodOf(instant, 'UTC').id).toBe('2026-10');
+    expect(periodOf(instant, 'Europe/Berlin').id).toBe('2026-11');
+    expect(periodOf(instant, 'America/Los_Angeles').id).toBe('2026-10');
+  });
+
+  it.each(['2026-13', '2026-00', '26-11', '2026/11', ''])('rejects the period "%s"', (id) => {
+    expect(() => parsePeriod(id, 'UTC')).toThrow(/YYYY-MM/);
+  });
+
+  it('days are 23 or 25 hours long across DST changes, and hours are hours', () => {
+    const day = (iso: string) => bucketStart(Date.parse(iso), 'day', 'Europe/Berlin');
+    expect(day('2026-10-25T12:00:00Z') - day('2026-10-24T12:00:00Z')).toBe(24 * 3_600_000);
+    const days = bucketStarts(Date.parse('2026-10-24T22:00:00Z'), Date.parse('2026-10-27T23:00:00Z'), 'day', 'Europe/Berlin');
+    expect(days.map((d, i) => (i ? d - days[i - 1]! : 0)).slice(1)).toEqual([25 * 3_600_000, 24 * 3_600_000]);
+    expect(bucketStarts(Date.parse('2026-10-25T00:00:00Z'), Date.parse('2026-10-25T03:00:00Z'), 'hour', 'Europe/Berlin')).toHaveLength(3);
+  });
+});
+
+describe('rollup', () => {
+  it('groups by tenant and function, with nearest-rank percentiles and idle time from container records', () => {
+    const records = [
+      ...Array.from({ length: 100 }, (_, i) => rec({ durationMs: i + 1, coldStart: i === 0, status: i < 5 ? 'timeout' : 'ok' })),
+      rec({ fn: 'acme.hello', durationMs: 7, cpuMs: 3, peakMemoryMb: 40 }),
+      { kind: 'container', id: 'c', tenant: 'acme', fn: 'acme.hello', memoryMb: 512, startedAt: 0, endedAt: Date.parse('2026-11-15T12:00:00Z'), idleMs: 10_000, keptWarmIdleMs: 8_000, idleGbSeconds: 4 } satisfies ContainerUsageRecord,
+    ];
+    const { rows, total } = rollup(records, { groupBy: ['tenant', 'function'], plan: plan() });
+    expect(rows.map((r) => [r.tenant, r.function, r.invocations])).toEqual([
+      ['acme', 'hello', 1],
+      ['default', 'hello', 100],
+    ]);
+    expect(rows[1]).toMatchObject({ errors: 5, coldStarts: 1, durationMs: { p50: 50, p95: 95, p99: 99 } });
+    expect(rows[0]).toMatchObject({ idleGbSeconds: 4, cpuSeconds: 0.003, peakMemoryMb: 40 });
+    expect(total.invocations).toBe(101);
+    expect(total.cost.totalCents).toBe(grossCost({ requests: 101, gbSeconds: total.gbSeconds, initGbSeconds: 0, idleGbSeconds: 4, cpuSeconds: 0.003 }, plan()).totalCents);
+  });
+
+  it('percentile of nothing is 0, of one value that value', () => {
+    expect(percentile([], 99)).toBe(0);
+    expect(percentile([4], 50)).toBe(4);
+  });
+});
+
+describe('buildInvoice', () => {
+  it("keeps one tenant's records of the period, and its CSV total equals its JSON total", () => {
+    const p = plan({ perGbSecond: 0.01, freeTier: { requests: 0, gbSeconds: 1, cpuSeconds: 0 } });
+    const records = [
+      rec({ gbSeconds: 1.234 }),
+      rec({ gbSeconds: 2.5, fn: 'other' }),
+      rec({ fn: 'acme.x', gbSeconds: 100 }),
+      rec({ gbSeconds: 50, endedAt: Date.parse('2026-12-01T00:00:00Z') }),
+    ];
+    const invoice = buildInvoice('default', parsePeriod('2026-11', 'UTC'), records, p, Date.parse('2026-11-20T00:00:00Z'));
+    // (1.234 + 2.5 − 1 free) × $0.01 = $0.02734 → 3¢
+    expect(invoice).toMatchObject({ totalCents: 3, total: '0.03', final: false, functions: [{ function: 'hello' }, { function: 'other' }] });
+    const csv = invoiceCsv(invoice).trim().split('\r\n');
+    expect(csv[0]).toBe('tenant,period,item,description,unit,quantity,free,billable,unit_price,amount,currency');
+    expect(csv.at(-1)!.split(',')[9]).toBe(invoice.total);
+    expect(csv.find((l) => l.includes(',compute,'))).toContain(',3.734,1,2.734,0.01,0.03,');
+  });
+});
