@@ -20,6 +20,7 @@ import { RedisUsageStore } from '../invoker/metering/redis-usage-store.js';
 import { RedisInvocationLogStore } from '../invoker/metering/redis-invocation-log-store.js';
 import { attachMeter } from '../invoker/metering/meter.js';
 import { UsageJournal } from '../invoker/metering/usage-journal.js';
+import { toContainerRecord } from '../invoker/metering/usage-math.js';
 import { TenantQuotaCache, TenantStore } from '../invoker/tenancy/tenant-store.js';
 import { QuotaGuard } from './quota-guard.js';
 import { InvokerDirectory } from '../invoker/remote/invoker-directory.js';
@@ -83,8 +84,18 @@ async function startLocalInvoker(
   const image = config.runtimeImage ?? (await ensureRuntimeImage(docker, { onProgress: progress, base: config.runtimeBase }));
   const tenantQuotas = new TenantQuotaCache(new TenantStore({ redis: shared.redis, prefix: config.redisPrefix }));
   await tenantQuotas.start((err) => shared.log.warn({ err: err.message }, 'tenant quotas not refreshed; retrying'));
+  const journal = new UsageJournal({
+    redis: shared.redis,
+    prefix: config.redisPrefix,
+    dir: path.join(config.dataDir, 'journal'),
+    journalId: config.invokerId,
+    onError: (err) => shared.log.warn({ err: err.message }, 'usage journal not shipped yet; retrying'),
+  });
+  await journal.open();
   const pool = new ContainerPool({
     tenantLimit: (tenant) => tenantQuotas.maxContainers(tenant),
+    // A container's life (idle time, and CPU and peak memory of containers serving several calls at once).
+    onRetired: (container) => journal.write({ usage: toContainerRecord(container) }),
     driver: new DockerDriver(docker),
     connect: createRuntimeConnection,
     codeCache: new CodeCache({ dataDir: config.dataDir, registry: shared.registry }),
@@ -101,14 +112,6 @@ async function startLocalInvoker(
   });
   progress('removing containers left behind');
   await pool.start();
-  const journal = new UsageJournal({
-    redis: shared.redis,
-    prefix: config.redisPrefix,
-    dir: path.join(config.dataDir, 'journal'),
-    journalId: config.invokerId,
-    onError: (err) => shared.log.warn({ err: err.message }, 'usage journal not shipped yet; retrying'),
-  });
-  await journal.open();
   const invoker = new InProcessInvoker({ registry: shared.registry, pool });
   const detachMeter = attachMeter(invoker, journal);
   progress('starting async workers');

@@ -105,6 +105,24 @@ export interface InvocationFinished {
   errorMessage?: string;
 }
 
+/** A function container's life, reported when it is removed. */
+export interface RetiredContainer {
+  containerId: string;
+  fn: string;
+  memoryMb: number;
+  concurrency: number;
+  /** Epoch ms it was ready, and removed. */
+  readyAt: number;
+  removedAt: number;
+  busyMs: number;
+  idleMs: number;
+  /** The function's minScale was above 0: its idle time was asked for (kept warm), not the platform's keep-alive. */
+  keptWarm: boolean;
+  /** Whole-life CPU time and peak memory, when the cgroup could be read before removal. */
+  cpuMs?: number;
+  peakMemoryMb?: number;
+}
+
 /** Typed listener registration, so metering subscribes without the invoker knowing it. */
 export interface InvocationEvents {
   onInvocationFinished(listener: (event: InvocationFinished) => void): () => void;

@@ -42,6 +42,16 @@ export interface ContainerStats {
   cpuNs: number;
 }
 
+/** What a container's cgroup measured, read cheaply on the engine's host. */
+export interface ContainerUsage {
+  /** CPU time since the container started, ns. */
+  cpuNs: number;
+  /** Peak memory, bytes: since the last reset when `peakReset`, else since the container started. */
+  peakMemoryBytes: number;
+  /** The peak was reset after this reading (cgroup v1), so the next reading's peak is the next call's. */
+  peakReset: boolean;
+}
+
 export interface ManagedContainer {
   id: string;
   name: string;
@@ -66,6 +76,11 @@ export interface ContainerDriver {
   /** Tail of the container's own stdout/stderr (runtime crash messages such as V8's heap OOM). */
   logsTail(id: string, bytes: number): Promise<string>;
   stats(id: string): Promise<ContainerStats>;
+  /**
+   * CPU time and peak memory from the container's cgroup, fast enough to read after every invocation
+   * (undefined where the cgroup is not readable, e.g. a remote engine); resets the peak where it can.
+   */
+  usage(id: string): Promise<ContainerUsage | undefined>;
   /** The platform's containers (by label), optionally only one owner's. */
   list(owner?: string): Promise<ManagedContainer[]>;
 }

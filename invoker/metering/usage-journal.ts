@@ -4,13 +4,14 @@
 import { closeSync, fstatSync, ftruncateSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import type { Redis } from 'ioredis';
-import type { InvocationLogEntry, UsageRecord } from './usage-record.js';
+import type { InvocationLogEntry, MeteredRecord } from './usage-record.js';
 import { LOG_BATCH_FIELD, LOG_ENTRIES_KEPT, logKey } from './redis-invocation-log-store.js';
 import { USAGE_BATCH_FIELD, usageKey } from './redis-usage-store.js';
 
 export interface JournalEntry {
-  usage: UsageRecord;
-  log: InvocationLogEntry;
+  usage: MeteredRecord;
+  /** The invocation's log entry; container records have none. */
+  log?: InvocationLogEntry;
 }
 
 /** Where finished invocations go; the meter writes, the journal makes them durable. */
@@ -63,12 +64,12 @@ export class UsageJournal implements MeterSink {
   /**
    * Appends one entry. The entries of one event-loop turn go to the file in one write at the end of
    * that turn (a write to the page cache: from then on they survive a crash of this process).
-   * A line is `fn TAB usage-json TAB log-json` (JSON never holds a raw tab or newline), so shipping
+   * A line is `fn TAB usage-json TAB log-json` (log empty for container records; JSON never holds a raw tab or newline), so shipping
    * needs no parsing.
    */
   write(entry: JournalEntry): void {
     if (this.fd === -1) throw new Error('usage journal is not open');
-    const line = `${entry.log.fn}\t${JSON.stringify(entry.usage)}\t${JSON.stringify(entry.log)}\n`;
+    const line = `${entry.usage.fn}\t${JSON.stringify(entry.usage)}\t${entry.log ? JSON.stringify(entry.log) : ''}\n`;
     if (this.pending.push(line) === 1) setImmediate(() => this.append());
   }
 
@@ -119,6 +120,7 @@ export class UsageJournal implements MeterSink {
       const second = line.indexOf('\t', first + 1);
       if (first === -1 || second === -1) continue;
       usage.push(line.slice(first + 1, second));
+      if (second === line.length - 1) continue;
       const fn = line.slice(0, first);
       const logs = logsByFn.get(fn);
       if (logs) logs.push(line.slice(second + 1));

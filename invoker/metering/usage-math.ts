@@ -1,7 +1,7 @@
 // Pure metering arithmetic: billed duration and GB-seconds of one invocation, and its usage record.
 import { splitFunctionId } from '../core/function-spec.js';
-import type { InvocationFinished } from '../invoker.js';
-import type { UsageRecord } from './usage-record.js';
+import type { InvocationFinished, RetiredContainer } from '../invoker.js';
+import type { ContainerUsageRecord, UsageRecord } from './usage-record.js';
 
 /** Duration rounded up to the next whole millisecond, at least 1 ms (Lambda bills in 1 ms steps). */
 export function billedDurationMs(durationMs: number): number {
@@ -40,5 +40,27 @@ export function toUsageRecord(event: InvocationFinished): UsageRecord {
     ...(event.peakMemoryMb !== undefined ? { peakMemoryMb: event.peakMemoryMb } : {}),
     queueWaitMs: event.queueWaitMs,
     status: event.status,
+  };
+}
+
+/**
+ * The usage record of a container's life: idle time is billed (as provisioned time) only when the
+ * function asked to be kept warm (minScale > 0); the platform's own keep-alive before scaling to zero is not.
+ */
+export function toContainerRecord(c: RetiredContainer): ContainerUsageRecord {
+  const keptWarmIdleMs = c.keptWarm ? c.idleMs : 0;
+  return {
+    kind: 'container',
+    id: c.containerId,
+    tenant: splitFunctionId(c.fn).tenant,
+    fn: c.fn,
+    memoryMb: c.memoryMb,
+    startedAt: c.readyAt,
+    endedAt: c.removedAt,
+    idleMs: c.idleMs,
+    keptWarmIdleMs,
+    idleGbSeconds: gbSeconds(c.memoryMb, keptWarmIdleMs),
+    ...(c.cpuMs !== undefined ? { cpuMs: Math.round(c.cpuMs * 1000) / 1000 } : {}),
+    ...(c.peakMemoryMb !== undefined ? { peakMemoryMb: Math.round(c.peakMemoryMb * 100) / 100 } : {}),
   };
 }

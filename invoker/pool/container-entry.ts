@@ -23,10 +23,15 @@ export interface Entry {
   socketDir: string;
   /** A code directory of this container's own (prewarmed runtimes), removed with it. */
   ownCodeDir?: string;
+  /** Time with at least one request running, ms, and since when the current busy stretch runs. */
+  busyMs: number;
+  busySince?: number;
+  /** CPU time (ns) at the last measurement, the start of the next measured call. */
+  cpuNs?: number;
   /** Set once removal began; removing twice returns the same promise. */
   removal?: Promise<void>;
 }
 
 export function newEntry(fields: Pick<Entry, 'id' | 'fn' | 'version' | 'memoryMb' | 'concurrency' | 'socketDir'>, now: number): Entry {
-  return { ...fields, phase: 'starting', active: 0, lastUsedAt: now, served: 0, createdAt: now };
+  return { ...fields, phase: 'starting', active: 0, lastUsedAt: now, served: 0, createdAt: now, busyMs: 0 };
 }

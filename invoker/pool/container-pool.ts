@@ -12,6 +12,7 @@ import { ContainerStarter, type ContainerStarterOptions } from './container-star
 import { decide, planScaleUp, type ScaleUp } from './decide.js';
 import { PrewarmPool } from './prewarm-pool.js';
 import type { ContainerView, FunctionLimits, FunctionView, HostView } from './pool-view.js';
+import type { RetiredContainer } from '../invoker.js';
 import { reap } from './reap.js';
 
 /** Logger subset (pino-compatible). */
@@ -34,6 +35,8 @@ export interface ContainerPoolOptions extends ContainerStarterOptions {
   prewarmMemoryMb?: number;
   /** How often idle containers are reaped. Default 250. */
   reapIntervalMs?: number;
+  /** Told of every function container removed, with its lifetime figures (for metering). */
+  onRetired?: (container: RetiredContainer) => void;
   /** A tenant's maxContainers quota (undefined: none); read on every scale-up, so it must answer from memory. */
   tenantLimit?: (tenant: string) => number | undefined;
   clock?: () => number;
@@ -51,6 +54,15 @@ export interface Lease {
   readonly initMs?: number;
   readonly queueWaitMs: number;
 }
+
+/** What one invocation used in a container that runs one request at a time. */
+export interface CallUsage {
+  cpuMs: number;
+  /** Peak of this call where the cgroup allows resetting it (v1), else the container's peak so far. */
+  peakMemoryMb: number;
+}
+
+const MB = 1024 * 1024;
 
 interface Waiter {
   enqueuedAt: number;
@@ -189,6 +201,7 @@ export class ContainerPool {
     if (!state || !entry) return;
     entry.active -= 1;
     entry.lastUsedAt = this.clock();
+    this.endBusy(entry);
     if (entry.phase === 'busy' && entry.active === 0) entry.phase = 'idle';
     if (entry.active === 0 && (state.deleted || entry.version !== state.spec.version)) {
       this.removeEntry(state.containers, entry, 'old version drained');
@@ -202,8 +215,53 @@ export class ContainerPool {
     const entry = state?.containers.get(lease.containerId);
     if (!state || !entry) return;
     entry.active = Math.max(0, entry.active - 1);
+    this.endBusy(entry);
     this.removeEntry(state.containers, entry, reason);
     this.dispatch(state);
+  }
+
+  private endBusy(entry: Entry): void {
+    if (entry.active > 0 || entry.busySince === undefined) return;
+    entry.busyMs += this.clock() - entry.busySince;
+    entry.busySince = undefined;
+  }
+
+  /**
+   * What the call holding this lease used, from the container's cgroup: call it before release(), while
+   * no other request can run in the container (a function of concurrency 1). The first call's CPU time
+   * includes the runtime's start and the module load.
+   */
+  async measure(lease: Lease): Promise<CallUsage | undefined> {
+    const entry = this.functions.get(lease.fn)?.containers.get(lease.containerId);
+    if (!entry?.dockerId || entry.concurrency !== 1) return undefined;
+    const usage = await this.options.driver.usage(entry.dockerId).catch(() => undefined);
+    if (!usage) return undefined;
+    const cpuMs = (usage.cpuNs - (entry.cpuNs ?? 0)) / 1e6;
+    entry.cpuNs = usage.cpuNs;
+    return { cpuMs: Math.max(0, cpuMs), peakMemoryMb: usage.peakMemoryBytes / MB };
+  }
+
+  /** Reports a function container's life before it goes; never fails the removal. */
+  private async retire(entry: Entry): Promise<void> {
+    if (!this.options.onRetired || !entry.fn || entry.readyAt === undefined) return;
+    const removedAt = this.clock();
+    if (entry.busySince !== undefined) entry.busyMs += removedAt - entry.busySince;
+    const lifeMs = Math.max(0, removedAt - entry.readyAt);
+    const busyMs = Math.min(lifeMs, entry.busyMs);
+    // Containers of concurrency 1 had each call measured; the others are measured once, here.
+    const usage = entry.concurrency > 1 && entry.dockerId ? await this.options.driver.usage(entry.dockerId).catch(() => undefined) : undefined;
+    this.options.onRetired({
+      containerId: entry.id,
+      fn: entry.fn,
+      memoryMb: entry.memoryMb,
+      concurrency: entry.concurrency,
+      readyAt: entry.readyAt,
+      removedAt,
+      busyMs,
+      idleMs: lifeMs - busyMs,
+      keptWarm: (this.functions.get(entry.fn)?.spec.minScale ?? 0) > 0,
+      ...(usage ? { cpuMs: usage.cpuNs / 1e6, peakMemoryMb: usage.peakMemoryBytes / MB } : {}),
+    });
   }
 
   /** Why a container's connection broke: its exit state and the tail of its own output. */
@@ -256,6 +314,7 @@ export class ContainerPool {
   }
 
   private lease(entry: Entry, enqueuedAt: number): Lease {
+    if (entry.active === 0) entry.busySince = this.clock();
     entry.active += 1;
     entry.phase = 'busy';
     const coldStart = entry.served === 0 && (entry.readyAt ?? 0) >= enqueuedAt;
@@ -360,8 +419,9 @@ export class ContainerPool {
     // Marked before any await, so no decision picks it while it goes.
     entry.phase = 'removing';
     this.log.info({ fn: entry.fn, version: entry.version, containerId: entry.id, reason }, 'removing container');
-    entry.removal = this.starter
-      .remove(entry, (err) => this.log.warn({ containerId: entry.id, err: err.message }, 'container removal failed'))
+    entry.removal = this.retire(entry)
+      .catch((err: Error) => this.log.warn({ containerId: entry.id, err: err.message }, 'container usage not reported'))
+      .then(() => this.starter.remove(entry, (err) => this.log.warn({ containerId: entry.id, err: err.message }, 'container removal failed')))
       .finally(() => entries.delete(entry.id));
     return entry.removal;
   }

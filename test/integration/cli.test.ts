@@ -15,10 +15,14 @@ afterAll(async () => {
 });
 
 /** Runs `faas <args>` from the TypeScript source (no build step) with the platform's URL and token. */
-async function faas(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+function faas(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return faasAs(platform.token, ...args);
+}
+
+async function faasAs(token: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
     const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'cli/main.ts', ...args], {
-      env: { ...process.env, FAAS_URL: platform.url, FAAS_TOKEN: platform.token, NO_COLOR: '1' },
+      env: { ...process.env, FAAS_URL: platform.url, FAAS_TOKEN: token, NO_COLOR: '1' },
     });
     return { code: 0, stdout, stderr };
   } catch (err) {
@@ -96,6 +100,34 @@ describe('faas CLI', () => {
     const badCron = await faas('deploy', 'functions/orders-worker.ts', '--name', name, '--schedule', 'every day');
     expect(badCron.code).toBe(1);
     expect(badCron.stderr).toMatch(/cron expression "every day"/);
+  });
+
+  it('manages tenants and tokens, deploys as a tenant, and prints the same invoice total as the API in a table, JSON and CSV', async () => {
+    const created = await faas('tenant', 'create', 'cli-co', '--max-containers', '5');
+    expect(created.code, created.stderr).toBe(0);
+    expect(created.stdout).toContain('created tenant cli-co (quotas: 5 containers)');
+    expect((await faas('tenant', 'set', 'cli-co', '--max-containers', 'many')).stderr).toContain('--max-containers many is not a whole number');
+    const token = await faas('token', 'create', 'cli-co', '--json');
+    const { token: secret, id } = JSON.parse(token.stdout) as { token: string; id: string };
+    expect((await faasAs(secret, 'whoami')).stdout).toContain('tenant cli-co; quotas: 5 containers');
+
+    const deployed = await faasAs(secret, 'deploy', 'functions/hello.ts', '--name', 'hi');
+    expect(deployed.stdout).toContain(`${platform.config.publicUrl}/fn/cli-co/hi`);
+    for (let i = 0; i < 3; i++) expect((await fetch(`${platform.url}/fn/cli-co/hi`)).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 300));
+
+    const api = (await platform.apiAs(secret, 'GET', '/api/v1/invoices/current')).body.invoice;
+    expect(api.lines.find((l: { item: string }) => l.item === 'requests').quantity).toBe(3);
+    const json = JSON.parse((await faasAs(secret, 'usage', '--invoice', 'current', '--json')).stdout).invoice;
+    expect(json.totalCents).toBe(api.totalCents);
+    const csv = (await faasAs(secret, 'usage', '--invoice', 'current', '--csv')).stdout.trim().split('\r\n');
+    expect(csv.at(-1)).toBe(`cli-co,${api.period},total,Total due,,,,,,${api.total},USD`);
+    const table = await faasAs(secret, 'usage', '--invoice', 'current');
+    expect(table.stdout).toContain(`${api.total} USD`);
+    // The tenant's token is not the admin's.
+    expect((await faasAs(secret, 'tenant', 'ls')).stderr).toContain('FORBIDDEN');
+    expect((await faas('token', 'revoke', id)).code).toBe(0);
+    expect((await faasAs(secret, 'ls')).stderr).toContain('invalid or revoked token');
   });
 
   it('reports a syntax error with file:line:column and uploads nothing', async () => {

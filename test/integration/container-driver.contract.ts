@@ -97,6 +97,20 @@ export function describeContainerDriverContract(name: string, make: () => Promis
       expect(await h.driver.logsTail(id, 4096)).toContain('hello from the module');
     });
 
+    it("measures a container's CPU time and peak memory, and starts a new peak after each reading where it can", async () => {
+      const { id, socketPath } = await run(`export default () => 'hi';`);
+      const connection = createRuntimeConnection(socketPath, 1);
+      await connection.waitReady(10_000);
+      await connection.close();
+      const first = await h.driver.usage(id);
+      // Starting Node.js costs CPU time and tens of MB.
+      expect(first!.cpuNs).toBeGreaterThan(1e6);
+      expect(first!.peakMemoryBytes).toBeGreaterThan(5 * 1024 * 1024);
+      const second = await h.driver.usage(id);
+      expect(second!.cpuNs).toBeGreaterThanOrEqual(first!.cpuNs);
+      if (first!.peakReset) expect(second!.peakMemoryBytes).toBeLessThanOrEqual(first!.peakMemoryBytes);
+    });
+
     it('pauses and resumes', async () => {
       const { id } = await run(`export default () => 'hi';`);
       await h.driver.pause(id);

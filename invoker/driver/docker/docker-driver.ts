@@ -1,12 +1,16 @@
 // ContainerDriver on the Docker engine through dockerode.
 import type Dockerode from 'dockerode';
-import type { ContainerDriver, ContainerExit, ContainerSpec, ContainerStats, ManagedContainer } from '../container-driver.js';
+import type { ContainerDriver, ContainerExit, ContainerSpec, ContainerStats, ContainerUsage, ManagedContainer } from '../container-driver.js';
+import { CgroupStats } from './cgroup-stats.js';
 import { LABEL, toCreateOptions } from './host-config.js';
 
 const statusOf = (err: unknown) => (err as { statusCode?: number }).statusCode;
 
 export class DockerDriver implements ContainerDriver {
-  constructor(private readonly docker: Dockerode) {}
+  constructor(
+    private readonly docker: Dockerode,
+    private readonly cgroups = new CgroupStats(),
+  ) {}
 
   async run(spec: ContainerSpec): Promise<string> {
     const container = await this.docker.createContainer(toCreateOptions(spec));
@@ -29,6 +33,7 @@ export class DockerDriver implements ContainerDriver {
   }
 
   async remove(id: string): Promise<void> {
+    this.cgroups.forget(id);
     try {
       await this.docker.getContainer(id).remove({ force: true, v: true });
     } catch (err) {
@@ -72,6 +77,12 @@ export class DockerDriver implements ContainerDriver {
       memoryMaxBytes: s.memory_stats.max_usage ?? 0,
       cpuNs: s.cpu_stats.cpu_usage.total_usage ?? 0,
     };
+  }
+
+  async usage(id: string): Promise<ContainerUsage | undefined> {
+    const usage = this.cgroups.read(id);
+    if (!usage) return undefined;
+    return { ...usage, peakReset: this.cgroups.resetPeak(id) };
   }
 
   async list(owner?: string): Promise<ManagedContainer[]> {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { InvocationFinished } from '../../../invoker/invoker.js';
-import { billedDurationMs, gbSeconds, toUsageRecord } from '../../../invoker/metering/usage-math.js';
+import { billedDurationMs, gbSeconds, toContainerRecord, toUsageRecord } from '../../../invoker/metering/usage-math.js';
 
 const finished = (over: Partial<InvocationFinished> = {}): InvocationFinished => ({
   invocationId: 'id-1',
@@ -60,5 +60,18 @@ describe('toUsageRecord', () => {
     const record = toUsageRecord(finished({ initMs: 50 }));
     expect(record).not.toHaveProperty('initMs');
     expect(record).not.toHaveProperty('initGbSeconds');
+  });
+});
+
+describe('toContainerRecord', () => {
+  const retired = { containerId: 'c1', fn: 'acme.f', memoryMb: 512, concurrency: 4, readyAt: 1_000, removedAt: 11_000, busyMs: 2_000, idleMs: 8_000 };
+
+  it('bills idle time as kept warm only when the function asked for minScale', () => {
+    expect(toContainerRecord({ ...retired, keptWarm: true })).toMatchObject({ kind: 'container', tenant: 'acme', idleMs: 8_000, keptWarmIdleMs: 8_000, idleGbSeconds: 4 });
+    expect(toContainerRecord({ ...retired, keptWarm: false })).toMatchObject({ idleMs: 8_000, keptWarmIdleMs: 0, idleGbSeconds: 0 });
+  });
+
+  it('keeps whole-life CPU time and peak memory when measured', () => {
+    expect(toContainerRecord({ ...retired, keptWarm: false, cpuMs: 1234.5678, peakMemoryMb: 99.123 })).toMatchObject({ cpuMs: 1234.568, peakMemoryMb: 99.12 });
   });
 });

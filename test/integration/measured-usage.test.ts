@@ -1,0 +1,71 @@
+// Measured usage (real containers, real cgroups): CPU time and peak memory per call for containers that
+// run one request at a time, whole-life figures and kept-warm idle time per container otherwise.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestPlatform, uniqueName, waitUntil, type TestPlatform } from '../support/platform.js';
+
+let platform: TestPlatform;
+
+beforeAll(async () => {
+  platform = await startTestPlatform();
+}, 120_000);
+
+afterAll(async () => {
+  await platform?.stop();
+});
+
+/** Burns about `ms` of CPU and holds `mb` of memory while it does. */
+const burner = `export default (req) => {
+  const q = new URL(req.url).searchParams;
+  const hold = Buffer.alloc(Number(q.get('mb') ?? 0) * 1024 * 1024, 1);
+  const until = performance.now() + Number(q.get('ms') ?? 0);
+  let x = 0;
+  while (performance.now() < until) x += Math.sqrt(x + hold.length);
+  return new Response(String(x > 0));
+};`;
+
+const usageOf = async (fn: string) => (await platform.api('GET', `/api/v1/usage?function=${fn}`)).body;
+
+describe('measured usage', () => {
+  it('records the CPU time and peak memory of each call from the cgroup when a container runs one call at a time', async () => {
+    const fn = uniqueName('burn');
+    expect((await platform.deploy(fn, burner, { memoryMb: 256 })).status).toBe(201);
+    expect((await platform.call(fn, '?ms=10')).status).toBe(200); // cold start: includes the runtime's start
+    const before = await waitUntil('the first record', async () => {
+      const u = await usageOf(fn);
+      return u.total.invocations === 1 ? u.total : undefined;
+    });
+    expect((await platform.call(fn, '?ms=300&mb=80')).status).toBe(200);
+    const after = await waitUntil('the second record', async () => {
+      const u = await usageOf(fn);
+      return u.total.invocations === 2 ? u.total : undefined;
+    });
+    const cpuOfSecond = after.cpuSeconds - before.cpuSeconds;
+    // 300 ms of busy loop is about 0.3 CPU-seconds (the container may use up to 1 CPU).
+    expect(cpuOfSecond).toBeGreaterThan(0.2);
+    expect(cpuOfSecond).toBeLessThan(1);
+    // 80 MB held during the call.
+    expect(after.peakMemoryMb).toBeGreaterThan(80);
+    expect(after.peakMemoryMb).toBeLessThan(256);
+
+    const logs = await platform.api('GET', `/api/v1/functions/${fn}/logs?limit=1`);
+    expect(logs.status).toBe(200);
+  });
+
+  it('records a container life when it goes: idle time kept warm by minScale is billed, CPU over its whole life', async () => {
+    const fn = uniqueName('warm');
+    expect((await platform.deploy(fn, burner, { memoryMb: 512, minScale: 1, concurrency: 4 })).status).toBe(201);
+    expect((await platform.call(fn, '?ms=200')).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect((await platform.api('DELETE', `/api/v1/functions/${fn}`)).status).toBe(204);
+    const total = await waitUntil('the container record', async () => {
+      const u = await usageOf(fn);
+      return u.total.idleGbSeconds > 0 ? u.total : undefined;
+    });
+    // Idle for about a second at 0.5 GB: about 0.5 GB-s, billed as kept warm.
+    expect(total.idleGbSeconds).toBeGreaterThan(0.3);
+    expect(total.idleGbSeconds).toBeLessThan(5);
+    // The call's CPU is in the container's whole-life figure (concurrency 4: not measured per call).
+    expect(total.cpuSeconds).toBeGreaterThan(0.15);
+    expect(total.invocations).toBe(1);
+  });
+});

@@ -1,0 +1,55 @@
+// The cgroup reader over a fake /sys/fs/cgroup tree: both versions, both Docker cgroup drivers, peak resets.
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { CgroupStats, parseCpu } from '../../../invoker/driver/docker/cgroup-stats.js';
+
+const roots: string[] = [];
+afterEach(() => {
+  for (const r of roots.splice(0)) rmSync(r, { recursive: true, force: true });
+});
+
+function tree(files: Record<string, string>): string {
+  const root = mkdtempSync(path.join(os.tmpdir(), 'cgroup-'));
+  roots.push(root);
+  for (const [file, text] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
+    writeFileSync(path.join(root, file), text);
+  }
+  return root;
+}
+
+describe('parseCpu', () => {
+  it('reads ns from cgroup v1 and usage_usec from cgroup v2', () => {
+    expect(parseCpu('123456789\n', 1)).toBe(123_456_789);
+    expect(parseCpu('usage_usec 2500\nuser_usec 2000\nsystem_usec 500\n', 2)).toBe(2_500_000);
+    expect(parseCpu('nothing here', 2)).toBeNaN();
+  });
+});
+
+describe('CgroupStats', () => {
+  it('reads cgroup v1 with the cgroupfs driver, and resets the peak by writing 0', async () => {
+    const root = tree({ 'cpuacct/docker/abc/cpuacct.usage': '5000000\n', 'memory/docker/abc/memory.max_usage_in_bytes': '52428800\n' });
+    const stats = new CgroupStats(root);
+    expect(stats.read('abc')).toEqual({ cpuNs: 5_000_000, peakMemoryBytes: 52_428_800 });
+    expect(stats.resetPeak('abc')).toBe(true);
+    expect(readFileSync(path.join(root, 'memory/docker/abc/memory.max_usage_in_bytes'), 'utf8')).toMatch(/^0/);
+    // Read again through the descriptors kept open: the new contents, from the start.
+    writeFileSync(path.join(root, 'cpuacct/docker/abc/cpuacct.usage'), '6000000\n');
+    expect(stats.read('abc')?.cpuNs).toBe(6_000_000);
+    stats.forget('abc');
+  });
+
+  it('reads cgroup v2 with the systemd driver; its peak is not reset', async () => {
+    const root = tree({ 'system.slice/docker-abc.scope/cpu.stat': 'usage_usec 7000\n', 'system.slice/docker-abc.scope/memory.peak': '1048576\n' });
+    const stats = new CgroupStats(root);
+    expect(stats.read('abc')).toEqual({ cpuNs: 7_000_000, peakMemoryBytes: 1_048_576 });
+    expect(stats.resetPeak('abc')).toBe(false);
+    stats.forget('abc');
+  });
+
+  it('answers undefined for a container whose cgroup is not here', async () => {
+    expect(new CgroupStats(tree({})).read('gone')).toBeUndefined();
+  });
+});
