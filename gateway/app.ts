@@ -1,7 +1,8 @@
 // Builds the gateway: error handling, the HTTP trigger, the token-protected management API, health and metrics.
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { InvocationEvents, Invoker } from '../invoker/invoker.js';
-import type { InvocationLogStore, UsageStore } from '../invoker/metering/usage-record.js';
+import type { InvocationLogStore } from '../invoker/metering/usage-record.js';
+import type { UsageRollups } from '../invoker/metering/redis-rollups.js';
 import type { FunctionRegistry } from '../invoker/registry/function-registry.js';
 import { pricePlanOf, type PlatformConfig } from './config.js';
 import { requireToken } from './plugins/auth.js';
@@ -25,7 +26,8 @@ export interface GatewayDeps {
   registry: FunctionRegistry;
   invoker: Invoker;
   events: InvocationEvents;
-  usage: UsageStore;
+  /** Usage rollups the usage API, invoices and the dashboard read. */
+  rollups: UsageRollups;
   logs: InvocationLogStore;
   /** Async calls, queues, events, cron and dead letters; absent in gateway-only unit tests. */
   queues?: AsyncQueues;
@@ -89,7 +91,7 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
           jobRoutes(raw, { queues });
         });
       }
-      usageRoutes(api, { usage: deps.usage, plan: pricePlanOf(config) });
+      usageRoutes(api, { rollups: deps.rollups, plan: pricePlanOf(config) });
     },
     { prefix: '/api/v1' },
   );

@@ -17,6 +17,7 @@ import type { InvocationEvents, Invoker } from '../invoker/invoker.js';
 import { createRuntimeConnection } from '../invoker/runtime/undici-runtime-connection.js';
 import { RedisFunctionRegistry } from '../invoker/registry/redis-function-registry.js';
 import { RedisUsageStore } from '../invoker/metering/redis-usage-store.js';
+import { RedisRollupStore } from '../invoker/metering/redis-rollups.js';
 import { RedisInvocationLogStore } from '../invoker/metering/redis-invocation-log-store.js';
 import { attachMeter } from '../invoker/metering/meter.js';
 import { UsageJournal } from '../invoker/metering/usage-journal.js';
@@ -225,7 +226,7 @@ export async function startPlatform(config: PlatformConfig, options: StartOption
       registry,
       invoker,
       events: invoker,
-      usage,
+      rollups: new RedisRollupStore({ redis, prefix: config.redisPrefix }),
       logs,
       queues,
       ...(dispatcher ? { retries: dispatcher } : {}),

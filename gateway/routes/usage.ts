@@ -1,19 +1,20 @@
-// Usage over any range grouped by tenant, function and hour/day/month, and invoices per tenant per period
-// (JSON or CSV). Both price through the billing module, so every total agrees to the cent.
+// Usage over any range grouped by tenant, function and minute/hour/day/month, and invoices per tenant per
+// period (JSON or CSV), from the usage rollups. Both price through the billing module, so every total
+// agrees to the cent.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { BadRequestError } from '../../invoker/core/errors.js';
 import { FUNCTION_NAME_PATTERN, TENANT_ID_PATTERN } from '../../invoker/core/function-spec.js';
 import type { PricePlan } from '../../invoker/metering/billing.js';
 import { buildInvoice, invoiceCsv } from '../../invoker/metering/invoice.js';
 import { INTERVALS, PeriodError, bucketStarts, isoInZone, parsePeriod, periodOf, type Interval } from '../../invoker/metering/periods.js';
-import { rollup, tenantOf, type GroupKey } from '../../invoker/metering/rollup.js';
-import type { MeteredRecord, UsageStore } from '../../invoker/metering/usage-record.js';
-import { functionId } from '../../invoker/tenancy/names.js';
+import type { UsageRollups } from '../../invoker/metering/redis-rollups.js';
+import { rollupPartials, type GroupKey } from '../../invoker/metering/rollup.js';
 import { actingTenant } from '../plugins/auth.js';
 
 const DAY_MS = 86_400_000;
 /** Buckets listed at most (a week of minutes). */
 const MAX_BUCKETS = 10_080;
+const UTC = new Set(['UTC', 'Etc/UTC', 'Etc/GMT', 'GMT']);
 const GROUPINGS: Record<string, GroupKey[]> = { function: ['function'], tenant: ['tenant'], 'tenant,function': ['tenant', 'function'], none: [] };
 
 /** Epoch ms from an ISO 8601 date or an epoch-ms number; BadRequestError naming the field otherwise. */
@@ -25,23 +26,17 @@ export function parseTime(field: string, value: string | undefined, fallback: nu
 }
 
 export interface UsageRoutesDeps {
-  usage: UsageStore;
+  rollups: UsageRollups;
   plan: PricePlan;
   clock?: () => number;
 }
 
 type UsageQuery = { from?: string; to?: string; function?: string; tenant?: string; groupBy?: string; interval?: Interval };
 
-/** Whose records a request may read: one tenant's (a tenant token always; the admin with ?tenant=), or all (admin). */
+/** Whose usage a request may read: one tenant's (a tenant token always; the admin with ?tenant=), or all (admin). */
 function scopeOf(request: FastifyRequest, tenant: string | undefined): string | undefined {
   if (request.principal.admin && !tenant) return undefined;
   return actingTenant(request, tenant);
-}
-
-async function collect(store: UsageStore, from: number, to: number, keep: (r: MeteredRecord) => boolean): Promise<MeteredRecord[]> {
-  const records: MeteredRecord[] = [];
-  for await (const r of store.scan(from, to)) if (keep(r)) records.push(r);
-  return records;
 }
 
 export function usageRoutes(app: FastifyInstance, deps: UsageRoutesDeps): void {
@@ -72,22 +67,29 @@ export function usageRoutes(app: FastifyInstance, deps: UsageRoutesDeps): void {
       const to = parseTime('to', query.to, now);
       const from = parseTime('from', query.from, to - 30 * DAY_MS);
       if (from >= to) throw new BadRequestError('from must be before to');
-      if (query.interval === 'minute' && to - from > MAX_BUCKETS * 60_000) {
-        throw new BadRequestError(`interval=minute covers at most ${MAX_BUCKETS / 1440} days; use hour or day for longer ranges`);
-      }
       const tenant = scopeOf(request, query.tenant);
-      const fn = query.function ? functionId(tenant ?? request.principal.tenant, query.function) : undefined;
-      const records = await collect(deps.usage, from, to, (r) => (!tenant || tenantOf(r) === tenant) && (!fn || r.fn === fn));
+      const answer = await deps.rollups.query({
+        from,
+        to,
+        utcDays: !query.interval || (UTC.has(plan.timeZone) && (query.interval === 'day' || query.interval === 'month')),
+        ...(tenant ? { tenants: [tenant] } : {}),
+        ...(query.function ? { fn: query.function } : {}),
+      });
+      if (query.interval === 'minute' && answer.granularity !== 'minute') {
+        throw new BadRequestError('interval=minute is kept for the last 3 days only; use hour, day or month for older ranges');
+      }
       const groupBy = GROUPINGS[query.groupBy ?? 'function']!;
-      const { rows, total } = rollup(records, { groupBy, ...(query.interval ? { interval: query.interval } : {}), plan });
+      const { rows, total } = rollupPartials(answer.partials, { groupBy, ...(query.interval ? { interval: query.interval } : {}), plan });
       return {
-        from: new Date(from).toISOString(),
-        to: new Date(to).toISOString(),
+        // The range covered: whole minutes within the last 3 days, whole hours before.
+        from: new Date(answer.from).toISOString(),
+        to: new Date(answer.to).toISOString(),
+        granularity: answer.granularity,
         timeZone: plan.timeZone,
         currency: plan.currency,
         ...(tenant ? { tenant } : {}),
         groupBy,
-        ...(query.interval ? { interval: query.interval, buckets: bucketStarts(from, to, query.interval, plan.timeZone, MAX_BUCKETS) } : {}),
+        ...(query.interval ? { interval: query.interval, buckets: bucketStarts(answer.from, answer.to, query.interval, plan.timeZone, MAX_BUCKETS) } : {}),
         rows: rows.map((row) => (row.bucket === undefined ? row : { ...row, bucketStart: isoInZone(row.bucket, plan.timeZone) })),
         total,
         plan,
@@ -117,8 +119,8 @@ export function usageRoutes(app: FastifyInstance, deps: UsageRoutesDeps): void {
         throw err;
       }
       const tenant = actingTenant(request, request.query.tenant);
-      const records = await collect(deps.usage, period.from, period.to, (r) => tenantOf(r) === tenant);
-      const invoice = buildInvoice(tenant, period, records, plan, now);
+      const { partials } = await deps.rollups.query({ from: period.from, to: period.to, tenants: [tenant], utcDays: true });
+      const invoice = buildInvoice(tenant, period, partials, plan, now);
       const wantsCsv = request.query.format === 'csv' || (!request.query.format && /\btext\/csv\b/.test(request.headers.accept ?? ''));
       if (!wantsCsv) return { invoice };
       return reply

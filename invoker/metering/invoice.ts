@@ -1,8 +1,8 @@
 // A tenant's invoice for one billing period, as JSON and as CSV; pure.
 import { formatCents, invoiceTotals, type InvoiceLine, type PricePlan } from './billing.js';
 import { isoInZone, type Period } from './periods.js';
-import { rollup, tenantOf, type UsageRow } from './rollup.js';
-import type { MeteredRecord } from './usage-record.js';
+import type { UsagePartial } from './partials.js';
+import { rollupPartials, type UsageRow } from './rollup.js';
 
 export interface Invoice {
   tenant: string;
@@ -25,10 +25,10 @@ export interface Invoice {
   functions: UsageRow[];
 }
 
-/** Records are those that ended in the period; records of other tenants are ignored. */
-export function buildInvoice(tenant: string, period: Period, records: Iterable<MeteredRecord>, plan: PricePlan, now: number): Invoice {
-  const own = [...records].filter((r) => tenantOf(r) === tenant && r.endedAt >= period.from && r.endedAt < period.to);
-  const { rows, total } = rollup(own, { groupBy: ['function'], plan });
+/** Usage of the tenant in the period: partials that start in it; other tenants' are ignored. */
+export function buildInvoice(tenant: string, period: Period, partials: Iterable<UsagePartial>, plan: PricePlan, now: number): Invoice {
+  const own = [...partials].filter((p) => p.tenant === tenant && p.at >= period.from && p.at < period.to);
+  const { rows, total } = rollupPartials(own, { groupBy: ['function'], plan });
   const totals = invoiceTotals(
     { requests: total.invocations, gbSeconds: total.gbSeconds, initGbSeconds: total.initGbSeconds, idleGbSeconds: total.idleGbSeconds, cpuSeconds: total.cpuSeconds },
     plan,

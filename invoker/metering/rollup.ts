@@ -1,9 +1,10 @@
-// Pure usage rollups: metered records grouped by tenant, function and/or time bucket, with the billed
-// quantities, duration percentiles and gross cost of each group.
+// Pure usage rollups: usage (records, or minute/hour partials) grouped by tenant, function and/or time
+// bucket, with the billed quantities, duration percentiles and gross cost of each group.
 import { splitFunctionId } from '../core/function-spec.js';
 import { grossCost, type BillableQuantities, type Cost, type PricePlan } from './billing.js';
+import { emptyPartial, histogramPercentile, mergePartial, partialsOf, type UsagePartial } from './partials.js';
 import { bucketStart, type Interval } from './periods.js';
-import { isContainerRecord, type MeteredRecord } from './usage-record.js';
+import type { MeteredRecord } from './usage-record.js';
 
 export type GroupKey = 'tenant' | 'function';
 
@@ -19,7 +20,7 @@ export interface UsageSummary {
   cpuSeconds: number;
   /** Highest peak memory measured (MB), 0 when none was. */
   peakMemoryMb: number;
-  /** Handler duration percentiles (nearest rank), ms; null with no invocations. */
+  /** Handler duration percentiles (nearest rank over a log histogram: within about 2 %), ms; null with no invocations. */
   durationMs: { p50: number; p95: number; p99: number } | null;
   /** At list price, no free tier; each line rounded to cents. */
   cost: Cost;
@@ -49,59 +50,38 @@ export function percentile(sorted: readonly number[], p: number): number {
 }
 
 class Accumulator {
-  invocations = 0;
-  errors = 0;
-  coldStarts = 0;
-  billedDurationMs = 0;
-  initBilledMs = 0;
-  gbSeconds = 0;
-  initGbSeconds = 0;
-  idleGbSeconds = 0;
-  cpuMs = 0;
-  peakMemoryMb = 0;
-  readonly durations: number[] = [];
+  private readonly sum: UsagePartial = emptyPartial('', '', 0);
 
-  add(r: MeteredRecord): void {
-    if (r.cpuMs !== undefined) this.cpuMs += r.cpuMs;
-    if (r.peakMemoryMb !== undefined && r.peakMemoryMb > this.peakMemoryMb) this.peakMemoryMb = r.peakMemoryMb;
-    if (isContainerRecord(r)) {
-      this.idleGbSeconds += r.idleGbSeconds;
-      return;
-    }
-    this.invocations += 1;
-    if (r.status !== 'ok') this.errors += 1;
-    if (r.coldStart) this.coldStarts += 1;
-    this.billedDurationMs += r.billedDurationMs;
-    this.initBilledMs += r.initBilledMs ?? 0;
-    this.gbSeconds += r.gbSeconds;
-    this.initGbSeconds += r.initGbSeconds ?? 0;
-    this.durations.push(r.durationMs);
+  add(p: UsagePartial): void {
+    mergePartial(this.sum, p);
   }
 
   quantities(): BillableQuantities {
-    return {
-      requests: this.invocations,
-      gbSeconds: this.gbSeconds,
-      initGbSeconds: this.initGbSeconds,
-      idleGbSeconds: this.idleGbSeconds,
-      cpuSeconds: this.cpuMs / 1000,
-    };
+    const s = this.sum;
+    return { requests: s.invocations, gbSeconds: s.gbSeconds, initGbSeconds: s.initGbSeconds, idleGbSeconds: s.idleGbSeconds, cpuSeconds: s.cpuMs / 1000 };
   }
 
   summary(plan: PricePlan): UsageSummary {
-    const sorted = this.durations.sort((a, b) => a - b);
+    const s = this.sum;
+    const round = (ms: number) => Math.round(ms * 1000) / 1000;
     return {
-      invocations: this.invocations,
-      errors: this.errors,
-      coldStarts: this.coldStarts,
-      billedDurationMs: this.billedDurationMs,
-      initBilledMs: this.initBilledMs,
-      gbSeconds: this.gbSeconds,
-      initGbSeconds: this.initGbSeconds,
-      idleGbSeconds: this.idleGbSeconds,
-      cpuSeconds: this.cpuMs / 1000,
-      peakMemoryMb: this.peakMemoryMb,
-      durationMs: sorted.length ? { p50: percentile(sorted, 50), p95: percentile(sorted, 95), p99: percentile(sorted, 99) } : null,
+      invocations: s.invocations,
+      errors: s.errors,
+      coldStarts: s.coldStarts,
+      billedDurationMs: s.billedDurationMs,
+      initBilledMs: s.initBilledMs,
+      gbSeconds: s.gbSeconds,
+      initGbSeconds: s.initGbSeconds,
+      idleGbSeconds: s.idleGbSeconds,
+      cpuSeconds: s.cpuMs / 1000,
+      peakMemoryMb: s.peakMemoryMb,
+      durationMs: s.invocations
+        ? {
+            p50: round(histogramPercentile(s.durations, 50)),
+            p95: round(histogramPercentile(s.durations, 95)),
+            p99: round(histogramPercentile(s.durations, 99)),
+          }
+        : null,
       cost: grossCost(this.quantities(), plan),
     };
   }
@@ -110,7 +90,7 @@ class Accumulator {
 /** The billable quantities of some records (one tenant's period, for its invoice). */
 export function quantitiesOf(records: Iterable<MeteredRecord>): BillableQuantities {
   const acc = new Accumulator();
-  for (const r of records) acc.add(r);
+  for (const p of partialsOf(records, 'minute')) acc.add(p);
   return acc.quantities();
 }
 
@@ -119,29 +99,31 @@ export interface Rollup {
   total: UsageSummary;
 }
 
-/**
- * Groups records; rows sorted by bucket, then tenant, then function. The total is computed from all
- * records at once (its cost is the cost of the summed quantities, each line rounded once).
- */
+/** Groups records; see rollupPartials. */
 export function rollup(records: Iterable<MeteredRecord>, options: RollupOptions): Rollup {
+  return rollupPartials(partialsOf(records, 'minute'), options);
+}
+
+/**
+ * Groups pre-aggregated usage (minute or hour partials); rows sorted by bucket, then tenant, then
+ * function. The total is computed from all partials at once (its cost is the cost of the summed
+ * quantities, each line rounded once). A partial falls in the bucket holding its start.
+ */
+export function rollupPartials(partials: Iterable<UsagePartial>, options: RollupOptions): Rollup {
   const byTenant = options.groupBy.includes('tenant');
   const byFunction = options.groupBy.includes('function');
   const groups = new Map<string, { key: Omit<UsageRow, keyof UsageSummary>; acc: Accumulator }>();
   const total = new Accumulator();
-  for (const r of records) {
-    total.add(r);
-    const tenant = tenantOf(r);
+  for (const p of partials) {
+    total.add(p);
     const key: Omit<UsageRow, keyof UsageSummary> = {};
-    if (options.interval) key.bucket = bucketStart(r.endedAt, options.interval, options.plan.timeZone);
-    if (byTenant) key.tenant = tenant;
-    if (byFunction) {
-      if (!byTenant) key.tenant = tenant;
-      key.function = splitFunctionId(r.fn).name;
-    }
+    if (options.interval) key.bucket = bucketStart(p.at, options.interval, options.plan.timeZone);
+    if (byTenant || byFunction) key.tenant = p.tenant;
+    if (byFunction) key.function = p.fn;
     const id = `${key.bucket ?? ''}|${key.tenant ?? ''}|${key.function ?? ''}`;
     let group = groups.get(id);
     if (!group) groups.set(id, (group = { key, acc: new Accumulator() }));
-    group.acc.add(r);
+    group.acc.add(p);
   }
   const rows = [...groups.values()]
     .map(({ key, acc }) => ({ ...key, ...acc.summary(options.plan) }))

@@ -7,6 +7,7 @@ import type { Redis } from 'ioredis';
 import type { InvocationLogEntry, MeteredRecord } from './usage-record.js';
 import { LOG_BATCH_FIELD, LOG_ENTRIES_KEPT, logKey } from './redis-invocation-log-store.js';
 import { USAGE_BATCH_FIELD, usageKey } from './redis-usage-store.js';
+import { appendRollups, defineRollupCommand } from './redis-rollups.js';
 
 export interface JournalEntry {
   usage: MeteredRecord;
@@ -111,8 +112,8 @@ export class UsageJournal implements MeterSink {
     if (end === -1) return;
     const lines = buffer.subarray(0, end).toString('utf8').split('\n');
     const next = this.offset + end + 1;
-    // One stream entry per batch for usage, and one per function for logs: a few Redis commands per
-    // batch however many invocations it holds. The JSON is joined, never parsed.
+    // One stream entry per batch for usage, one per function for logs, and the batch's rollups: a few
+    // Redis commands per batch however many invocations it holds.
     const usage: string[] = [];
     const logsByFn = new Map<string, string[]>();
     for (const line of lines) {
@@ -126,8 +127,11 @@ export class UsageJournal implements MeterSink {
       if (logs) logs.push(line.slice(second + 1));
       else logsByFn.set(fn, [line.slice(second + 1)]);
     }
+    defineRollupCommand(this.options.redis);
     const multi = this.options.redis.multi();
     if (usage.length > 0) multi.xadd(usageKey(this.options.prefix), '*', USAGE_BATCH_FIELD, `[${usage.join(',')}]`);
+    // The rollups the usage API reads, in the same transaction: counted exactly once with the records.
+    appendRollups(multi, this.options.prefix, usage.map((u) => JSON.parse(u) as MeteredRecord));
     for (const [fn, logs] of logsByFn) {
       // Each stream entry holds 1 to LOG_ENTRIES_KEPT log entries (older ones of a batch would never be
       // read), and about LOG_ENTRIES_KEPT stream entries are kept: at least that many log entries.

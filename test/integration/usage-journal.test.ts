@@ -11,7 +11,8 @@ import { RedisInvocationLogStore } from '../../invoker/metering/redis-invocation
 import { RedisUsageStore } from '../../invoker/metering/redis-usage-store.js';
 import { toUsageRecord } from '../../invoker/metering/usage-math.js';
 import { DEFAULT_PLAN } from '../../invoker/metering/billing.js';
-import { rollup } from '../../invoker/metering/rollup.js';
+import { rollup, rollupPartials } from '../../invoker/metering/rollup.js';
+import { RedisRollupStore } from '../../invoker/metering/redis-rollups.js';
 import type { MeteredRecord } from '../../invoker/metering/usage-record.js';
 import { UsageJournal, type JournalEntry } from '../../invoker/metering/usage-journal.js';
 import { startRedis, type TestRedis } from '../support/services.js';
@@ -51,11 +52,21 @@ const entry = (fn: string, over: Partial<InvocationFinished> = {}): JournalEntry
   return { usage: toUsageRecord(event), log: toLogEntry(event) };
 };
 
-/** Per-function rows of the records of one function that ended in [from, to). */
+/**
+ * Per-function rows of one function in [from, to), from the rollups the journal keeps (checked against
+ * the shipped records themselves: both must count every record once).
+ */
 async function totalsOf(store: RedisUsageStore, from: number, to: number, fn: string) {
   const records: MeteredRecord[] = [];
   for await (const r of store.scan(from, to)) if (r.fn === fn) records.push(r);
-  return rollup(records, { groupBy: ['function'], plan: DEFAULT_PLAN }).rows;
+  const fromRecords = rollup(records, { groupBy: ['function'], plan: DEFAULT_PLAN }).rows;
+  const prefix = (store as unknown as { options: { prefix: string } }).options.prefix;
+  const { partials } = await new RedisRollupStore({ redis: client, prefix }).query({ from, to, fn });
+  const fromRollups = rollupPartials(partials, { groupBy: ['function'], plan: DEFAULT_PLAN }).rows;
+  expect(fromRollups.map(({ invocations, errors, coldStarts, billedDurationMs }) => ({ invocations, errors, coldStarts, billedDurationMs }))).toEqual(
+    fromRecords.map(({ invocations, errors, coldStarts, billedDurationMs }) => ({ invocations, errors, coldStarts, billedDurationMs })),
+  );
+  return fromRollups;
 }
 
 function setup() {

@@ -13,7 +13,9 @@ import type {
   InvocationResponse,
   Invoker,
 } from '../../../invoker/invoker.js';
-import type { InvocationLogEntry, InvocationLogStore, MeteredRecord, UsageStore } from '../../../invoker/metering/usage-record.js';
+import type { InvocationLogEntry, InvocationLogStore, MeteredRecord } from '../../../invoker/metering/usage-record.js';
+import { partialsOf } from '../../../invoker/metering/partials.js';
+import type { RollupAnswer, RollupQuery, UsageRollups } from '../../../invoker/metering/redis-rollups.js';
 import type { DeployInput, FunctionChange, FunctionRegistry } from '../../../invoker/registry/function-registry.js';
 
 export const TOKEN = 'test-token-0123456789';
@@ -124,13 +126,19 @@ export function finished(over: Partial<InvocationFinished> = {}): InvocationFini
   };
 }
 
-/** Holds records in memory; scan filters by end time as the Redis store does. */
-export class FakeUsage implements UsageStore {
-  readonly scans: Array<{ from: number; to: number }> = [];
+/** Holds records in memory and answers rollup queries from them, at minute granularity, as Redis would. */
+export class FakeUsage implements UsageRollups {
+  readonly queries: RollupQuery[] = [];
   constructor(public records: MeteredRecord[] = []) {}
-  async *scan(from: number, to: number) {
-    this.scans.push({ from, to });
-    for (const r of this.records) if (r.endedAt >= from && r.endedAt < to) yield r;
+  async query(q: RollupQuery): Promise<RollupAnswer> {
+    this.queries.push(q);
+    const from = Math.floor(q.from / 60_000) * 60_000;
+    const to = Math.ceil(q.to / 60_000) * 60_000;
+    const partials = partialsOf(
+      this.records.filter((r) => r.endedAt >= from && r.endedAt < to),
+      'minute',
+    ).filter((p) => (!q.tenants || q.tenants.includes(p.tenant)) && (!q.fn || p.fn === q.fn));
+    return { partials, granularity: 'minute', from, to };
   }
 }
 
@@ -161,7 +169,7 @@ export async function testGateway(env: Record<string, string> = {}): Promise<Tes
   const invoker = new FakeInvoker(registry);
   const usage = new FakeUsage();
   const logs = new FakeLogs();
-  const app = await buildApp({ config, token: TOKEN, registry, invoker, events: invoker, usage, logs });
+  const app = await buildApp({ config, token: TOKEN, registry, invoker, events: invoker, rollups: usage, logs });
   return { app, registry, invoker, usage, logs };
 }
 

@@ -37,8 +37,9 @@ describe('usage', () => {
     const res = await usage();
     expect(res.statusCode).toBe(200);
     const body = res.json();
-    const [scan] = gw.usage.scans;
-    expect(scan!.to - scan!.from).toBe(30 * DAY_MS);
+    const [query] = gw.usage.queries;
+    expect(query!.to - query!.from).toBe(30 * DAY_MS);
+    expect(query!.tenants).toBeUndefined();
     expect(body.rows.map((r: { function: string; invocations: number; errors: number }) => [r.function, r.invocations, r.errors])).toEqual([
       ['a', 2, 1],
       ['b', 1, 0],
@@ -63,7 +64,7 @@ describe('usage', () => {
     gw.usage.records = [record('hello', Date.parse('2026-01-01T12:00:00Z')), record('other', Date.parse('2026-01-01T12:00:00Z'))];
     const res = await usage('?from=2026-01-01T00:00:00Z&to=1767312000000&function=hello');
     expect(res.statusCode).toBe(200);
-    expect(gw.usage.scans[0]).toEqual({ from: Date.parse('2026-01-01T00:00:00Z'), to: 1_767_312_000_000 });
+    expect(gw.usage.queries[0]).toEqual({ from: Date.parse('2026-01-01T00:00:00Z'), to: 1_767_312_000_000, fn: 'hello', utcDays: true });
     expect(res.json()).toMatchObject({ from: '2026-01-01T00:00:00.000Z', to: '2026-01-02T00:00:00.000Z', total: { invocations: 1 } });
   });
 
@@ -78,7 +79,7 @@ describe('usage', () => {
     ['an unknown interval', '?interval=week', /interval/],
   ])('rejects %s with 400', async (_label, query, message) => {
     expect(errorOf(await usage(query), 400, 'BAD_REQUEST')).toMatch(message);
-    expect(gw.usage.scans).toHaveLength(0);
+    expect(gw.usage.queries).toHaveLength(0);
   });
 
   it('requires the token', async () => {
