@@ -68,7 +68,7 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
     maxBodyBytes: config.maxBodyBytes,
     known: (id: string) => deps.registry.has(id),
     ...(admit ? { admit } : {}),
-    ...(queues ? { extra: (scope: FastifyInstance) => asyncRoutes(scope, { registry: deps.registry, queues, ...(admit ? { admit } : {}) }) } : {}),
+    ...(queues ? { extra: (scope: FastifyInstance) => asyncRoutes(scope, { registry: deps.registry, queues, callbackAllowLocal: config.callbackAllowLocal, ...(admit ? { admit } : {}) }) } : {}),
   });
   const tenants = deps.tenants;
   await app.register(

@@ -87,6 +87,11 @@ export interface PlatformConfig {
   retryDelayMs: number;
   /** How long results of finished async jobs are kept. FAAS_KEEP_RESULTS_MS, default 24 hours. */
   keepResultsMs: number;
+  /**
+   * Callback URLs may point to loopback and link-local addresses (this host's services, cloud metadata).
+   * FAAS_CALLBACK_ALLOW_LOCAL=1; default refused, since anyone who can call /async/fn names the URL.
+   */
+  callbackAllowLocal: boolean;
 }
 
 const ROLES = ['all', 'gateway', 'invoker'] as const;
@@ -175,5 +180,6 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Readonl
     asyncStallMs: num(env, 'FAAS_ASYNC_STALL_MS', 30_000, 500),
     retryDelayMs: num(env, 'FAAS_RETRY_DELAY_MS', 1_000, 0),
     keepResultsMs: num(env, 'FAAS_KEEP_RESULTS_MS', 86_400_000, 1_000),
+    callbackAllowLocal: ['1', 'true', 'yes'].includes((env.FAAS_CALLBACK_ALLOW_LOCAL ?? '').toLowerCase()),
   });
 }

@@ -18,6 +18,7 @@ import { createRuntimeConnection } from '../invoker/runtime/undici-runtime-conne
 import { RedisFunctionRegistry } from '../invoker/registry/redis-function-registry.js';
 import { RedisUsageStore } from '../invoker/metering/redis-usage-store.js';
 import { RedisRollupStore } from '../invoker/metering/redis-rollups.js';
+import { backfillRollups } from '../invoker/metering/rollup-backfill.js';
 import { RedisInvocationLogStore } from '../invoker/metering/redis-invocation-log-store.js';
 import { attachMeter } from '../invoker/metering/meter.js';
 import { UsageJournal } from '../invoker/metering/usage-journal.js';
@@ -77,7 +78,7 @@ async function resolveToken(config: PlatformConfig): Promise<{ token: string; to
 /** The invoker half: Docker driver, pool, in-process invoker, metering. */
 async function startLocalInvoker(
   config: PlatformConfig,
-  shared: { redis: Redis; bullConnection: Redis; registry: RedisFunctionRegistry; log: Logger },
+  shared: { redis: Redis; bullConnection: Redis; registry: RedisFunctionRegistry; log: Logger; quotas: QuotaGuard },
   progress: (message: string) => void,
 ): Promise<{ invoker: InProcessInvoker; dispatcher: AsyncDispatcher; close(): Promise<void> }> {
   const docker = new Docker({ socketPath: config.dockerSocket });
@@ -124,6 +125,8 @@ async function startLocalInvoker(
     events: invoker,
     stallMs: config.asyncStallMs,
     maxResultBytes: config.maxBodyBytes,
+    admit: (fn) => shared.quotas.admit(fn),
+    callbackAllowLocal: config.callbackAllowLocal,
     log: shared.log.child({ component: 'async' }),
   });
   await dispatcher.start();
@@ -165,6 +168,20 @@ export async function startPlatform(config: PlatformConfig, options: StartOption
     await bullConnection.connect();
     closers.push(async () => bullConnection.disconnect());
     const usage = new RedisUsageStore({ redis, prefix: config.redisPrefix });
+    // Usage shipped by versions without rollups gets its rollups once, in the background.
+    void backfillRollups(redis, config.redisPrefix)
+      .then((records) => records > 0 && log.info({ records }, 'usage rollups built for earlier records'))
+      .catch((err: Error) => log.warn({ err: err.message }, 'usage rollups of earlier records not built; retried at the next start'));
+    const tenants = new TenantStore({ redis, prefix: config.redisPrefix });
+    // GB-seconds quotas: checked by gateways on calls and by invokers on async jobs.
+    const quotas = new QuotaGuard({
+      usage,
+      tenants,
+      timeZone: config.billingTimeZone,
+      onError: (err) => log.warn({ err: err.message }, 'quota figures not refreshed; retrying'),
+    });
+    await quotas.start();
+    closers.push(async () => quotas.stop());
     const logs = new RedisInvocationLogStore({ redis, prefix: config.redisPrefix });
     const directory = new InvokerDirectory({ redis, prefix: config.redisPrefix });
     closers.push(() => directory.close());
@@ -177,7 +194,7 @@ export async function startPlatform(config: PlatformConfig, options: StartOption
       closers.push(() => remote.close());
       invoker = remote;
     } else {
-      const local = await startLocalInvoker(config, { redis, bullConnection, registry, log }, progress);
+      const local = await startLocalInvoker(config, { redis, bullConnection, registry, log, quotas }, progress);
       closers.push(() => local.close());
       invoker = local.invoker;
       dispatcher = local.dispatcher;
@@ -209,15 +226,6 @@ export async function startPlatform(config: PlatformConfig, options: StartOption
     });
     closers.push(() => queues.close());
     await queues.start();
-    const tenants = new TenantStore({ redis, prefix: config.redisPrefix });
-    const quotas = new QuotaGuard({
-      usage,
-      tenants,
-      timeZone: config.billingTimeZone,
-      onError: (err) => log.warn({ err: err.message }, 'quota figures not refreshed; retrying'),
-    });
-    await quotas.start();
-    closers.push(async () => quotas.stop());
     const app = await buildApp({
       config,
       token,

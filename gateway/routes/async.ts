@@ -6,6 +6,7 @@ import type { AsyncQueues } from '../../invoker/async/async-queues.js';
 import type { JobData } from '../../invoker/async/job.js';
 import type { FunctionRegistry } from '../../invoker/registry/function-registry.js';
 import { resolveFunctionPath } from './function-path.js';
+import { localHostProblem } from '../../invoker/async/callback-guard.js';
 
 /** Request headers not kept with the job: one hop's, the platform's own, and the ones this route consumes. */
 const NOT_KEPT = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'proxy-connection', 'content-length', 'idempotency-key', 'x-callback-url']);
@@ -16,10 +17,12 @@ export interface AsyncRoutesDeps {
   queues: AsyncQueues;
   /** Throws QuotaExceededError when the function's tenant is past a quota. */
   admit?: (fn: string) => void;
+  /** Callbacks to loopback and link-local addresses allowed (FAAS_CALLBACK_ALLOW_LOCAL). */
+  callbackAllowLocal?: boolean;
 }
 
-/** A callback must be an absolute http(s) URL. */
-export function checkCallbackUrl(value: string): string {
+/** A callback must be an absolute http(s) URL, and not to this host unless allowed. */
+export function checkCallbackUrl(value: string, allowLocal = false): string {
   let url: URL;
   try {
     url = new URL(value);
@@ -27,6 +30,8 @@ export function checkCallbackUrl(value: string): string {
     throw new BadRequestError(`X-Callback-Url "${value}" is not an absolute URL`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new BadRequestError(`X-Callback-Url must be http or https, not ${url.protocol}`);
+  const problem = allowLocal ? undefined : localHostProblem(url);
+  if (problem) throw new BadRequestError(problem);
   return url.toString();
 }
 
@@ -47,7 +52,7 @@ export function asyncRoutes(scope: FastifyInstance, deps: AsyncRoutesDeps): void
     if (!spec) throw new FunctionNotFoundError(request.params.name);
     deps.admit?.(name);
     const callback = request.headers['x-callback-url'];
-    const callbackUrl = typeof callback === 'string' ? checkCallbackUrl(callback) : undefined;
+    const callbackUrl = typeof callback === 'string' ? checkCallbackUrl(callback, deps.callbackAllowLocal) : undefined;
     const headers: Record<string, string | string[]> = {};
     for (const [key, value] of Object.entries(request.headers)) {
       if (value !== undefined && !NOT_KEPT.has(key) && !key.startsWith('x-faas-')) headers[key] = value;

@@ -1,5 +1,10 @@
 // Tells an async caller's callback URL how its invocation ended (as OpenFaaS's X-Callback-Url does).
-import { request } from 'undici';
+import { Agent, request } from 'undici';
+import { guardedLookup, localHostProblem } from './callback-guard.js';
+
+let agent: Agent | undefined;
+/** Connections whose DNS answers are checked at connect time (see callback-guard.ts). */
+const guardedAgent = () => (agent ??= new Agent({ connect: { lookup: guardedLookup } as never }));
 import type { StoredResult } from './job.js';
 
 export type CallbackOutcome =
@@ -7,6 +12,8 @@ export type CallbackOutcome =
   | { status: 'dead'; error: { code: string; message: string } };
 
 export interface CallbackOptions {
+  /** Allow loopback and link-local targets (FAAS_CALLBACK_ALLOW_LOCAL). Default false. */
+  allowLocal?: boolean;
   timeoutMs?: number;
   /** Tries before giving up (a callback that never answers does not hold the job forever). */
   tries?: number;
@@ -32,9 +39,17 @@ export async function deliverCallback(url: string, invocationId: string, outcome
   }
   const tries = options.tries ?? 3;
   let last: Error = new Error('not tried');
+  if (!options.allowLocal) {
+    const problem = localHostProblem(new URL(url));
+    if (problem) {
+      options.onGiveUp?.(url, new Error(problem));
+      return false;
+    }
+  }
   for (let attempt = 1; attempt <= tries; attempt++) {
     try {
       const res = await request(url, {
+        ...(options.allowLocal ? {} : { dispatcher: guardedAgent() }),
         method: 'POST',
         headers,
         body,

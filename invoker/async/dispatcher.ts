@@ -31,6 +31,10 @@ export interface DispatcherOptions {
   stallMs: number;
   /** Largest function response kept as a job's result. */
   maxResultBytes: number;
+  /** Callbacks may go to loopback and link-local addresses (FAAS_CALLBACK_ALLOW_LOCAL). */
+  callbackAllowLocal?: boolean;
+  /** Throws QuotaExceededError when the function's tenant is past a quota: the attempt fails and is retried later. */
+  admit?: (fn: string) => void;
   log: Logger;
 }
 
@@ -172,6 +176,7 @@ export class AsyncDispatcher {
       let response: InvocationResponse | undefined;
       let outcome: Outcome;
       try {
+        this.options.admit?.(fn);
         response = await this.options.invoker.invoke(toBatchRequest(batch.map((b) => b.run), fn, now()));
         outcome = classifyResponse(response.status);
       } catch (err) {
@@ -222,6 +227,7 @@ export class AsyncDispatcher {
 
   private async callback(run: JobRun, outcome: CallbackOutcome): Promise<void> {
     await deliverCallback(run.data.callbackUrl!, run.id, outcome, {
+      allowLocal: this.options.callbackAllowLocal ?? false,
       onGiveUp: (url, err) => this.options.log.warn({ url, err: err.message, invocationId: run.id }, 'callback not delivered'),
     });
   }

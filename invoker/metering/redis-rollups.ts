@@ -13,6 +13,8 @@ const HOUR_RETENTION_MS = 400 * 86_400_000;
 export const rollupKey = (prefix: string, granularity: Granularity, at: number, tenant: string) =>
   `${prefix}ru:${granularity[0]}:${at}:${tenant}`;
 export const rollupTenantsKey = (prefix: string) => `${prefix}ru:tenants`;
+/** Field of a usage stream entry whose rollups were applied when it was shipped. */
+export const ROLLED_UP = 'r';
 
 /** KEYS[1] the hash; ARGV[1] its TTL in seconds; then (op, field, value) triples: i = add integer, f = add float, max. */
 const ROLLUP_SCRIPT = `

@@ -7,7 +7,7 @@ import type { Redis } from 'ioredis';
 import type { InvocationLogEntry, MeteredRecord } from './usage-record.js';
 import { LOG_BATCH_FIELD, LOG_ENTRIES_KEPT, logKey } from './redis-invocation-log-store.js';
 import { USAGE_BATCH_FIELD, usageKey } from './redis-usage-store.js';
-import { appendRollups, defineRollupCommand } from './redis-rollups.js';
+import { appendRollups, defineRollupCommand, ROLLED_UP } from './redis-rollups.js';
 
 export interface JournalEntry {
   usage: MeteredRecord;
@@ -129,7 +129,8 @@ export class UsageJournal implements MeterSink {
     }
     defineRollupCommand(this.options.redis);
     const multi = this.options.redis.multi();
-    if (usage.length > 0) multi.xadd(usageKey(this.options.prefix), '*', USAGE_BATCH_FIELD, `[${usage.join(',')}]`);
+    // ROLLED_UP marks a batch whose rollups are in this transaction (a backfill skips it).
+    if (usage.length > 0) multi.xadd(usageKey(this.options.prefix), '*', USAGE_BATCH_FIELD, `[${usage.join(',')}]`, ROLLED_UP, '1');
     // The rollups the usage API reads, in the same transaction: counted exactly once with the records.
     appendRollups(multi, this.options.prefix, usage.map((u) => JSON.parse(u) as MeteredRecord));
     for (const [fn, logs] of logsByFn) {

@@ -25,7 +25,8 @@ const FLAKY = `export default async (req) => {
 const SLOW = `export default async (req) => { await new Promise((r) => setTimeout(r, Number(new URL(req.url).searchParams.get('ms') ?? 500))); return 'slept'; };`;
 
 beforeAll(async () => {
-  platform = await startTestPlatform({ FAAS_RETRY_DELAY_MS: '100', FAAS_PREWARM: '0' });
+  // The callback receivers here listen on loopback, which callbacks may not reach by default.
+  platform = await startTestPlatform({ FAAS_RETRY_DELAY_MS: '100', FAAS_PREWARM: '0', FAAS_CALLBACK_ALLOW_LOCAL: '1' });
 });
 
 afterAll(async () => {

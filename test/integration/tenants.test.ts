@@ -134,6 +134,18 @@ describe('tenants', () => {
   });
 });
 
+describe('callbacks', () => {
+  it('refuses callback URLs to this host or link-local addresses (the API, Redis, cloud metadata) by default', async () => {
+    expect((await platform.deploy('cb', `export default () => 'ok';`)).status).toBe(201);
+    for (const url of ['http://127.0.0.1:6379/', 'http://localhost:8080/api/v1/functions', 'http://169.254.169.254/latest/meta-data/', 'http://[::1]/x']) {
+      const res = await fetch(`${platform.url}/async/fn/cb`, { method: 'POST', headers: { 'x-callback-url': url } });
+      expect(res.status, url).toBe(400);
+      const body = (await res.json()) as { error: { message: string } };
+      expect(body.error.message).toMatch(/FAAS_CALLBACK_ALLOW_LOCAL/);
+    }
+  });
+});
+
 describe('quotas', () => {
   it('answers 429 QUOTA_EXCEEDED when a tenant runs its maximum of containers, after evicting its own idle ones', async () => {
     const token = await tenantWithToken('tiny', { maxContainers: 1 });
@@ -166,6 +178,15 @@ describe('quotas', () => {
     expect(body.error.code).toBe('QUOTA_EXCEEDED');
     expect(body.error.message).toMatch(/metered.*GB-seconds/);
     expect((await fetch(`${platform.url}/async/fn/metered/f`, { method: 'POST' })).status).toBe(429);
+    // Queue messages are accepted, but not run past the quota: the attempt fails with the quota's code.
+    expect((await as(token)('PUT', '/functions/consumer', { code, queues: ['work'], maxAttempts: 1 })).status).toBe(201);
+    const sent = await as(token)('POST', '/queues/work/messages', 'job');
+    expect(sent.status).toBe(202);
+    const dead = await waitUntil('the message to be dead-lettered', async () => {
+      const res = await as(token)('GET', `/invocations/${sent.body.messageId}`);
+      return res.body.status === 'dead' ? res.body : undefined;
+    });
+    expect(dead.error.code).toBe('QUOTA_EXCEEDED');
     // Other tenants are not affected; raising the quota lets the tenant run again.
     expect((await fetch(`${platform.url}/fn/acme/hello`)).status).toBe(200);
     expect((await platform.api('PATCH', '/api/v1/tenants/metered', { maxGbSecondsPerPeriod: 1000 })).status).toBe(200);

@@ -8,11 +8,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InvocationFinished } from '../../invoker/invoker.js';
 import { toLogEntry } from '../../invoker/metering/meter.js';
 import { RedisInvocationLogStore } from '../../invoker/metering/redis-invocation-log-store.js';
-import { RedisUsageStore } from '../../invoker/metering/redis-usage-store.js';
+import { RedisUsageStore, USAGE_BATCH_FIELD, usageKey } from '../../invoker/metering/redis-usage-store.js';
 import { toUsageRecord } from '../../invoker/metering/usage-math.js';
 import { DEFAULT_PLAN } from '../../invoker/metering/billing.js';
 import { rollup, rollupPartials } from '../../invoker/metering/rollup.js';
 import { RedisRollupStore } from '../../invoker/metering/redis-rollups.js';
+import { backfillRollups } from '../../invoker/metering/rollup-backfill.js';
 import type { MeteredRecord } from '../../invoker/metering/usage-record.js';
 import { UsageJournal, type JournalEntry } from '../../invoker/metering/usage-journal.js';
 import { startRedis, type TestRedis } from '../support/services.js';
@@ -134,6 +135,33 @@ describe('UsageJournal', () => {
     await j.flush();
     expect(await totals('e')).toMatchObject({ invocations: 3 });
     expect(errors.some((e) => /WRONGTYPE/.test(e.message))).toBe(true);
+    await j.close();
+  });
+
+  it('builds the rollups of batches shipped before rollups existed, once, skipping batches that have theirs', async () => {
+    const { prefix, journal } = setup();
+    // Two batches as an earlier version shipped them (no rollups), then one through the journal.
+    for (const n of [3, 2]) {
+      const batch = Array.from({ length: n }, () => entry('old').usage);
+      await client.xadd(usageKey(prefix), '*', USAGE_BATCH_FIELD, JSON.stringify(batch));
+    }
+    const j = journal();
+    await j.open();
+    j.write(entry('old'));
+    await j.flush();
+    const store = new RedisUsageStore({ redis: client, prefix });
+    const rolledUp = async () =>
+      rollupPartials((await new RedisRollupStore({ redis: client, prefix }).query({ from: 0, to: Date.now() + 60_000, fn: 'old' })).partials, {
+        groupBy: [],
+        plan: DEFAULT_PLAN,
+      }).total.invocations;
+    // Only the journal's batch has rollups so far.
+    expect(await rolledUp()).toBe(1);
+    expect(await backfillRollups(client, prefix)).toBe(5);
+    // totalsOf checks the rollups against the records themselves.
+    expect((await totalsOf(store, 0, Date.now() + 60_000, 'old'))[0]).toMatchObject({ invocations: 6 });
+    expect(await backfillRollups(client, prefix)).toBe(0);
+    expect((await totalsOf(store, 0, Date.now() + 60_000, 'old'))[0]).toMatchObject({ invocations: 6 });
     await j.close();
   });
 
