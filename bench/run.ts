@@ -52,6 +52,58 @@ async function coldRuns(docker: Docker, platform: PlatformProcess, label: string
   return { firstCall, deployToAnswer };
 }
 
+/** Warm latency and throughput of a no-op function with one container, against the container called directly. */
+async function warmBench(docker: Docker, image: string, platform: PlatformProcess, gateway: Client, cleanups: Array<() => Promise<void>>): Promise<Row[]> {
+  const out: Row[] = [];
+  log('warm latency and throughput: a no-op function with one container');
+  await deploy(platform, 'bench-noop', { concurrency: CONNECTIONS, maxScale: 1 });
+  await timedCall(gateway, '/fn/bench-noop');
+  const direct: DirectContainer = await startDirect(docker, image, NOOP);
+  cleanups.push(() => direct.remove());
+  const directClient = new Client('http://localhost', { socketPath: direct.socketPath, pipelining: 1 });
+  cleanups.push(() => directClient.close());
+
+  await sequential(gateway, '/fn/bench-noop', WARMUP_CALLS, 0);
+  await sequential(directClient, '/', WARMUP_CALLS, 0);
+  // Alternating rounds, so a drift in the machine's speed falls on both sides alike.
+  const viaGateway: number[] = [];
+  const viaSocket: number[] = [];
+  for (let round = 0; round < LATENCY_ROUNDS; round++) {
+    viaGateway.push(...(await sequential(gateway, '/fn/bench-noop', 0, WARM_CALLS / LATENCY_ROUNDS)));
+    viaSocket.push(...(await sequential(directClient, '/', 0, WARM_CALLS / LATENCY_ROUNDS)));
+  }
+  const gP50 = median(viaGateway);
+  const dP50 = median(viaSocket);
+  out.push(
+    { measure: `warm latency p50 (${WARM_CALLS} sequential, ${LATENCY_ROUNDS} alternating rounds)`, platform: ms(gP50), baseline: ms(dP50), comparison: `+${(gP50 - dP50).toFixed(2)} ms`, target: '≤ +0.5 ms', pass: gP50 - dP50 <= 0.5 },
+    { measure: `warm latency p99 (${WARM_CALLS} sequential, ${LATENCY_ROUNDS} alternating rounds)`, platform: ms(percentile(viaGateway, 99)), baseline: ms(percentile(viaSocket, 99)), comparison: `+${(percentile(viaGateway, 99) - percentile(viaSocket, 99)).toFixed(2)} ms`, target: '—', pass: undefined },
+  );
+
+  // The machine's speed drifts (a shared VM): alternate the two, and compare each pair.
+  const gatewayRps: number[] = [];
+  const directRps: number[] = [];
+  const ratios: number[] = [];
+  let errors = 0;
+  for (let round = 0; round < THROUGHPUT_ROUNDS; round++) {
+    const g = await throughput({ url: `${platform.url}/fn/bench-noop` }, CONNECTIONS, THROUGHPUT_SECONDS);
+    const d = await throughput({ url: 'http://localhost/', socketPath: direct.socketPath }, CONNECTIONS, THROUGHPUT_SECONDS);
+    gatewayRps.push(g.requestsPerSecond);
+    directRps.push(d.requestsPerSecond);
+    ratios.push(g.requestsPerSecond / d.requestsPerSecond);
+    errors += g.errors;
+  }
+  const ratio = median(ratios);
+  out.push({
+    measure: `throughput, no-op, ${CONNECTIONS} connections, ${THROUGHPUT_ROUNDS} alternating rounds of ${THROUGHPUT_SECONDS} s (medians)`,
+    platform: rps(median(gatewayRps)) + (errors ? ` (${errors} errors)` : ''),
+    baseline: rps(median(directRps)),
+    comparison: `${ratio.toFixed(2)}× (rounds: ${ratios.map((r) => r.toFixed(2)).join(', ')})`,
+    target: '≥ 0.6×',
+    pass: ratio >= 0.6,
+  });
+  return out;
+}
+
 async function main(): Promise<void> {
   const docker = new Docker();
   await docker.ping().catch(() => {
@@ -67,6 +119,15 @@ async function main(): Promise<void> {
       cleanups.push(() => platform.stop());
       rows.push(...(await asyncBench(platform)));
       return void process.stdout.write(`\n${renderTable('async only (BENCH_ONLY=async)', rows)}`);
+    }
+    if (process.env.BENCH_ONLY === 'warm') {
+      // For working on the hot path: warm latency and throughput only.
+      const platform = await startPlatformProcess();
+      cleanups.push(() => platform.stop());
+      const gateway = new Client(platform.url, { pipelining: 1 });
+      cleanups.push(() => gateway.close());
+      rows.push(...(await warmBench(docker, image, platform, gateway, cleanups)));
+      return void process.stdout.write(`\n${renderTable('warm only (BENCH_ONLY=warm)', rows)}`);
     }
     log(`cold start: ${COLD_RUNS} bare containers (create + start + first answer)`);
     const bare: number[] = [];
@@ -118,53 +179,7 @@ async function main(): Promise<void> {
       cold('cold start, prewarmed runtime: first call after scale to zero (p50)', afterZero, true),
     );
 
-    log('warm latency and throughput: a no-op function with one container');
-    await deploy(platform, 'bench-noop', { concurrency: CONNECTIONS, maxScale: 1 });
-    await timedCall(gateway, '/fn/bench-noop');
-    const direct: DirectContainer = await startDirect(docker, image, NOOP);
-    cleanups.push(() => direct.remove());
-    const directClient = new Client('http://localhost', { socketPath: direct.socketPath, pipelining: 1 });
-    cleanups.push(() => directClient.close());
-
-    await sequential(gateway, '/fn/bench-noop', WARMUP_CALLS, 0);
-    await sequential(directClient, '/', WARMUP_CALLS, 0);
-    // Alternating rounds, so a drift in the machine's speed falls on both sides alike.
-    const viaGateway: number[] = [];
-    const viaSocket: number[] = [];
-    for (let round = 0; round < LATENCY_ROUNDS; round++) {
-      viaGateway.push(...(await sequential(gateway, '/fn/bench-noop', 0, WARM_CALLS / LATENCY_ROUNDS)));
-      viaSocket.push(...(await sequential(directClient, '/', 0, WARM_CALLS / LATENCY_ROUNDS)));
-    }
-    const gP50 = median(viaGateway);
-    const dP50 = median(viaSocket);
-    rows.push(
-      { measure: `warm latency p50 (${WARM_CALLS} sequential, ${LATENCY_ROUNDS} alternating rounds)`, platform: ms(gP50), baseline: ms(dP50), comparison: `+${(gP50 - dP50).toFixed(2)} ms`, target: '≤ +0.5 ms', pass: gP50 - dP50 <= 0.5 },
-      { measure: `warm latency p99 (${WARM_CALLS} sequential, ${LATENCY_ROUNDS} alternating rounds)`, platform: ms(percentile(viaGateway, 99)), baseline: ms(percentile(viaSocket, 99)), comparison: `+${(percentile(viaGateway, 99) - percentile(viaSocket, 99)).toFixed(2)} ms`, target: '—', pass: undefined },
-    );
-
-    // The machine's speed drifts (a shared VM): alternate the two, and compare each pair.
-    const gatewayRps: number[] = [];
-    const directRps: number[] = [];
-    const ratios: number[] = [];
-    let errors = 0;
-    for (let round = 0; round < THROUGHPUT_ROUNDS; round++) {
-      const g = await throughput({ url: `${platform.url}/fn/bench-noop` }, CONNECTIONS, THROUGHPUT_SECONDS);
-      const d = await throughput({ url: 'http://localhost/', socketPath: direct.socketPath }, CONNECTIONS, THROUGHPUT_SECONDS);
-      gatewayRps.push(g.requestsPerSecond);
-      directRps.push(d.requestsPerSecond);
-      ratios.push(g.requestsPerSecond / d.requestsPerSecond);
-      errors += g.errors;
-    }
-    const ratio = median(ratios);
-    rows.push({
-      measure: `throughput, no-op, ${CONNECTIONS} connections, ${THROUGHPUT_ROUNDS} alternating rounds of ${THROUGHPUT_SECONDS} s (medians)`,
-      platform: rps(median(gatewayRps)) + (errors ? ` (${errors} errors)` : ''),
-      baseline: rps(median(directRps)),
-      comparison: `${ratio.toFixed(2)}× (rounds: ${ratios.map((r) => r.toFixed(2)).join(', ')})`,
-      target: '≥ 0.6×',
-      pass: ratio >= 0.6,
-    });
-
+    rows.push(...(await warmBench(docker, image, platform, gateway, cleanups)));
     rows.push(...(await asyncBench(platform)));
   } finally {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});

@@ -67,6 +67,11 @@ export class QuotaGuard {
     const limits = new Map<string, number>();
     for (const t of await this.options.tenants.list()) if (t.quotas.maxGbSecondsPerPeriod) limits.set(t.id, t.quotas.maxGbSecondsPerPeriod);
     this.limits = limits;
+    // No GB-seconds quota anywhere: nothing to follow (a first quota starts the ledger from the period's start).
+    if (limits.size === 0) {
+      this.ledger = undefined;
+      return;
+    }
     const period = periodOf(this.clock(), this.options.timeZone);
     if (this.ledger?.period.id !== period.id) {
       this.ledger = new PeriodLedger(period);

@@ -124,54 +124,58 @@ export function partialsOf(records: Iterable<MeteredRecord>, granularity: Granul
   return [...out.values()];
 }
 
-// ---- the Redis hash form: one hash per unit and tenant, fields `<fn>|<metric>` ----
+/** Finer partials merged into coarser units (minutes into hours or days). */
+export function coarsen(partials: Iterable<UsagePartial>, granularity: Granularity): UsagePartial[] {
+  const unit = UNIT_MS[granularity];
+  const out = new Map<string, UsagePartial>();
+  for (const p of partials) {
+    const at = Math.floor(p.at / unit) * unit;
+    const key = `${at}|${p.tenant}|${p.fn}`;
+    let into = out.get(key);
+    if (!into) out.set(key, (into = emptyPartial(p.tenant, p.fn, at)));
+    mergePartial(into, p);
+  }
+  return [...out.values()];
+}
 
-/** How a field combines: summed as an integer, summed as a float, or kept at its maximum. */
-export type FieldOp = 'i' | 'f' | 'max';
+// ---- the Redis hash form: one hash per unit and tenant, one field per function holding its partial as
+// compact JSON (zeros left out), merged by a script: one write per function per unit, whatever it holds ----
 
-const SCALARS: Array<[keyof UsagePartial, string, FieldOp]> = [
-  ['invocations', 'n', 'i'],
-  ['errors', 'err', 'i'],
-  ['coldStarts', 'cold', 'i'],
-  ['billedDurationMs', 'bms', 'i'],
-  ['initBilledMs', 'ibms', 'i'],
-  ['gbSeconds', 'gbs', 'f'],
-  ['initGbSeconds', 'igbs', 'f'],
-  ['idleGbSeconds', 'idle', 'f'],
-  ['cpuMs', 'cpu', 'f'],
-  ['peakMemoryMb', 'peak', 'max'],
+const SCALARS: Array<[keyof UsagePartial, string]> = [
+  ['invocations', 'n'],
+  ['errors', 'err'],
+  ['coldStarts', 'cold'],
+  ['billedDurationMs', 'bms'],
+  ['initBilledMs', 'ibms'],
+  ['gbSeconds', 'gbs'],
+  ['initGbSeconds', 'igbs'],
+  ['idleGbSeconds', 'idle'],
+  ['cpuMs', 'cpu'],
+  ['peakMemoryMb', 'peak'],
 ];
 
-/** The field updates one partial makes to its unit's hash (zeros left out). */
-export function toFieldOps(p: UsagePartial): Array<[FieldOp, string, number]> {
-  const ops: Array<[FieldOp, string, number]> = [];
-  for (const [key, metric, op] of SCALARS) {
+/** A partial as its hash field's value. `peak` merges as a maximum, `h` bucket by bucket, the rest by sum. */
+export function toFieldValue(p: UsagePartial): string {
+  const out: Record<string, unknown> = {};
+  for (const [key, short] of SCALARS) {
     const value = p[key] as number;
-    if (value !== 0) ops.push([op, `${p.fn}|${metric}`, value]);
+    if (value !== 0) out[short] = value;
   }
-  for (const [b, n] of Object.entries(p.durations)) ops.push(['i', `${p.fn}|h${b}`, n]);
-  return ops;
+  if (Object.keys(p.durations).length > 0) out.h = p.durations;
+  return JSON.stringify(out);
 }
 
 /** Reads one unit's hash back into partials, one per function. */
-const METRIC_KEYS = new Map(SCALARS.map(([key, metric]) => [metric, key]));
-
 export function fromHash(tenant: string, at: number, hash: Record<string, string>): UsagePartial[] {
-  const byFn = new Map<string, UsagePartial>();
-  const metricOf = METRIC_KEYS;
-  for (const [field, raw] of Object.entries(hash)) {
-    const bar = field.lastIndexOf('|');
-    if (bar === -1) continue;
-    const fn = field.slice(0, bar);
-    const metric = field.slice(bar + 1);
-    let p = byFn.get(fn);
-    if (!p) byFn.set(fn, (p = emptyPartial(tenant, fn, at)));
-    const value = Number(raw);
-    if (metric.startsWith('h')) p.durations[Number(metric.slice(1))] = value;
-    else {
-      const key = metricOf.get(metric);
-      if (key) (p as unknown as Record<string, number>)[key] = value;
-    }
+  const partials: UsagePartial[] = [];
+  for (const [fn, raw] of Object.entries(hash)) {
+    const value = JSON.parse(raw) as Record<string, unknown>;
+    const p = emptyPartial(tenant, fn, at);
+    for (const [key, short] of SCALARS) if (typeof value[short] === 'number') (p as unknown as Record<string, number>)[key] = value[short] as number;
+    const h = value.h;
+    // An empty Lua table comes back from cjson as [].
+    if (h && typeof h === 'object' && !Array.isArray(h)) for (const [b, n] of Object.entries(h)) p.durations[Number(b)] = Number(n);
+    partials.push(p);
   }
-  return [...byFn.values()];
+  return partials;
 }

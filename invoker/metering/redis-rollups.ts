@@ -1,9 +1,10 @@
 // Usage rollups in Redis: per tenant, one hash per minute (kept 3 days), per hour and per UTC day (kept
-// 400 days) whose fields are `<function>|<metric>`. The usage journal updates them in the same MULTI that ships the records
+// 400 days) with one field per function: its partial as JSON, merged by a Lua script (one write per
+// function per unit and batch). The usage journal updates them in the same MULTI that ships the records
 // and moves its offset, so they count every record exactly once; the usage API, invoices and the dashboard
-// read them instead of scanning records, so a month of usage costs a few hundred hash reads.
+// read them instead of scanning records, so a month of usage costs a few dozen hash reads.
 import type { ChainableCommander, Redis } from 'ioredis';
-import { fromHash, partialsOf, toFieldOps, UNIT_MS, type Granularity, type UsagePartial } from './partials.js';
+import { coarsen, fromHash, partialsOf, toFieldValue, UNIT_MS, type Granularity, type UsagePartial } from './partials.js';
 import type { MeteredRecord } from './usage-record.js';
 
 /** Minute rollups are kept this long: finer ranges than hours are answered within it. */
@@ -16,19 +17,30 @@ export const rollupTenantsKey = (prefix: string) => `${prefix}ru:tenants`;
 /** Field of a usage stream entry whose rollups were applied when it was shipped. */
 export const ROLLED_UP = 'r';
 
-/** KEYS[1] the hash; ARGV[1] its TTL in seconds; then (op, field, value) triples: i = add integer, f = add float, max. */
+/** KEYS[1] the hash; ARGV[1] its TTL in ms; then (function, partial JSON) pairs merged into the fields. */
 const ROLLUP_SCRIPT = `
 local key = KEYS[1]
-for i = 2, #ARGV, 3 do
-  local op, field, value = ARGV[i], ARGV[i + 1], ARGV[i + 2]
-  if op == 'i' then
-    redis.call('HINCRBY', key, field, value)
-  elseif op == 'f' then
-    redis.call('HINCRBYFLOAT', key, field, value)
-  else
-    local current = tonumber(redis.call('HGET', key, field) or '0')
-    if tonumber(value) > current then redis.call('HSET', key, field, value) end
+for i = 2, #ARGV, 2 do
+  local field = ARGV[i]
+  local add = cjson.decode(ARGV[i + 1])
+  local raw = redis.call('HGET', key, field)
+  if raw then
+    local cur = cjson.decode(raw)
+    for k, v in pairs(add) do
+      if k == 'h' then
+        local h = cur.h
+        if type(h) ~= 'table' then h = {} end
+        for b, c in pairs(v) do h[b] = (h[b] or 0) + c end
+        cur.h = h
+      elseif k == 'peak' then
+        if v > (cur.peak or 0) then cur.peak = v end
+      else
+        cur[k] = (cur[k] or 0) + v
+      end
+    end
+    add = cur
   end
+  redis.call('HSET', key, field, cjson.encode(add))
 end
 redis.call('PEXPIRE', key, ARGV[1])
 return 1
@@ -48,14 +60,16 @@ export function defineRollupCommand(redis: Redis): void {
 export function appendRollups(multi: ChainableCommander, prefix: string, records: readonly MeteredRecord[]): void {
   if (records.length === 0) return;
   const tenants = new Set<string>();
+  // Records are walked once, into minutes; hours and days are merged from those.
+  const minutes = partialsOf(records, 'minute');
   for (const granularity of ['minute', 'hour', 'day'] as const) {
     const byKey = new Map<string, Array<string | number>>();
-    for (const p of partialsOf(records, granularity)) {
+    for (const p of granularity === 'minute' ? minutes : coarsen(minutes, granularity)) {
       tenants.add(p.tenant);
       const key = rollupKey(prefix, granularity, p.at, p.tenant);
       let ops = byKey.get(key);
       if (!ops) byKey.set(key, (ops = []));
-      for (const [op, field, value] of toFieldOps(p)) ops.push(op, field, value);
+      ops.push(p.fn, toFieldValue(p));
     }
     const ttl = granularity === 'minute' ? MINUTE_RETENTION_MS : HOUR_RETENTION_MS;
     for (const [key, ops] of byKey) (multi as unknown as WithRollup).faasRollup(key, ttl, ...ops);

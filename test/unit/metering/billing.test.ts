@@ -5,7 +5,7 @@ import { DEFAULT_PLAN, formatCents, grossCost, invoiceTotals, planProblem, toCen
 import { buildInvoice, invoiceCsv } from '../../../invoker/metering/invoice.js';
 import { bucketStart, bucketStarts, parsePeriod, periodOf } from '../../../invoker/metering/periods.js';
 import { percentile, rollup } from '../../../invoker/metering/rollup.js';
-import { bucketValue, durationBucket, fromHash, histogramPercentile, partialsOf, toFieldOps } from '../../../invoker/metering/partials.js';
+import { bucketValue, coarsen, durationBucket, fromHash, histogramPercentile, partialsOf, toFieldValue } from '../../../invoker/metering/partials.js';
 import type { ContainerUsageRecord, UsageRecord } from '../../../invoker/metering/usage-record.js';
 
 const plan = (over: Partial<PricePlan> = {}): PricePlan => ({
@@ -187,8 +187,10 @@ describe('partials', () => {
     ]);
     const own = partials[0]!;
     expect(own).toMatchObject({ errors: 1, coldStarts: 1, cpuMs: 2, peakMemoryMb: 50, initGbSeconds: 0.5, gbSeconds: 0.02 });
-    // Written as field updates, read back: the same partial.
-    const hash = Object.fromEntries(toFieldOps(own).map(([, field, value]) => [field, String(value)]));
-    expect(fromHash('default', hour, hash)).toEqual([own]);
+    // Written as its field's value, read back: the same partial.
+    expect(fromHash('default', hour, { hello: toFieldValue(own) })).toEqual([own]);
+    // Minutes merged into the hour: the same as grouping the records by hour.
+    const records = [rec({ endedAt: hour + 10, durationMs: 4 }), rec({ endedAt: hour + 70_000, durationMs: 8 })];
+    expect(coarsen(partialsOf(records, 'minute'), 'hour')).toEqual(partialsOf(records, 'hour'));
   });
 });
