@@ -8,6 +8,8 @@ import { Client } from 'undici';
 import { toCreateOptions } from '../invoker/driver/docker/host-config.js';
 
 export interface DirectContainer {
+  /** The engine's container id. */
+  id: string;
   socketPath: string;
   /** create → start → first HTTP answer over the socket. */
   coldMs: number;
@@ -56,6 +58,7 @@ export async function startDirect(docker: Dockerode, image: string, code: string
   const coldMs = performance.now() - started;
   await client.close();
   return {
+    id: container.id,
     socketPath,
     coldMs,
     async remove() {

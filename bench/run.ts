@@ -22,6 +22,9 @@ const WARMUP_CALLS = 3_000;
 const CONNECTIONS = 32;
 const THROUGHPUT_SECONDS = 3;
 const THROUGHPUT_ROUNDS = 5;
+const PAUSED_CALLS = 20;
+/** Longer than the pause grace (50 ms) plus one reap tick (250 ms): the container is paused by then. */
+const PAUSED_GAP_MS = 600;
 
 const log = (msg: string) => process.stderr.write(`› ${msg}\n`);
 
@@ -100,6 +103,31 @@ async function warmBench(docker: Docker, image: string, platform: PlatformProces
     comparison: `${ratio.toFixed(2)}× (rounds: ${ratios.map((r) => r.toFixed(2)).join(', ')})`,
     target: '≥ 0.6×',
     pass: ratio >= 0.6,
+  });
+
+  // A call to a container paused while idle: the platform thaws its cgroup; the baseline is the same
+  // container paused and resumed through the engine (docker pause / unpause), then called directly.
+  log(`calls to a paused container: ${PAUSED_CALLS} calls ${PAUSED_GAP_MS} ms apart, against docker unpause + direct call`);
+  const engine = docker.getContainer(direct.id);
+  const pausedCalls: number[] = [];
+  const unpauseCalls: number[] = [];
+  for (let i = 0; i < PAUSED_CALLS; i++) {
+    await new Promise((r) => setTimeout(r, PAUSED_GAP_MS));
+    pausedCalls.push(await timedCall(gateway, '/fn/bench-noop'));
+    await engine.pause();
+    const started = performance.now();
+    await engine.unpause();
+    await timedCall(directClient, '/');
+    unpauseCalls.push(performance.now() - started);
+  }
+  const pausedP50 = median(pausedCalls);
+  out.push({
+    measure: `warm call to a paused container (p50 of ${PAUSED_CALLS}, ${PAUSED_GAP_MS} ms apart): resume + call`,
+    platform: ms(pausedP50),
+    baseline: ms(median(unpauseCalls)),
+    comparison: `${(pausedP50 / median(unpauseCalls)).toFixed(2)}× (running warm: ${ms(gP50)})`,
+    target: '—',
+    pass: undefined,
   });
   return out;
 }

@@ -38,6 +38,12 @@ export interface PlatformConfig {
    * (OpenWhisk's stem cells). FAAS_PREWARM, default 2; 0 turns it off.
    */
   prewarmCount: number;
+  /**
+   * Idle function containers are paused (cgroup freezer: no CPU time between calls, memory kept) once idle
+   * this long, as OpenWhisk pauses after its pause grace; the next call resumes one in about 0.1 ms.
+   * FAAS_PAUSE_AFTER_MS, default 50 (checked every 250 ms); "never" keeps idle containers running.
+   */
+  pauseAfterMs: number | undefined;
   /** pids limit of every function container. FAAS_PIDS_LIMIT, default 128. */
   pidsLimit: number;
   /** Size of each container's /tmp tmpfs. FAAS_TMP_MB, default 64. */
@@ -110,6 +116,15 @@ function num(env: Env, key: string, fallback: number, min = 0): number {
   return value;
 }
 
+function pauseAfter(env: Env): number | undefined {
+  const raw = env.FAAS_PAUSE_AFTER_MS?.trim() ?? '';
+  if (raw.toLowerCase() === 'never') return undefined;
+  if (raw === '') return 50;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0) throw new ConfigError(`FAAS_PAUSE_AFTER_MS=${raw} is not a number >= 0 or "never"`);
+  return value;
+}
+
 function oneOf<T extends string>(env: Env, key: string, values: readonly T[], fallback: T): T {
   const raw = env[key];
   if (!raw) return fallback;
@@ -159,6 +174,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Readonl
     maxQueue: num(env, 'FAAS_MAX_QUEUE', 100),
     maxQueueWaitMs: num(env, 'FAAS_MAX_QUEUE_WAIT_MS', 30_000),
     prewarmCount: num(env, 'FAAS_PREWARM', 2),
+    pauseAfterMs: pauseAfter(env),
     pidsLimit: num(env, 'FAAS_PIDS_LIMIT', 128, 8),
     tmpMb: num(env, 'FAAS_TMP_MB', 64, 1),
     maxBodyBytes: num(env, 'FAAS_MAX_BODY_BYTES', 6 * 1024 * 1024, 1024),

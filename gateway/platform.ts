@@ -110,6 +110,7 @@ async function startLocalInvoker(
     pidsLimit: config.pidsLimit,
     tmpMb: config.tmpMb,
     prewarmCount: config.prewarmCount,
+    ...(config.pauseAfterMs === undefined ? {} : { pauseAfterMs: config.pauseAfterMs }),
     log: shared.log.child({ component: 'pool' }),
   });
   progress('removing containers left behind');

@@ -63,7 +63,7 @@ export interface Invoker {
 }
 
 /** 'prewarmed': started with no function yet, waiting to be assigned one at a cold start. */
-export type ContainerState = 'prewarmed' | 'starting' | 'idle' | 'busy' | 'removing';
+export type ContainerState = 'prewarmed' | 'starting' | 'idle' | 'paused' | 'busy' | 'removing';
 
 /** Outcome of an invocation as metering and logs see it. A function answering 500 itself is 'ok'. */
 export type InvocationStatus =

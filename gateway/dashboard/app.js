@@ -127,7 +127,7 @@ function drawFunctions(usage) {
 
 function drawContainers(containers) {
   $('containers').replaceChildren(
-    ...['starting', 'busy', 'idle', 'prewarmed', 'removing'].map((s) => {
+    ...['starting', 'busy', 'idle', 'paused', 'prewarmed', 'removing'].map((s) => {
       const div = document.createElement('div');
       div.dataset.state = s;
       const dt = document.createElement('dt');

@@ -69,7 +69,9 @@ export interface ContainerDriver {
   rename(id: string, name: string): Promise<void>;
   /** Kills and removes; resolves when gone. Never throws for a container already gone. */
   remove(id: string): Promise<void>;
+  /** Stops every process of the container where it is (no CPU time) until resume(); memory stays. */
   pause(id: string): Promise<void>;
+  /** Lets a paused container run again; resolves once it can serve. Never throws for one not paused. */
   resume(id: string): Promise<void>;
   /** State of a container, used to tell an OOM kill from a crash. Undefined when it no longer exists. */
   inspectExit(id: string): Promise<ContainerExit | undefined>;

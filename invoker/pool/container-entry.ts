@@ -28,6 +28,8 @@ export interface Entry {
   busySince?: number;
   /** CPU time (ns) at the last measurement, the start of the next measured call. */
   cpuNs?: number;
+  /** A pause or resume in progress (they run one after another); settles without throwing. */
+  transition?: Promise<void>;
   /** Set once removal began; removing twice returns the same promise. */
   removal?: Promise<void>;
 }

@@ -20,16 +20,20 @@ export type Decision =
 
 /**
  * The ready container with a free slot that was used most recently, so the others go idle and can
- * be reaped (scale in), as OpenWhisk prefers the warmest container.
+ * be reaped (scale in), as OpenWhisk prefers the warmest container; a running one before a paused one,
+ * which the pool resumes first.
  */
 export function pickWarm(view: FunctionView, concurrency: number): ContainerView | undefined {
   let best: ContainerView | undefined;
   for (const c of view.containers) {
     if (!isCurrent(view, c) || c.phase === 'starting' || c.active >= concurrency) continue;
-    if (!best || c.lastUsedAt > best.lastUsedAt) best = c;
+    if (!best || warmer(c, best)) best = c;
   }
   return best;
 }
+
+const warmer = (a: ContainerView, b: ContainerView) =>
+  (a.phase === 'paused') !== (b.phase === 'paused') ? b.phase === 'paused' : a.lastUsedAt > b.lastUsedAt;
 
 /**
  * How many containers to start for `waiting` queued requests: enough that starting containers' slots

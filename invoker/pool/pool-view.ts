@@ -1,6 +1,7 @@
 // Snapshots of the pool that the pure decision modules read; built by the stateful pool, or by hand in tests.
 
-export type ContainerPhase = 'starting' | 'idle' | 'busy' | 'removing';
+/** 'paused': idle and frozen (no CPU time, memory kept); a request resumes it in about 0.1 ms. */
+export type ContainerPhase = 'starting' | 'idle' | 'paused' | 'busy' | 'removing';
 
 export interface ContainerView {
   id: string;
@@ -30,6 +31,8 @@ export interface FunctionLimits {
   minScale: number;
   memoryMb: number;
   idleTimeoutMs: number;
+  /** Idle containers are paused once idle this long; absent: never. */
+  pauseAfterMs?: number;
 }
 
 /** The host side: memory left for new containers, and idle containers of other functions that may be evicted. */
@@ -43,5 +46,8 @@ export interface HostView {
   tenantRoom?: number;
   tenantIdle?: readonly ContainerView[];
 }
+
+/** Idle, running or paused: no request in it. */
+export const isIdle = (c: ContainerView) => (c.phase === 'idle' || c.phase === 'paused') && c.active === 0;
 
 export const isCurrent = (view: FunctionView, c: ContainerView) => c.version === view.version && c.phase !== 'removing';

@@ -63,7 +63,7 @@ export class RemoteInvoker implements Invoker, InvocationEvents {
   }
 
   async containerCounts(tenant?: string): Promise<Record<ContainerState, number>> {
-    const total: Record<ContainerState, number> = { prewarmed: 0, starting: 0, idle: 0, busy: 0, removing: 0 };
+    const total: Record<ContainerState, number> = { prewarmed: 0, starting: 0, idle: 0, paused: 0, busy: 0, removing: 0 };
     await Promise.all(
       this.options.invokers().map(async (invoker) => {
         const res = await this.pool(invoker.url).request({

@@ -111,11 +111,28 @@ export function describeContainerDriverContract(name: string, make: () => Promis
       if (first!.peakReset) expect(second!.peakMemoryBytes).toBeLessThanOrEqual(first!.peakMemoryBytes);
     });
 
-    it('pauses and resumes', async () => {
-      const { id } = await run(`export default () => 'hi';`);
+    it('pauses a container so its background work uses no CPU, resumes it to serve again, and removes one paused', async () => {
+      // Busy for 5 ms of every 10 ms, between calls as well.
+      const { id, socketPath } = await run(`setInterval(() => { const t = Date.now(); while (Date.now() - t < 5); }, 10); export default () => 'hi';`);
+      const connection = createRuntimeConnection(socketPath, 1);
+      await connection.waitReady(10_000);
+      const cpuOver = async (ms: number) => {
+        const before = (await h.driver.usage(id))!.cpuNs;
+        await new Promise((r) => setTimeout(r, ms));
+        return ((await h.driver.usage(id))!.cpuNs - before) / 1e6;
+      };
+      expect(await cpuOver(300)).toBeGreaterThan(50);
       await h.driver.pause(id);
+      expect(await cpuOver(300)).toBeLessThan(1);
       await h.driver.resume(id);
-      expect(await h.driver.inspectExit(id)).toMatchObject({ running: true });
+      await connection.waitReady(2_000);
+      expect(await cpuOver(300)).toBeGreaterThan(50);
+      // Resuming one that runs is harmless.
+      await h.driver.resume(id);
+      await h.driver.pause(id);
+      await connection.close();
+      await h.driver.remove(id);
+      expect(await h.driver.inspectExit(id)).toBeUndefined();
     });
 
     it('removes a container, and removing it again is fine', async () => {

@@ -146,6 +146,21 @@ describe('container pool', () => {
     expect(Date.now() - started).toBeLessThan(1_400);
   });
 
+  it('pauses an idle container so its background work stops between calls, and resumes it for the next calls', async () => {
+    const name = uniqueName('pause');
+    // Counts 10 ms ticks of a timer that runs whether or not a call is in progress.
+    await deployOk(name, `let ticks = 0; setInterval(() => ticks++, 10); export default () => new Response(String(ticks));`, { concurrency: 4, maxScale: 1 });
+    const before = Number(await (await platform.call(name)).text());
+    // Paused within 50 ms (FAAS_PAUSE_AFTER_MS) plus one 250 ms reap tick; running, it would tick about 150 times in 1.5 s.
+    await sleep(1_500);
+    const { body } = await platform.api('GET', '/api/v1/containers');
+    expect(body.containers.paused).toBeGreaterThanOrEqual(1);
+    const answers = await Promise.all([0, 1, 2, 3].map(() => platform.call(name).then(async (r) => ({ status: r.status, ticks: Number(await r.text()) }))));
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200]);
+    for (const a of answers) expect(a.ticks - before).toBeLessThan(45);
+    expect(await containersOf(name)).toHaveLength(1);
+  });
+
   it('scales out to maxScale containers for parallel requests', async () => {
     const name = uniqueName('scale');
     await deployOk(name, INSTANCE, { concurrency: 1, maxScale: 3 });

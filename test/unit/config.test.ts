@@ -22,6 +22,13 @@ describe('loadConfig', () => {
     expect(Object.isFrozen(config)).toBe(true);
   });
 
+  it('pauses idle containers after 50 ms unless told a time or "never"', () => {
+    expect(loadConfig({}).pauseAfterMs).toBe(50);
+    expect(loadConfig({ FAAS_PAUSE_AFTER_MS: '2000' }).pauseAfterMs).toBe(2000);
+    expect(loadConfig({ FAAS_PAUSE_AFTER_MS: 'never' }).pauseAfterMs).toBeUndefined();
+    expect(() => loadConfig({ FAAS_PAUSE_AFTER_MS: 'soon' })).toThrow(/FAAS_PAUSE_AFTER_MS=soon is not a number >= 0 or "never"/);
+  });
+
   it('reads every setting from the environment', () => {
     const config = loadConfig(
       {

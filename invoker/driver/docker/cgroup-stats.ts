@@ -3,7 +3,7 @@
 // that never block on a disk), where Docker's stats API takes a round trip through the engine.
 // cgroup v1 and v2, with Docker's cgroupfs or systemd driver.
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
-import path from 'node:path';
+import { cgroupLayouts, type CgroupLayout } from './cgroup-paths.js';
 
 export interface CgroupUsage {
   /** CPU time used since the container started, ns. */
@@ -11,28 +11,6 @@ export interface CgroupUsage {
   /** Highest memory use (bytes): since the last resetPeak() on cgroup v1, since start on v2. */
   peakMemoryBytes: number;
 }
-
-interface Layout {
-  cpu: (id: string) => string;
-  memoryPeak: (id: string) => string;
-  /** cpu file format: v1 cpuacct.usage holds ns; v2 cpu.stat has a usage_usec line. */
-  version: 1 | 2;
-}
-
-const layouts = (root: string): Layout[] => [
-  { version: 1, cpu: (id) => path.join(root, 'cpuacct/docker', id, 'cpuacct.usage'), memoryPeak: (id) => path.join(root, 'memory/docker', id, 'memory.max_usage_in_bytes') },
-  {
-    version: 1,
-    cpu: (id) => path.join(root, 'cpuacct/system.slice', `docker-${id}.scope`, 'cpuacct.usage'),
-    memoryPeak: (id) => path.join(root, 'memory/system.slice', `docker-${id}.scope`, 'memory.max_usage_in_bytes'),
-  },
-  { version: 2, cpu: (id) => path.join(root, 'docker', id, 'cpu.stat'), memoryPeak: (id) => path.join(root, 'docker', id, 'memory.peak') },
-  {
-    version: 2,
-    cpu: (id) => path.join(root, 'system.slice', `docker-${id}.scope`, 'cpu.stat'),
-    memoryPeak: (id) => path.join(root, 'system.slice', `docker-${id}.scope`, 'memory.peak'),
-  },
-];
 
 /** Parses the CPU file of either cgroup version into ns. */
 export function parseCpu(text: string, version: 1 | 2): number {
@@ -42,7 +20,7 @@ export function parseCpu(text: string, version: 1 | 2): number {
 }
 
 interface Handles {
-  layout: Layout;
+  layout: CgroupLayout;
   cpu: number;
   peak: number;
 }
@@ -56,7 +34,7 @@ function readAll(fd: number): string {
 }
 
 export class CgroupStats {
-  private layout: Layout | undefined;
+  private layout: CgroupLayout | undefined;
   private readonly open = new Map<string, Handles>();
 
   constructor(private readonly root = '/sys/fs/cgroup') {}
@@ -104,12 +82,15 @@ export class CgroupStats {
   private handlesOf(dockerId: string): Handles | undefined {
     const known = this.open.get(dockerId);
     if (known) return known;
-    for (const layout of this.layout ? [this.layout] : layouts(this.root)) {
+    for (const layout of this.layout ? [this.layout] : cgroupLayouts(this.root)) {
       let cpu = -1;
       try {
-        cpu = openSync(layout.cpu(dockerId), 'r');
-        // v1's peak is written to reset it; v2's memory.peak only read.
-        const peak = openSync(layout.memoryPeak(dockerId), layout.version === 1 ? 'r+' : 'r');
+        // v1: cpuacct.usage holds ns, memory.max_usage_in_bytes is written to reset it; v2: cpu.stat, memory.peak (read only).
+        cpu = openSync(layout.file('cpuacct', dockerId, layout.version === 1 ? 'cpuacct.usage' : 'cpu.stat'), 'r');
+        const peak =
+          layout.version === 1
+            ? openSync(layout.file('memory', dockerId, 'memory.max_usage_in_bytes'), 'r+')
+            : openSync(layout.file('memory', dockerId, 'memory.peak'), 'r');
         this.layout = layout;
         const handles = { layout, cpu, peak };
         this.open.set(dockerId, handles);

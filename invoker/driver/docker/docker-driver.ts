@@ -1,6 +1,7 @@
 // ContainerDriver on the Docker engine through dockerode.
 import type Dockerode from 'dockerode';
 import type { ContainerDriver, ContainerExit, ContainerSpec, ContainerStats, ContainerUsage, ManagedContainer } from '../container-driver.js';
+import { CgroupFreezer } from './cgroup-freezer.js';
 import { CgroupStats } from './cgroup-stats.js';
 import { LABEL, toCreateOptions } from './host-config.js';
 
@@ -10,6 +11,7 @@ export class DockerDriver implements ContainerDriver {
   constructor(
     private readonly docker: Dockerode,
     private readonly cgroups = new CgroupStats(),
+    private readonly freezer = new CgroupFreezer(),
   ) {}
 
   async run(spec: ContainerSpec): Promise<string> {
@@ -34,6 +36,9 @@ export class DockerDriver implements ContainerDriver {
 
   async remove(id: string): Promise<void> {
     this.cgroups.forget(id);
+    // A container frozen through its cgroup is running to the engine; runc thaws what it kills, but not
+    // every runtime does, and a thaw costs a write.
+    this.freezer.thaw(id);
     try {
       await this.docker.getContainer(id).remove({ force: true, v: true });
     } catch (err) {
@@ -42,12 +47,20 @@ export class DockerDriver implements ContainerDriver {
     }
   }
 
+  /** Through the cgroup freezer where this host's cgroups are writable, else through the engine. */
   async pause(id: string): Promise<void> {
+    if (await this.freezer.freeze(id)) return;
     await this.docker.getContainer(id).pause();
   }
 
   async resume(id: string): Promise<void> {
-    await this.docker.getContainer(id).unpause();
+    if (this.freezer.thaw(id)) return;
+    try {
+      await this.docker.getContainer(id).unpause();
+    } catch (err) {
+      // 409: not paused.
+      if (statusOf(err) !== 409) throw err;
+    }
   }
 
   async inspectExit(id: string): Promise<ContainerExit | undefined> {

@@ -1,8 +1,9 @@
-// The cgroup reader over a fake /sys/fs/cgroup tree: both versions, both Docker cgroup drivers, peak resets.
+// The cgroup reader and freezer over a fake /sys/fs/cgroup tree: both versions, both Docker cgroup drivers, peak resets.
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { CgroupFreezer, FreezeTimeoutError } from '../../../invoker/driver/docker/cgroup-freezer.js';
 import { CgroupStats, parseCpu } from '../../../invoker/driver/docker/cgroup-stats.js';
 
 const roots: string[] = [];
@@ -51,5 +52,34 @@ describe('CgroupStats', () => {
 
   it('answers undefined for a container whose cgroup is not here', async () => {
     expect(new CgroupStats(tree({})).read('gone')).toBeUndefined();
+  });
+});
+
+describe('CgroupFreezer', () => {
+  it('freezes and thaws through freezer.state on cgroup v1', async () => {
+    const root = tree({ 'freezer/docker/abc/freezer.state': 'THAWED\n' });
+    const freezer = new CgroupFreezer({ root });
+    // A plain file reads back what was written, as the kernel's does once the cgroup is frozen.
+    expect(await freezer.freeze('abc')).toBe(true);
+    expect(readFileSync(path.join(root, 'freezer/docker/abc/freezer.state'), 'utf8')).toBe('FROZEN');
+    expect(freezer.thaw('abc')).toBe(true);
+    expect(readFileSync(path.join(root, 'freezer/docker/abc/freezer.state'), 'utf8')).toBe('THAWED');
+  });
+
+  it('on cgroup v2 waits for cgroup.events to say frozen, and thaws again when that does not come in time', async () => {
+    const root = tree({ 'system.slice/docker-abc.scope/cgroup.freeze': '0\n', 'system.slice/docker-abc.scope/cgroup.events': 'populated 1\nfrozen 0\n' });
+    const freezer = new CgroupFreezer({ root, timeoutMs: 50 });
+    await expect(freezer.freeze('abc')).rejects.toBeInstanceOf(FreezeTimeoutError);
+    expect(readFileSync(path.join(root, 'system.slice/docker-abc.scope/cgroup.freeze'), 'utf8')).toBe('0');
+    // The kernel reports frozen: done.
+    writeFileSync(path.join(root, 'system.slice/docker-abc.scope/cgroup.events'), 'populated 1\nfrozen 1\n');
+    expect(await freezer.freeze('abc')).toBe(true);
+    expect(readFileSync(path.join(root, 'system.slice/docker-abc.scope/cgroup.freeze'), 'utf8')).toBe('1');
+  });
+
+  it('answers false where the freezer is not here, so the engine is asked instead', async () => {
+    const freezer = new CgroupFreezer({ root: tree({}) });
+    expect(await freezer.freeze('gone')).toBe(false);
+    expect(freezer.thaw('gone')).toBe(false);
   });
 });

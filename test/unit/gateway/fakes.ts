@@ -73,7 +73,7 @@ type Answer = (request: InvocationRequest) => InvocationResponse | Promise<Invoc
 export class FakeInvoker implements Invoker, InvocationEvents {
   readonly requests: InvocationRequest[] = [];
   private readonly listeners = new Set<(event: InvocationFinished) => void>();
-  counts: Record<ContainerState, number> = { prewarmed: 2, starting: 0, idle: 3, busy: 1, removing: 0 };
+  counts: Record<ContainerState, number> = { prewarmed: 2, starting: 0, idle: 3, paused: 0, busy: 1, removing: 0 };
 
   constructor(
     private readonly registry: FakeRegistry,

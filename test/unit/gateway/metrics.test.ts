@@ -51,9 +51,10 @@ describe('metrics', () => {
   });
 
   it('reports containers by state at scrape time, and process metrics', async () => {
-    gw.invoker.counts = { prewarmed: 2, starting: 1, idle: 4, busy: 3, removing: 0 };
+    gw.invoker.counts = { prewarmed: 2, starting: 1, idle: 4, paused: 1, busy: 3, removing: 0 };
     const text = await scrape();
     expect(text).toContain('faas_containers{state="idle"} 4');
+    expect(text).toContain('faas_containers{state="paused"} 1');
     expect(text).toContain('faas_containers{state="busy"} 3');
     expect(text).toContain('faas_containers{state="prewarmed"} 2');
     expect(text).toMatch(/\nprocess_resident_memory_bytes \d+/);

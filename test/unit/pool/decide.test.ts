@@ -15,6 +15,12 @@ describe('decide', () => {
     expect(decide(view, limits(), host(), 100)).toEqual({ kind: 'warm', containerId: 'new' });
   });
 
+  it('goes to a paused container when no running one is free, and to a running one before a paused one', () => {
+    expect(decide(fnView([container({ id: 'p', phase: 'paused' })]), limits(), host(), 100)).toEqual({ kind: 'warm', containerId: 'p' });
+    const view = fnView([container({ id: 'p', phase: 'paused', lastUsedAt: 900 }), container({ id: 'r', lastUsedAt: 100 })]);
+    expect(decide(view, limits(), host(), 100)).toEqual({ kind: 'warm', containerId: 'r' });
+  });
+
   it.each([
     ['an older version', container({ version: 0 })],
     ['a starting container', container({ phase: 'starting' })],
