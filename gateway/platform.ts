@@ -23,6 +23,7 @@ import { RedisInvocationLogStore } from '../invoker/metering/redis-invocation-lo
 import { attachMeter } from '../invoker/metering/meter.js';
 import { UsageJournal } from '../invoker/metering/usage-journal.js';
 import { toContainerRecord } from '../invoker/metering/usage-math.js';
+import { ContainerCensus } from '../invoker/tenancy/container-census.js';
 import { TenantQuotaCache, TenantStore } from '../invoker/tenancy/tenant-store.js';
 import { QuotaGuard } from './quota-guard.js';
 import { InvokerDirectory } from '../invoker/remote/invoker-directory.js';
@@ -94,8 +95,11 @@ async function startLocalInvoker(
     onError: (err) => shared.log.warn({ err: err.message }, 'usage journal not shipped yet; retrying'),
   });
   await journal.open();
+  // The tenants' container counts shared with other invokers, so maxContainers holds across them.
+  const census = new ContainerCensus({ redis: shared.redis, prefix: config.redisPrefix, invokerId: config.invokerId, local: () => pool.liveByTenant() });
   const pool = new ContainerPool({
     tenantLimit: (tenant) => tenantQuotas.maxContainers(tenant),
+    tenantElsewhere: (tenant) => census.elsewhere(tenant),
     // A container's life (idle time, and CPU and peak memory of containers serving several calls at once).
     onRetired: (container) => journal.write({ usage: toContainerRecord(container) }),
     driver: new DockerDriver(docker),
@@ -115,6 +119,7 @@ async function startLocalInvoker(
   });
   progress('removing containers left behind');
   await pool.start();
+  await census.start((err) => shared.log.warn({ err: err.message }, 'container counts not shared; retrying'));
   const invoker = new InProcessInvoker({ registry: shared.registry, pool });
   const detachMeter = attachMeter(invoker, journal);
   progress('starting async workers');
@@ -140,6 +145,7 @@ async function startLocalInvoker(
       await invoker.close();
       detachMeter();
       await journal.close();
+      await census.stop();
       tenantQuotas.stop();
     },
   };

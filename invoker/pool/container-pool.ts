@@ -44,6 +44,8 @@ export interface ContainerPoolOptions extends ContainerStarterOptions {
   onRetired?: (container: RetiredContainer) => void;
   /** A tenant's maxContainers quota (undefined: none); read on every scale-up, so it must answer from memory. */
   tenantLimit?: (tenant: string) => number | undefined;
+  /** The tenant's live containers on other invokers (the quota holds across invokers); read from memory too. */
+  tenantElsewhere?: (tenant: string) => number;
   clock?: () => number;
   log?: PoolLog;
 }
@@ -182,7 +184,7 @@ export class ContainerPool {
         const tenant = splitFunctionId(spec.name).tenant;
         return Promise.reject(
           new QuotaExceededError(
-            `tenant "${tenant}" runs ${this.options.tenantLimit?.(tenant)} containers, its maxContainers quota, all busy; retry later or ask an admin to raise it (faas tenant set ${tenant} --max-containers N)`,
+            `tenant "${tenant}" runs ${this.options.tenantLimit?.(tenant)} containers, its maxContainers quota (${this.options.tenantElsewhere?.(tenant) ?? 0} of them on other invokers), all busy; retry later or ask an admin to raise it (faas tenant set ${tenant} --max-containers N)`,
           ),
         );
       }
@@ -298,6 +300,16 @@ export class ContainerPool {
     if (tenant !== undefined) return counts;
     for (const entry of this.prewarm.entries.values()) counts[entry.phase === 'idle' || entry.phase === 'paused' ? 'prewarmed' : entry.phase] += 1;
     return counts;
+  }
+
+  /** Live containers (not being removed) per tenant; prewarmed runtimes belong to no tenant. */
+  liveByTenant(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const state of this.functions.values()) {
+      const tenant = splitFunctionId(state.spec.name).tenant;
+      for (const entry of state.containers.values()) if (entry.phase !== 'removing') out.set(tenant, (out.get(tenant) ?? 0) + 1);
+    }
+    return out;
   }
 
   /** Stops taking requests, waits (up to drainMs) for in-flight ones, then removes every container. */
@@ -525,6 +537,6 @@ export class ContainerPool {
         if (state.spec.name !== exceptFn && isIdle(entry)) tenantIdle.push(entry);
       }
     }
-    return { ...host, tenantRoom: limit - live, tenantIdle };
+    return { ...host, tenantRoom: limit - live - (this.options.tenantElsewhere?.(tenant) ?? 0), tenantIdle };
   }
 }

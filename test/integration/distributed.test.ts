@@ -96,6 +96,39 @@ describe('gateway with remote invokers', () => {
     expect(usage.rows[0]).toMatchObject({ invocations: 2, errors: 1 });
   });
 
+  it("holds a tenant's maxContainers quota across invokers: containers on the other invoker count", async () => {
+    const tenant = `q${randomUUID().slice(0, 6)}`;
+    expect((await api('POST', '/tenants', { id: tenant, maxContainers: 2 })).status).toBe(201);
+    const created = (await (await api('POST', `/tenants/${tenant}/tokens`, { name: 'ci' })).json()) as { token: string };
+    // Two functions on invoker-a and one on invoker-b.
+    const ids = [`${prefix}invoker-a`, `${prefix}invoker-b`];
+    const on = (invoker: string) => {
+      for (;;) {
+        const name = uniqueName('quota');
+        if (placeFunction(`${tenant}.${name}`, ids) === `${prefix}${invoker}`) return name;
+      }
+    };
+    const [a1, a2, b1] = [on('invoker-a'), on('invoker-a'), on('invoker-b')];
+    const slow = `export default async () => { await new Promise((r) => setTimeout(r, 5000)); return 'slow'; };`;
+    for (const name of [a1, a2, b1]) {
+      const res = await fetch(`${gateway.url}/api/v1/functions/${name}`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${created.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ code: slow }),
+      });
+      expect(res.status).toBe(201);
+    }
+    // One busy container on each invoker: the tenant's two. Invoker-a learns of b's within two counts (a second each).
+    const busy = [fetch(`${gateway.url}/fn/${tenant}/${a1}`), fetch(`${gateway.url}/fn/${tenant}/${b1}`)];
+    await new Promise((r) => setTimeout(r, 2_500));
+    const refused = await fetch(`${gateway.url}/fn/${tenant}/${a2}`);
+    expect(refused.status).toBe(429);
+    const error = ((await refused.json()) as { error: { code: string; message: string } }).error;
+    expect(error.code).toBe('QUOTA_EXCEEDED');
+    expect(error.message).toContain('1 of them on other invokers');
+    expect((await Promise.all(busy)).map((r) => r.status)).toEqual([200, 200]);
+  });
+
   it('refuses gateway-to-invoker calls without the token', async () => {
     const res = await fetch(`${running[0]!.url}/v1/containers`);
     expect(res.status).toBe(401);
