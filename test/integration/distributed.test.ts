@@ -109,7 +109,7 @@ describe('gateway with remote invokers', () => {
       }
     };
     const [a1, a2, b1] = [on('invoker-a'), on('invoker-a'), on('invoker-b')];
-    const slow = `export default async () => { await new Promise((r) => setTimeout(r, 5000)); return 'slow'; };`;
+    const slow = `export default async () => { await new Promise((r) => setTimeout(r, 8000)); return 'slow'; };`;
     for (const name of [a1, a2, b1]) {
       const res = await fetch(`${gateway.url}/api/v1/functions/${name}`, {
         method: 'PUT',
@@ -120,7 +120,7 @@ describe('gateway with remote invokers', () => {
     }
     // One busy container on each invoker: the tenant's two. Invoker-a learns of b's within two counts (a second each).
     const busy = [fetch(`${gateway.url}/fn/${tenant}/${a1}`), fetch(`${gateway.url}/fn/${tenant}/${b1}`)];
-    await new Promise((r) => setTimeout(r, 2_500));
+    await new Promise((r) => setTimeout(r, 3_500));
     const refused = await fetch(`${gateway.url}/fn/${tenant}/${a2}`);
     expect(refused.status).toBe(429);
     const error = ((await refused.json()) as { error: { code: string; message: string } }).error;
