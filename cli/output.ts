@@ -25,6 +25,15 @@ export function formatMs(ms: number): string {
   return `${ms / 60_000} min`;
 }
 
+/** A duration as its largest unit or two: 850 ms, 12 s, 3 min 20 s, 2 h 5 min. */
+export function formatAge(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  if (ms < 1_000) return `${Math.max(0, Math.round(ms))} ms`;
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min${s % 60 ? ` ${s % 60} s` : ''}`;
+  return `${Math.floor(s / 3600)} h${Math.floor((s % 3600) / 60) ? ` ${Math.floor((s % 3600) / 60)} min` : ''}`;
+}
+
 export const formatUsd = (usd: number) => `$${usd < 0.01 && usd > 0 ? usd.toPrecision(3) : usd.toFixed(2)}`;
 
 export function printJson(value: unknown): void {

@@ -120,7 +120,7 @@ async function startLocalInvoker(
   progress('removing containers left behind');
   await pool.start();
   await census.start((err) => shared.log.warn({ err: err.message }, 'container counts not shared; retrying'));
-  const invoker = new InProcessInvoker({ registry: shared.registry, pool });
+  const invoker = new InProcessInvoker({ registry: shared.registry, pool, invokerId: config.invokerId });
   const detachMeter = attachMeter(invoker, journal);
   progress('starting async workers');
   const dispatcher = new AsyncDispatcher({

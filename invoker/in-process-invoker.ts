@@ -10,6 +10,7 @@ import {
 } from './core/errors.js';
 import type { FunctionSpec } from './core/function-spec.js';
 import type {
+  ContainerInfo,
   ContainerState,
   InvocationEvents,
   InvocationFinished,
@@ -30,6 +31,8 @@ export interface InProcessInvokerOptions {
    * time (after the answer is sent, before the container takes the next request). Default true.
    */
   measureCalls?: boolean;
+  /** Names this invoker in container lists. Default 'local'. */
+  invokerId?: string;
   clock?: () => number;
 }
 
@@ -69,6 +72,11 @@ export class InProcessInvoker implements Invoker, InvocationEvents {
 
   async containerCounts(tenant?: string): Promise<Record<ContainerState, number>> {
     return this.options.pool.counts(tenant);
+  }
+
+  async containerList(tenant?: string): Promise<ContainerInfo[]> {
+    const invoker = this.options.invokerId ?? 'local';
+    return this.options.pool.list(tenant).map((c) => ({ ...c, invoker }));
   }
 
   invoke(request: InvocationRequest): Promise<InvocationResponse> {

@@ -58,8 +58,29 @@ export interface Invoker {
   invoke(request: InvocationRequest): Promise<InvocationResponse>;
   /** Containers by state across all functions, or one tenant's, for /metrics and the dashboard. */
   containerCounts(tenant?: string): Promise<Record<ContainerState, number>>;
+  /** Every live container, or one tenant's (prewarmed runtimes only without a tenant), for `faas ps`. */
+  containerList(tenant?: string): Promise<ContainerInfo[]>;
   /** Stops accepting work, drains in-flight invocations, removes this invoker's containers. */
   close(): Promise<void>;
+}
+
+/** One container as `faas ps` shows it. Times are epoch ms. */
+export interface ContainerInfo {
+  /** The pool's short id (also the suffix of the engine's container name). */
+  id: string;
+  /** Function id (`tenant.name`, or `name` in the default tenant); '' for a prewarmed runtime. */
+  fn: string;
+  version: number;
+  state: ContainerState;
+  memoryMb: number;
+  /** Requests running in it now, and served so far. */
+  active: number;
+  served: number;
+  createdAt: number;
+  /** End of its last request (or its readiness). */
+  lastUsedAt: number;
+  /** The invoker running it. */
+  invoker: string;
 }
 
 /** 'prewarmed': started with no function yet, waiting to be assigned one at a cold start. */

@@ -1,14 +1,17 @@
-// faas ls, faas rm, faas logs: list and delete functions, read recent invocations.
+// faas ls, faas rm, faas logs, faas ps: list and delete functions, read recent invocations, see live containers.
 import type { Command } from 'commander';
 import pc from 'picocolors';
 import { ApiClient } from '../api-client.js';
 import { loadCliConfig } from '../cli-config.js';
 import { CliError } from '../errors.js';
-import { formatMs, ok, printJson, table } from '../output.js';
+import { formatAge, formatMs, ok, printJson, table } from '../output.js';
 import { DEFAULT_TENANT, type FunctionSpec } from '../../invoker/core/function-spec.js';
 import { functionPath } from '../../invoker/tenancy/names.js';
 import { describeTriggers } from './deploy.js';
 import type { InvocationLogEntry } from '../../invoker/metering/usage-record.js';
+import type { ContainerInfo } from '../../invoker/invoker.js';
+
+type ContainerRow = Omit<ContainerInfo, 'fn'> & { tenant: string | null; name: string | null };
 
 export function registerManage(program: Command): void {
   program
@@ -70,5 +73,35 @@ export function registerManage(program: Command): void {
         if (entry.errorMessage) console.log(`  ${pc.red(entry.errorMessage)}`);
         for (const line of entry.logs.split('\n').filter(Boolean)) console.log(`  ${line}`);
       }
+    });
+
+  program
+    .command('ps')
+    .description('live containers: function, state (starting, busy, idle, paused, prewarmed, removing), memory, calls, idle time')
+    .option('--tenant <id>', "one tenant's (admin token; default: every tenant's for the admin)")
+    .option('--json', 'print JSON')
+    .action(async (flags: { tenant?: string; json?: boolean }) => {
+      const api = new ApiClient(loadCliConfig());
+      const query = flags.tenant ? `?tenant=${encodeURIComponent(flags.tenant)}` : '';
+      const { containers } = await api.request<{ containers: ContainerRow[] }>('GET', `/containers/list${query}`);
+      if (flags.json) return printJson(containers);
+      if (containers.length === 0) return void console.log('no containers running: a call starts one');
+      const now = Date.now();
+      console.log(
+        table(
+          ['function', 'container', 'state', 'memory', 'active', 'calls', 'idle for', 'up', 'invoker'],
+          containers.map((c) => [
+            c.name === null ? pc.dim('(prewarmed)') : c.tenant === DEFAULT_TENANT ? `${c.name} v${c.version}` : `${c.tenant}/${c.name} v${c.version}`,
+            c.id,
+            c.state,
+            `${c.memoryMb} MB`,
+            c.active,
+            c.served,
+            c.active > 0 || c.state === 'starting' ? '—' : formatAge(now - c.lastUsedAt),
+            formatAge(now - c.createdAt),
+            c.invoker,
+          ]),
+        ),
+      );
     });
 }

@@ -1,16 +1,29 @@
-// Live containers by state: the caller's tenant's (prewarmed runtimes are nobody's), or every one for the admin.
-import type { FastifyInstance } from 'fastify';
-import { TENANT_ID_PATTERN } from '../../invoker/core/function-spec.js';
+// Live containers: by state, and one by one (`faas ps`); the caller's tenant's (prewarmed runtimes are
+// nobody's), or every one for the admin.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { TENANT_ID_PATTERN, splitFunctionId } from '../../invoker/core/function-spec.js';
 import type { Invoker } from '../../invoker/invoker.js';
 import { actingTenant } from '../plugins/auth.js';
 
-export function containerRoutes(api: FastifyInstance, deps: { invoker: Pick<Invoker, 'containerCounts'> }): void {
-  api.get<{ Querystring: { tenant?: string } }>(
-    '/containers',
-    { schema: { querystring: { type: 'object', additionalProperties: false, properties: { tenant: { type: 'string', pattern: TENANT_ID_PATTERN } } } } },
-    async (request) => {
-      const tenant = request.principal.admin && !request.query.tenant ? undefined : actingTenant(request, request.query.tenant);
-      return { ...(tenant ? { tenant } : {}), containers: await deps.invoker.containerCounts(tenant) };
-    },
-  );
+type Query = { Querystring: { tenant?: string } };
+
+const schema = { querystring: { type: 'object', additionalProperties: false, properties: { tenant: { type: 'string', pattern: TENANT_ID_PATTERN } } } };
+
+/** undefined: every tenant's (an admin that named none). */
+const tenantOf = (request: FastifyRequest<Query>) => (request.principal.admin && !request.query.tenant ? undefined : actingTenant(request, request.query.tenant));
+
+export function containerRoutes(api: FastifyInstance, deps: { invoker: Pick<Invoker, 'containerCounts' | 'containerList'> }): void {
+  api.get<Query>('/containers', { schema }, async (request) => {
+    const tenant = tenantOf(request);
+    return { ...(tenant ? { tenant } : {}), containers: await deps.invoker.containerCounts(tenant) };
+  });
+
+  api.get<Query>('/containers/list', { schema }, async (request) => {
+    const tenant = tenantOf(request);
+    const list = await deps.invoker.containerList(tenant);
+    return {
+      ...(tenant ? { tenant } : {}),
+      containers: list.map(({ fn, ...c }) => ({ ...c, ...(fn ? splitFunctionId(fn) : { tenant: null, name: null }) })),
+    };
+  });
 }

@@ -5,7 +5,7 @@ import type { FunctionSpec } from '../core/function-spec.js';
 import { CapacityError, FunctionNotFoundError, QueueFullError, QueueTimeoutError, QuotaExceededError, assertNever } from '../core/errors.js';
 import { splitFunctionId } from '../core/function-spec.js';
 import type { ContainerExit } from '../driver/container-driver.js';
-import type { ContainerState } from '../invoker.js';
+import type { ContainerInfo, ContainerState } from '../invoker.js';
 import type { RuntimeConnection } from '../runtime/runtime-connection.js';
 import { newEntry, type Entry } from './container-entry.js';
 import { ContainerStarter, type ContainerStarterOptions } from './container-starter.js';
@@ -300,6 +300,30 @@ export class ContainerPool {
     if (tenant !== undefined) return counts;
     for (const entry of this.prewarm.entries.values()) counts[entry.phase === 'idle' || entry.phase === 'paused' ? 'prewarmed' : entry.phase] += 1;
     return counts;
+  }
+
+  /** Every container, or one tenant's functions' (prewarmed runtimes belong to no tenant), oldest first. */
+  list(tenant?: string): Array<Omit<ContainerInfo, 'invoker'>> {
+    const out: Array<Omit<ContainerInfo, 'invoker'>> = [];
+    const info = (e: Entry, state: ContainerState) => ({
+      id: e.id,
+      fn: e.fn,
+      version: e.version,
+      state,
+      memoryMb: e.memoryMb,
+      active: e.active,
+      served: e.served,
+      createdAt: e.createdAt,
+      lastUsedAt: e.lastUsedAt,
+    });
+    for (const state of this.functions.values()) {
+      if (tenant !== undefined && splitFunctionId(state.spec.name).tenant !== tenant) continue;
+      for (const entry of state.containers.values()) out.push(info(entry, entry.phase));
+    }
+    if (tenant === undefined) {
+      for (const entry of this.prewarm.entries.values()) out.push(info(entry, entry.phase === 'idle' || entry.phase === 'paused' ? 'prewarmed' : entry.phase));
+    }
+    return out.sort((a, b) => a.createdAt - b.createdAt);
   }
 
   /** Live containers (not being removed) per tenant; prewarmed runtimes belong to no tenant. */

@@ -4,7 +4,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { FaasError } from '../core/errors.js';
 import type { Invoker } from '../invoker.js';
-import { CONTAINERS_PATH, INVOKE_PATH, decodeFrame, encodeFrame, type RequestHead, type ResponseHead } from './wire.js';
+import { CONTAINER_LIST_PATH, CONTAINERS_PATH, INVOKE_PATH, decodeFrame, encodeFrame, type RequestHead, type ResponseHead } from './wire.js';
 
 export interface InvokerServerOptions {
   invoker: Invoker;
@@ -62,9 +62,11 @@ export class InvokerServer {
     if (!this.authorized(req)) {
       return void res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":{"code":"UNAUTHORIZED","message":"invalid token"}}');
     }
-    if (req.method === 'GET' && req.url?.startsWith(CONTAINERS_PATH)) {
-      const tenant = new URL(req.url, 'http://invoker').searchParams.get('tenant') ?? undefined;
-      return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(await this.options.invoker.containerCounts(tenant)));
+    if (req.method === 'GET' && (req.url?.startsWith(CONTAINERS_PATH) || req.url?.startsWith(CONTAINER_LIST_PATH))) {
+      const url = new URL(req.url, 'http://invoker');
+      const tenant = url.searchParams.get('tenant') ?? undefined;
+      const body = url.pathname === CONTAINER_LIST_PATH ? await this.options.invoker.containerList(tenant) : await this.options.invoker.containerCounts(tenant);
+      return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     }
     if (req.method !== 'POST' || req.url !== INVOKE_PATH) {
       return void res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":{"code":"NOT_FOUND","message":"no such route"}}');

@@ -1,10 +1,10 @@
 // Invoker over HTTP: places each function on one live invoker process and relays the invocation frame.
 import { Pool } from 'undici';
 import { CapacityError, RemoteFaasError } from '../core/errors.js';
-import type { ContainerState, InvocationEvents, InvocationFinished, InvocationRequest, InvocationResponse, Invoker } from '../invoker.js';
+import type { ContainerInfo, ContainerState, InvocationEvents, InvocationFinished, InvocationRequest, InvocationResponse, Invoker } from '../invoker.js';
 import type { InvokerEntry } from './invoker-directory.js';
 import { placeFunction } from './placement.js';
-import { CONTAINERS_PATH, INVOKE_PATH, decodeFrame, encodeFrame, type ResponseHead } from './wire.js';
+import { CONTAINER_LIST_PATH, CONTAINERS_PATH, INVOKE_PATH, decodeFrame, encodeFrame, type ResponseHead } from './wire.js';
 
 export interface RemoteInvokerOptions {
   /** The live invokers, e.g. InvokerDirectory.current. */
@@ -64,18 +64,28 @@ export class RemoteInvoker implements Invoker, InvocationEvents {
 
   async containerCounts(tenant?: string): Promise<Record<ContainerState, number>> {
     const total: Record<ContainerState, number> = { prewarmed: 0, starting: 0, idle: 0, paused: 0, busy: 0, removing: 0 };
-    await Promise.all(
+    for (const counts of await this.fromEach<Record<ContainerState, number>>(CONTAINERS_PATH, tenant)) {
+      for (const state of Object.keys(total) as ContainerState[]) total[state] += counts[state] ?? 0;
+    }
+    return total;
+  }
+
+  async containerList(tenant?: string): Promise<ContainerInfo[]> {
+    return (await this.fromEach<ContainerInfo[]>(CONTAINER_LIST_PATH, tenant)).flat();
+  }
+
+  /** The same GET to every live invoker. */
+  private fromEach<T>(route: string, tenant: string | undefined): Promise<T[]> {
+    return Promise.all(
       this.options.invokers().map(async (invoker) => {
         const res = await this.pool(invoker.url).request({
-          path: tenant === undefined ? CONTAINERS_PATH : `${CONTAINERS_PATH}?tenant=${encodeURIComponent(tenant)}`,
+          path: tenant === undefined ? route : `${route}?tenant=${encodeURIComponent(tenant)}`,
           method: 'GET',
           headers: { authorization: `Bearer ${this.options.token}` },
         });
-        const counts = (await res.body.json()) as Record<ContainerState, number>;
-        for (const state of Object.keys(total) as ContainerState[]) total[state] += counts[state] ?? 0;
+        return (await res.body.json()) as T;
       }),
     );
-    return total;
   }
 
   async close(): Promise<void> {

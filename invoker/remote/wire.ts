@@ -3,6 +3,7 @@ import type { InvocationMeta, InvocationRequest, InvocationResponse } from '../i
 
 export const INVOKE_PATH = '/v1/invocations';
 export const CONTAINERS_PATH = '/v1/containers';
+export const CONTAINER_LIST_PATH = '/v1/container-list';
 
 export type RequestHead = Omit<InvocationRequest, 'body'>;
 

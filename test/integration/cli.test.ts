@@ -124,6 +124,16 @@ describe('faas CLI', () => {
     expect(csv.at(-1)).toBe(`cli-co,${api.period},total,Total due,,,,,,${api.total},USD`);
     const table = await faasAs(secret, 'usage', '--invoice', 'current');
     expect(table.stdout).toContain(`${api.total} USD`);
+    // Its one container, paused by now (idle for more than 300 ms); the admin sees it among every tenant's.
+    const ps = JSON.parse((await faasAs(secret, 'ps', '--json')).stdout) as Array<{ tenant: string; name: string; state: string; served: number }>;
+    expect(ps).toEqual([expect.objectContaining({ tenant: 'cli-co', name: 'hi', state: 'paused', served: 3 })]);
+    const psTable = (await faasAs(secret, 'ps')).stdout;
+    expect(psTable).toMatch(/cli-co\/hi v1 .*│ paused .*│ 128 MB .*│ 0 .*│ 3 /);
+    const all = JSON.parse((await faas('ps', '--json')).stdout) as Array<{ tenant: string | null; state: string }>;
+    expect(all.filter((c) => c.tenant === 'cli-co')).toHaveLength(1);
+    // Prewarmed runtimes (ready or starting) belong to no tenant; the admin sees them.
+    expect(all.some((c) => c.tenant === null && ['prewarmed', 'starting'].includes(c.state))).toBe(true);
+    expect((await faasAs(secret, 'ps', '--tenant', 'someone-else')).stderr).toContain('FORBIDDEN');
     // The tenant's token is not the admin's.
     expect((await faasAs(secret, 'tenant', 'ls')).stderr).toContain('FORBIDDEN');
     expect((await faas('token', 'revoke', id)).code).toBe(0);

@@ -82,6 +82,9 @@ describe('gateway with remote invokers', () => {
     );
     // Warm containers on both: idle, or already paused.
     expect(perInvoker.every((counts) => counts.idle + counts.paused > 0)).toBe(true);
+    // The gateway lists them one by one, each with the invoker it runs on.
+    const listed = (await (await api('GET', '/containers/list')).json()) as { containers: Array<{ name: string | null; invoker: string }> };
+    for (const name of names) expect(listed.containers.find((c) => c.name === name)?.invoker).toBe(placeFunction(name, ids));
   });
 
   it('relays function errors with their code, and meters calls made through the gateway', async () => {

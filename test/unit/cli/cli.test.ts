@@ -7,6 +7,20 @@ import { loadCliConfig } from '../../../cli/cli-config.js';
 import { deploySettings } from '../../../cli/commands/deploy.js';
 import { parseDurationMs } from '../../../cli/duration.js';
 import { CliError } from '../../../cli/errors.js';
+import { formatAge } from '../../../cli/output.js';
+
+describe('formatAge', () => {
+  it.each([
+    [850, '850 ms'],
+    [12_400, '12 s'],
+    [60_000, '1 min'],
+    [200_000, '3 min 20 s'],
+    [7_500_000, '2 h 5 min'],
+    [3_600_000, '1 h'],
+  ])('shows %i ms as %s', (ms, text) => {
+    expect(formatAge(ms)).toBe(text);
+  });
+});
 
 describe('parseDurationMs', () => {
   it.each([

@@ -6,6 +6,7 @@ import { loadConfig } from '../../../gateway/config.js';
 import { FunctionNotFoundError } from '../../../invoker/core/errors.js';
 import type { FunctionSpec } from '../../../invoker/core/function-spec.js';
 import type {
+  ContainerInfo,
   ContainerState,
   InvocationEvents,
   InvocationFinished,
@@ -88,6 +89,10 @@ export class FakeInvoker implements Invoker, InvocationEvents {
   }
   async containerCounts() {
     return this.counts;
+  }
+  list: ContainerInfo[] = [];
+  async containerList(tenant?: string) {
+    return this.list.filter((c) => tenant === undefined || c.fn.startsWith(`${tenant}.`));
   }
   async close() {}
   onInvocationFinished(listener: (event: InvocationFinished) => void) {
