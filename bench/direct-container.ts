@@ -1,4 +1,5 @@
-// The baselines' side: a function container started straight through dockerode and called straight over its socket.
+// The baselines' side: a function container started straight through dockerode and called straight over a
+// socket its runtime listens on (FAAS_BENCH_LISTEN, in a read-write directory of the bench's own).
 import { chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -26,6 +27,7 @@ export async function startDirect(docker: Dockerode, image: string, code: string
   chownSync(socketDir, 65534, 65534);
   writeFileSync(path.join(codeDir, 'index.mjs'), code, { mode: 0o644 });
   const socketPath = path.join(socketDir, 'runtime.sock');
+  const BENCH_DIR = '/run/faas-bench';
   const options = toCreateOptions({
     name: `faas-bench-${randomBytes(4).toString('hex')}`,
     image,
@@ -36,11 +38,12 @@ export async function startDirect(docker: Dockerode, image: string, code: string
     pidsLimit: 128,
     tmpMb: 16,
     network: false,
-    env: {},
+    env: { FAAS_BENCH_LISTEN: `${BENCH_DIR}/runtime.sock` },
     codeDir,
     socketDir,
     owner: 'bench',
   });
+  options.HostConfig!.Binds!.push(`${socketDir}:${BENCH_DIR}:rw`);
   const started = performance.now();
   const container = await docker.createContainer(options);
   await container.start();

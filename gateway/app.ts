@@ -7,6 +7,8 @@ import type { FunctionRegistry } from '../invoker/registry/function-registry.js'
 import { pricePlanOf, type PlatformConfig } from './config.js';
 import { requireToken } from './plugins/auth.js';
 import { registerErrorHandling } from './plugins/error-handler.js';
+import { originOf } from './edge/forwarded-headers.js';
+import { clientErrorHandler, frameworkErrors, registerHttpEdge } from './plugins/http-edge.js';
 import { createMetrics, type AsyncSources } from './plugins/metrics.js';
 import { functionRoutes } from './routes/functions.js';
 import { healthRoutes } from './routes/health.js';
@@ -48,10 +50,15 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
     // No per-request log lines: the trigger is the hot path; outcomes are in metrics and invocation logs.
     logController: new LogController({ disableRequestLogging: true }),
     keepAliveTimeout: 72_000,
+    // A missing Host is answered by the edge in the API's error shape, not by Node's bare 400.
+    http: { requireHostHeader: false },
+    clientErrorHandler,
+    frameworkErrors,
     // Bodies are checked as sent: no dropping unknown fields, no turning 1 into "1" or "256" into 256.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
   });
   registerErrorHandling(app);
+  registerHttpEdge(app);
   const metrics = createMetrics(deps.events, deps.invoker, {
     ...(deps.queues ? { counts: () => deps.queues!.counts() } : {}),
     ...(deps.retries ? { retries: deps.retries } : {}),
@@ -66,6 +73,7 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
     invoker: deps.invoker,
     metrics,
     maxBodyBytes: config.maxBodyBytes,
+    origin: originOf(config.publicUrl),
     known: (id: string) => deps.registry.has(id),
     ...(admit ? { admit } : {}),
     ...(queues ? { extra: (scope: FastifyInstance) => asyncRoutes(scope, { registry: deps.registry, queues, callbackAllowLocal: config.callbackAllowLocal, ...(admit ? { admit } : {}) }) } : {}),

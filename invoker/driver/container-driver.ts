@@ -18,7 +18,7 @@ export interface ContainerSpec {
   env: Record<string, string>;
   /** Host directory holding the bundle `index.mjs`, mounted read-only at /fn. */
   codeDir: string;
-  /** Host directory mounted read-write at /run/faas; the runtime listens on `runtime.sock` there. */
+  /** Host directory mounted read-only at /run/faas; the invoker listens on `invoker.sock` there and the runtime connects to it. */
   socketDir: string;
   /** Label value identifying the platform instance that owns the container (for cleanup). */
   owner: string;

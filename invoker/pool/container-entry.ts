@@ -1,5 +1,6 @@
 // What the pool holds for one container: its function, phase, load and connection.
 import type { RuntimeConnection } from '../runtime/runtime-connection.js';
+import type { RuntimeListener } from '../runtime/runtime-listener.js';
 import type { ContainerView } from './pool-view.js';
 
 export interface Entry {
@@ -20,6 +21,8 @@ export interface Entry {
   initMs?: number;
   dockerId?: string;
   connection?: RuntimeConnection;
+  /** The invoker's listening socket the runtime connects to, in `socketDir` (mounted read-only). */
+  listener?: RuntimeListener;
   socketDir: string;
   /** A code directory of this container's own (prewarmed runtimes), removed with it. */
   ownCodeDir?: string;

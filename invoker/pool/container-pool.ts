@@ -459,6 +459,7 @@ export class ContainerPool {
       if (stem) {
         entry.dockerId = stem.dockerId;
         entry.ownCodeDir = stem.ownCodeDir;
+        if (stem.listener) entry.listener = stem.listener;
         await this.starter.assign(entry, spec, stem.memoryMb);
       } else if (!(await this.starter.startFunction(entry, spec))) {
         return;

@@ -1,11 +1,12 @@
 // Brings containers up through the driver: fresh for a function, prewarmed with no function, or a prewarmed
 // one assigned a function (its code written into the container's own read-only code mount, then /init).
 import { randomBytes } from 'node:crypto';
-import { chown, copyFile, mkdir, rm } from 'node:fs/promises';
+import { copyFile, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { FunctionSpec } from '../core/function-spec.js';
 import type { ContainerDriver } from '../driver/container-driver.js';
 import type { RuntimeConnectionFactory } from '../runtime/runtime-connection.js';
+import { RuntimeListener } from '../runtime/runtime-listener.js';
 import type { Entry } from './container-entry.js';
 
 export interface ContainerStarterOptions {
@@ -13,7 +14,7 @@ export interface ContainerStarterOptions {
   connect: RuntimeConnectionFactory;
   codeCache: { dirFor(spec: FunctionSpec): Promise<string> };
   image: string;
-  /** Socket directories go in <dataDir>/sock/<id>, prewarmed runtimes' code in <dataDir>/prewarm/<id>. */
+  /** Listening sockets go in <dataDir>/sock/<id>, prewarmed runtimes' code in <dataDir>/prewarm/<id>. */
   dataDir: string;
   /** Label value naming this invoker's containers. */
   owner: string;
@@ -23,7 +24,6 @@ export interface ContainerStarterOptions {
   startTimeoutMs?: number;
 }
 
-const RUNTIME_SOCKET = 'runtime.sock';
 const CODE_FILE = 'index.mjs';
 
 export class ContainerStarter {
@@ -42,8 +42,9 @@ export class ContainerStarter {
   }
 
   private async run(entry: Entry, fields: { name: string; fn: string; memoryMb: number; cpus: number; network: boolean; env: Record<string, string>; codeDir: string; prewarm: boolean }): Promise<boolean> {
-    await mkdir(entry.socketDir, { recursive: true, mode: 0o700 });
-    await chown(entry.socketDir, 65534, 65534);
+    // Only root may enter the parent on the host; the container sees the socket's own directory, read-only.
+    await mkdir(path.dirname(entry.socketDir), { recursive: true, mode: 0o700 });
+    entry.listener = await RuntimeListener.open(entry.socketDir, entry.concurrency);
     entry.dockerId = await this.options.driver.run({
       ...fields,
       image: this.options.image,
@@ -73,7 +74,7 @@ export class ContainerStarter {
       prewarm: false,
     });
     if (!running) return false;
-    entry.connection = this.options.connect(path.join(entry.socketDir, RUNTIME_SOCKET), spec.concurrency);
+    entry.connection = this.options.connect(entry.listener!, spec.concurrency);
     await entry.connection.waitReady(this.startTimeoutMs);
     return true;
   }
@@ -93,7 +94,7 @@ export class ContainerStarter {
       prewarm: true,
     });
     if (!running) return false;
-    const probe = this.options.connect(path.join(entry.socketDir, RUNTIME_SOCKET), 1);
+    const probe = this.options.connect(entry.listener!, 1);
     try {
       await probe.waitReady(this.startTimeoutMs);
     } finally {
@@ -116,7 +117,8 @@ export class ContainerStarter {
         ? this.options.driver.update(dockerId, { memoryMb: spec.memoryMb, cpus: spec.cpus })
         : undefined,
     ]);
-    entry.connection = this.options.connect(path.join(entry.socketDir, RUNTIME_SOCKET), spec.concurrency);
+    entry.listener!.setConcurrency(spec.concurrency);
+    entry.connection = this.options.connect(entry.listener!, spec.concurrency);
     await entry.connection.init(
       { file: `/fn/${CODE_FILE}`, name: spec.name, version: String(spec.version), memoryMb: spec.memoryMb, env: spec.env },
       this.startTimeoutMs,
@@ -128,6 +130,7 @@ export class ContainerStarter {
     await entry.connection?.close();
     // A container still being created is removed by run() once the engine returns its id.
     if (entry.dockerId) await this.options.driver.remove(entry.dockerId).catch(onError);
+    await entry.listener?.close();
     await rm(entry.socketDir, { recursive: true, force: true });
     if (entry.ownCodeDir) await rm(entry.ownCodeDir, { recursive: true, force: true });
   }

@@ -1,6 +1,7 @@
-// How the invoker talks to the runtime server inside one container (HTTP over the container's unix socket).
+// How the invoker talks to the runtime server inside one container (HTTP over the connections the runtime opened to the invoker).
 import type { InitBody, ReadyBody } from '../../runtime-images/node/protocol.js';
 import type { InvocationRequest } from '../invoker.js';
+import type { SocketSource } from './runtime-listener.js';
 
 /** What the runtime answered for one invocation. */
 export interface RuntimeReply {
@@ -19,7 +20,7 @@ export class RuntimeTimeoutError extends Error {
   override name = 'RuntimeTimeoutError';
 }
 
-/** The socket refused, reset or closed: the container is gone or its runtime died. */
+/** No connection, or it reset or closed: the container is gone or its runtime died. */
 export class RuntimeConnectionError extends Error {
   override name = 'RuntimeConnectionError';
 
@@ -42,5 +43,5 @@ export interface RuntimeConnection {
   close(): Promise<void>;
 }
 
-/** Opens a connection (pool of up to `maxConcurrency` keep-alive sockets) to a runtime socket. */
-export type RuntimeConnectionFactory = (socketPath: string, maxConcurrency: number) => RuntimeConnection;
+/** An HTTP client (up to `maxConcurrency` keep-alive connections) over the connections a runtime opens to its listener. */
+export type RuntimeConnectionFactory = (sockets: SocketSource, maxConcurrency: number) => RuntimeConnection;

@@ -1,8 +1,9 @@
-// RuntimeConnection over the container's unix socket with undici keep-alive connections (the invocation hot path).
+// RuntimeConnection with undici keep-alive connections over the sockets the runtime opened to the invoker (the invocation hot path).
 import { Pool, errors } from 'undici';
 import type { IncomingHttpHeaders } from 'undici/types/header.js';
 import { HEADER, INIT_PATH, PROTOCOL_HEADER_PREFIX, READY_PATH, type InitBody, type ReadyBody } from '../../runtime-images/node/protocol.js';
 import type { InvocationRequest } from '../invoker.js';
+import type { SocketSource } from './runtime-listener.js';
 import {
   RuntimeConnectionError,
   RuntimeTimeoutError,
@@ -35,11 +36,13 @@ function isTimeout(err: unknown): boolean {
   );
 }
 
-/** The connect itself failed: nothing listens on the socket (or it is gone). */
+/** No connection could be had: the runtime is gone (or never came). */
 function isConnectFailure(err: unknown): boolean {
-  const code = (err as { code?: string }).code;
-  return code === 'ECONNREFUSED' || code === 'ENOENT' || err instanceof errors.ConnectTimeoutError;
+  return (err as { code?: string }).code === 'ERUNTIMEABSENT';
 }
+
+/** How long a request waits for the runtime to open a connection (it keeps spares open, so usually none). */
+const CONNECT_TIMEOUT_MS = 2_000;
 
 function replyHeaders(headers: IncomingHttpHeaders): RuntimeReply['headers'] {
   const out: RuntimeReply['headers'] = {};
@@ -54,14 +57,19 @@ function replyHeaders(headers: IncomingHttpHeaders): RuntimeReply['headers'] {
 class UndiciRuntimeConnection implements RuntimeConnection {
   private readonly pool: Pool;
 
-  constructor(socketPath: string, maxConcurrency: number) {
-    this.pool = new Pool('http://localhost', {
-      socketPath,
+  constructor(sockets: SocketSource, maxConcurrency: number) {
+    this.pool = new Pool('http://runtime', {
+      // The runtime connected to us: undici's "connect" takes one of those connections.
+      connect: (_options, callback) => {
+        sockets.take(CONNECT_TIMEOUT_MS).then(
+          (socket) => callback(null, socket),
+          (err: Error) => callback(err, null),
+        );
+      },
       connections: maxConcurrency,
       pipelining: 1,
       keepAliveTimeout: 600_000,
       keepAliveMaxTimeout: 600_000,
-      connectTimeout: 2_000,
     });
   }
 
@@ -73,7 +81,7 @@ class UndiciRuntimeConnection implements RuntimeConnection {
         await res.body.dump();
         if (res.statusCode === 200) return;
       } catch {
-        // The socket does not exist or refuses until the runtime listens: poll again.
+        // The runtime has not connected yet: try again.
       }
       if (Date.now() >= deadline) throw new RuntimeTimeoutError(`runtime not ready after ${timeoutMs} ms`);
       await new Promise((resolve) => setTimeout(resolve, READY_POLL_MS));
@@ -151,5 +159,5 @@ class UndiciRuntimeConnection implements RuntimeConnection {
   }
 }
 
-export const createRuntimeConnection: RuntimeConnectionFactory = (socketPath, maxConcurrency) =>
-  new UndiciRuntimeConnection(socketPath, maxConcurrency);
+export const createRuntimeConnection: RuntimeConnectionFactory = (sockets, maxConcurrency) =>
+  new UndiciRuntimeConnection(sockets, maxConcurrency);

@@ -1,4 +1,15 @@
 // The wire protocol between the invoker and the runtime server inside a function container.
+//
+// Who connects to whom: the invoker listens on INVOKER_SOCKET_NAME in a directory it alone can write,
+// mounted read-only into the container at /run/faas; the runtime connects out to it (as Lambda's
+// runtimes call the Runtime API) and serves HTTP over the connections it opened, the invoker being the
+// HTTP client. So the platform never opens a path the function could create or replace.
+
+/** The invoker's listening socket, in the directory mounted read-only at /run/faas. */
+export const INVOKER_SOCKET_NAME = 'invoker.sock';
+
+/** Connections the runtime keeps open and unused, ready for the invoker's next concurrent request. */
+export const SPARE_CONNECTIONS = 2;
 
 /** Answers 200 with ReadyBody once the function module is loaded (or failed to load). */
 export const READY_PATH = '/_faas/ready';

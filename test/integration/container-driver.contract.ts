@@ -1,12 +1,13 @@
 // The ContainerDriver contract: one suite every driver runs (Docker now, Kubernetes later), as hono runs one
 // router suite against each router.
-import { chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ContainerDriver, ContainerSpec } from '../../invoker/driver/container-driver.js';
 import { createRuntimeConnection } from '../../invoker/runtime/undici-runtime-connection.js';
+import { RuntimeListener } from '../../invoker/runtime/runtime-listener.js';
 
 export interface DriverHarness {
   driver: ContainerDriver;
@@ -22,6 +23,7 @@ export function describeContainerDriverContract(name: string, make: () => Promis
     let base: string;
     const owner = `contract-${randomUUID().slice(0, 8)}`;
     const started: string[] = [];
+    const listeners: RuntimeListener[] = [];
 
     beforeAll(async () => {
       h = await make();
@@ -29,17 +31,18 @@ export function describeContainerDriverContract(name: string, make: () => Promis
     });
     afterAll(async () => {
       for (const id of started) await h.driver.remove(id);
+      for (const listener of listeners) await listener.close();
       await h.close();
       rmSync(base, { recursive: true, force: true });
     });
 
-    async function run(code: string, over: Partial<ContainerSpec> = {}): Promise<{ id: string; socketPath: string }> {
+    async function run(code: string, over: Partial<ContainerSpec> = {}): Promise<{ id: string; channel: RuntimeListener }> {
       const id = randomUUID().slice(0, 12).replace(/-/g, '');
       const codeDir = path.join(base, `code-${id}`);
       const socketDir = path.join(base, `s-${id}`);
       mkdirSync(codeDir, { mode: 0o755 });
-      mkdirSync(socketDir);
-      chownSync(socketDir, 65534, 65534);
+      const listener = await RuntimeListener.open(socketDir);
+      listeners.push(listener);
       writeFileSync(path.join(codeDir, 'index.mjs'), code, { mode: 0o644 });
       const containerId = await h.driver.run({
         name: `faas-contract-${id}`,
@@ -58,12 +61,12 @@ export function describeContainerDriverContract(name: string, make: () => Promis
         ...over,
       });
       started.push(containerId);
-      return { id: containerId, socketPath: path.join(socketDir, 'runtime.sock') };
+      return { id: containerId, channel: listener };
     }
 
     it('runs a container whose runtime answers over its socket, with the limits applied', async () => {
-      const { id, socketPath } = await run(`export default () => 'hi';`);
-      const connection = createRuntimeConnection(socketPath, 1);
+      const { id, channel } = await run(`export default () => 'hi';`);
+      const connection = createRuntimeConnection(channel, 1);
       await connection.waitReady(10_000);
       await connection.close();
       expect(await h.limitsOf(id)).toEqual({ memoryMb: 128, cpus: 0.5, pidsLimit: 64, readOnlyRoot: true, network: 'none', user: '65534:65534' });
@@ -90,8 +93,8 @@ export function describeContainerDriverContract(name: string, make: () => Promis
     });
 
     it("returns the tail of a container's own output", async () => {
-      const { id, socketPath } = await run(`console.log('hello from the module'); export default () => 'hi';`);
-      const connection = createRuntimeConnection(socketPath, 1);
+      const { id, channel } = await run(`console.log('hello from the module'); export default () => 'hi';`);
+      const connection = createRuntimeConnection(channel, 1);
       await connection.waitReady(10_000);
       await connection.close();
       expect(await h.driver.logsTail(id, 4096)).toContain('hello from the module');
@@ -99,10 +102,10 @@ export function describeContainerDriverContract(name: string, make: () => Promis
 
     it("measures a container's CPU time and peak memory, and starts a new peak after each reading where it can", async () => {
       // At load, 12 MiB written to /tmp (a tmpfs: charged to the container's memory) and deleted again.
-      const { id, socketPath } = await run(
+      const { id, channel } = await run(
         `import { appendFileSync, unlinkSync } from 'node:fs'; const mb = Buffer.alloc(1 << 20, 1); for (let i = 0; i < 12; i++) appendFileSync('/tmp/big', mb); unlinkSync('/tmp/big'); export default () => 'hi';`,
       );
-      const connection = createRuntimeConnection(socketPath, 1);
+      const connection = createRuntimeConnection(channel, 1);
       await connection.waitReady(10_000);
       await connection.close();
       const first = await h.driver.usage(id);
@@ -118,8 +121,8 @@ export function describeContainerDriverContract(name: string, make: () => Promis
 
     it('pauses a container so its background work uses no CPU, resumes it to serve again, and removes one paused', async () => {
       // Busy for 5 ms of every 10 ms, between calls as well.
-      const { id, socketPath } = await run(`setInterval(() => { const t = Date.now(); while (Date.now() - t < 5); }, 10); export default () => 'hi';`);
-      const connection = createRuntimeConnection(socketPath, 1);
+      const { id, channel } = await run(`setInterval(() => { const t = Date.now(); while (Date.now() - t < 5); }, 10); export default () => 'hi';`);
+      const connection = createRuntimeConnection(channel, 1);
       await connection.waitReady(10_000);
       const cpuOver = async (ms: number) => {
         const before = (await h.driver.usage(id))!.cpuNs;

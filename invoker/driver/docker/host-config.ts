@@ -1,6 +1,7 @@
 // Pure: a ContainerSpec to the Docker create options that enforce its limits and isolation.
 import type Dockerode from 'dockerode';
 import type { ContainerSpec } from '../container-driver.js';
+import { INVOKER_SOCKET_NAME } from '../../../runtime-images/node/protocol.js';
 
 export const LABEL = {
   managed: 'faas.managed',
@@ -26,7 +27,7 @@ export function toCreateOptions(spec: ContainerSpec): Dockerode.ContainerCreateO
     FAAS_FUNCTION_VERSION: String(spec.version),
     FAAS_MEMORY_MB: String(spec.memoryMb),
     FAAS_FUNCTION_FILE: `${CONTAINER_CODE_DIR}/index.mjs`,
-    FAAS_SOCKET: `${CONTAINER_SOCKET_DIR}/runtime.sock`,
+    FAAS_INVOKER_SOCKET: `${CONTAINER_SOCKET_DIR}/${INVOKER_SOCKET_NAME}`,
     ...(spec.prewarm ? { FAAS_PREWARM: '1' } : {}),
   };
   return {
@@ -51,7 +52,9 @@ export function toCreateOptions(spec: ContainerSpec): Dockerode.ContainerCreateO
       CapDrop: ['ALL'],
       SecurityOpt: ['no-new-privileges'],
       NetworkMode: spec.network ? 'bridge' : 'none',
-      Binds: [`${spec.codeDir}:${CONTAINER_CODE_DIR}:ro`, `${spec.socketDir}:${CONTAINER_SOCKET_DIR}:rw`],
+      // Both read-only: the container has no writable or executable storage on the host's disk, and
+      // cannot replace the socket it connects to.
+      Binds: [`${spec.codeDir}:${CONTAINER_CODE_DIR}:ro`, `${spec.socketDir}:${CONTAINER_SOCKET_DIR}:ro`],
       Privileged: false,
       AutoRemove: false,
       OomKillDisable: false,

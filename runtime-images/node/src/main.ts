@@ -1,15 +1,26 @@
 // The runtime server inside a function container: loads the bundle once (at start, or when a prewarmed
-// runtime is assigned a function), serves invocations over a unix socket.
-import { chmodSync, unlinkSync } from 'node:fs';
+// runtime is assigned a function), serves invocations over connections it opens to the invoker's socket.
 import http from 'node:http';
+import net from 'node:net';
 import { pathToFileURL } from 'node:url';
-import { HEADER, INIT_PATH, LOG_TAIL_BYTES, PROTOCOL_HEADER_PREFIX, READY_PATH, type ErrorBody, type InitBody, type ReadyBody } from '../protocol.js';
+import {
+  HEADER,
+  INIT_PATH,
+  INVOKER_SOCKET_NAME,
+  LOG_TAIL_BYTES,
+  PROTOCOL_HEADER_PREFIX,
+  READY_PATH,
+  SPARE_CONNECTIONS,
+  type ErrorBody,
+  type InitBody,
+  type ReadyBody,
+} from '../protocol.js';
 import { adapt, type FunctionInfo, type Invoke } from './handler.js';
 import type { IncomingInvocation } from './lambda.js';
 import { installConsoleCapture, LogTail, withLogCapture } from './log-capture.js';
 
 const env = process.env;
-const socketPath = env.FAAS_SOCKET ?? '/run/faas/runtime.sock';
+const invokerSocket = env.FAAS_INVOKER_SOCKET ?? `/run/faas/${INVOKER_SOCKET_NAME}`;
 
 installConsoleCapture();
 
@@ -138,16 +149,49 @@ const server = http.createServer({ keepAliveTimeout: 600_000 }, (req, res) => {
 server.headersTimeout = 0;
 server.requestTimeout = 0;
 
-try {
-  unlinkSync(socketPath);
-} catch {
-  // No stale socket: the usual case.
+// The runtime dials the invoker and serves HTTP on what it dialled. It keeps SPARE_CONNECTIONS unused
+// connections open; one taking its first request is replaced at once, so the invoker rarely waits.
+const unused = new Set<net.Socket>();
+let dialling = 0;
+let failures = 0;
+
+function topUp(): void {
+  while (unused.size + dialling < SPARE_CONNECTIONS) dial();
 }
-server.listen(socketPath, () => {
-  chmodSync(socketPath, 0o666);
+
+function dial(): void {
+  dialling++;
+  const socket = net.connect(invokerSocket);
+  let connected = false;
+  socket.on('error', () => {});
+  socket.once('connect', () => {
+    connected = true;
+    dialling--;
+    unused.add(socket);
+    server.emit('connection', socket);
+  });
+  socket.once('close', () => {
+    if (!connected) dialling--;
+    // Closed before it served anything: the invoker refused it or is going. Back off, up to 1 s.
+    if (!connected || unused.delete(socket)) {
+      failures++;
+      setTimeout(topUp, Math.min(1_000, 5 * 2 ** failures));
+    }
+  });
+}
+
+server.on('request', (req: http.IncomingMessage) => {
+  if (unused.delete(req.socket as net.Socket)) {
+    failures = 0;
+    topUp();
+  }
 });
+topUp();
+
+// Benchmarks only (never set by the platform): also listen on a socket, as baselines call a container directly.
+if (env.FAAS_BENCH_LISTEN) server.listen(env.FAAS_BENCH_LISTEN);
 
 // A stray rejection or throw in a function's background work is logged; the runtime keeps serving.
 process.on('unhandledRejection', (reason) => console.error('unhandled rejection:', reason));
 process.on('uncaughtException', (err) => console.error('uncaught exception:', err));
-process.on('SIGTERM', () => server.close(() => process.exit(0)));
+process.on('SIGTERM', () => process.exit(0));
