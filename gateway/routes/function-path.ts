@@ -12,17 +12,21 @@ export interface ResolvedPath {
 }
 
 /**
- * `root` is the route's prefix ('/fn/' or '/async/fn/'), `first` the first segment after it, and `known`
- * says whether a function id exists (the registry's local cache: no I/O on the hot path).
+ * `root` is the route's prefix ('/fn/' or '/async/fn/'), `first` the first segment after it as the router
+ * decoded it, and `known` says whether a function id exists (the registry's local cache: no I/O on the hot
+ * path). The path below the function is cut from the raw URL at the raw segment's end, so a percent-encoded
+ * name (`/fn/n%6Fop/x`) still gives the function `/x`.
  */
 export function resolveFunctionPath(url: string, root: string, first: string, known: (id: string) => boolean): ResolvedPath {
   const q = url.indexOf('?');
   const end = q === -1 ? url.length : q;
+  const slash = url.indexOf('/', root.length);
+  const rawFirstEnd = slash === -1 || slash > end ? end : slash;
   let fn = first;
-  let rest = url.slice(root.length + first.length, end);
+  let rest = url.slice(rawFirstEnd, end);
   if (rest.length > 1) {
     const slash = rest.indexOf('/', 1);
-    const second = slash === -1 ? rest.slice(1) : rest.slice(1, slash);
+    const second = decodeSegment(slash === -1 ? rest.slice(1) : rest.slice(1, slash));
     const id = functionId(first, second);
     if (second && id !== second && known(id)) {
       fn = id;
@@ -30,4 +34,12 @@ export function resolveFunctionPath(url: string, root: string, first: string, kn
     }
   }
   return { fn, path: rest || '/', rawQuery: q === -1 ? '' : url.slice(q + 1) };
+}
+
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
 }

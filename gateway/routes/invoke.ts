@@ -5,6 +5,7 @@ import { FaasError, FunctionNotFoundError } from '../../invoker/core/errors.js';
 import type { Invoker } from '../../invoker/invoker.js';
 import type { GatewayMetrics } from '../plugins/metrics.js';
 import { resolveFunctionPath } from './function-path.js';
+import { forwardedHeaders, type EdgeOrigin } from '../edge/forwarded-headers.js';
 
 /** Response headers that belong to one hop and are set again by this server. */
 const DROPPED = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'trailer', 'proxy-connection', 'content-length', 'date']);
@@ -19,6 +20,8 @@ export interface InvokeRoutesDeps {
   invoker: Invoker;
   metrics: GatewayMetrics;
   maxBodyBytes: number;
+  /** The public URL's host and scheme: functions see these, never the client's Host. */
+  origin: EdgeOrigin;
   /** Whether a function id is deployed (the registry's local cache), to resolve `/fn/<tenant>/<name>`. */
   known: (id: string) => boolean;
   /** Called before a tenant's function runs; throws QuotaExceededError past a quota. */
@@ -45,7 +48,7 @@ export async function invokeRoutes(scope: FastifyInstance, deps: InvokeRoutesDep
         method: request.method,
         path,
         rawQuery,
-        headers: request.headers as Record<string, string | string[]>,
+        headers: forwardedHeaders(request.headers, deps.origin, request.ip),
         body: (request.body as Buffer | undefined) ?? EMPTY,
         receivedAt: Date.now(),
       });

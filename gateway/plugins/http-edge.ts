@@ -1,0 +1,65 @@
+// The HTTP edge: malformed and unsupported requests are answered here, in the API's error shape, before
+// any route (and so any function) sees them. Node's parser errors, an Expect the gateway cannot meet, a
+// bad Host, TRACE/CONNECT and over-long URLs all get `{"error":{"code","message"}}`.
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Socket } from 'node:net';
+import { checkRequest } from '../edge/request-checks.js';
+
+/** Node's parser errors (llhttp codes) that have a status of their own; the rest are 400. */
+const PARSER_ERRORS: Record<string, { status: number; code: string; message: string }> = {
+  HPE_HEADER_OVERFLOW: { status: 431, code: 'REQUEST_HEADER_FIELDS_TOO_LARGE', message: 'the request line and headers are larger than 16 KiB' },
+  HPE_INVALID_METHOD: { status: 400, code: 'BAD_REQUEST', message: 'the request line does not start with a valid HTTP method' },
+  ERR_HTTP_REQUEST_TIMEOUT: { status: 408, code: 'REQUEST_TIMEOUT', message: 'the request was not received in time' },
+};
+
+const REASONS: Record<number, string> = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' };
+
+/** Fastify's `clientErrorHandler`: answers a request Node could not parse, then closes the connection. */
+export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const known = (err.code && PARSER_ERRORS[err.code]) || { status: 400, code: 'BAD_REQUEST', message: 'the request is not valid HTTP/1.1' };
+  const body = JSON.stringify({ error: { code: known.code, message: known.message } });
+  if (!socket.writable) return void socket.destroy();
+  socket.end(
+    `HTTP/1.1 ${known.status} ${REASONS[known.status] ?? 'Bad Request'}\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+}
+
+/** Fastify's `frameworkErrors`: a URL the router cannot decode, say. */
+export function frameworkErrors(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  void reply.code(400).type('application/json').send({ error: { code: 'BAD_REQUEST', message: `the request URL is not valid: ${error.message}` } });
+}
+
+export function registerHttpEdge(app: FastifyInstance): void {
+  app.addHook('onRequest', async (request, reply) => {
+    const rejection = checkRequest({
+      method: request.raw.method ?? '',
+      url: request.raw.url ?? '/',
+      httpVersion: request.raw.httpVersion,
+      host: request.raw.headers.host,
+      hostHeaders: countHost(request.raw.rawHeaders),
+    });
+    if (!rejection) return;
+    void reply.code(rejection.status).headers({ ...rejection.headers, connection: 'close' }).type('application/json');
+    return reply.send({ error: { code: rejection.code, message: rejection.message } });
+  });
+  // CONNECT never reaches a route: Node hands it over as a raw socket (and drops it when nobody listens).
+  app.server.on('connect', (_req, socket: Socket) => {
+    const body = JSON.stringify({ error: { code: 'METHOD_NOT_ALLOWED', message: 'method CONNECT is not served' } });
+    socket.on('error', () => {});
+    socket.end(`HTTP/1.1 405 Method Not Allowed\r\nconnection: close\r\nallow: GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+  });
+  // `Expect: 100-continue` is answered by Node itself; any other expectation cannot be met.
+  app.server.on('checkExpectation', (req, res) => {
+    const body = JSON.stringify({ error: { code: 'EXPECTATION_FAILED', message: 'only Expect: 100-continue is supported' } });
+    res.writeHead(417, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), connection: 'close' });
+    res.end(body);
+  });
+}
+
+/** Node keeps only the first of several Host headers; a request with more is ambiguous and refused. */
+function countHost(rawHeaders: string[]): number {
+  let n = 0;
+  for (let i = 0; i < rawHeaders.length; i += 2) if (rawHeaders[i]!.length === 4 && rawHeaders[i]!.toLowerCase() === 'host') n++;
+  return n;
+}
