@@ -45,14 +45,14 @@ describe('toCreateOptions', () => {
     expect(toCreateOptions(spec({ network })).HostConfig!.NetworkMode).toBe(mode);
   });
 
-  it('mounts the code read-only and the socket directory read-write, nothing else', () => {
-    expect(toCreateOptions(spec()).HostConfig!.Binds).toEqual(['/data/code/sha:/fn:ro', '/data/sock/abc:/run/faas:rw']);
+  it('mounts the code and the socket directory read-only, nothing else', () => {
+    expect(toCreateOptions(spec()).HostConfig!.Binds).toEqual(['/data/code/sha:/fn:ro', '/data/sock/abc:/run/faas:ro']);
   });
 
   it("gives the function its env plus the runtime's own variables, and labels the container", () => {
     const options = toCreateOptions(spec());
     expect(options.Env).toEqual(
-      expect.arrayContaining(['GREETING=hi', 'FAAS_FUNCTION_NAME=hello', 'FAAS_FUNCTION_VERSION=3', 'FAAS_SOCKET=/run/faas/runtime.sock']),
+      expect.arrayContaining(['GREETING=hi', 'FAAS_FUNCTION_NAME=hello', 'FAAS_FUNCTION_VERSION=3', 'FAAS_INVOKER_SOCKET=/run/faas/invoker.sock']),
     );
     expect(options.Env!.some((e) => e.startsWith('FAAS_TOKEN') || e.startsWith('REDIS'))).toBe(false);
     expect(options.Labels).toEqual({ 'faas.managed': 'true', 'faas.function': 'hello', 'faas.version': '3', 'faas.owner': 'inv-1' });
