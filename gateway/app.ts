@@ -76,7 +76,7 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
     origin: originOf(config.publicUrl),
     known: (id: string) => deps.registry.has(id),
     ...(admit ? { admit } : {}),
-    ...(queues ? { extra: (scope: FastifyInstance) => asyncRoutes(scope, { registry: deps.registry, queues, callbackAllowLocal: config.callbackAllowLocal, ...(admit ? { admit } : {}) }) } : {}),
+    ...(queues ? { extra: (scope: FastifyInstance) => asyncRoutes(scope, { registry: deps.registry, queues, origin: originOf(config.publicUrl), callbackAllowLocal: config.callbackAllowLocal, ...(admit ? { admit } : {}) }) } : {}),
   });
   const tenants = deps.tenants;
   await app.register(
@@ -89,6 +89,9 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
         maxCodeBytes: config.maxCodeBytes,
         ...(queues ? { triggers: queues } : {}),
         ...(tenants ? { tenantExists: async (id: string) => (await tenants.get(id)) !== undefined } : {}),
+        poolMemoryMb: config.poolMemoryMb,
+        maxCpusPerFunction: config.maxCpusPerFunction,
+        ...(tenants ? { tenantQuota: async (id: string) => (await tenants.get(id))?.quotas ?? {} } : {}),
       });
       if (tenants) tenantRoutes(api, { tenants, registry: deps.registry });
       containerRoutes(api, { invoker: deps.invoker });

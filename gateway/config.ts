@@ -29,6 +29,11 @@ export interface PlatformConfig {
   runtimeBase: 'scratch' | 'official';
   /** Memory all function containers of this invoker may use together. FAAS_POOL_MEMORY_MB, default 75% of host RAM. */
   poolMemoryMb: number;
+  /**
+   * Largest `cpus` a deploy may ask for: Docker refuses a container more CPUs than the host has, so such a
+   * function could never start. FAAS_MAX_CPUS_PER_FUNCTION, default the host's CPU count (os.availableParallelism()).
+   */
+  maxCpusPerFunction: number;
   /** Requests waiting per function before 429. FAAS_MAX_QUEUE, default 100. */
   maxQueue: number;
   /** Longest wait for a container slot before 503. FAAS_MAX_QUEUE_WAIT_MS, default 30 000. */
@@ -171,6 +176,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Readonl
     runtimeImage: env.FAAS_RUNTIME_IMAGE || undefined,
     runtimeBase: oneOf(env, 'FAAS_RUNTIME_BASE', ['scratch', 'official'] as const, 'scratch'),
     poolMemoryMb: num(env, 'FAAS_POOL_MEMORY_MB', Math.floor((os.totalmem() / 1024 / 1024) * 0.75), 32),
+    maxCpusPerFunction: num(env, 'FAAS_MAX_CPUS_PER_FUNCTION', os.availableParallelism(), 0.05),
     maxQueue: num(env, 'FAAS_MAX_QUEUE', 100),
     maxQueueWaitMs: num(env, 'FAAS_MAX_QUEUE_WAIT_MS', 30_000),
     prewarmCount: num(env, 'FAAS_PREWARM', 2),

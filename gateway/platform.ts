@@ -14,7 +14,7 @@ import { ContainerPool } from '../invoker/pool/container-pool.js';
 import { CodeCache } from '../invoker/code-cache.js';
 import { InProcessInvoker } from '../invoker/in-process-invoker.js';
 import type { InvocationEvents, Invoker } from '../invoker/invoker.js';
-import { createRuntimeConnection } from '../invoker/runtime/undici-runtime-connection.js';
+import { runtimeConnections } from '../invoker/runtime/undici-runtime-connection.js';
 import { RedisFunctionRegistry } from '../invoker/registry/redis-function-registry.js';
 import { RedisUsageStore } from '../invoker/metering/redis-usage-store.js';
 import { RedisRollupStore } from '../invoker/metering/redis-rollups.js';
@@ -103,7 +103,7 @@ async function startLocalInvoker(
     // A container's life (idle time, and CPU and peak memory of containers serving several calls at once).
     onRetired: (container) => journal.write({ usage: toContainerRecord(container) }),
     driver: new DockerDriver(docker),
-    connect: createRuntimeConnection,
+    connect: runtimeConnections({ maxResponseBytes: config.maxBodyBytes }),
     codeCache: new CodeCache({ dataDir: config.dataDir, registry: shared.registry }),
     image,
     dataDir: config.dataDir,

@@ -6,6 +6,7 @@ import {
   FunctionInitError,
   FunctionNotFoundError,
   FunctionOutOfMemoryError,
+  FunctionResponseTooLargeError,
   FunctionTimeoutError,
 } from './core/errors.js';
 import type { FunctionSpec } from './core/function-spec.js';
@@ -21,7 +22,7 @@ import type {
 } from './invoker.js';
 import type { ContainerPool, Lease } from './pool/container-pool.js';
 import type { FunctionRegistry } from './registry/function-registry.js';
-import { RuntimeConnectionError, RuntimeTimeoutError, type RuntimeReply } from './runtime/runtime-connection.js';
+import { RuntimeConnectionError, RuntimeResponseTooLargeError, RuntimeTimeoutError, type RuntimeReply } from './runtime/runtime-connection.js';
 
 export interface InProcessInvokerOptions {
   registry: Pick<FunctionRegistry, 'get' | 'onChange'>;
@@ -97,6 +98,12 @@ export class InProcessInvoker implements Invoker, InvocationEvents {
         // this request, so it goes to another container once.
         this.options.pool.discard(lease, 'gone before the call');
         return this.run(request, true);
+      }
+      if (err instanceof RuntimeResponseTooLargeError) {
+        // The function is fine; only this answer is refused. The slot goes back (the connection was dropped).
+        const error = new FunctionResponseTooLargeError(`function ${spec.name} answered more than the platform relays: ${err.message} (FAAS_MAX_BODY_BYTES)`);
+        await this.finish(call, { status: 'function_error', httpStatus: error.status, logs: '', errorMessage: error.message });
+        throw error;
       }
       const failure = await this.failureOf(err, spec, lease);
       this.options.pool.discard(lease, failure.status);

@@ -50,7 +50,7 @@ export function registerHttpEdge(app: FastifyInstance): void {
     socket.end(`HTTP/1.1 405 Method Not Allowed\r\nconnection: close\r\nallow: GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
   });
   // `Expect: 100-continue` is answered by Node itself; any other expectation cannot be met.
-  app.server.on('checkExpectation', (req, res) => {
+  app.server.on('checkExpectation', (_req, res) => {
     const body = JSON.stringify({ error: { code: 'EXPECTATION_FAILED', message: 'only Expect: 100-continue is supported' } });
     res.writeHead(417, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), connection: 'close' });
     res.end(body);

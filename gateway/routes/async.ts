@@ -1,15 +1,17 @@
 // The async HTTP trigger: `/async/fn/:name[/*]` keeps the request as a job and answers 202 at once;
 // the function runs it later (with retries), and the result is read at /api/v1/invocations/:id.
+import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { BadRequestError, FunctionNotFoundError } from '../../invoker/core/errors.js';
-import type { AsyncQueues } from '../../invoker/async/async-queues.js';
+import { requestFingerprint, type AsyncQueues, type Idempotency } from '../../invoker/async/async-queues.js';
 import type { JobData } from '../../invoker/async/job.js';
 import type { FunctionRegistry } from '../../invoker/registry/function-registry.js';
 import { resolveFunctionPath } from './function-path.js';
+import { forwardedHeaders, type EdgeOrigin } from '../edge/forwarded-headers.js';
 import { localHostProblem } from '../../invoker/async/callback-guard.js';
 
-/** Request headers not kept with the job: one hop's, the platform's own, and the ones this route consumes. */
-const NOT_KEPT = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'proxy-connection', 'content-length', 'idempotency-key', 'x-callback-url']);
+/** Request headers this route consumes, not kept with the job (besides what the edge never forwards). */
+const CONSUMED = ['idempotency-key', 'x-callback-url'];
 const MAX_KEY_CHARS = 255;
 
 export interface AsyncRoutesDeps {
@@ -17,6 +19,8 @@ export interface AsyncRoutesDeps {
   queues: AsyncQueues;
   /** Throws QuotaExceededError when the function's tenant is past a quota. */
   admit?: (fn: string) => void;
+  /** The public URL's host and scheme: what the function sees as its URL's origin. */
+  origin: EdgeOrigin;
   /** Callbacks to loopback and link-local addresses allowed (FAAS_CALLBACK_ALLOW_LOCAL). */
   callbackAllowLocal?: boolean;
 }
@@ -44,6 +48,19 @@ export function idempotencyKeyOf(request: FastifyRequest): string | undefined {
   return key;
 }
 
+/**
+ * Whose Idempotency-Key a key is on the async trigger, which takes no token: whoever holds the credential
+ * the call carries (a hash of its Authorization header, whatever it is: a platform token or the
+ * function's own), or, on a call with none, the whole request itself. So an anonymous caller can never
+ * claim a key for a caller with a credential, and two anonymous calls share an invocation only when
+ * they are the same request in every part the job keeps (a retry), which gives neither anything new.
+ */
+export function callerScope(authorization: string | string[] | undefined, wholeRequest: () => string): string {
+  const credential = Array.isArray(authorization) ? authorization.join('\n') : authorization;
+  if (credential) return `credential:${createHash('sha256').update(credential).digest('hex')}`;
+  return `anonymous:${wholeRequest()}`;
+}
+
 /** Registered inside the trigger scope, whose content parser hands every body over as a raw Buffer. */
 export function asyncRoutes(scope: FastifyInstance, deps: AsyncRoutesDeps): void {
   const handler = async (request: FastifyRequest<{ Params: { name: string } }>, reply: FastifyReply) => {
@@ -53,24 +70,28 @@ export function asyncRoutes(scope: FastifyInstance, deps: AsyncRoutesDeps): void
     deps.admit?.(name);
     const callback = request.headers['x-callback-url'];
     const callbackUrl = typeof callback === 'string' ? checkCallbackUrl(callback, deps.callbackAllowLocal) : undefined;
-    const headers: Record<string, string | string[]> = {};
-    for (const [key, value] of Object.entries(request.headers)) {
-      if (value !== undefined && !NOT_KEPT.has(key) && !key.startsWith('x-faas-')) headers[key] = value;
-    }
+    const headers = forwardedHeaders(request.headers, deps.origin, request.ip);
+    for (const consumed of CONSUMED) delete headers[consumed];
+    const body = (request.body as Buffer | undefined) ?? Buffer.alloc(0);
     const data: JobData = {
       trigger: 'async',
       fn: name,
       acceptedAt: Date.now(),
-      request: {
-        method: request.method,
-        path,
-        rawQuery,
-        headers,
-        body: ((request.body as Buffer | undefined) ?? Buffer.alloc(0)).toString('base64'),
-      },
+      request: { method: request.method, path, rawQuery, headers, body: body.toString('base64') },
       ...(callbackUrl ? { callbackUrl } : {}),
     };
-    const id = await deps.queues.submit(spec, data, idempotencyKeyOf(request));
+    const key = idempotencyKeyOf(request);
+    let idempotency: Idempotency | undefined;
+    if (key !== undefined) {
+      const contentType = typeof request.headers['content-type'] === 'string' ? request.headers['content-type'] : undefined;
+      const fingerprinted = { method: request.method, path, query: rawQuery, contentType, body, callbackUrl };
+      idempotency = {
+        key,
+        scope: callerScope(request.headers.authorization, () => requestFingerprint({ ...fingerprinted, headers })),
+        fingerprint: requestFingerprint(fingerprinted),
+      };
+    }
+    const id = await deps.queues.submit(spec, data, idempotency);
     const location = `/api/v1/invocations/${id}`;
     return reply.code(202).header('location', location).header('x-faas-invocation-id', id).send({ invocationId: id, status: 'queued', statusUrl: location });
   };

@@ -2,8 +2,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { AsyncQueues } from '../../invoker/async/async-queues.js';
 import { scheduleProblem } from '../../invoker/async/schedule.js';
-import { BadRequestError, ConflictError, FunctionNotFoundError } from '../../invoker/core/errors.js';
-import { defaultFunctionConfig, type FunctionConfig, type FunctionSpec } from '../../invoker/core/function-spec.js';
+import { BadRequestError, ConflictError, FunctionNotFoundError, LimitExceededError } from '../../invoker/core/errors.js';
+import { defaultFunctionConfig, MAX_WARM_POOL_SHARE, type FunctionConfig, type FunctionSpec } from '../../invoker/core/function-spec.js';
 import type { InvocationLogStore } from '../../invoker/metering/usage-record.js';
 import type { FunctionRegistry } from '../../invoker/registry/function-registry.js';
 import { functionId, functionPath, presentSpec, splitFunctionId, splitTriggerId, triggerId } from '../../invoker/tenancy/names.js';
@@ -18,6 +18,48 @@ export interface FunctionRoutesDeps {
   triggers?: Pick<AsyncQueues, 'syncFunction' | 'removeFunction'>;
   /** Whether a tenant of this id exists (a default-tenant function may not take a tenant's name). */
   tenantExists?: (id: string) => Promise<boolean>;
+  /** Memory one invoker's pool may hold (FAAS_POOL_MEMORY_MB) and the largest cpus of a function, for deploy checks. */
+  poolMemoryMb: number;
+  maxCpusPerFunction: number;
+  /** The tenant's maxContainers quota (undefined: none); absent in gateway-only unit tests (no tenants). */
+  tenantQuota?: (tenant: string) => Promise<{ maxContainers?: number | undefined }>;
+}
+
+/** What a deploy's settings are checked against: the platform's capacity and the deploying tenant's quota. */
+export interface DeployLimits {
+  poolMemoryMb: number;
+  maxCpusPerFunction: number;
+  tenant: string;
+  maxContainers?: number | undefined;
+}
+
+const thousands = (n: number) => n.toLocaleString('en-US');
+
+/**
+ * Why the deployed settings can never be honoured here, or undefined. `config` is the merged result (a
+ * previous version's memory or minScale counts too); maxScale is held to the quota only when this deploy
+ * sets it, since its default (10) is only a ceiling and the pool enforces the quota at run time anyway.
+ */
+export function limitProblem(config: FunctionConfig, body: Pick<DeployBody, 'maxScale'>, limits: DeployLimits): string | undefined {
+  if (config.memoryMb > limits.poolMemoryMb) {
+    return `memoryMb ${config.memoryMb} exceeds this platform's pool memory of ${thousands(limits.poolMemoryMb)} MB; a container of it could never start`;
+  }
+  if (config.cpus > limits.maxCpusPerFunction) {
+    return `cpus ${config.cpus} exceeds this platform's limit of ${limits.maxCpusPerFunction} CPUs per function`;
+  }
+  const quota = limits.maxContainers;
+  if (quota !== undefined && config.minScale > quota) {
+    return `minScale ${config.minScale} exceeds tenant ${limits.tenant}'s maxContainers quota (${quota})`;
+  }
+  if (quota !== undefined && body.maxScale !== undefined && body.maxScale > quota) {
+    return `maxScale ${body.maxScale} exceeds tenant ${limits.tenant}'s maxContainers quota (${quota})`;
+  }
+  const warm = config.minScale * config.memoryMb;
+  const warmLimit = Math.floor(limits.poolMemoryMb * MAX_WARM_POOL_SHARE);
+  if (warm > warmLimit) {
+    return `minScale ${config.minScale} × memory ${config.memoryMb} MB needs ${thousands(warm)} MB; the platform keeps at most ${thousands(warmLimit)} MB warm per function`;
+  }
+  return undefined;
 }
 
 /** A named queue has one consumer: deploying a second one for it is a conflict. Names are stored ids. */
@@ -110,8 +152,17 @@ export function functionRoutes(app: FastifyInstance, deps: FunctionRoutesDeps): 
       if (!previous && id === name && (await deps.tenantExists?.(name))) {
         throw new ConflictError(`"${name}" is the name of a tenant; choose another function name`);
       }
-      // Stored queue and topic names carry the tenant, so tenants never share a queue or topic.
       const config = mergeConfig(request.body, previous && presentSpec(previous));
+      // What can never be honoured (host memory and CPUs, warm memory, the tenant's quota) is refused now.
+      const quota = await deps.tenantQuota?.(tenant);
+      const problem = limitProblem(config, request.body, {
+        poolMemoryMb: deps.poolMemoryMb,
+        maxCpusPerFunction: deps.maxCpusPerFunction,
+        tenant,
+        maxContainers: quota?.maxContainers,
+      });
+      if (problem) throw new LimitExceededError(problem);
+      // Stored queue and topic names carry the tenant, so tenants never share a queue or topic.
       config.queues = config.queues.map((q) => triggerId(tenant, q));
       config.topics = config.topics.map((t) => triggerId(tenant, t));
       await checkQueueOwners(deps.registry, id, config.queues);

@@ -2,7 +2,7 @@
 // the dead-letter list. Registered in a scope whose content parser keeps every body as a raw Buffer.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { FUNCTION_NAME_PATTERN, TRIGGER_NAME_PATTERN } from '../../invoker/core/function-spec.js';
-import type { AsyncQueues, FunctionFilter } from '../../invoker/async/async-queues.js';
+import { JOB_ID_PATTERN, requestFingerprint, type AsyncQueues, type FunctionFilter, type Idempotency } from '../../invoker/async/async-queues.js';
 import { functionId, splitFunctionId, splitTriggerId, triggerId } from '../../invoker/tenancy/names.js';
 import { parseCloudEvent } from '../cloudevents.js';
 import { idempotencyKeyOf } from './async.js';
@@ -31,8 +31,9 @@ export interface JobRoutesDeps {
   queues: AsyncQueues;
 }
 
-const ID_PATTERN = '^[A-Za-z0-9:._-]{1,200}$';
-const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: ID_PATTERN } } } as const;
+// Only ids shaped as the platform makes them (see JOB_ID_PATTERN) reach BullMQ: anything else, such as
+// BullMQ's own key names (`meta`, `events`, `id`, ...), is a 400.
+const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: JOB_ID_PATTERN } } } as const;
 const queueParams = { type: 'object', required: ['queue'], properties: { queue: { type: 'string', pattern: TRIGGER_NAME_PATTERN } } } as const;
 const topicParams = { type: 'object', required: ['topic'], properties: { topic: { type: 'string', pattern: TRIGGER_NAME_PATTERN } } } as const;
 const dlqQuery = {
@@ -57,7 +58,25 @@ export function jobRoutes(api: FastifyInstance, deps: JobRoutesDeps): void {
     const body = (request.body as Buffer | undefined) ?? Buffer.alloc(0);
     const contentType = request.headers['content-type'];
     const { queue } = request.params;
-    const sent = await queues.send(triggerId(request.principal.tenant, queue), { body, ...(contentType ? { contentType } : {}) }, idempotencyKeyOf(request));
+    const key = idempotencyKeyOf(request);
+    const url = request.url;
+    const q = url.indexOf('?');
+    // Keys are the tenant's: another tenant's (or an anonymous) caller can never find this message by it.
+    const idempotency: Idempotency | undefined =
+      key === undefined
+        ? undefined
+        : {
+            key,
+            scope: `tenant:${request.principal.tenant}`,
+            fingerprint: requestFingerprint({
+              method: request.method,
+              path: q === -1 ? url : url.slice(0, q),
+              query: q === -1 ? '' : url.slice(q + 1),
+              contentType,
+              body,
+            }),
+          };
+    const sent = await queues.send(triggerId(request.principal.tenant, queue), { body, ...(contentType ? { contentType } : {}) }, idempotency);
     const location = `/api/v1/invocations/${sent.id}`;
     return reply
       .code(202)

@@ -17,11 +17,49 @@ const MAX_BUCKETS = 10_080;
 const UTC = new Set(['UTC', 'Etc/UTC', 'Etc/GMT', 'GMT']);
 const GROUPINGS: Record<string, GroupKey[]> = { function: ['function'], tenant: ['tenant'], 'tenant,function': ['tenant', 'function'], none: [] };
 
-/** Epoch ms from an ISO 8601 date or an epoch-ms number; BadRequestError naming the field otherwise. */
+/** The instants a usage range may name: years 1970 to 9999 (UTC), which every date API can show. */
+const MIN_TIME_MS = 0;
+const MAX_TIME_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+/** ISO 8601 / RFC 3339: a date, or a date and time (seconds, fraction, offset optional; 'T' or a space). */
+const ISO_TIME = /^(\d{4})-(\d{2})-(\d{2})(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?([Zz]|[+-]\d{2}:?\d{2})?)?$/;
+const EPOCH_MS = /^\d{1,16}$/;
+
+const shown = (value: string): string => JSON.stringify(value.length > 64 ? `${value.slice(0, 64)}…` : value);
+
+/** Epoch ms of a strict ISO 8601 date or date-time (no offset: local time, as Date.parse), NaN when not a real one. */
+function parseIso(value: string): number {
+  const m = ISO_TIME.exec(value);
+  if (!m) return Number.NaN;
+  const [, y, mo, d, h, mi, sec, frac, offset] = m;
+  const year = Number(y);
+  const month = Number(mo);
+  const day = Number(d);
+  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth) return Number.NaN;
+  if (h === undefined) return Date.UTC(year, month - 1, day);
+  if (Number(h) > 23 || Number(mi) > 59 || Number(sec ?? 0) > 59) return Number.NaN;
+  let zone = '';
+  if (offset) {
+    zone = offset.toUpperCase() === 'Z' ? 'Z' : `${offset.slice(0, 3)}:${offset.slice(-2)}`;
+    if (zone !== 'Z' && (Number(zone.slice(1, 3)) > 23 || Number(zone.slice(4)) > 59)) return Number.NaN;
+  }
+  const ms = (frac ?? '').padEnd(3, '0').slice(0, 3);
+  return Date.parse(`${y}-${mo}-${d}T${h}:${mi}:${sec ?? '00'}.${ms}${zone}`);
+}
+
+/**
+ * Epoch ms from an ISO 8601 date (or date-time) or an epoch-ms number, within years 1970-9999;
+ * BadRequestError naming the field otherwise (never a time no Date can show).
+ */
 export function parseTime(field: string, value: string | undefined, fallback: number): number {
   if (value === undefined || value === '') return fallback;
-  const ms = /^\d+$/.test(value) ? Number(value) : Date.parse(value);
-  if (!Number.isFinite(ms)) throw new BadRequestError(`${field} must be an ISO 8601 date or epoch milliseconds, got "${value}"`);
+  const ms = EPOCH_MS.test(value) ? Number(value) : parseIso(value);
+  if (!Number.isFinite(ms)) {
+    throw new BadRequestError(`${field} must be an ISO 8601 date (e.g. 2026-11-01 or 2026-11-01T10:00:00Z) or epoch milliseconds, got ${shown(value)}`);
+  }
+  if (ms < MIN_TIME_MS || ms > MAX_TIME_MS) {
+    throw new BadRequestError(`${field} must be between 1970-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z, got ${shown(value)}`);
+  }
   return ms;
 }
 

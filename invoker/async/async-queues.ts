@@ -5,7 +5,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { FlowProducer, Job, Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { BacklogFullError, InvocationNotFoundError, UnknownTriggerError } from '../core/errors.js';
+import { BacklogFullError, IdempotencyKeyReusedError, InvocationNotFoundError, UnknownTriggerError } from '../core/errors.js';
 import type { FunctionSpec } from '../core/function-spec.js';
 import type { FunctionRegistry } from '../registry/function-registry.js';
 import { parseReason, statusOf, type AsyncStatus, type CloudEventAttributes, type JobData, type StoredResult } from './job.js';
@@ -21,6 +21,62 @@ export const bullPrefix = (redisPrefix: string): string => `${redisPrefix}bull`;
 export function deterministicId(...parts: string[]): string {
   const hex = createHash('sha256').update(parts.join('\0')).digest('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+/**
+ * The shape of every job id the platform hands out: a random UUID (v4), a deterministicId (v5 shape),
+ * or a cron tick of a scheduler named `cron-<13 chars of a deterministicId>` (BullMQ names those
+ * `repeat:<scheduler>:<epoch ms>`). Nothing else may reach BullMQ as a job id: its own keys sit next to
+ * the jobs' (`<prefix>:<queue>:meta`, `:id`, `:events`, ...).
+ */
+export const JOB_ID_PATTERN = '^(?:[0-9a-f]{8}-[0-9a-f]{4}-[45][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}|repeat:cron-[0-9a-f]{8}-[0-9a-f]{4}:[0-9]{1,16})$';
+const JOB_ID = new RegExp(JOB_ID_PATTERN);
+export const isJobId = (id: string): boolean => JOB_ID.test(id);
+
+/** What a request is, for telling a repeated request from another one under the same Idempotency-Key. */
+export interface FingerprintedRequest {
+  method: string;
+  path: string;
+  /** Raw query string without '?'. */
+  query: string;
+  contentType?: string | undefined;
+  body: Buffer;
+  callbackUrl?: string | undefined;
+  /** More headers that make the request what it is (sorted by name before hashing). */
+  headers?: Record<string, string | string[]> | undefined;
+}
+
+/** sha256 (hex) of a request's method, path, query, content type, body (by its sha256), callback and given headers. */
+export function requestFingerprint(request: FingerprintedRequest): string {
+  const headers = Object.entries(request.headers ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const parts = [
+    request.method.toUpperCase(),
+    request.path,
+    request.query,
+    request.contentType ?? null,
+    createHash('sha256').update(request.body).digest('hex'),
+    request.callbackUrl ?? null,
+    headers,
+  ];
+  return createHash('sha256').update(JSON.stringify(parts)).digest('hex');
+}
+
+/**
+ * An Idempotency-Key as the platform keeps it: whose it is and what request it came with. Keys are
+ * scoped: the same key from two callers is two keys, so no caller can claim a key for another one.
+ */
+export interface Idempotency {
+  /** The Idempotency-Key header. */
+  key: string;
+  /** Who sent it: `tenant:<id>` for a token's tenant, `credential:<sha256>` or `anonymous:<fingerprint>` on the async trigger. */
+  scope: string;
+  /** requestFingerprint of the request: the same key with another fingerprint is refused. */
+  fingerprint: string;
+}
+
+/** The job id of an idempotent submission: the same for the same kind, target (function or queue), scope and key. */
+export function idempotentJobId(kind: 'async' | 'queue', target: string, idempotency: Pick<Idempotency, 'scope' | 'key'>): string {
+  return deterministicId(kind, target, idempotency.scope, idempotency.key);
 }
 
 export interface AsyncQueuesOptions {
@@ -179,32 +235,56 @@ export class AsyncQueues {
     backlog.admitted();
   }
 
-  /** An async call of a function. With an idempotency key, the same key gives the same invocation. */
-  async submit(spec: FunctionSpec, data: JobData, idempotencyKey?: string): Promise<string> {
+  /**
+   * An async call of a function. With an idempotency key, the same key (in the same scope) with the same
+   * request gives the same invocation; with another request, IdempotencyKeyReusedError.
+   */
+  async submit(spec: FunctionSpec, data: JobData, idempotency?: Idempotency): Promise<string> {
     const queue = this.queue(functionQueueName(spec.name));
-    const id = idempotencyKey ? deterministicId('async', spec.name, idempotencyKey) : randomUUID();
+    const id = idempotency ? idempotentJobId('async', spec.name, idempotency) : randomUUID();
     await this.ensureRoom(queue, spec);
-    await queue.add('async', data, this.jobOptions(spec, id));
+    await queue.add('async', idempotency ? { ...data, idempotencyFingerprint: idempotency.fingerprint } : data, this.jobOptions(spec, id));
+    if (idempotency) await this.checkSameRequest(queue, id, idempotency.fingerprint);
     return id;
   }
 
+  /**
+   * After adding a job with an idempotent id: BullMQ keeps the first job with that id and ignores the
+   * add when one exists, so the stored job says which request the key was first used with. Reading it
+   * after the add (rather than before) leaves no window for two different requests to both pass.
+   */
+  private async checkSameRequest(queue: Queue<JobData>, id: string, fingerprint: string): Promise<void> {
+    const raw = await this.options.connection.hget(`${this.prefix}:${queue.name}:${id}`, 'data');
+    // Removed meanwhile (results are kept for a while only): nothing to compare with.
+    if (raw === null) return;
+    let stored: Partial<JobData> | undefined;
+    try {
+      stored = JSON.parse(raw) as Partial<JobData>;
+    } catch {
+      stored = undefined;
+    }
+    if (stored?.idempotencyFingerprint !== fingerprint) throw new IdempotencyKeyReusedError();
+  }
+
   /** A message to a named queue, for its consumer. */
-  async send(queueName: string, message: { body: Buffer; contentType?: string }, idempotencyKey?: string): Promise<{ id: string; consumer: string }> {
+  async send(queueName: string, message: { body: Buffer; contentType?: string }, idempotency?: Idempotency): Promise<{ id: string; consumer: string }> {
     const spec = this.index.consumerOf(queueName);
     if (!spec) {
       const shown = splitTriggerId(queueName).name;
       throw new UnknownTriggerError('UNKNOWN_QUEUE', `no function consumes queue "${shown}"; deploy one with --queue ${shown}`);
     }
     const queue = this.queue(messageQueueName(queueName));
-    const id = idempotencyKey ? deterministicId('queue', queueName, idempotencyKey) : randomUUID();
+    const id = idempotency ? idempotentJobId('queue', queueName, idempotency) : randomUUID();
     await this.ensureRoom(queue, spec);
     const data: JobData = {
       trigger: 'queue',
       fn: spec.name,
       acceptedAt: Date.now(),
       message: { queue: queueName, body: message.body.toString('base64'), ...(message.contentType ? { contentType: message.contentType } : {}) },
+      ...(idempotency ? { idempotencyFingerprint: idempotency.fingerprint } : {}),
     };
     await queue.add('message', data, this.jobOptions(spec, id));
+    if (idempotency) await this.checkSameRequest(queue, id, idempotency.fingerprint);
     return { id, consumer: spec.name };
   }
 
@@ -246,6 +326,8 @@ export class AsyncQueues {
 
   /** A job of a function the filter admits (a tenant never finds another tenant's job). */
   private async findJob(id: string, filter: FunctionFilter = ALL): Promise<{ job: Job<JobData>; queue: Queue<JobData> } | undefined> {
+    // Not an id the platform hands out (e.g. BullMQ's own `meta` or `events` key): no such job.
+    if (!isJobId(id)) return undefined;
     const candidates = this.knownQueues(filter);
     if (candidates.length === 0) return undefined;
     const pipeline = this.options.connection.pipeline();

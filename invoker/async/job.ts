@@ -44,6 +44,11 @@ export interface JobData {
   message?: QueueMessage;
   event?: EventDelivery;
   schedule?: { cron: string; timezone?: string };
+  /**
+   * With an Idempotency-Key: sha256 of the request it was first sent with (requestFingerprint). The same
+   * key with another request is refused (422 IDEMPOTENCY_KEY_REUSED).
+   */
+  idempotencyFingerprint?: string;
 }
 
 /** What the processor knows about one run of a job. */

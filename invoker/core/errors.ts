@@ -20,6 +20,15 @@ export class BadRequestError extends FaasError {
   readonly status = 400;
 }
 
+/**
+ * A deploy asks for what this platform or the tenant's quota can never honour (a memory or CPU limit past
+ * the host's, more warm memory than one function may keep, minScale past maxContainers).
+ */
+export class LimitExceededError extends FaasError {
+  readonly code = 'LIMIT_EXCEEDED';
+  readonly status = 400;
+}
+
 export class UnauthorizedError extends FaasError {
   readonly code = 'UNAUTHORIZED';
   readonly status = 401;
@@ -74,6 +83,12 @@ export class FunctionHandlerError extends FaasError {
   readonly status = 500;
 }
 
+/** The function answered more than the platform relays (FAAS_MAX_BODY_BYTES); its container is kept. */
+export class FunctionResponseTooLargeError extends FaasError {
+  readonly code = 'RESPONSE_TOO_LARGE';
+  readonly status = 502;
+}
+
 /** The container died during the invocation for a reason other than memory. */
 export class FunctionCrashedError extends FaasError {
   readonly code = 'FUNCTION_CRASHED';
@@ -108,6 +123,18 @@ export class InvocationNotFoundError extends FaasError {
   readonly status = 404;
   constructor(id: string) {
     super(`no async invocation, message or event delivery with id "${id}" (results are kept 24 hours)`);
+  }
+}
+
+/**
+ * An Idempotency-Key sent again with a request other than the one it was first used with (Stripe's rule):
+ * the caller must use a new key for a new request.
+ */
+export class IdempotencyKeyReusedError extends FaasError {
+  readonly code = 'IDEMPOTENCY_KEY_REUSED';
+  readonly status = 422;
+  constructor() {
+    super('Idempotency-Key was used with a different request; send a new key for a new request');
   }
 }
 

@@ -54,6 +54,14 @@ export const LIMIT_RANGES = {
   batchSize: { min: 1, max: 100, default: 1 },
 } as const satisfies Record<string, Range>;
 
+/**
+ * Share of the pool's memory (FAAS_POOL_MEMORY_MB) one function may keep warm with minScale: minScale ×
+ * memoryMb above it is refused at deploy. Half, so a single function's idle warm containers can never take
+ * the room every other function (and the prewarmed runtimes) start in, while one large function can still
+ * keep a substantial warm fleet.
+ */
+export const MAX_WARM_POOL_SHARE = 0.5;
+
 /** Queue and topic names: safe in URLs and Redis keys; dots allowed (`orders.created`). */
 export const TRIGGER_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$';
 

@@ -15,11 +15,15 @@ export interface Period {
 
 export class PeriodError extends Error {}
 
-const PERIOD_PATTERN = /^(\d{4})-(0[1-9]|1[0-2])$/;
+/** A month of the years 1970 to 9999: usage is never older, and later ones cannot be written as YYYY-MM. */
+const PERIOD_PATTERN = /^(19[7-9]\d|[2-9]\d{3})-(0[1-9]|1[0-2])$/;
 
 export function parsePeriod(id: string, timeZone: string): Period {
   const match = PERIOD_PATTERN.exec(id);
-  if (!match) throw new PeriodError(`period must be a month as YYYY-MM (e.g. 2026-11), got "${id}"`);
+  if (!match) {
+    const shown = JSON.stringify(id.length > 64 ? `${id.slice(0, 64)}…` : id);
+    throw new PeriodError(`period must be a month from 1970-01 to 9999-12 as YYYY-MM (e.g. 2026-11), got ${shown}`);
+  }
   const start = DateTime.fromObject({ year: Number(match[1]), month: Number(match[2]), day: 1 }, { zone: timeZone });
   if (!start.isValid) throw new PeriodError(`time zone "${timeZone}" is not valid`);
   return { id, from: start.toMillis(), to: start.plus({ months: 1 }).toMillis(), timeZone };

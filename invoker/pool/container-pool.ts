@@ -514,7 +514,8 @@ export class ContainerPool {
       if (state.containers.size === 0) this.functions.delete(name);
       return;
     }
-    const plan = reap(this.viewOf(state), this.limitsOf(state.spec), this.clock());
+    // minScale starts only into free memory and the tenant's room (the host view is built only when needed).
+    const plan = reap(this.viewOf(state), this.limitsOf(state.spec), this.clock(), state.spec.minScale > 0 ? this.hostView(name) : undefined);
     for (const id of plan.remove) {
       const entry = state.containers.get(id);
       if (entry) void this.removeEntry(state.containers, entry, entry.version === state.spec.version ? 'idle timeout' : 'old version');

@@ -47,6 +47,9 @@ export interface HostView {
   tenantIdle?: readonly ContainerView[];
 }
 
+/** What a start without eviction may use: the free memory and the tenant's room (HostView has both). */
+export type HostRoom = Pick<HostView, 'freeMemoryMb' | 'tenantRoom'>;
+
 /** Idle, running or paused: no request in it. */
 export const isIdle = (c: ContainerView) => (c.phase === 'idle' || c.phase === 'paused') && c.active === 0;
 

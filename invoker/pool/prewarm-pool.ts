@@ -15,6 +15,13 @@ export interface PrewarmPoolOptions {
   clock: () => number;
   remove: (entries: Map<string, Entry>, entry: Entry, reason: string) => Promise<void>;
   log: { warn(obj: object, msg: string): void };
+  /**
+   * How often the pool is topped up again once filling started: runtimes that found no memory, were
+   * evicted for a function or failed to start are replaced as soon as there is room. Default 1 000.
+   */
+  retryMs?: number;
+  /** Longest wait before another start after failed starts (the wait doubles from retryMs). Default 60 000. */
+  maxBackoffMs?: number;
 }
 
 export class PrewarmPool {
@@ -22,12 +29,30 @@ export class PrewarmPool {
   /** Starts in progress; close() waits for them, since a container created during close is removed by its start. */
   private readonly starting = new Set<Promise<unknown>>();
   private closed = false;
+  /** Calls fill() every retryMs from the first fill() on, so a pool left short refills once room appears. */
+  private refill: NodeJS.Timeout | undefined;
+  /** Failed starts in a row, and no start before this epoch ms (backoff, so a broken engine is not hammered). */
+  private failures = 0;
+  private notBefore = 0;
 
   constructor(private readonly options: PrewarmPoolOptions) {}
 
-  /** Starts runtimes until `count` are ready or starting (as memory allows). */
+  /** Runtimes ready or starting (not those being removed, which are replaced). */
+  private live(): number {
+    let n = 0;
+    for (const entry of this.entries.values()) if (entry.phase !== 'removing') n += 1;
+    return n;
+  }
+
+  /** Starts runtimes until `count` are ready or starting (as memory allows); tried again every retryMs. */
   fill(): void {
-    while (!this.closed && this.entries.size < this.options.count && this.options.hasRoom(this.options.memoryMb)) {
+    if (this.closed || this.options.count <= 0) return;
+    if (!this.refill) {
+      this.refill = setInterval(() => this.fill(), this.options.retryMs ?? 1_000);
+      this.refill.unref();
+    }
+    if (this.options.clock() < this.notBefore) return;
+    for (let live = this.live(); live < this.options.count && this.options.hasRoom(this.options.memoryMb); live++) {
       const id = this.options.starter.newId();
       const entry = newEntry(
         { id, fn: '', version: 0, memoryMb: this.options.memoryMb, concurrency: 1, socketDir: this.options.starter.socketDirOf(id) },
@@ -41,9 +66,13 @@ export class PrewarmPool {
             entry.phase = 'idle';
             entry.lastUsedAt = 0; // evicted before any function's container
           }
+          if (running) this.failures = 0;
         })
         .catch((err: Error) => {
-          this.options.log.warn({ err: err.message }, 'prewarmed container failed to start');
+          this.failures += 1;
+          const backoff = Math.min(this.options.maxBackoffMs ?? 60_000, (this.options.retryMs ?? 1_000) * 2 ** (this.failures - 1));
+          this.notBefore = this.options.clock() + backoff;
+          this.options.log.warn({ err: err.message, retryInMs: backoff }, 'prewarmed container failed to start');
           return this.options.remove(this.entries, entry, 'prewarm failed');
         })
         .finally(() => this.starting.delete(start));
@@ -66,6 +95,7 @@ export class PrewarmPool {
 
   async close(): Promise<void> {
     this.closed = true;
+    if (this.refill) clearInterval(this.refill);
     await Promise.all([...this.entries.values()].map((e) => this.options.remove(this.entries, e, 'invoker closing')));
     await Promise.allSettled([...this.starting]);
   }

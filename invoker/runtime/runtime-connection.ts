@@ -20,6 +20,11 @@ export class RuntimeTimeoutError extends Error {
   override name = 'RuntimeTimeoutError';
 }
 
+/** The runtime's answer is larger than the connection's limit; reading stopped there and the connection was dropped. */
+export class RuntimeResponseTooLargeError extends Error {
+  override name = 'RuntimeResponseTooLargeError';
+}
+
 /** No connection, or it reset or closed: the container is gone or its runtime died. */
 export class RuntimeConnectionError extends Error {
   override name = 'RuntimeConnectionError';
@@ -38,10 +43,18 @@ export interface RuntimeConnection {
   waitReady(timeoutMs: number): Promise<void>;
   /** Assigns a function to a prewarmed runtime and resolves once its module has loaded (or failed to). */
   init(body: InitBody, timeoutMs: number): Promise<ReadyBody>;
-  /** Sends the invocation; rejects with RuntimeTimeoutError or RuntimeConnectionError. */
+  /**
+   * Sends the invocation; rejects with RuntimeTimeoutError (no complete answer within timeoutMs, however
+   * slowly it is written), RuntimeResponseTooLargeError or RuntimeConnectionError.
+   */
   invoke(request: InvocationRequest, timeoutMs: number): Promise<RuntimeReply>;
   close(): Promise<void>;
 }
 
 /** An HTTP client (up to `maxConcurrency` keep-alive connections) over the connections a runtime opens to its listener. */
 export type RuntimeConnectionFactory = (sockets: SocketSource, maxConcurrency: number) => RuntimeConnection;
+
+export interface RuntimeConnectionOptions {
+  /** Largest response body read from the runtime, bytes. Default 6 MiB (as Lambda). */
+  maxResponseBytes?: number;
+}

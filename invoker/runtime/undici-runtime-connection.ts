@@ -1,12 +1,14 @@
 // RuntimeConnection with undici keep-alive connections over the sockets the runtime opened to the invoker (the invocation hot path).
-import { Pool, errors } from 'undici';
+import { Pool, errors, type Dispatcher } from 'undici';
 import type { IncomingHttpHeaders } from 'undici/types/header.js';
 import { HEADER, INIT_PATH, PROTOCOL_HEADER_PREFIX, READY_PATH, type InitBody, type ReadyBody } from '../../runtime-images/node/protocol.js';
 import type { InvocationRequest } from '../invoker.js';
 import type { SocketSource } from './runtime-listener.js';
 import {
   RuntimeConnectionError,
+  RuntimeResponseTooLargeError,
   RuntimeTimeoutError,
+  type RuntimeConnectionOptions,
   type RuntimeConnection,
   type RuntimeConnectionFactory,
   type RuntimeReply,
@@ -54,10 +56,37 @@ function replyHeaders(headers: IncomingHttpHeaders): RuntimeReply['headers'] {
   return out;
 }
 
+const DEFAULT_MAX_RESPONSE_BYTES = 6 * 1024 * 1024;
+
+/**
+ * Reads a whole body, failing past `maxBytes` or at `deadline` (epoch ms): undici's bodyTimeout bounds
+ * only the gap between chunks, so a runtime writing a byte now and then would never time out.
+ */
+async function readBody(body: Dispatcher.ResponseData['body'], deadline: number, maxBytes: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  const timer = setTimeout(() => body.destroy(new RuntimeTimeoutError('the answer was not complete in time')), Math.max(0, deadline - Date.now()));
+  try {
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > maxBytes) {
+        body.destroy();
+        throw new RuntimeResponseTooLargeError(`the response is larger than ${maxBytes} bytes`);
+      }
+      chunks.push(chunk);
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+}
+
 class UndiciRuntimeConnection implements RuntimeConnection {
   private readonly pool: Pool;
+  private readonly maxResponseBytes: number;
 
-  constructor(sockets: SocketSource, maxConcurrency: number) {
+  constructor(sockets: SocketSource, maxConcurrency: number, options: RuntimeConnectionOptions = {}) {
+    this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
     this.pool = new Pool('http://runtime', {
       // The runtime connected to us: undici's "connect" takes one of those connections.
       connect: (_options, callback) => {
@@ -117,6 +146,7 @@ class UndiciRuntimeConnection implements RuntimeConnection {
     headers[HEADER.deadline] = String(Date.now() + timeoutMs);
     headers[HEADER.trigger] = request.trigger;
     if (request.context) for (const key in request.context) headers[PROTOCOL_HEADER_PREFIX + key] = request.context[key]!;
+    const deadline = Date.now() + timeoutMs;
     try {
       const res = await this.pool.request({
         path: request.rawQuery ? `${request.path}?${request.rawQuery}` : request.path,
@@ -127,7 +157,12 @@ class UndiciRuntimeConnection implements RuntimeConnection {
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
       });
-      const body = Buffer.from(await res.body.arrayBuffer());
+      const length = Number(res.headers['content-length'] ?? 0);
+      if (length > this.maxResponseBytes) {
+        res.body.destroy();
+        throw new RuntimeResponseTooLargeError(`the response is ${length} bytes, more than ${this.maxResponseBytes}`);
+      }
+      const body = await readBody(res.body, deadline, this.maxResponseBytes);
       const errorKind = res.headers[HEADER.error];
       const logHeader = res.headers[HEADER.logResult];
       const reply: RuntimeReply = {
@@ -147,8 +182,9 @@ class UndiciRuntimeConnection implements RuntimeConnection {
       }
       return reply;
     } catch (err) {
-      if (isTimeout(err)) {
-        throw new RuntimeTimeoutError(`no answer within ${timeoutMs} ms`, { cause: err });
+      if (err instanceof RuntimeResponseTooLargeError) throw err;
+      if (isTimeout(err) || err instanceof RuntimeTimeoutError) {
+        throw new RuntimeTimeoutError(`no complete answer within ${timeoutMs} ms`, { cause: err });
       }
       throw new RuntimeConnectionError((err as Error).message, { cause: err, notDelivered: isConnectFailure(err) });
     }
@@ -159,5 +195,9 @@ class UndiciRuntimeConnection implements RuntimeConnection {
   }
 }
 
-export const createRuntimeConnection: RuntimeConnectionFactory = (sockets, maxConcurrency) =>
-  new UndiciRuntimeConnection(sockets, maxConcurrency);
+export const createRuntimeConnection = (sockets: SocketSource, maxConcurrency: number, options?: RuntimeConnectionOptions): RuntimeConnection =>
+  new UndiciRuntimeConnection(sockets, maxConcurrency, options);
+
+/** The factory the pool takes, with these options on every connection. */
+export const runtimeConnections = (options: RuntimeConnectionOptions): RuntimeConnectionFactory => (sockets, maxConcurrency) =>
+  createRuntimeConnection(sockets, maxConcurrency, options);

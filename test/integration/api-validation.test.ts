@@ -54,6 +54,33 @@ describe('management API input', () => {
     expectError(await platform.api('GET', '/api/v1/usage?function=NOPE!'), 400, 'BAD_REQUEST');
   });
 
+  it.each([
+    ['to', '1e20'],
+    ['from', '-1e20'],
+    ['to', '99999999999999999999'],
+    ['to', '12345678901234567'],
+    ['to', '8640000000000000'],
+    ['from', '2026-13-45'],
+    ['from', '2026-02-30'],
+    ['from', '+275760-09-13'],
+    ['from', '-5'],
+    ['to', 'Nov 1 2026'],
+  ])('rejects an absurd usage %s=%s with 400 naming the parameter', async (field, value) => {
+    const res = await platform.api('GET', `/api/v1/usage?${field}=${encodeURIComponent(value)}`);
+    expectError(res, 400, 'BAD_REQUEST', new RegExp(`^${field} `));
+  });
+
+  it('still takes ISO 8601 dates and epoch ms for usage', async () => {
+    const now = Date.now();
+    expect((await platform.api('GET', `/api/v1/usage?from=${now - 3_600_000}&to=${now}`)).status).toBe(200);
+    expect((await platform.api('GET', `/api/v1/usage?from=${new Date(now - 3_600_000).toISOString()}`)).status).toBe(200);
+    expect((await platform.api('GET', '/api/v1/usage?from=2026-01-01&to=2026-01-02T00:00:00%2B01:00')).status).toBe(200);
+  });
+
+  it.each(['9999-99', '0000-01', '+275760-09', '275760-09', '1969-12', '2026-1', 'current2'])('rejects the invoice period %s with 400', async (period) => {
+    expectError(await platform.api('GET', `/api/v1/invoices/${encodeURIComponent(period)}`), 400, 'BAD_REQUEST', /period/);
+  });
+
   it('rejects a logs limit out of range', async () => {
     const name = uniqueName('logs');
     expect((await platform.deploy(name, CODE)).status).toBe(201);
@@ -69,6 +96,39 @@ describe('management API input', () => {
 
   it('answers 404 NOT_FOUND for an unknown route', async () => {
     expectError(await platform.api('GET', '/api/v1/nothing-here'), 404, 'NOT_FOUND');
+  });
+});
+
+describe('async job ids', () => {
+  // BullMQ keeps its own keys next to the jobs (`<prefix>:<queue>:meta`, `:id`, `:events`, ...): an id
+  // the platform never hands out must not reach BullMQ.
+  const BULLMQ_KEYS = ['meta', 'id', 'events', 'stalled-check', 'limiter', 'repeat', 'de', 'marker', 'pc', 'wait', 'active', 'completed', 'failed', 'delayed'];
+  const routes = (id: string): Array<[string, string]> => [
+    ['GET', `/api/v1/invocations/${id}`],
+    ['GET', `/api/v1/dlq/${id}`],
+    ['POST', `/api/v1/dlq/${id}/redrive`],
+    ['DELETE', `/api/v1/dlq/${id}`],
+  ];
+
+  beforeAll(async () => {
+    // A function, so that its queue (and BullMQ's keys of it) exists.
+    await platform.deploy(uniqueName('ids'), CODE);
+  });
+
+  it.each(BULLMQ_KEYS)('answers 400 with the error shape for the BullMQ key name "%s" as an id', async (key) => {
+    for (const [method, route] of routes(key)) {
+      const res = await platform.api(method, route);
+      expectError(res, 400, 'BAD_REQUEST', /id/);
+    }
+  });
+
+  it('answers 400 for ids not shaped like the platform\'s, and 404 INVOCATION_NOT_FOUND for well-shaped unknown ones', async () => {
+    for (const bad of ['repeat:x', 'ABCDEF00-0000-4000-8000-000000000000', '00000000-0000-4000-8000-00000000000', 'x'.repeat(36)]) {
+      for (const [method, route] of routes(encodeURIComponent(bad))) expectError(await platform.api(method, route), 400, 'BAD_REQUEST', /id/);
+    }
+    for (const unknown of ['00000000-0000-4000-8000-000000000000', '00000000-0000-5000-a000-000000000000', 'repeat:cron-00000000-0000:1767225600000']) {
+      for (const [method, route] of routes(encodeURIComponent(unknown))) expectError(await platform.api(method, route), 404, 'INVOCATION_NOT_FOUND');
+    }
   });
 });
 

@@ -113,20 +113,104 @@ describe('async invocations', () => {
     const key = `order-${Date.now()}`;
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) {
-      const res = await submit(name, '', { body: `try ${i}`, headers: { 'idempotency-key': key } });
+      const res = await submit(name, '/orders?x=1', { body: 'order 1', headers: { 'idempotency-key': key, 'content-type': 'text/plain' } });
       expect(res.status).toBe(202);
       ids.push(((await res.json()) as { invocationId: string }).invocationId);
       if (i === 1) await finished(ids[0]!);
     }
     expect(new Set(ids).size).toBe(1);
     const view = await finished(ids[0]!);
-    expect(JSON.parse(view.result.body).body).toBe('try 0');
+    expect(JSON.parse(view.result.body).body).toBe('order 1');
     // Another key is another invocation.
     const other = (await (await submit(name, '', { body: 'x', headers: { 'idempotency-key': `${key}-2` } })).json()) as { invocationId: string };
     expect(other.invocationId).not.toBe(ids[0]);
     await finished(other.invocationId);
     const { body } = await platform.api('GET', `/api/v1/functions/${name}/logs`);
     expect(body.logs.length).toBe(2);
+  });
+
+  it('answers 422 IDEMPOTENCY_KEY_REUSED when a caller reuses its key for a different request, and replays the same one', async () => {
+    const name = uniqueName('idem422');
+    await platform.deploy(name, ECHO);
+    const key = `pay-${Date.now()}`;
+    const as = (body: string, extra: Record<string, string> = {}, rest = '/pay') =>
+      submit(name, rest, { body, headers: { authorization: 'Bearer caller-a', 'idempotency-key': key, 'content-type': 'text/plain', ...extra } });
+    const first = await as('amount=10');
+    expect(first.status).toBe(202);
+    const { invocationId } = (await first.json()) as { invocationId: string };
+    const again = await as('amount=10');
+    expect(again.status).toBe(202);
+    expect(((await again.json()) as { invocationId: string }).invocationId).toBe(invocationId);
+    for (const res of [
+      await as('amount=99'),
+      await as('amount=10', { 'content-type': 'application/json' }),
+      await as('amount=10', {}, '/pay?twice=1'),
+      await as('amount=10', {}, '/refund'),
+      await as('amount=10', { 'x-callback-url': 'http://127.0.0.1:9/elsewhere' }),
+    ]) {
+      expect(res.status).toBe(422);
+      expect(await res.json()).toEqual({ error: { code: 'IDEMPOTENCY_KEY_REUSED', message: expect.stringMatching(/Idempotency-Key was used with a different request/) } });
+    }
+    // The same key from another caller (another credential) is that caller's own key.
+    const otherCaller = await submit(name, '/pay', { body: 'amount=99', headers: { authorization: 'Bearer caller-b', 'idempotency-key': key, 'content-type': 'text/plain' } });
+    expect(otherCaller.status).toBe(202);
+    expect(((await otherCaller.json()) as { invocationId: string }).invocationId).not.toBe(invocationId);
+    expect(JSON.parse((await finished(invocationId)).result.body).body).toBe('amount=10');
+  });
+
+  it('never hands an anonymous caller\'s job to another caller using the same key', async () => {
+    const tenant = `idem${Date.now().toString(36)}`;
+    expect((await platform.api('POST', '/api/v1/tenants', { id: tenant })).status).toBe(201);
+    const token = (await platform.api('POST', `/api/v1/tenants/${tenant}/tokens`, { name: 'ci' })).body.token as string;
+    expect((await platform.apiAs(token, 'PUT', '/api/v1/functions/pay', { code: ECHO })).status).toBe(201);
+    const fn = `${tenant}/pay`;
+    const key = `victim-${Date.now()}`;
+    const headers = { 'idempotency-key': key, 'content-type': 'text/plain' };
+    const idOf = async (res: Response) => {
+      expect(res.status).toBe(202);
+      return ((await res.json()) as { invocationId: string }).invocationId;
+    };
+    // An anonymous caller claims the key first, with its own callback.
+    const attacker = await idOf(await submit(fn, '', { body: 'amount=10', headers: { ...headers, 'x-callback-url': 'http://127.0.0.1:9/steal' } }));
+    // The tenant's caller, with its token, gets its own invocation: not the attacker's, and no 422.
+    const victim = await idOf(await submit(fn, '', { body: 'amount=10', headers: { ...headers, authorization: `Bearer ${token}` } }));
+    expect(victim).not.toBe(attacker);
+    expect(await idOf(await submit(fn, '', { body: 'amount=10', headers: { ...headers, authorization: `Bearer ${token}` } }))).toBe(victim);
+    // Nor does an anonymous caller sending the same body without that callback get the attacker's job;
+    // another anonymous request with the same key is another invocation, not a 422.
+    const anonymous = await idOf(await submit(fn, '', { body: 'amount=10', headers }));
+    expect(anonymous).not.toBe(attacker);
+    expect(await idOf(await submit(fn, '', { body: 'amount=10', headers }))).toBe(anonymous);
+    const different = await idOf(await submit(fn, '', { body: 'amount=11', headers }));
+    expect(new Set([attacker, victim, anonymous, different]).size).toBe(4);
+    // The tenant reads its own invocation, which ran its request.
+    const view = await waitUntil('the victim invocation to finish', async () => {
+      const { body } = await platform.apiAs(token, 'GET', `/api/v1/invocations/${victim}`);
+      return body.status === 'succeeded' ? body : undefined;
+    });
+    expect(JSON.parse(view.result.body).body).toBe('amount=10');
+  });
+
+  it('replays a queue message sent again with the same Idempotency-Key and refuses the key for another message with 422', async () => {
+    const consumer = uniqueName('idemq');
+    const queue = uniqueName('orders');
+    expect((await platform.deploy(consumer, ECHO, { queues: [queue] })).status).toBe(201);
+    const send = (body: string, token = platform.token, contentType = 'text/plain') =>
+      fetch(`${platform.url}/api/v1/queues/${queue}/messages`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': contentType, 'idempotency-key': 'msg-1' },
+        body,
+      });
+    const first = await send('one');
+    expect(first.status).toBe(202);
+    const { messageId } = (await first.json()) as { messageId: string };
+    const again = await send('one');
+    expect(again.status).toBe(202);
+    expect(((await again.json()) as { messageId: string }).messageId).toBe(messageId);
+    for (const res of [await send('two'), await send('one', platform.token, 'application/json')]) {
+      expect(res.status).toBe(422);
+      expect(((await res.json()) as any).error.code).toBe('IDEMPOTENCY_KEY_REUSED');
+    }
   });
 
   it('retries with backoff, dead-letters after the last attempt, and redrives to success', async () => {
@@ -200,7 +284,7 @@ describe('async invocations', () => {
     await platform.deploy(slow, SLOW, { maxScale: 1 });
     for (let i = 0; i < 3; i++) await submit(slow, '?ms=1500');
     await new Promise((r) => setTimeout(r, 700));
-    const text = await (await fetch(`${platform.url}/metrics`)).text();
+    const text = await (await fetch(`${platform.url}/metrics`, { headers: { authorization: `Bearer ${platform.token}` } })).text();
     const value = (metric: string) => {
       const line = text.split('\n').find((l) => l.startsWith(metric + ' '));
       return line === undefined ? undefined : Number(line.split(' ').pop());

@@ -153,6 +153,19 @@ describe('callbacks', () => {
 });
 
 describe('quotas', () => {
+  it("refuses a deploy whose minScale exceeds the tenant's maxContainers quota with 400 naming the quota, starting nothing", async () => {
+    const token = await tenantWithToken('pair', { maxContainers: 2 });
+    const res = await as(token)('PUT', '/functions/warm', { code: `export default () => 'ok';`, minScale: 6 });
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe('LIMIT_EXCEEDED');
+    expect(res.body.error.message).toBe("minScale 6 exceeds tenant pair's maxContainers quota (2)");
+    expect((await as(token)('GET', '/functions/warm')).status).toBe(404);
+    expect((await as(token)('GET', '/containers/list')).body.containers).toEqual([]);
+    // Within the quota it deploys and keeps its two warm.
+    expect((await as(token)('PUT', '/functions/warm', { code: `export default () => 'ok';`, minScale: 2, maxScale: 2 })).status).toBe(201);
+    await waitUntil('two warm containers', async () => ((await as(token)('GET', '/containers/list')).body.containers.length === 2 ? true : undefined));
+  });
+
   it('answers 429 QUOTA_EXCEEDED when a tenant runs its maximum of containers, after evicting its own idle ones', async () => {
     const token = await tenantWithToken('tiny', { maxContainers: 1 });
     const slow = `export default async () => { await new Promise((r) => setTimeout(r, 1500)); return 'slow'; };`;

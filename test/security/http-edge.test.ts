@@ -104,6 +104,21 @@ describe('HTTP edge', () => {
     expect(JSON.parse(answer.body)).toMatchObject({ bodyBytes: body.length, expect: null, instance: before });
   });
 
+  it('runs an async call sent with Expect: 100-continue (it used to be dead-lettered)', async () => {
+    const body = Buffer.alloc(1_500_000, 1);
+    const answer = await raw(
+      Buffer.concat([Buffer.from(`POST /async/fn/${name}/job HTTP/1.1\r\nHost: localhost\r\nExpect: 100-continue\r\ncontent-length: ${body.length}\r\n\r\n`), body]),
+      15_000,
+    );
+    expect(answer.status, answer.body).toBe(202);
+    const id = (JSON.parse(answer.body) as { invocationId: string }).invocationId;
+    const done = await waitUntil('the async call to finish', async () => {
+      const res = await platform.api('GET', `/api/v1/invocations/${id}`);
+      return ['succeeded', 'failed', 'dead'].includes(res.body?.status) ? res.body : undefined;
+    });
+    expect(done.status).toBe('succeeded');
+  });
+
   it('builds the URL a function sees from the public URL, the client host in x-forwarded-host', async () => {
     const answer = await raw(`GET /fn/${name}/a/b?c=d HTTP/1.1\r\nHost: attacker.example:8443\r\nConnection: keep-alive, x-drop\r\nx-drop: 1\r\n\r\n`);
     const seen = JSON.parse(answer.body);

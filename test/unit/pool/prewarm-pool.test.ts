@@ -1,0 +1,126 @@
+// The prewarmed pool refills once memory allows again, and backs off after failed starts (fake timers, fake starter).
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { Entry } from '../../../invoker/pool/container-entry.js';
+import type { ContainerStarter } from '../../../invoker/pool/container-starter.js';
+import { PrewarmPool } from '../../../invoker/pool/prewarm-pool.js';
+
+class FakeStarter {
+  next = 0;
+  started: string[] = [];
+  failWith: Error | undefined;
+  newId() {
+    return `p${++this.next}`;
+  }
+  socketDirOf(id: string) {
+    return `/tmp/sock/${id}`;
+  }
+  async startPrewarmed(entry: Entry): Promise<boolean> {
+    this.started.push(entry.id);
+    if (this.failWith) throw this.failWith;
+    return true;
+  }
+}
+
+let starter: FakeStarter;
+let freeMb: number;
+let pool: PrewarmPool;
+
+const make = (count = 2) =>
+  new PrewarmPool({
+    starter: starter as unknown as ContainerStarter,
+    count,
+    memoryMb: 128,
+    // The pool's free memory: what is left once the prewarmed entries are counted.
+    hasRoom: (memoryMb) => freeMb - pool.entries.size * 128 >= memoryMb,
+    clock: () => Date.now(),
+    remove: async (entries, entry) => {
+      entry.phase = 'removing';
+      entries.delete(entry.id);
+    },
+    log: { warn() {} },
+    retryMs: 1_000,
+    maxBackoffMs: 8_000,
+  });
+
+const ready = () => [...pool.entries.values()].filter((e) => e.phase === 'idle').length;
+
+beforeEach(() => {
+  vi.useFakeTimers();
+  starter = new FakeStarter();
+});
+afterEach(async () => {
+  await pool.close();
+  vi.useRealTimers();
+});
+
+describe('PrewarmPool', () => {
+  it('fills up to count as memory allows', async () => {
+    freeMb = 10_000;
+    pool = make(3);
+    pool.fill();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(ready()).toBe(3);
+  });
+
+  it('refills once memory appears after a fill found no room, without another fill() call', async () => {
+    freeMb = 128; // room for one of two
+    pool = make(2);
+    pool.fill();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(ready()).toBe(1);
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(starter.started).toHaveLength(1); // still no room: nothing started, nothing lost
+    freeMb = 1_024; // a function container went away
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(ready()).toBe(2);
+    expect(starter.started).toHaveLength(2);
+  });
+
+  it('replaces a runtime removed from outside (evicted for a function) at the next retry', async () => {
+    freeMb = 10_000;
+    pool = make(2);
+    pool.fill();
+    await vi.advanceTimersByTimeAsync(0);
+    const victim = [...pool.entries.values()][0]!;
+    victim.phase = 'removing';
+    pool.entries.delete(victim.id);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(ready()).toBe(2);
+  });
+
+  it('backs off after failed starts (doubling up to maxBackoffMs), and refills once starts succeed again', async () => {
+    freeMb = 10_000;
+    starter.failWith = new Error('engine down');
+    pool = make(1);
+    pool.fill();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(starter.started).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1_000); // backoff 1 s: one retry
+    expect(starter.started).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(1_000); // backoff now 2 s: no retry yet
+    expect(starter.started).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(starter.started).toHaveLength(3);
+    await vi.advanceTimersByTimeAsync(60_000); // capped at 8 s: not hammering, but still trying
+    expect(starter.started.length).toBeGreaterThan(3);
+    expect(starter.started.length).toBeLessThan(15);
+    starter.failWith = undefined;
+    await vi.advanceTimersByTimeAsync(8_000);
+    expect(ready()).toBe(1);
+  });
+
+  it('stops retrying once closed, and never starts with count 0', async () => {
+    freeMb = 0;
+    pool = make(2);
+    pool.fill();
+    await pool.close();
+    freeMb = 10_000;
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(starter.started).toEqual([]);
+    pool = make(0);
+    pool.fill();
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(starter.started).toEqual([]);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+});
