@@ -1,10 +1,10 @@
 // Tells an async caller's callback URL how its invocation ended (as OpenFaaS's X-Callback-Url does).
-import { Agent, request } from 'undici';
-import { guardedLookup, localHostProblem } from './callback-guard.js';
+import { type Agent, request } from 'undici';
+import { createGuardedAgent, localHostProblem } from './callback-guard.js';
 
 let agent: Agent | undefined;
-/** Connections whose DNS answers are checked at connect time (see callback-guard.ts). */
-const guardedAgent = () => (agent ??= new Agent({ connect: { lookup: guardedLookup } as never }));
+/** Connections whose DNS answers and connected address are checked at connect time (see callback-guard.ts). */
+const guardedAgent = () => (agent ??= createGuardedAgent());
 import type { StoredResult } from './job.js';
 
 export type CallbackOutcome =
@@ -12,7 +12,7 @@ export type CallbackOutcome =
   | { status: 'dead'; error: { code: string; message: string } };
 
 export interface CallbackOptions {
-  /** Allow loopback and link-local targets (FAAS_CALLBACK_ALLOW_LOCAL). Default false. */
+  /** Allow loopback, link-local and private targets (FAAS_CALLBACK_ALLOW_LOCAL). Default false. */
   allowLocal?: boolean;
   timeoutMs?: number;
   /** Tries before giving up (a callback that never answers does not hold the job forever). */
