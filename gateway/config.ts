@@ -103,6 +103,12 @@ export interface PlatformConfig {
    * FAAS_CALLBACK_ALLOW_LOCAL=1; default refused, since anyone who can call /async/fn names the URL.
    */
   callbackAllowLocal: boolean;
+  /**
+   * `faas up` on SIGINT/SIGTERM: longest time for stopping intake, finishing in-flight calls, flushing
+   * metering and stopping its own redis-server; then it logs what is pending and exits 1.
+   * FAAS_SHUTDOWN_TIMEOUT_MS, default 30 000.
+   */
+  shutdownTimeoutMs: number;
 }
 
 const ROLES = ['all', 'gateway', 'invoker'] as const;
@@ -203,5 +209,6 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Readonl
     retryDelayMs: num(env, 'FAAS_RETRY_DELAY_MS', 1_000, 0),
     keepResultsMs: num(env, 'FAAS_KEEP_RESULTS_MS', 86_400_000, 1_000),
     callbackAllowLocal: ['1', 'true', 'yes'].includes((env.FAAS_CALLBACK_ALLOW_LOCAL ?? '').toLowerCase()),
+    shutdownTimeoutMs: num(env, 'FAAS_SHUTDOWN_TIMEOUT_MS', 30_000, 1_000),
   });
 }

@@ -157,14 +157,41 @@ export async function startPlatform(config: PlatformConfig, options: StartOption
   await mkdir(config.dataDir, { recursive: true, mode: 0o755 });
   const { token, tokenFile } = await resolveToken(config);
   const closers: Array<() => Promise<void>> = [];
-  const close = async () => {
-    for (const closer of closers.splice(0).reverse()) await closer();
-  };
+  // Our Redis connections wait for Redis forever while it is down (maxRetriesPerRequest: null): right while
+  // running, wrong while closing, where a closer needing Redis (journal flush, census, BullMQ) would hang.
+  // Closing turns that off: commands fail at once while Redis is unreachable (the journal stays on disk and
+  // ships at the next start), and those already waiting fail at the next reconnect attempt (within 2 s).
+  const connections: Redis[] = [];
+  let closing: Promise<void> | undefined;
+  // Reverse order of start: the gateway stops taking requests, in-flight calls finish, the invoker drains its
+  // pool, the usage journal flushes, and the Redis connections go last. Called twice, it is closed once.
+  const close = () =>
+    (closing ??= (async () => {
+      for (const connection of connections) {
+        connection.options.maxRetriesPerRequest = 0;
+        connection.options.enableOfflineQueue = false;
+      }
+      for (const closer of closers.splice(0).reverse()) {
+        // Connections we do not hold (BullMQ's blocking ones) may still wait for Redis: while Redis stays
+        // unreachable for 3 s during one step, that step is left behind and the next one runs.
+        let downFor = 0;
+        let poll: NodeJS.Timeout | undefined;
+        const givenUp = new Promise<void>((resolve) => {
+          poll = setInterval(() => {
+            downFor = connections.some((c) => c.status !== 'ready') ? downFor + 100 : 0;
+            if (downFor >= 3_000) resolve();
+          }, 100);
+        });
+        await Promise.race([closer().catch((err: Error) => log.warn({ err: err.message }, 'closing: a step failed')), givenUp]);
+        clearInterval(poll);
+      }
+    })());
 
   try {
     const redis = new Redis(config.redisUrl, { enableAutoPipelining: true, maxRetriesPerRequest: null, lazyConnect: true });
     watchRedis(redis, log, 'main');
     await redis.connect();
+    connections.push(redis);
     closers.push(async () => redis.disconnect());
     const registry = await RedisFunctionRegistry.open({ redis, prefix: config.redisPrefix });
     closers.push(() => registry.close());
@@ -173,6 +200,7 @@ export async function startPlatform(config: PlatformConfig, options: StartOption
     const bullConnection = new Redis(config.redisUrl, { maxRetriesPerRequest: null, lazyConnect: true, enableAutoPipelining: true });
     watchRedis(bullConnection, log, 'jobs');
     await bullConnection.connect();
+    connections.push(bullConnection);
     closers.push(async () => bullConnection.disconnect());
     const usage = new RedisUsageStore({ redis, prefix: config.redisPrefix });
     // Usage shipped by versions without rollups gets its rollups once, in the background.

@@ -3,10 +3,10 @@ import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import pc from 'picocolors';
 import { loadConfig } from '../../gateway/config.js';
-import { startPlatform } from '../../gateway/platform.js';
+import { startPlatform, type RunningPlatform } from '../../gateway/platform.js';
 import { CliError } from '../errors.js';
-import { ensureRedis } from '../local-redis.js';
-import { info, ok } from '../output.js';
+import { ensureRedis, type LocalRedis } from '../local-redis.js';
+import { fail, info, ok } from '../output.js';
 
 export function registerUp(program: Command): void {
   program
@@ -22,10 +22,19 @@ export function registerUp(program: Command): void {
         );
       }
       const redis = await ensureRedis(config.redisUrl, config.dataDir, info);
+      // A signal while the platform starts: nothing to drain yet; stop the redis-server we started and go.
+      const early = (signal: NodeJS.Signals) => {
+        info(`${signal}: stopping before the platform is up`);
+        void redis.stop(5_000).finally(() => process.exit(130));
+      };
+      process.once('SIGINT', early);
+      process.once('SIGTERM', early);
       let platform;
       try {
         platform = await startPlatform(config, { onProgress: info });
       } catch (err) {
+        process.off('SIGINT', early);
+        process.off('SIGTERM', early);
         await redis.stop();
         const e = err as NodeJS.ErrnoException;
         if (e.code === 'EADDRINUSE') throw new CliError(`port ${config.port} is in use`, 'stop what holds it, or set FAAS_PORT');
@@ -37,17 +46,69 @@ export function registerUp(program: Command): void {
       ok(config.role === 'invoker' ? `invoker ${config.invokerId} serves gateways at ${pc.bold(platform.url)}` : `faas is up at ${pc.bold(platform.url)}`);
       info(`token: ${platform.token}${platform.tokenFile ? ` (saved in ${platform.tokenFile})` : ''}`);
       info('deploy a function: faas deploy functions/hello.ts');
+      process.off('SIGINT', early);
+      process.off('SIGTERM', early);
       const running = platform;
-      await new Promise<void>((resolve) => {
-        const stop = (signal: string) => {
-          info(`${signal}: draining and stopping`);
-          void running
-            .close()
-            .then(() => redis.stop())
-            .finally(resolve);
+      const code = await new Promise<number>((resolve) => {
+        let signals = 0;
+        const onSignal = (signal: NodeJS.Signals) => {
+          if (++signals === 1) {
+            void shutdown(running, redis, config.shutdownTimeoutMs, signal).then(resolve);
+            return;
+          }
+          // A second signal: exit at once (our redis-server gets SIGTERM: it saves and exits on its own).
+          fail(`${signal} again: exiting without waiting for the drain`);
+          redis.signal();
+          process.exit(130);
         };
-        process.once('SIGINT', () => stop('SIGINT'));
-        process.once('SIGTERM', () => stop('SIGTERM'));
+        process.on('SIGINT', onSignal);
+        process.on('SIGTERM', onSignal);
       });
+      // Whatever still holds the event loop (a reconnecting client, a timer) must not keep a stopped platform alive.
+      process.exit(code);
     });
+}
+
+/** Longest wait for our redis-server to exit after SIGTERM, taken out of the overall bound. */
+const REDIS_STOP_MS = 5_000;
+
+/**
+ * Stops in order, within boundMs: the platform closes (the gateway stops taking requests, in-flight
+ * calls and async jobs finish or fail, the pool drains, the usage journal ships to Redis), then the
+ * redis-server we started stops. Resolves to the exit code: 0, or 1 when a step did not finish in time.
+ */
+async function shutdown(platform: RunningPlatform, redis: LocalRedis, boundMs: number, signal: string): Promise<number> {
+  const began = Date.now();
+  const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+  info(`${signal}: draining and stopping (at most ${seconds(boundMs)}; press Ctrl-C again to exit at once)`);
+  const platformMs = redis.pid === undefined ? boundMs : Math.max(boundMs - REDIS_STOP_MS, boundMs / 2);
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), platformMs)));
+  const closed = platform.close().then(
+    () => 'closed' as const,
+    (err: Error) => err,
+  );
+  const outcome = await Promise.race([closed, timedOut]);
+  clearTimeout(timer);
+  let code = 0;
+  if (outcome === 'timeout') {
+    fail(
+      `shutdown: after ${seconds(platformMs)} the platform had not finished closing: still pending are in-flight calls, ` +
+        'async jobs, the container pool drain or the usage journal flush (unshipped usage stays in the journal and ships at the next start)',
+    );
+    code = 1;
+  } else if (outcome instanceof Error) {
+    fail(`shutdown: the platform did not close cleanly: ${outcome.message}`);
+    code = 1;
+  } else {
+    info(`platform closed in ${seconds(Date.now() - began)}`);
+  }
+  if (redis.pid !== undefined) {
+    const redisMs = Math.max(1_000, boundMs - (Date.now() - began));
+    const stopping = Date.now();
+    await redis.stop(redisMs);
+    info(`redis-server ${redis.pid} stopped in ${seconds(Date.now() - stopping)}`);
+  }
+  info(`stopped in ${seconds(Date.now() - began)}`);
+  return code;
 }

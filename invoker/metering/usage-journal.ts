@@ -41,7 +41,6 @@ const RETRY_MS = 1_000;
 export class UsageJournal implements MeterSink {
   private fd = -1;
   private offset = 0;
-  private pending: string[] = [];
   private timer: NodeJS.Timeout | undefined;
   private shipping: Promise<void> | undefined;
   private closed = false;
@@ -63,22 +62,16 @@ export class UsageJournal implements MeterSink {
   }
 
   /**
-   * Appends one entry. The entries of one event-loop turn go to the file in one write at the end of
-   * that turn (a write to the page cache: from then on they survive a crash of this process).
+   * Appends one entry to the file at once (a write to the page cache: from then on it survives a crash of
+   * this process). At once, not at the end of the event-loop turn: the invoker writes the record before it
+   * hands the answer back, so no caller ever holds an answer whose usage record a crash could lose.
    * A line is `fn TAB usage-json TAB log-json` (log empty for container records; JSON never holds a raw tab or newline), so shipping
    * needs no parsing.
    */
   write(entry: JournalEntry): void {
     if (this.fd === -1) throw new Error('usage journal is not open');
     const line = `${entry.usage.fn}\t${JSON.stringify(entry.usage)}\t${entry.log ? JSON.stringify(entry.log) : ''}\n`;
-    if (this.pending.push(line) === 1) setImmediate(() => this.append());
-  }
-
-  private append(): void {
-    if (this.pending.length === 0 || this.fd === -1) return;
-    const lines = this.pending.join('');
-    this.pending = [];
-    writeSync(this.fd, lines);
+    writeSync(this.fd, line);
     this.schedule(this.options.shipDelayMs ?? 20);
   }
 
@@ -160,7 +153,6 @@ export class UsageJournal implements MeterSink {
 
   /** Resolves once everything appended so far is in Redis. */
   async flush(): Promise<void> {
-    this.append();
     if (this.timer) {
       clearTimeout(this.timer);
       this.timer = undefined;

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../gateway/config.js';
 
@@ -54,6 +55,19 @@ describe('loadConfig', () => {
       pricePerGbSecond: 0.00001,
       invokerId: 'inv-1',
     });
+  });
+
+  it('bounds the shutdown of `faas up` by 30 s unless FAAS_SHUTDOWN_TIMEOUT_MS says otherwise', () => {
+    expect(loadConfig({}).shutdownTimeoutMs).toBe(30_000);
+    expect(loadConfig({ FAAS_SHUTDOWN_TIMEOUT_MS: '5000' }).shutdownTimeoutMs).toBe(5_000);
+    expect(() => loadConfig({ FAAS_SHUTDOWN_TIMEOUT_MS: '10' })).toThrowError(/FAAS_SHUTDOWN_TIMEOUT_MS=10 is not a number >= 1000/);
+  });
+
+  it("limits a function's cpus to the host's CPU count unless FAAS_MAX_CPUS_PER_FUNCTION says otherwise", () => {
+    expect(loadConfig({}).maxCpusPerFunction).toBe(os.availableParallelism());
+    expect(loadConfig({ FAAS_MAX_CPUS_PER_FUNCTION: '1.5' }).maxCpusPerFunction).toBe(1.5);
+    expect(() => loadConfig({ FAAS_MAX_CPUS_PER_FUNCTION: '0' })).toThrow(/FAAS_MAX_CPUS_PER_FUNCTION=0 is not a number >= 0.05/);
+    expect(() => loadConfig({ FAAS_MAX_CPUS_PER_FUNCTION: 'many' })).toThrow(ConfigError);
   });
 
   it.each([
