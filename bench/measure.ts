@@ -58,7 +58,7 @@ export async function throughput(target: { url: string; socketPath?: string }, c
 export async function waitPrewarmed(p: PlatformProcess, n: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const text = await (await fetch(`${p.url}/metrics`)).text();
+    const text = await (await fetch(`${p.url}/metrics`, { headers: { authorization: `Bearer ${p.token}` } })).text();
     if (Number(/faas_containers\{state="prewarmed"\} (\d+)/.exec(text)?.[1] ?? 0) >= n) return;
     if (Date.now() > deadline) throw new Error(`no prewarmed runtime after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 50));

@@ -65,7 +65,11 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
   });
   app.addHook('onClose', async () => metrics.detach());
 
-  healthRoutes(app, metrics);
+  healthRoutes(app, metrics, {
+    token: deps.token,
+    metricsToken: config.metricsToken,
+    lookup: deps.tenants ? (token) => deps.tenants!.authenticate(token) : undefined,
+  });
   dashboardRoutes(app);
   const queues = deps.queues;
   const admit = deps.admit;

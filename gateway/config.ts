@@ -12,6 +12,11 @@ export interface PlatformConfig {
   publicUrl: string;
   /** Bearer token of the management API. FAAS_TOKEN; when unset it is generated and saved under dataDir. */
   token: string | undefined;
+  /**
+   * Bearer token that reads the full /metrics (every tenant's function and queue names) and nothing else, for
+   * Prometheus. FAAS_METRICS_TOKEN; unset, only the admin token does. Without a token /metrics has platform-wide series only.
+   */
+  metricsToken: string | undefined;
   /** REDIS_URL, default redis://127.0.0.1:6379. */
   redisUrl: string;
   /** Key prefix in Redis, so several platforms (or test runs) share one server. FAAS_REDIS_PREFIX, default "faas:". */
@@ -175,6 +180,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Readonl
     port,
     publicUrl: (env.FAAS_PUBLIC_URL || `http://${shownHost}:${port}`).replace(/\/+$/, ''),
     token: env.FAAS_TOKEN || undefined,
+    metricsToken: env.FAAS_METRICS_TOKEN || undefined,
     redisUrl: env.REDIS_URL || 'redis://127.0.0.1:6379',
     redisPrefix: env.FAAS_REDIS_PREFIX || 'faas:',
     dataDir: path.resolve(cwd, env.FAAS_DATA_DIR || '.faas'),

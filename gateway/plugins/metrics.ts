@@ -1,13 +1,19 @@
 // Prometheus metrics: invocations, durations, cold starts, queue waits and GB-seconds from invocation events; containers by state at scrape time.
+// Two registries: `registry` has every series, with function, tenant and queue labels (the operator's scrape);
+// `publicRegistry` has only platform-wide series (process_*, nodejs_*, containers by state, and the same
+// faas_* names summed over all functions), which name no tenant, function or queue (the anonymous scrape).
 import client from 'prom-client';
 import type { InvocationEvents, Invoker } from '../../invoker/invoker.js';
 import { billedDurationMs, gbSeconds } from '../../invoker/metering/usage-math.js';
 import { splitFunctionId } from '../../invoker/core/function-spec.js';
 import type { QueueCounts } from '../../invoker/async/async-queues.js';
-import { registerAsyncMetrics } from './async-metrics.js';
+import { registerAsyncMetrics, summedCounter } from './async-metrics.js';
 
 export interface GatewayMetrics {
+  /** Every series, per function, tenant and queue: only for the admin token or FAAS_METRICS_TOKEN. */
   registry: client.Registry;
+  /** Platform-wide series only, with no tenant, function or queue label: safe to show without a token. */
+  publicRegistry: client.Registry;
   /** Counts a request the platform refused before it reached a container (429, 503). */
   countRejected(fn: string, status: 'throttled' | 'queue_timeout' | 'no_capacity'): void;
   detach(): void;
@@ -24,13 +30,18 @@ export interface AsyncSources {
 
 export function createMetrics(events: InvocationEvents, invoker: Pick<Invoker, 'containerCounts'>, sources: AsyncSources = {}): GatewayMetrics {
   const registry = new client.Registry();
-  const asyncMetrics = registerAsyncMetrics(registry, sources.counts);
+  const publicRegistry = new client.Registry();
+  const asyncMetrics = registerAsyncMetrics(registry, sources.counts, publicRegistry);
   const detachRetries = sources.retries?.onRetry((fn) => asyncMetrics.countRetry(fn));
   // Standard names (process_*, nodejs_*), so stock Node.js dashboards work unchanged.
   client.collectDefaultMetrics({ register: registry });
   // Gauges named like counters, which Prometheus' own linter (promtool check metrics) rejects; the same
   // figures remain as nodejs_active_handles, nodejs_active_requests and nodejs_active_resources.
   for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) registry.removeSingleMetric(name);
+  // The same metric objects in the public registry: no labels that name a tenant or function.
+  for (const { name } of registry.getMetricsAsArray()) {
+    if (name.startsWith('process_') || name.startsWith('nodejs_')) publicRegistry.registerMetric(registry.getSingleMetric(name)!);
+  }
   const invocations = new client.Counter({
     name: 'faas_invocations_total',
     help: 'Invocations by function, outcome and whether the container was cold',
@@ -82,11 +93,16 @@ export function createMetrics(events: InvocationEvents, invoker: Pick<Invoker, '
     labelNames: ['tenant'],
     registers: [registry],
   });
+  // Totals over all functions for the public registry, summed at scrape time (nothing added to the hot
+  // path): the same names without the function label, so sum by (status) (rate(faas_invocations_total[5m]))
+  // works on either scrape. No latency histograms here: those need the token.
+  summedCounter(publicRegistry, invocations, 'faas_invocations_total', 'Invocations of all functions together, by outcome and whether the container was cold', ['status', 'start']);
+  summedCounter(publicRegistry, gbs, 'faas_gigabyte_seconds_total', 'Billed GB-seconds (configured memory x billed duration), all functions together', []);
   new client.Gauge({
     name: 'faas_containers',
     help: 'Function containers by state',
     labelNames: ['state'],
-    registers: [registry],
+    registers: [registry, publicRegistry],
     async collect() {
       const counts = await invoker.containerCounts();
       for (const [state, n] of Object.entries(counts)) this.set({ state }, n);
@@ -144,6 +160,7 @@ export function createMetrics(events: InvocationEvents, invoker: Pick<Invoker, '
 
   return {
     registry,
+    publicRegistry,
     countRejected(fn, status) {
       invocations.inc({ function: fn, status, start: 'none' });
     },

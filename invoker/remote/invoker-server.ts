@@ -55,12 +55,13 @@ export class InvokerServer {
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     if (req.url === '/healthz') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
+    if (!this.authorized(req)) {
+      return void res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":{"code":"UNAUTHORIZED","message":"invalid token"}}');
+    }
+    // After the token check: the exposition names every tenant's functions.
     if (req.url === '/metrics' && this.options.metrics) {
       const { contentType, text } = await this.options.metrics();
       return void res.writeHead(200, { 'content-type': contentType }).end(text);
-    }
-    if (!this.authorized(req)) {
-      return void res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":{"code":"UNAUTHORIZED","message":"invalid token"}}');
     }
     if (req.method === 'GET' && (req.url?.startsWith(CONTAINERS_PATH) || req.url?.startsWith(CONTAINER_LIST_PATH))) {
       const url = new URL(req.url, 'http://invoker');

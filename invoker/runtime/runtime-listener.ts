@@ -68,7 +68,7 @@ export class RuntimeListener implements SocketSource {
     for (let socket = this.idle.pop(); socket; socket = this.idle.pop()) {
       if (!socket.destroyed) return Promise.resolve(socket);
     }
-    if (this.closed) return Promise.reject(absent('the container is being removed'));
+    if (this.closed) return Promise.reject(removed());
     const waitMs = this.everConnected && this.live === 0 ? Math.min(timeoutMs, GONE_GRACE_MS) : timeoutMs;
     return new Promise((resolve, reject) => {
       const waiter: Waiter = {
@@ -87,7 +87,7 @@ export class RuntimeListener implements SocketSource {
     this.closed = true;
     for (const waiter of this.waiters.splice(0)) {
       clearTimeout(waiter.timer);
-      waiter.reject(absent('the container is being removed'));
+      waiter.reject(removed());
     }
     for (const socket of this.idle.splice(0)) socket.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
@@ -110,6 +110,11 @@ export class RuntimeListener implements SocketSource {
     clearTimeout(waiter.timer);
     waiter.resolve(socket);
   }
+}
+
+/** The listener was closed: the container is being removed; nothing will connect any more. */
+function removed(): Error {
+  return Object.assign(new Error('the container is being removed'), { code: 'ERUNTIMEREMOVED' });
 }
 
 function absent(message: string): Error {

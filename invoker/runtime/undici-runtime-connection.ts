@@ -40,7 +40,8 @@ function isTimeout(err: unknown): boolean {
 
 /** No connection could be had: the runtime is gone (or never came). */
 function isConnectFailure(err: unknown): boolean {
-  return (err as { code?: string }).code === 'ERUNTIMEABSENT';
+  const code = (err as { code?: string }).code;
+  return code === 'ERUNTIMEABSENT' || code === 'ERUNTIMEREMOVED';
 }
 
 /** How long a request waits for the runtime to open a connection (it keeps spares open, so usually none). */
@@ -109,7 +110,9 @@ class UndiciRuntimeConnection implements RuntimeConnection {
         const res = await this.pool.request({ path: READY_PATH, method: 'GET', headersTimeout: timeoutMs });
         await res.body.dump();
         if (res.statusCode === 200) return;
-      } catch {
+      } catch (err) {
+        // Removed while starting: no runtime will ever connect.
+        if ((err as { code?: string }).code === 'ERUNTIMEREMOVED') throw new RuntimeConnectionError('the container was removed while starting', { cause: err });
         // The runtime has not connected yet: try again.
       }
       if (Date.now() >= deadline) throw new RuntimeTimeoutError(`runtime not ready after ${timeoutMs} ms`);

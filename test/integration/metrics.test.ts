@@ -35,7 +35,7 @@ describe('/metrics', () => {
     expect((await fetch(`${platform.url}/fn/g`)).status).toBe(500);
 
     const text = await waitUntil('per-tenant counters', async () => {
-      const body = await (await fetch(`${platform.url}/metrics`)).text();
+      const body = await (await fetch(`${platform.url}/metrics`, { headers: { authorization: `Bearer ${platform.token}` } })).text();
       return sample(body, 'faas_tenant_invocations_total', 'tenant="acme",status="ok"') === 3 ? body : undefined;
     });
     expect(sample(text, 'faas_tenant_invocations_total', 'tenant="default",status="function_error"')).toBe(1);

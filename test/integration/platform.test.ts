@@ -256,7 +256,7 @@ describe('container pool', () => {
 
 describe('prewarmed containers', () => {
   const prewarmedCount = async () =>
-    Number(/faas_containers\{state="prewarmed"\} (\d+)/.exec(await (await fetch(`${platform.url}/metrics`)).text())?.[1] ?? -1);
+    Number(/faas_containers\{state="prewarmed"\} (\d+)/.exec(await (await fetch(`${platform.url}/metrics`, { headers: { authorization: `Bearer ${platform.token}` } })).text())?.[1] ?? -1);
   const waitForPrewarmed = async (n: number) => {
     const deadline = Date.now() + 15_000;
     while ((await prewarmedCount()) !== n && Date.now() < deadline) await sleep(100);
@@ -432,7 +432,7 @@ describe('logs, metrics and usage', () => {
     await deployOk(name, `export default () => 'ok';`);
     await platform.call(name);
     await platform.call(name);
-    const text = await (await fetch(`${platform.url}/metrics`)).text();
+    const text = await (await fetch(`${platform.url}/metrics`, { headers: { authorization: `Bearer ${platform.token}` } })).text();
     expect(text).toMatch(new RegExp(`faas_invocations_total\\{[^}]*function="${name}"[^}]*start="cold"[^}]*\\} 1`));
     expect(text).toMatch(new RegExp(`faas_invocations_total\\{[^}]*function="${name}"[^}]*start="warm"[^}]*\\} 1`));
     expect(text).toContain('faas_containers');

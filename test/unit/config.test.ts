@@ -20,7 +20,15 @@ describe('loadConfig', () => {
       pricePerMillionRequests: 0.2,
     });
     expect(config.token).toBeUndefined();
+    expect(config.metricsToken).toBeUndefined();
     expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('reads the /metrics scrape token from FAAS_METRICS_TOKEN, apart from the admin token', () => {
+    const config = loadConfig({ FAAS_TOKEN: 'admin-secret', FAAS_METRICS_TOKEN: 'scrape-secret' });
+    expect(config.metricsToken).toBe('scrape-secret');
+    expect(config.token).toBe('admin-secret');
+    expect(loadConfig({ FAAS_METRICS_TOKEN: '' }).metricsToken).toBeUndefined();
   });
 
   it('pauses idle containers after 50 ms unless told a time or "never"', () => {
