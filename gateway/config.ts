@@ -1,6 +1,7 @@
 // Platform configuration, read once from the environment with defaults inline; nothing else reads process.env.
 import os from 'node:os';
 import path from 'node:path';
+import ipaddr from 'ipaddr.js';
 import type { PricePlan } from '../invoker/metering/billing.js';
 
 export interface PlatformConfig {
@@ -49,9 +50,10 @@ export interface PlatformConfig {
    */
   prewarmCount: number;
   /**
-   * Idle function containers are paused (cgroup freezer: no CPU time between calls, memory kept) once idle
-   * this long, as OpenWhisk pauses after its pause grace; the next call resumes one in about 0.1 ms.
-   * FAAS_PAUSE_AFTER_MS, default 50 (checked every 250 ms); "never" keeps idle containers running.
+   * A function container with no call in flight is paused (cgroup freezer: no CPU time between calls, memory
+   * kept) after this long, so work a function leaves running after it answers cannot run on unbilled; the
+   * next call resumes it in about 0.1 ms. FAAS_PAUSE_AFTER_MS, default 0: at once, as Lambda freezes (50 is
+   * OpenWhisk's pause grace, cheaper for back-to-back calls); "never" keeps idle containers running.
    */
   pauseAfterMs: number | undefined;
   /** pids limit of every function container. FAAS_PIDS_LIMIT, default 128. */
@@ -114,6 +116,12 @@ export interface PlatformConfig {
    * FAAS_SHUTDOWN_TIMEOUT_MS, default 30 000.
    */
   shutdownTimeoutMs: number;
+  /**
+   * IPv4 ranges inside the private, link-local and reserved ones that functions deployed with network may
+   * reach anyway (an internal API, a DNS resolver on a private address). FAAS_FUNCTION_NETWORK_ALLOW, comma-separated
+   * CIDRs (a bare address is /32), default none. This host's own addresses stay unreachable whatever it says.
+   */
+  functionNetworkAllow: readonly string[];
 }
 
 const ROLES = ['all', 'gateway', 'invoker'] as const;
@@ -135,7 +143,7 @@ function num(env: Env, key: string, fallback: number, min = 0): number {
 function pauseAfter(env: Env): number | undefined {
   const raw = env.FAAS_PAUSE_AFTER_MS?.trim() ?? '';
   if (raw.toLowerCase() === 'never') return undefined;
-  if (raw === '') return 50;
+  if (raw === '') return 0;
   const value = Number(raw);
   if (!Number.isFinite(value) || value < 0) throw new ConfigError(`FAAS_PAUSE_AFTER_MS=${raw} is not a number >= 0 or "never"`);
   return value;
@@ -156,6 +164,16 @@ function timeZone(env: Env, key: string): string {
     throw new ConfigError(`${key}=${raw} is not an IANA time zone (e.g. UTC, Europe/Berlin)`);
   }
   return raw;
+}
+
+function cidrList(env: Env, key: string): string[] {
+  const entries = (env[key] ?? '').split(',').map((entry) => entry.trim()).filter(Boolean);
+  return entries.map((entry) => {
+    const cidr = entry.includes('/') ? entry : `${entry}/32`;
+    if (!ipaddr.IPv4.isValidCIDRFourPartDecimal(cidr)) throw new ConfigError(`${key}: ${entry} is not an IPv4 CIDR such as 10.1.2.0/24`);
+    const [, bits] = ipaddr.IPv4.parseCIDR(cidr);
+    return `${ipaddr.IPv4.networkAddressFromCIDR(cidr).toString()}/${bits}`;
+  });
 }
 
 /** The price plan every usage figure, invoice and quota is computed with. */
@@ -216,5 +234,6 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Readonl
     keepResultsMs: num(env, 'FAAS_KEEP_RESULTS_MS', 86_400_000, 1_000),
     callbackAllowLocal: ['1', 'true', 'yes'].includes((env.FAAS_CALLBACK_ALLOW_LOCAL ?? '').toLowerCase()),
     shutdownTimeoutMs: num(env, 'FAAS_SHUTDOWN_TIMEOUT_MS', 30_000, 1_000),
+    functionNetworkAllow: Object.freeze(cidrList(env, 'FAAS_FUNCTION_NETWORK_ALLOW')),
   });
 }

@@ -96,13 +96,20 @@ async function startLocalInvoker(
   });
   await journal.open();
   // The tenants' container counts shared with other invokers, so maxContainers holds across them.
+  // Functions with network join the platform's own Docker network, firewalled off this host and private ranges.
+  // Fail closed: without it, only functions with network are refused. Its rules stay on close (function-network.ts).
+  const driver = new DockerDriver(docker);
+  progress('preparing the function network');
+  await driver
+    .prepareNetwork({ allow: config.functionNetworkAllow })
+    .catch((err: Error) => shared.log.error({ err: err.message }, 'function network not ready: functions deployed with network will not start'));
   const census = new ContainerCensus({ redis: shared.redis, prefix: config.redisPrefix, invokerId: config.invokerId, local: () => pool.liveByTenant() });
   const pool = new ContainerPool({
     tenantLimit: (tenant) => tenantQuotas.maxContainers(tenant),
     tenantElsewhere: (tenant) => census.elsewhere(tenant),
     // A container's life (idle time, and CPU and peak memory of containers serving several calls at once).
     onRetired: (container) => journal.write({ usage: toContainerRecord(container) }),
-    driver: new DockerDriver(docker),
+    driver,
     connect: runtimeConnections({ maxResponseBytes: config.maxBodyBytes }),
     codeCache: new CodeCache({ dataDir: config.dataDir, registry: shared.registry }),
     image,

@@ -219,6 +219,21 @@ export class ContainerPool {
       this.removeEntry(state.containers, entry, 'old version drained');
     }
     this.dispatch(state);
+    this.pauseWhenIdle(entry);
+  }
+
+  /**
+   * Freezes a container left with no call in flight once pauseAfterMs passed (at once for 0), so work a
+   * function leaves running after it answers does not go on unbilled between calls. The reap checks too.
+   */
+  private pauseWhenIdle(entry: Entry): void {
+    const afterMs = this.options.pauseAfterMs;
+    if (afterMs === undefined || entry.phase !== 'idle' || entry.active > 0) return;
+    if (afterMs === 0) return this.pause(entry);
+    const idleSince = entry.lastUsedAt;
+    setTimeout(() => {
+      if (entry.lastUsedAt === idleSince) this.pause(entry);
+    }, afterMs).unref();
   }
 
   /** The container must not serve again (timeout, crash, OOM, init failure): kill and remove it. */

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestPlatform, uniqueName, type TestPlatform } from '../support/platform.js';
+import { FUNCTION_NETWORK } from '../../invoker/driver/docker/function-network.js';
 
 const docker = new Docker({ socketPath: '/var/run/docker.sock' });
 let platform: TestPlatform;
@@ -151,7 +152,7 @@ describe('container pool', () => {
     // Counts 10 ms ticks of a timer that runs whether or not a call is in progress.
     await deployOk(name, `let ticks = 0; setInterval(() => ticks++, 10); export default () => new Response(String(ticks));`, { concurrency: 4, maxScale: 1 });
     const before = Number(await (await platform.call(name)).text());
-    // Paused within 50 ms (FAAS_PAUSE_AFTER_MS) plus one 250 ms reap tick; running, it would tick about 150 times in 1.5 s.
+    // Paused as soon as no call is in flight (FAAS_PAUSE_AFTER_MS 0); running, it would tick about 150 times in 1.5 s.
     await sleep(1_500);
     const { body } = await platform.api('GET', '/api/v1/containers');
     expect(body.containers.paused).toBeGreaterThanOrEqual(1);
@@ -278,14 +279,14 @@ describe('prewarmed containers', () => {
     expect(await waitForPrewarmed(2)).toBe(2);
   });
 
-  it('gives a function with outbound network a fresh container on a bridge network', async () => {
+  it("gives a function with outbound network a fresh container on the platform's firewalled network", async () => {
     const name = uniqueName('net');
     await deployOk(name, `export default () => 'networked';`, { network: true });
     const res = await platform.call(name);
     expect(await res.text()).toBe('networked');
     const [summary] = await containersOf(name);
     expect(summary!.Labels['faas.prewarm']).toBeUndefined();
-    expect((await docker.getContainer(summary!.Id).inspect()).HostConfig.NetworkMode).toBe('bridge');
+    expect((await docker.getContainer(summary!.Id).inspect()).HostConfig.NetworkMode).toBe(FUNCTION_NETWORK);
   });
 });
 

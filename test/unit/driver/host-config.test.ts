@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ContainerSpec } from '../../../invoker/driver/container-driver.js';
 import { toCreateOptions } from '../../../invoker/driver/docker/host-config.js';
+import { FUNCTION_NETWORK } from '../../../invoker/driver/docker/function-network.js';
 
 const spec = (over: Partial<ContainerSpec> = {}): ContainerSpec => ({
   name: 'faas-hello-abc',
@@ -40,7 +41,7 @@ describe('toCreateOptions', () => {
 
   it.each([
     [false, 'none'],
-    [true, 'bridge'],
+    [true, FUNCTION_NETWORK],
   ])('network %s → NetworkMode %s', (network, mode) => {
     expect(toCreateOptions(spec({ network })).HostConfig!.NetworkMode).toBe(mode);
   });
