@@ -125,8 +125,12 @@ describe('async invocations', () => {
     const other = (await (await submit(name, '', { body: 'x', headers: { 'idempotency-key': `${key}-2` } })).json()) as { invocationId: string };
     expect(other.invocationId).not.toBe(ids[0]);
     await finished(other.invocationId);
-    const { body } = await platform.api('GET', `/api/v1/functions/${name}/logs`);
-    expect(body.logs.length).toBe(2);
+    // Logs reach Redis when the usage journal ships (a few ms after the run): wait for both.
+    const logs = await waitUntil('both invocations in the logs', async () => {
+      const { body } = await platform.api('GET', `/api/v1/functions/${name}/logs`);
+      return body.logs.length >= 2 ? body.logs : undefined;
+    });
+    expect(logs.length).toBe(2);
   });
 
   it('answers 422 IDEMPOTENCY_KEY_REUSED when a caller reuses its key for a different request, and replays the same one', async () => {
