@@ -19,6 +19,13 @@ const NOT_FORWARDED = new Set([
   'x-forwarded-host',
   'x-forwarded-proto',
   'x-forwarded-for',
+  // Client addresses other proxies set: a caller could choose them. The platform sets x-forwarded-for.
+  'x-real-ip',
+  'true-client-ip',
+  'cf-connecting-ip',
+  'x-client-ip',
+  'x-cluster-client-ip',
+  'fastly-client-ip',
 ]);
 
 export interface EdgeOrigin {

@@ -45,6 +45,10 @@ export function checkRequest(request: {
   if (REFUSED_METHODS.has(request.method.toUpperCase())) {
     return { status: 405, code: 'METHOD_NOT_ALLOWED', message: `method ${request.method} is not served`, headers: { allow: 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS' } };
   }
+  // Absolute-form targets (`GET http://host/fn/x`) are for proxies; the router and the function's path would disagree.
+  if (!request.url.startsWith('/')) {
+    return { status: 400, code: 'BAD_REQUEST', message: 'the request target must be a path starting with /' };
+  }
   if (Buffer.byteLength(request.url) > MAX_URL_BYTES) {
     return { status: 414, code: 'URI_TOO_LONG', message: `the request target is longer than ${MAX_URL_BYTES} bytes` };
   }

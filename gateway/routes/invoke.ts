@@ -7,8 +7,9 @@ import type { GatewayMetrics } from '../plugins/metrics.js';
 import { resolveFunctionPath } from './function-path.js';
 import { forwardedHeaders, type EdgeOrigin } from '../edge/forwarded-headers.js';
 
-/** Response headers that belong to one hop and are set again by this server. */
-const DROPPED = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'trailer', 'proxy-connection', 'content-length', 'date']);
+/** Response headers that belong to one hop and are set again by this server, or that would let a function's page
+ * reach beyond its own path on the gateway's origin (a service worker scoped to `/` sees the dashboard's calls). */
+const DROPPED = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'trailer', 'proxy-connection', 'content-length', 'date', 'service-worker-allowed']);
 const EMPTY = Buffer.alloc(0);
 const REJECTIONS: Record<string, 'throttled' | 'queue_timeout' | 'no_capacity'> = {
   TOO_MANY_REQUESTS: 'throttled',

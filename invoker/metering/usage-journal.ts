@@ -146,8 +146,10 @@ export class UsageJournal implements MeterSink {
     if (next < fstatSync(this.fd).size) return this.shipOnce();
     if (next >= (this.options.rotateBytes ?? 4 * 1024 * 1024)) {
       ftruncateSync(this.fd, 0);
-      await this.options.redis.set(this.offsetKey, '0');
+      // Before the await: lines written meanwhile start at 0, and a failed SET must not leave the offset
+      // past them (a saved offset beyond the file's end reads as 0 at the next start).
       this.offset = 0;
+      await this.options.redis.set(this.offsetKey, '0');
     }
   }
 

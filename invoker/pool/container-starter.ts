@@ -74,7 +74,7 @@ export class ContainerStarter {
       prewarm: false,
     });
     if (!running) return false;
-    entry.connection = this.options.connect(entry.listener!, spec.concurrency);
+    entry.connection = this.options.connect(entry.listener!, spec.concurrency, { connectTimeoutMs: spec.timeoutMs });
     await entry.connection.waitReady(this.startTimeoutMs);
     return true;
   }
@@ -118,7 +118,7 @@ export class ContainerStarter {
         : undefined,
     ]);
     entry.listener!.setConcurrency(spec.concurrency);
-    entry.connection = this.options.connect(entry.listener!, spec.concurrency);
+    entry.connection = this.options.connect(entry.listener!, spec.concurrency, { connectTimeoutMs: spec.timeoutMs });
     await entry.connection.init(
       { file: `/fn/${CODE_FILE}`, name: spec.name, version: String(spec.version), memoryMb: spec.memoryMb, env: spec.env },
       this.startTimeoutMs,

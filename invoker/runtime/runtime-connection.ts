@@ -52,9 +52,15 @@ export interface RuntimeConnection {
 }
 
 /** An HTTP client (up to `maxConcurrency` keep-alive connections) over the connections a runtime opens to its listener. */
-export type RuntimeConnectionFactory = (sockets: SocketSource, maxConcurrency: number) => RuntimeConnection;
+export type RuntimeConnectionFactory = (sockets: SocketSource, maxConcurrency: number, options?: { connectTimeoutMs?: number }) => RuntimeConnection;
 
 export interface RuntimeConnectionOptions {
   /** Largest response body read from the runtime, bytes. Default 6 MiB (as Lambda). */
   maxResponseBytes?: number;
+  /**
+   * Longest wait for the runtime to open a connection while it is alive (a runtime busy with synchronous
+   * work dials late); one whose connections are all gone is given up on after 250 ms. Default 2 000;
+   * the pool passes the function's timeout.
+   */
+  connectTimeoutMs?: number;
 }

@@ -35,6 +35,8 @@ export class RuntimeListener implements SocketSource {
     readonly dir: string,
   ) {
     server.on('connection', (socket) => this.accept(socket));
+    // An accept failure (EMFILE, say) must not take the invoker down; the runtime dials again.
+    server.on('error', () => {});
   }
 
   /**
@@ -106,7 +108,12 @@ export class RuntimeListener implements SocketSource {
       if (i !== -1) this.idle.splice(i, 1);
     });
     const waiter = this.waiters.shift();
-    if (!waiter) return void this.idle.push(socket);
+    if (!waiter) {
+      // The runtime keeps SPARE_CONNECTIONS unused; more idle ones are a function dialling on its own to
+      // make the invoker hold descriptors: refused.
+      if (this.idle.length >= SPARE_CONNECTIONS + 1) return void socket.destroy();
+      return void this.idle.push(socket);
+    }
     clearTimeout(waiter.timer);
     waiter.resolve(socket);
   }

@@ -45,7 +45,7 @@ function isConnectFailure(err: unknown): boolean {
 }
 
 /** How long a request waits for the runtime to open a connection (it keeps spares open, so usually none). */
-const CONNECT_TIMEOUT_MS = 2_000;
+const DEFAULT_CONNECT_TIMEOUT_MS = 2_000;
 
 function replyHeaders(headers: IncomingHttpHeaders): RuntimeReply['headers'] {
   const out: RuntimeReply['headers'] = {};
@@ -88,10 +88,11 @@ class UndiciRuntimeConnection implements RuntimeConnection {
 
   constructor(sockets: SocketSource, maxConcurrency: number, options: RuntimeConnectionOptions = {}) {
     this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+    const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
     this.pool = new Pool('http://runtime', {
       // The runtime connected to us: undici's "connect" takes one of those connections.
       connect: (_options, callback) => {
-        sockets.take(CONNECT_TIMEOUT_MS).then(
+        sockets.take(connectTimeoutMs).then(
           (socket) => callback(null, socket),
           (err: Error) => callback(err, null),
         );
@@ -107,7 +108,7 @@ class UndiciRuntimeConnection implements RuntimeConnection {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       try {
-        const res = await this.pool.request({ path: READY_PATH, method: 'GET', headersTimeout: timeoutMs });
+        const res = await this.pool.request({ path: READY_PATH, method: 'GET', headers: { [HEADER.control]: '1' }, headersTimeout: timeoutMs });
         await res.body.dump();
         if (res.statusCode === 200) return;
       } catch (err) {
@@ -125,7 +126,7 @@ class UndiciRuntimeConnection implements RuntimeConnection {
       const res = await this.pool.request({
         path: INIT_PATH,
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', [HEADER.control]: '1' },
         body: JSON.stringify(body),
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
@@ -202,5 +203,5 @@ export const createRuntimeConnection = (sockets: SocketSource, maxConcurrency: n
   new UndiciRuntimeConnection(sockets, maxConcurrency, options);
 
 /** The factory the pool takes, with these options on every connection. */
-export const runtimeConnections = (options: RuntimeConnectionOptions): RuntimeConnectionFactory => (sockets, maxConcurrency) =>
-  createRuntimeConnection(sockets, maxConcurrency, options);
+export const runtimeConnections = (options: RuntimeConnectionOptions): RuntimeConnectionFactory => (sockets, maxConcurrency, more) =>
+  createRuntimeConnection(sockets, maxConcurrency, { ...options, ...more });

@@ -39,6 +39,8 @@ export const HEADER = {
   trigger: 'x-faas-trigger',
   /** On a failed invocation: 'init' (module failed to load) or 'handler' (handler threw). */
   error: 'x-faas-error',
+  /** Set by the invoker on READY_PATH and INIT_PATH requests: a caller's own path never reaches them (callers' x-faas-* are dropped). */
+  control: 'x-faas-control',
   /** Base64 of the invocation's console output, last 4 KiB. */
   logResult: 'x-faas-log-result',
 } as const;

@@ -75,6 +75,7 @@ describe('HTTP edge', () => {
     ['CONNECT', `CONNECT localhost:443 HTTP/1.1\r\nHost: localhost:443\r\n\r\n`, 405],
     ['a method that is not a token', `G@T /fn/${name}/ HTTP/1.1\r\nHost: localhost\r\n\r\n`, 400],
     ['a broken request line', `GET\r\n\r\n`, 400],
+    ['an absolute-form target', `GET http://x/fn/${name}/a HTTP/1.1\r\nHost: x\r\n\r\n`, 400],
     ['a URL over 8 KiB', `GET /fn/${name}/${'a'.repeat(9_000)} HTTP/1.1\r\nHost: localhost\r\n\r\n`, 414],
     ['headers over 16 KiB', `GET /fn/${name}/ HTTP/1.1\r\nHost: localhost\r\nx-big: ${'a'.repeat(20_000)}\r\n\r\n`, 431],
     ['an unmeetable Expect', `POST /fn/${name}/ HTTP/1.1\r\nHost: localhost\r\nExpect: 200-ok\r\ncontent-length: 2\r\n\r\nhi`, 417],
@@ -131,6 +132,14 @@ describe('HTTP edge', () => {
     const res = await fetch(`${platform.url}/fn/${encoded}/x?y=1`);
     expect(res.status).toBe(200);
     expect(((await res.json()) as { url: string }).url).toMatch(/\/x\?y=1$/);
+  });
+
+  it("gives the function every path, the runtime's own control paths included", async () => {
+    for (const path of ['/_faas/ready', '/_faas/init']) {
+      const res = await fetch(`${platform.url}/fn/${name}${path}`, { method: path.endsWith('init') ? 'POST' : 'GET', body: path.endsWith('init') ? '{}' : undefined });
+      expect(res.status).toBe(200);
+      expect(((await res.json()) as { url: string }).url).toMatch(new RegExp(`${path}$`));
+    }
   });
 
   it('passes a GET with a body to a web handler without failing it', async () => {

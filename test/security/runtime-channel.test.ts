@@ -1,5 +1,6 @@
 // Attacks on the channel between invoker and runtime: a function that rewrites its socket directory to
 // point the platform (root on the host) at the Docker engine, or uses that directory as disk.
+import { readdirSync } from 'node:fs';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestPlatform, uniqueName, type TestPlatform } from '../support/platform.js';
@@ -81,5 +82,36 @@ export default () => {
     expect(hostWritable).toEqual([]);
     // The socket directory is there, read-only.
     expect(mounts.find((m) => m.target === '/run/faas')).toMatchObject({ options: expect.arrayContaining(['ro']) });
+  });
+});
+
+describe('connections a function opens to the invoker', () => {
+  it('are refused past the runtime spares: a function cannot make the invoker hold descriptors', async () => {
+    const name = uniqueName('dialer');
+    const code = `
+import net from 'node:net';
+const held = [];
+let closed = 0;
+export default async () => {
+  for (let i = 0; i < 300; i++) {
+    const s = net.connect('/run/faas/invoker.sock');
+    s.on('error', () => {});
+    s.on('close', () => closed++);
+    held.push(s);
+  }
+  await new Promise((r) => setTimeout(r, 500));
+  return String(closed);
+};`;
+    // A high concurrency lets the runtime hold many connections legitimately; idle ones beyond its spares are still refused.
+    expect((await platform.deploy(name, code, { concurrency: 500 })).status).toBe(201);
+    await platform.call(name);
+    const fdsBefore = readdirSync('/proc/self/fd').length;
+    const res = await platform.call(name);
+    expect(res.status).toBe(200);
+    // Nearly all of its 300 dials were closed by the invoker, and the invoker's descriptors barely grew.
+    expect(Number(await res.text())).toBeGreaterThan(250);
+    expect(readdirSync('/proc/self/fd').length - fdsBefore).toBeLessThan(30);
+    // The function still answers.
+    expect((await platform.call(name)).status).toBe(200);
   });
 });

@@ -96,11 +96,12 @@ function sendError(res: http.ServerResponse, kind: 'init' | 'handler', err: unkn
 
 async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
   const url = req.url ?? '/';
-  if (url === READY_PATH) {
+  const control = req.headers[HEADER.control] === '1';
+  if (control && url === READY_PATH) {
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(ready));
     return;
   }
-  if (url === INIT_PATH && req.method === 'POST') return init(req, res);
+  if (control && url === INIT_PATH && req.method === 'POST') return init(req, res);
   const headers: IncomingInvocation['headers'] = {};
   const context: Record<string, string> = {};
   const trigger = String(req.headers[HEADER.trigger] ?? 'http');

@@ -84,6 +84,8 @@ describe('reply to the caller', () => {
         upgrade: 'h2c',
         'transfer-encoding': 'chunked',
         'content-length': '999',
+        // A service worker scoped to / on the gateway's origin would see the dashboard's calls and token.
+        'service-worker-allowed': '/',
       },
       body: BINARY,
       meta: meta(request, { coldStart: true, durationMs: 12.3456 }),
@@ -96,6 +98,7 @@ describe('reply to the caller', () => {
     expect(res.headers['content-length']).toBe(String(BINARY.length));
     expect(res.headers['transfer-encoding']).toBeUndefined();
     expect(res.headers.upgrade).toBeUndefined();
+    expect(res.headers['service-worker-allowed']).toBeUndefined();
     expect(res.headers.connection).not.toBe('close');
     expect(Buffer.compare(res.rawPayload, BINARY)).toBe(0);
     expect(res.headers['x-faas-invocation-id']).toBe(gw.invoker.requests[0]!.invocationId);
