@@ -94,11 +94,11 @@ export function toInvocationRequest(run: JobRun, fn: string, now: number): Invoc
     case 'event': {
       const event = data.event!;
       context.topic = event.topic;
-      context['event-id'] = event.attributes.id;
+      context['event-id'] = encodeHeaderValue(event.attributes.id);
       const headers: Record<string, string> = {};
       for (const [name, value] of Object.entries(event.attributes)) {
-        if (name === 'datacontenttype') headers['content-type'] = value;
-        else headers[`ce-${name}`] = value;
+        if (name === 'datacontenttype') headers['content-type'] = encodeHeaderValue(value);
+        else headers[`ce-${name}`] = encodeHeaderValue(value);
       }
       return { ...request, method: 'POST', path: '/', rawQuery: '', headers, body: b64(event.data) };
     }
@@ -211,4 +211,17 @@ export function statusOf(state: string, attemptsMade: number): AsyncStatus {
     default:
       return attemptsMade > 0 ? 'failed' : 'queued';
   }
+}
+
+/**
+ * A CloudEvents attribute as an HTTP header value (binary content mode, §3.1.3.2): percent-encoded outside
+ * printable ASCII and for space, '"' and '%', so non-ASCII text or a CR/LF in an attribute can never make
+ * the header invalid (undici refuses such a header, and the call failed as a crash).
+ */
+export function encodeHeaderValue(value: string): string {
+  let out = '';
+  for (const byte of Buffer.from(value, 'utf8')) {
+    out += byte > 0x20 && byte < 0x7f && byte !== 0x22 && byte !== 0x25 ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out;
 }

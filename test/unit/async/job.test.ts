@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { deterministicId } from '../../../invoker/async/async-queues.js';
 import {
+  encodeHeaderValue,
   classifyError,
   classifyResponse,
   encodeResult,
@@ -133,5 +134,17 @@ describe('deterministicId', () => {
     expect(deterministicId('async', 'g', 'key')).not.toBe(id);
     // Parts are separated: ('ab','c') is not ('a','bc').
     expect(deterministicId('ab', 'c')).not.toBe(deterministicId('a', 'bc'));
+  });
+});
+
+describe('encodeHeaderValue', () => {
+  it.each([
+    ['order.created', 'order.created'],
+    ['日本', '%E6%97%A5%E6%9C%AC'],
+    ['a\r\nb', 'a%0D%0Ab'],
+    ['50% "off" now', '50%25%20%22off%22%20now'],
+  ])('%j → %j, a valid header value that decodes back', (value, encoded) => {
+    expect(encodeHeaderValue(value)).toBe(encoded);
+    expect(decodeURIComponent(encodeHeaderValue(value))).toBe(value);
   });
 });
