@@ -62,6 +62,11 @@ export interface PlatformConfig {
   tmpMb: number;
   /** Largest request or response body of a function call. FAAS_MAX_BODY_BYTES, default 6 MiB (as Lambda). */
   maxBodyBytes: number;
+  /**
+   * Largest answer a function streams (relayed with backpressure: the gateway holds about 64 KiB of it at a
+   * time, whatever its size). FAAS_MAX_STREAM_BYTES, default 1 GiB.
+   */
+  maxStreamBytes: number;
   /** Largest bundle a deploy accepts. FAAS_MAX_CODE_BYTES, default 20 MiB. */
   maxCodeBytes: number;
   /** USD per GB-second. FAAS_PRICE_GB_SECOND, default 0.0000166667 (AWS Lambda x86). */
@@ -214,6 +219,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Readonl
     pidsLimit: num(env, 'FAAS_PIDS_LIMIT', 128, 8),
     tmpMb: num(env, 'FAAS_TMP_MB', 64, 1),
     maxBodyBytes: num(env, 'FAAS_MAX_BODY_BYTES', 6 * 1024 * 1024, 1024),
+    maxStreamBytes: num(env, 'FAAS_MAX_STREAM_BYTES', 1024 * 1024 * 1024, 1024),
     maxCodeBytes: num(env, 'FAAS_MAX_CODE_BYTES', 20 * 1024 * 1024, 1024),
     pricePerGbSecond: num(env, 'FAAS_PRICE_GB_SECOND', 0.0000166667),
     pricePerMillionRequests: num(env, 'FAAS_PRICE_PER_MILLION_REQUESTS', 0.2),

@@ -110,7 +110,7 @@ async function startLocalInvoker(
     // A container's life (idle time, and CPU and peak memory of containers serving several calls at once).
     onRetired: (container) => journal.write({ usage: toContainerRecord(container) }),
     driver,
-    connect: runtimeConnections({ maxResponseBytes: config.maxBodyBytes }),
+    connect: runtimeConnections({ maxResponseBytes: config.maxBodyBytes, maxStreamBytes: config.maxStreamBytes }),
     codeCache: new CodeCache({ dataDir: config.dataDir, registry: shared.registry }),
     image,
     dataDir: config.dataDir,

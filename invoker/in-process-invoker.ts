@@ -19,10 +19,21 @@ import type {
   InvocationResponse,
   InvocationStatus,
   Invoker,
+  InvokeOptions,
 } from './invoker.js';
 import type { ContainerPool, Lease } from './pool/container-pool.js';
 import type { FunctionRegistry } from './registry/function-registry.js';
-import { RuntimeConnectionError, RuntimeResponseTooLargeError, RuntimeTimeoutError, type RuntimeReply } from './runtime/runtime-connection.js';
+import {
+  RuntimeAbortedError,
+  RuntimeConnectionError,
+  RuntimeResponseTooLargeError,
+  RuntimeTimeoutError,
+  type RuntimeReply,
+  type RuntimeStream,
+  type StreamEnd,
+} from './runtime/runtime-connection.js';
+
+const EMPTY = Buffer.alloc(0);
 
 export interface InProcessInvokerOptions {
   registry: Pick<FunctionRegistry, 'get' | 'onChange'>;
@@ -80,24 +91,26 @@ export class InProcessInvoker implements Invoker, InvocationEvents {
     return this.options.pool.list(tenant).map((c) => ({ ...c, invoker }));
   }
 
-  invoke(request: InvocationRequest): Promise<InvocationResponse> {
-    return this.run(request, false);
+  invoke(request: InvocationRequest, options?: InvokeOptions): Promise<InvocationResponse> {
+    return this.run(request, false, options?.stream === true);
   }
 
-  private async run(request: InvocationRequest, retried: boolean): Promise<InvocationResponse> {
+  private async run(request: InvocationRequest, retried: boolean, streaming: boolean): Promise<InvocationResponse> {
     const spec = await this.options.registry.get(request.fn);
     if (!spec) throw new FunctionNotFoundError(request.fn);
     const lease = await this.options.pool.acquire(spec, request.receivedAt);
     const call: Call = { request, spec, lease, startedAt: this.clock(), startedPerf: performance.now() };
-    let reply: RuntimeReply;
+    let reply: RuntimeReply | RuntimeStream;
     try {
-      reply = await lease.connection.invoke(request, spec.timeoutMs);
+      reply = streaming
+        ? await lease.connection.open(request, spec.timeoutMs, { beforeEnd: (end) => this.streamEnded(call, reply as RuntimeStream, end) })
+        : await lease.connection.invoke(request, spec.timeoutMs);
     } catch (err) {
       if (err instanceof RuntimeConnectionError && err.notDelivered && !retried) {
         // The container went away between calls (removed or died while idle): the function never saw
         // this request, so it goes to another container once.
         this.options.pool.discard(lease, 'gone before the call');
-        return this.run(request, true);
+        return this.run(request, true, streaming);
       }
       if (err instanceof RuntimeResponseTooLargeError) {
         // The function is fine; only this answer is refused. The slot goes back (the connection was dropped).
@@ -111,6 +124,7 @@ export class InProcessInvoker implements Invoker, InvocationEvents {
       throw failure.error;
     }
 
+    if ('ended' in reply) return this.streamed(call, reply);
     if (reply.error) {
       const initFailed = reply.error.kind === 'init';
       const error = initFailed
@@ -141,6 +155,51 @@ export class InProcessInvoker implements Invoker, InvocationEvents {
         durationMs,
       },
     };
+  }
+
+  /** An answer still being written: its headers now, its end (and usage record) when the stream ends. */
+  private streamed(call: Call, reply: RuntimeStream): InvocationResponse {
+    reply.ended.catch((err: Error) => this.streamFailed(call, reply, err));
+    return {
+      status: reply.status,
+      headers: reply.headers,
+      body: EMPTY,
+      stream: reply.body,
+      meta: {
+        invocationId: call.request.invocationId,
+        fn: call.spec.name,
+        version: call.lease.version,
+        coldStart: call.lease.coldStart,
+        ...(call.lease.initMs !== undefined ? { initMs: call.lease.initMs } : {}),
+        queueWaitMs: call.lease.queueWaitMs,
+        durationMs: performance.now() - call.startedPerf,
+      },
+    };
+  }
+
+  /** The stream's last byte arrived: billed to here, recorded before the end is released to the caller. */
+  private async streamEnded(call: Call, reply: RuntimeStream, end: StreamEnd): Promise<void> {
+    if (end.error) {
+      await this.finish(call, { status: 'function_error', httpStatus: reply.status, logs: end.logs, errorMessage: `function ${call.spec.name} failed while streaming: ${end.error}` });
+      return;
+    }
+    await this.finish(call, { status: 'ok', httpStatus: reply.status, logs: end.logs });
+  }
+
+  /** The stream was cut short: the caller left, the deadline or size limit passed, or the runtime died. */
+  private async streamFailed(call: Call, reply: RuntimeStream, err: Error): Promise<void> {
+    if (err instanceof RuntimeAbortedError) {
+      // The runtime stops writing when its connection drops; the container serves on. 499 as nginx logs it.
+      await this.finish(call, { status: 'ok', httpStatus: 499, logs: '', errorMessage: err.message });
+      return;
+    }
+    if (err instanceof RuntimeResponseTooLargeError) {
+      await this.finish(call, { status: 'function_error', httpStatus: 502, logs: '', errorMessage: `function ${call.spec.name} streamed more than the platform relays: ${err.message} (FAAS_MAX_STREAM_BYTES)` });
+      return;
+    }
+    const failure = await this.failureOf(err, call.spec, call.lease);
+    this.options.pool.discard(call.lease, failure.status);
+    this.emit(call, { status: failure.status, httpStatus: reply.status, logs: '', errorMessage: failure.error.message });
   }
 
   async close(): Promise<void> {

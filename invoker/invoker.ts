@@ -32,8 +32,20 @@ export interface InvocationResponse {
   status: number;
   /** Lower-case names; repeated headers (several set-cookie) as arrays. */
   headers: Record<string, string | string[]>;
+  /** The whole body; empty when `stream` is set. */
   body: Buffer;
+  /**
+   * Set (only when the caller asked for streaming) while the function is still writing its answer: the
+   * rest of the body with backpressure. It errors when the call fails before its end (timeout, size limit,
+   * the function failed); destroying it aborts the call. Its usage record is durable before it ends.
+   */
+  stream?: import('node:stream').Readable;
   meta: InvocationMeta;
+}
+
+export interface InvokeOptions {
+  /** The caller can relay a body as it comes (the HTTP trigger); others get the whole body. Default false. */
+  stream?: boolean;
 }
 
 export interface InvocationMeta {
@@ -45,7 +57,7 @@ export interface InvocationMeta {
   initMs?: number;
   /** Time spent waiting in the function's queue for a container slot. */
   queueWaitMs: number;
-  /** Time the function ran: request sent to the container → response read. */
+  /** Time the function ran: request sent to the container → response read (→ headers read, for a stream). */
   durationMs: number;
 }
 
@@ -55,7 +67,7 @@ export interface InvocationMeta {
  * FunctionHandlerError, FunctionCrashedError, CapacityError).
  */
 export interface Invoker {
-  invoke(request: InvocationRequest): Promise<InvocationResponse>;
+  invoke(request: InvocationRequest, options?: InvokeOptions): Promise<InvocationResponse>;
   /** Containers by state across all functions, or one tenant's, for /metrics and the dashboard. */
   containerCounts(tenant?: string): Promise<Record<ContainerState, number>>;
   /** Every live container, or one tenant's (prewarmed runtimes only without a tenant), for `faas ps`. */

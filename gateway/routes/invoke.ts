@@ -1,5 +1,6 @@
 // The HTTP trigger: any method on /fn/:name[/*] runs the function with the request as is (the hot path).
 import { randomUUID } from 'node:crypto';
+import { pipeline } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { FaasError, FunctionNotFoundError } from '../../invoker/core/errors.js';
 import type { Invoker } from '../../invoker/invoker.js';
@@ -11,6 +12,7 @@ import { forwardedHeaders, type EdgeOrigin } from '../edge/forwarded-headers.js'
  * reach beyond its own path on the gateway's origin (a service worker scoped to `/` sees the dashboard's calls). */
 const DROPPED = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'trailer', 'proxy-connection', 'content-length', 'date', 'service-worker-allowed']);
 const EMPTY = Buffer.alloc(0);
+const STREAM = { stream: true } as const;
 const REJECTIONS: Record<string, 'throttled' | 'queue_timeout' | 'no_capacity'> = {
   TOO_MANY_REQUESTS: 'throttled',
   QUEUE_TIMEOUT: 'queue_timeout',
@@ -52,12 +54,26 @@ export async function invokeRoutes(scope: FastifyInstance, deps: InvokeRoutesDep
         headers: forwardedHeaders(request.headers, deps.origin, request.ip),
         body: (request.body as Buffer | undefined) ?? EMPTY,
         receivedAt: Date.now(),
-      });
+      }, STREAM);
       const headers: Record<string, string | string[]> = {};
       for (const key in response.headers) if (!DROPPED.has(key)) headers[key] = response.headers[key]!;
       headers['x-faas-invocation-id'] = response.meta.invocationId;
       headers['x-faas-cold-start'] = response.meta.coldStart ? 'true' : 'false';
+      // A stream goes out as it comes (chunked); its duration is known only at its end.
+      if (response.stream) {
+        // Relayed by hand: headers at once (not with the first chunk: an event stream's caller sees it
+        // open), then the body with backpressure; a caller that leaves destroys the stream (the call aborts),
+        // and a stream that fails ends the connection, so the caller knows the answer is incomplete.
+        reply.hijack();
+        reply.raw.writeHead(response.status, headers);
+        reply.raw.flushHeaders();
+        pipeline(response.stream, reply.raw, () => {});
+        return reply;
+      }
       headers['x-faas-duration-ms'] = response.meta.durationMs.toFixed(3);
+      // HEAD: the length a GET would have (the function's, not that of the empty body relayed).
+      const length = response.headers['content-length'];
+      if (request.method === 'HEAD' && typeof length === 'string') headers['content-length'] = length;
       return reply.code(response.status).headers(headers).send(response.body);
     } catch (err) {
       // By code, not class: errors relayed from a remote invoker carry the same codes.

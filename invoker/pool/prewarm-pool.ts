@@ -69,6 +69,8 @@ export class PrewarmPool {
           if (running) this.failures = 0;
         })
         .catch((err: Error) => {
+          // Removed while it started (the pool closing): not a failure of the engine.
+          if (this.closed || entry.removal) return this.options.remove(this.entries, entry, 'prewarm failed');
           this.failures += 1;
           const backoff = Math.min(this.options.maxBackoffMs ?? 60_000, (this.options.retryMs ?? 1_000) * 2 ** (this.failures - 1));
           this.notBefore = this.options.clock() + backoff;

@@ -25,6 +25,42 @@ export class RuntimeResponseTooLargeError extends Error {
   override name = 'RuntimeResponseTooLargeError';
 }
 
+/** A streamed answer was cut short because its caller went away (the function's request.signal aborts). */
+export class RuntimeAbortedError extends Error {
+  override name = 'RuntimeAbortedError';
+}
+
+/** The function failed after its first streamed byte (the runtime said so in a trailer). */
+export class RuntimeStreamError extends Error {
+  override name = 'RuntimeStreamError';
+}
+
+/** How a streamed answer ended, from the runtime's trailers. */
+export interface StreamEnd {
+  /** Console output of this invocation (tail, at most 4 KiB). */
+  logs: string;
+  /** Set when the function failed after its first byte. */
+  error?: string;
+}
+
+export interface StreamingOptions {
+  /** Runs before the answer's end is released downstream (awaited): to make a usage record durable first. */
+  beforeEnd?(end: StreamEnd): void | Promise<void>;
+}
+
+/** An answer the function is still writing: relayed as it comes. */
+export interface RuntimeStream {
+  status: number;
+  headers: Record<string, string | string[]>;
+  /**
+   * The body with backpressure. Errors with RuntimeTimeoutError at the call's deadline, with
+   * RuntimeResponseTooLargeError past the stream limit; destroying it aborts the call in the runtime.
+   */
+  body: import('node:stream').Readable;
+  /** Resolves when the body ended (log tail, failure after the first byte); rejects when it was cut short. */
+  ended: Promise<StreamEnd>;
+}
+
 /** No connection, or it reset or closed: the container is gone or its runtime died. */
 export class RuntimeConnectionError extends Error {
   override name = 'RuntimeConnectionError';
@@ -48,6 +84,11 @@ export interface RuntimeConnection {
    * slowly it is written), RuntimeResponseTooLargeError or RuntimeConnectionError.
    */
   invoke(request: InvocationRequest, timeoutMs: number): Promise<RuntimeReply>;
+  /**
+   * Like invoke, but an answer the runtime streams (the function is still writing it) comes back as a
+   * RuntimeStream as soon as its headers arrive; a whole answer as a RuntimeReply.
+   */
+  open(request: InvocationRequest, timeoutMs: number, streaming: StreamingOptions): Promise<RuntimeReply | RuntimeStream>;
   close(): Promise<void>;
 }
 
@@ -57,6 +98,8 @@ export type RuntimeConnectionFactory = (sockets: SocketSource, maxConcurrency: n
 export interface RuntimeConnectionOptions {
   /** Largest response body read from the runtime, bytes. Default 6 MiB (as Lambda). */
   maxResponseBytes?: number;
+  /** Largest streamed response, bytes (relayed with backpressure, never held whole). Default 1 GiB. */
+  maxStreamBytes?: number;
   /**
    * Longest wait for the runtime to open a connection while it is alive (a runtime busy with synchronous
    * work dials late); one whose connections are all gone is given up on after 250 ms. Default 2 000;

@@ -1,12 +1,18 @@
 // RuntimeConnection with undici keep-alive connections over the sockets the runtime opened to the invoker (the invocation hot path).
+import { Transform } from 'node:stream';
 import { Pool, errors, type Dispatcher } from 'undici';
 import type { IncomingHttpHeaders } from 'undici/types/header.js';
 import { HEADER, INIT_PATH, PROTOCOL_HEADER_PREFIX, READY_PATH, type InitBody, type ReadyBody } from '../../runtime-images/node/protocol.js';
 import type { InvocationRequest } from '../invoker.js';
 import type { SocketSource } from './runtime-listener.js';
 import {
+  RuntimeAbortedError,
   RuntimeConnectionError,
   RuntimeResponseTooLargeError,
+  RuntimeStreamError,
+  type RuntimeStream,
+  type StreamEnd,
+  type StreamingOptions,
   RuntimeTimeoutError,
   type RuntimeConnectionOptions,
   type RuntimeConnection,
@@ -44,20 +50,29 @@ function isConnectFailure(err: unknown): boolean {
   return code === 'ERUNTIMEABSENT' || code === 'ERUNTIMEREMOVED';
 }
 
+/** A thrown error of undici as the runtime connection's own. */
+function asRuntimeError(err: unknown, timeoutMs: number): Error {
+  if (err instanceof RuntimeResponseTooLargeError || err instanceof RuntimeConnectionError || err instanceof RuntimeStreamError) return err;
+  if (isTimeout(err) || err instanceof RuntimeTimeoutError) return new RuntimeTimeoutError(`no complete answer within ${timeoutMs} ms`, { cause: err });
+  return new RuntimeConnectionError((err as Error).message, { cause: err, notDelivered: isConnectFailure(err) });
+}
+
 /** How long a request waits for the runtime to open a connection (it keeps spares open, so usually none). */
 const DEFAULT_CONNECT_TIMEOUT_MS = 2_000;
 
+/** content-length stays on answers: the gateway drops it (it frames the body itself) except for HEAD. */
 function replyHeaders(headers: IncomingHttpHeaders): RuntimeReply['headers'] {
   const out: RuntimeReply['headers'] = {};
   for (const name in headers) {
     const value = headers[name];
-    if (value === undefined || HOP_BY_HOP.has(name) || name.startsWith(PROTOCOL_HEADER_PREFIX)) continue;
+    if (value === undefined || (HOP_BY_HOP.has(name) && name !== 'content-length') || name.startsWith(PROTOCOL_HEADER_PREFIX)) continue;
     out[name] = value;
   }
   return out;
 }
 
 const DEFAULT_MAX_RESPONSE_BYTES = 6 * 1024 * 1024;
+const DEFAULT_MAX_STREAM_BYTES = 1024 * 1024 * 1024;
 
 /**
  * Reads a whole body, failing past `maxBytes` or at `deadline` (epoch ms): undici's bodyTimeout bounds
@@ -85,9 +100,11 @@ async function readBody(body: Dispatcher.ResponseData['body'], deadline: number,
 class UndiciRuntimeConnection implements RuntimeConnection {
   private readonly pool: Pool;
   private readonly maxResponseBytes: number;
+  private readonly maxStreamBytes: number;
 
   constructor(sockets: SocketSource, maxConcurrency: number, options: RuntimeConnectionOptions = {}) {
     this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+    this.maxStreamBytes = options.maxStreamBytes ?? DEFAULT_MAX_STREAM_BYTES;
     const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
     this.pool = new Pool('http://runtime', {
       // The runtime connected to us: undici's "connect" takes one of those connections.
@@ -141,7 +158,11 @@ class UndiciRuntimeConnection implements RuntimeConnection {
     }
   }
 
-  async invoke(request: InvocationRequest, timeoutMs: number): Promise<RuntimeReply> {
+  invoke(request: InvocationRequest, timeoutMs: number): Promise<RuntimeReply> {
+    return this.open(request, timeoutMs) as Promise<RuntimeReply>;
+  }
+
+  async open(request: InvocationRequest, timeoutMs: number, streaming?: StreamingOptions): Promise<RuntimeReply | RuntimeStream> {
     const headers: Record<string, string | string[]> = {};
     for (const name in request.headers) {
       if (!HOP_BY_HOP.has(name) && !name.startsWith(PROTOCOL_HEADER_PREFIX)) headers[name] = request.headers[name]!;
@@ -161,37 +182,97 @@ class UndiciRuntimeConnection implements RuntimeConnection {
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
       });
-      const length = Number(res.headers['content-length'] ?? 0);
-      if (length > this.maxResponseBytes) {
-        res.body.destroy();
-        throw new RuntimeResponseTooLargeError(`the response is ${length} bytes, more than ${this.maxResponseBytes}`);
-      }
-      const body = await readBody(res.body, deadline, this.maxResponseBytes);
-      const errorKind = res.headers[HEADER.error];
-      const logHeader = res.headers[HEADER.logResult];
-      const reply: RuntimeReply = {
-        status: res.statusCode,
-        headers: replyHeaders(res.headers),
-        body,
-        logs: typeof logHeader === 'string' ? Buffer.from(logHeader, 'base64').toString('utf8') : '',
-      };
-      if (errorKind === 'init' || errorKind === 'handler') {
-        let message = body.toString('utf8');
-        try {
-          message = (JSON.parse(message) as { message?: string }).message ?? message;
-        } catch {
-          // Not JSON: keep the raw text as the message.
-        }
-        reply.error = { kind: errorKind, message };
-      }
-      return reply;
+      // The runtime streams (chunked, log tail in trailers) what the function is still writing.
+      const streamed = res.headers['content-length'] === undefined && res.headers[HEADER.error] === undefined;
+      if (streamed && streaming) return this.stream(res, deadline, timeoutMs, streaming);
+      return await this.whole(res, deadline);
     } catch (err) {
-      if (err instanceof RuntimeResponseTooLargeError) throw err;
-      if (isTimeout(err) || err instanceof RuntimeTimeoutError) {
-        throw new RuntimeTimeoutError(`no complete answer within ${timeoutMs} ms`, { cause: err });
-      }
-      throw new RuntimeConnectionError((err as Error).message, { cause: err, notDelivered: isConnectFailure(err) });
+      throw asRuntimeError(err, timeoutMs);
     }
+  }
+
+  /** Reads the whole answer (bounded by the deadline and maxResponseBytes). */
+  private async whole(res: Dispatcher.ResponseData, deadline: number): Promise<RuntimeReply> {
+    const length = Number(res.headers['content-length'] ?? 0);
+    if (length > this.maxResponseBytes) {
+      res.body.destroy();
+      throw new RuntimeResponseTooLargeError(`the response is ${length} bytes, more than ${this.maxResponseBytes}`);
+    }
+    const body = await readBody(res.body, deadline, this.maxResponseBytes);
+    const errorKind = res.headers[HEADER.error] ?? res.trailers[HEADER.error];
+    const logHeader = res.headers[HEADER.logResult] ?? res.trailers[HEADER.logResult];
+    const reply: RuntimeReply = {
+      status: res.statusCode,
+      headers: replyHeaders(res.headers),
+      body,
+      logs: typeof logHeader === 'string' ? Buffer.from(logHeader, 'base64').toString('utf8') : '',
+    };
+    if (errorKind === 'init' || errorKind === 'handler') {
+      let message = body.toString('utf8');
+      try {
+        message = (JSON.parse(message) as { message?: string }).message ?? message;
+      } catch {
+        // Not JSON: keep the raw text as the message.
+      }
+      reply.error = { kind: errorKind, message };
+    }
+    return reply;
+  }
+
+  /**
+   * Relays a streamed answer with backpressure: the body errors with RuntimeTimeoutError at the deadline
+   * and RuntimeResponseTooLargeError past maxStreamBytes; `beforeEnd` runs (and is awaited) before the
+   * last byte is released, so what it records is durable before the answer completes.
+   */
+  private stream(res: Dispatcher.ResponseData, deadline: number, timeoutMs: number, streaming: StreamingOptions): RuntimeStream {
+    const maxBytes = this.maxStreamBytes;
+    let size = 0;
+    let settled = false;
+    /** Set when this side cut the stream (deadline, size, broken connection); otherwise the consumer left. */
+    let failure: Error | undefined;
+    let resolveEnded!: (end: StreamEnd) => void;
+    let rejectEnded!: (err: Error) => void;
+    const ended = new Promise<StreamEnd>((resolve, reject) => {
+      resolveEnded = resolve;
+      rejectEnded = reject;
+    });
+    ended.catch(() => {});
+    const body = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        size += chunk.length;
+        if (size > maxBytes) return callback((failure = new RuntimeResponseTooLargeError(`the streamed response passed ${maxBytes} bytes`)));
+        callback(null, chunk);
+      },
+      flush(callback) {
+        clearTimeout(timer);
+        settled = true;
+        const kind = res.trailers[HEADER.error];
+        const logHeader = res.trailers[HEADER.logResult];
+        const end: StreamEnd = {
+          logs: typeof logHeader === 'string' ? Buffer.from(logHeader, 'base64').toString('utf8') : '',
+          ...(kind === 'handler' ? { error: 'the function failed while streaming its answer' } : {}),
+        };
+        resolveEnded(end);
+        Promise.resolve(streaming.beforeEnd?.(end)).then(
+          () => callback(end.error ? new RuntimeStreamError(end.error) : null),
+          (err: Error) => callback(err),
+        );
+      },
+    });
+    const timer = setTimeout(() => body.destroy((failure = new RuntimeTimeoutError(`no complete answer within ${timeoutMs} ms`))), Math.max(0, deadline - Date.now()));
+    body.once('close', () => {
+      clearTimeout(timer);
+      if (settled) return;
+      settled = true;
+      // Destroyed from either side: the caller left (the function's request.signal aborts), the deadline,
+      // the size limit, or the runtime's connection broke.
+      // Destroyed by the consumer (with or without an error of its own, e.g. a premature close): the caller left.
+      rejectEnded(failure ?? new RuntimeAbortedError('the caller went away before the answer was complete'));
+      res.body.destroy();
+    });
+    res.body.on('error', (err: Error) => body.destroy((failure ??= asRuntimeError(err, timeoutMs))));
+    res.body.pipe(body);
+    return { status: res.statusCode, headers: replyHeaders(res.headers), body, ended };
   }
 
   async close(): Promise<void> {

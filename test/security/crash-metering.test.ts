@@ -12,6 +12,7 @@ const RUNS = 10;
 let redis: TestRedis;
 let dataDir: string;
 const token = `test-${randomUUID()}`;
+const invokerId = `crash-${randomUUID().slice(0, 8)}`;
 
 beforeAll(async () => {
   await requireDocker();
@@ -19,6 +20,10 @@ beforeAll(async () => {
   dataDir = mkdtempSync(path.join(os.tmpdir(), 'faas-crash-'));
 });
 afterAll(async () => {
+  // The killed platform left its containers; they carry its invoker id.
+  const docker = await requireDocker();
+  const left = await docker.listContainers({ all: true, filters: { label: [`faas.owner=${invokerId}`] } });
+  await Promise.all(left.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => {})));
   await redis?.stop();
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
@@ -37,7 +42,7 @@ describe('usage records across kill -9', () => {
       REDIS_URL: redis.url,
       FAAS_DATA_DIR: dataDir,
       FAAS_TOKEN: token,
-      FAAS_INVOKER_ID: `crash-${randomUUID().slice(0, 8)}`,
+      FAAS_INVOKER_ID: invokerId,
       FAAS_PREWARM: '0',
       FAAS_LOG_LEVEL: 'error',
     };

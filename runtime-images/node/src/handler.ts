@@ -1,6 +1,8 @@
 // Detects a function module's handler style and adapts it to one call: invocation in, plain response out.
 import { buildHttpApiEvent, lambdaResultToResponse, type IncomingInvocation, type PlainResponse } from './lambda.js';
 import { buildCloudEventEvent, buildQueueEvent, buildScheduledEvent } from './trigger-events.js';
+import { settle } from './response-body.js';
+import { isStreamified, runStreamified } from './lambda-streaming.js';
 
 export interface FunctionInfo {
   name: string;
@@ -11,6 +13,8 @@ export interface FunctionInfo {
 export interface InvocationContext {
   /** Epoch ms after which the invoker gives up. */
   deadline: number;
+  /** Aborted when the caller goes away before the answer is complete. */
+  signal?: AbortSignal;
 }
 
 export type Invoke = (inv: IncomingInvocation, ctx: InvocationContext) => Promise<PlainResponse>;
@@ -45,7 +49,8 @@ export async function webResultToResponse(result: unknown): Promise<PlainRespons
       if (name !== 'set-cookie') headers.push([name, value]);
     });
     for (const cookie of result.headers.getSetCookie()) headers.push(['set-cookie', cookie]);
-    return { status: result.status, headers, body: Buffer.from(await result.arrayBuffer()) };
+    const body = await settle(result.body);
+    return 'whole' in body ? { status: result.status, headers, body: body.whole } : { status: result.status, headers, body: EMPTY, stream: body.stream };
   }
   if (result === undefined || result === null) return { status: 204, headers: [], body: Buffer.alloc(0) };
   if (typeof result === 'string') {
@@ -57,9 +62,12 @@ export async function webResultToResponse(result: unknown): Promise<PlainRespons
   return { status: 200, headers: [['content-type', 'application/json']], body: Buffer.from(JSON.stringify(result)) };
 }
 
-export function toRequest(inv: IncomingInvocation): Request {
+const EMPTY = Buffer.alloc(0);
+
+export function toRequest(inv: IncomingInvocation, signal?: AbortSignal): Request {
   const host = (Array.isArray(inv.headers.host) ? inv.headers.host[0] : inv.headers.host) ?? 'localhost';
-  const url = `http://${host}${inv.path}${inv.rawQuery ? `?${inv.rawQuery}` : ''}`;
+  const proto = inv.headers['x-forwarded-proto'] === 'https' ? 'https' : 'http';
+  const url = `${proto}://${host}${inv.path}${inv.rawQuery ? `?${inv.rawQuery}` : ''}`;
   const headers = new Headers();
   for (const [name, value] of Object.entries(inv.headers)) {
     if (value === undefined) continue;
@@ -67,7 +75,7 @@ export function toRequest(inv: IncomingInvocation): Request {
     else headers.set(name, value);
   }
   const hasBody = inv.body.length > 0 && inv.method !== 'GET' && inv.method !== 'HEAD';
-  return new Request(url, { method: inv.method, headers, ...(hasBody ? { body: inv.body, duplex: 'half' } : {}) } as RequestInit);
+  return new Request(url, { method: inv.method, headers, ...(signal ? { signal } : {}), ...(hasBody ? { body: inv.body, duplex: 'half' } : {}) } as RequestInit);
 }
 
 function lambdaContext(inv: IncomingInvocation, ctx: InvocationContext, fn: FunctionInfo) {
@@ -111,14 +119,15 @@ export function adapt(mod: Record<string, unknown>, fn: FunctionInfo): Invoke {
   switch (style) {
     case 'web': {
       const handler = mod.default as WebHandler;
-      return async (inv) => webResultToResponse(await handler(toRequest(inv)));
+      return async (inv, ctx) => webResultToResponse(await handler(toRequest(inv, ctx.signal)));
     }
     case 'web-fetch': {
       const app = mod.default as { fetch: WebHandler };
-      return async (inv) => webResultToResponse(await app.fetch(toRequest(inv)));
+      return async (inv, ctx) => webResultToResponse(await app.fetch(toRequest(inv, ctx.signal)));
     }
     case 'lambda': {
       const handler = (typeof mod.handler === 'function' ? mod.handler : (mod.default as { handler: unknown }).handler) as LambdaHandler;
+      if (isStreamified(handler)) return (inv, ctx) => runStreamified(handler, lambdaEvent(inv), lambdaContext(inv, ctx, fn));
       return async (inv, ctx) => lambdaResultToResponse(await callLambda(handler, lambdaEvent(inv), lambdaContext(inv, ctx, fn)));
     }
   }

@@ -45,6 +45,8 @@ export interface PlainResponse {
   status: number;
   headers: Array<[string, string]>;
   body: Buffer;
+  /** Set instead of a whole body when the answer is still being written: sent chunk by chunk. */
+  stream?: AsyncIterable<Uint8Array>;
 }
 
 const TEXTUAL = /^(text\/|application\/(json|xml|javascript|x-www-form-urlencoded|graphql)|[^;]*\+(json|xml))/i;

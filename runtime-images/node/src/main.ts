@@ -131,13 +131,55 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse): Prom
   const tail = new LogTail(LOG_TAIL_BYTES);
   if (!invoke) return sendError(res, 'init', initError, '');
   const run = invoke;
+  // The invoker drops the connection when the caller goes away (or the call times out): request.signal aborts.
+  const caller = new AbortController();
+  res.once('close', () => {
+    if (!res.writableFinished) caller.abort(new Error('the caller went away'));
+  });
   try {
-    const out = await withLogCapture(tail, invocationId, () => run(inv, { deadline }));
-    const head: Array<[string, string]> = [...out.headers, [HEADER.logResult, Buffer.from(tail.text()).toString('base64')]];
-    res.writeHead(out.status, head.flat());
-    res.end(out.body);
+    const out = await withLogCapture(tail, invocationId, () => run(inv, { deadline, signal: caller.signal }));
+    if (!out.stream) {
+      const head: Array<[string, string]> = [...out.headers, [HEADER.logResult, Buffer.from(tail.text()).toString('base64')]];
+      // Explicit, so a HEAD answers the length a GET would.
+      if (!out.headers.some(([name]) => name === 'content-length')) head.push(['content-length', String(out.body.length)]);
+      res.writeHead(out.status, head.flat());
+      res.end(out.body);
+      return;
+    }
+    // Streamed: chunked, the log tail (and a failure after the first byte) in trailers at the end.
+    const head = out.headers.filter(([name]) => name !== 'content-length' && name !== 'transfer-encoding');
+    res.writeHead(out.status, [...head.flat(), 'trailer', `${HEADER.logResult}, ${HEADER.error}`]);
+    // Headers now, not with the first chunk: a caller of an event stream sees it open at once.
+    res.flushHeaders();
+    const stream = out.stream;
+    try {
+      await withLogCapture(tail, invocationId, () => pump(stream, res));
+      res.addTrailers({ [HEADER.logResult]: Buffer.from(tail.text()).toString('base64') });
+    } catch (err) {
+      console.error('function stream failed:', err);
+      res.addTrailers({ [HEADER.error]: 'handler', [HEADER.logResult]: Buffer.from(tail.text()).toString('base64') });
+    }
+    res.end();
   } catch (err) {
     sendError(res, 'handler', err, tail.text());
+  }
+}
+
+/** Writes a streamed body with backpressure; stops (and so cancels the function's stream) once the connection is gone. */
+async function pump(stream: AsyncIterable<Uint8Array>, res: http.ServerResponse): Promise<void> {
+  for await (const chunk of stream) {
+    if (res.destroyed) return;
+    if (!res.write(chunk)) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          res.off('drain', done);
+          res.off('close', done);
+          resolve();
+        };
+        res.on('drain', done);
+        res.on('close', done);
+      });
+    }
   }
 }
 

@@ -1,0 +1,172 @@
+// Streaming through the gateway: answers a function is still writing reach the caller chunk by chunk (web
+// streams, SSE, Lambda response streaming), with the timeout, the size limit, client aborts and metering.
+import http from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestPlatform, uniqueName, waitUntil, type TestPlatform } from '../support/platform.js';
+
+let platform: TestPlatform;
+
+beforeAll(async () => {
+  platform = await startTestPlatform({ FAAS_MAX_STREAM_BYTES: String(8 * 1024 * 1024) });
+});
+afterAll(async () => {
+  await platform?.stop();
+});
+
+async function deploy(code: string, settings: Record<string, unknown> = {}): Promise<string> {
+  const name = uniqueName('stream');
+  const res = await platform.deploy(name, code, settings);
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  return name;
+}
+
+/** Reads a response body, noting when each chunk arrived (ms since the request was sent). */
+async function timedChunks(res: Response, sentAt: number): Promise<Array<{ at: number; text: string }>> {
+  const chunks: Array<{ at: number; text: string }> = [];
+  const decoder = new TextDecoder();
+  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) chunks.push({ at: Date.now() - sentAt, text: decoder.decode(chunk) });
+  return chunks;
+}
+
+async function logsOf(name: string, count: number): Promise<Array<{ status: string; httpStatus: number; durationMs: number }>> {
+  return waitUntil(`${count} log entries of ${name}`, async () => {
+    const res = await platform.api('GET', `/api/v1/functions/${name}/logs?limit=100`);
+    return res.status === 200 && res.body.logs.length >= count ? res.body.logs : undefined;
+  });
+}
+
+const TICKER = `
+export default (req) => {
+  const n = Number(new URL(req.url).searchParams.get('n') ?? 5);
+  let i = 0;
+  return new Response(new ReadableStream({
+    async pull(c) {
+      if (i === n) return c.close();
+      await new Promise((r) => setTimeout(r, 200));
+      c.enqueue(new TextEncoder().encode('tick ' + i++ + '\\n'));
+    },
+  }), { headers: { 'content-type': 'text/plain' } });
+};`;
+
+describe('streaming answers', () => {
+  it('relays a ReadableStream chunk by chunk as the function writes it, and bills to the last byte', async () => {
+    const name = await deploy(TICKER);
+    await platform.call(name, '?n=1');
+    const sentAt = Date.now();
+    const res = await platform.call(name, '?n=5');
+    const headersAt = Date.now() - sentAt;
+    expect(res.status).toBe(200);
+    expect(res.headers.get('transfer-encoding')).toBe('chunked');
+    const chunks = await timedChunks(res, sentAt);
+    expect(chunks.map((c) => c.text).join('')).toBe('tick 0\ntick 1\ntick 2\ntick 3\ntick 4\n');
+    // Headers before the first tick; ticks about 200 ms apart, not all at the end.
+    expect(headersAt).toBeLessThan(150);
+    expect(chunks.length).toBeGreaterThanOrEqual(4);
+    expect(chunks.at(-1)!.at - chunks[0]!.at).toBeGreaterThan(500);
+    const [latest] = await logsOf(name, 2);
+    expect(latest!.status).toBe('ok');
+    expect(latest!.durationMs).toBeGreaterThan(900);
+  });
+
+  it('streams server-sent events through a TransformStream', async () => {
+    const name = await deploy(`
+export default () => {
+  const { readable, writable } = new TransformStream();
+  const writer = writable.getWriter();
+  (async () => {
+    for (let i = 0; i < 3; i++) {
+      await writer.write(new TextEncoder().encode('data: ' + i + '\\n\\n'));
+      await new Promise((r) => setTimeout(r, 150));
+    }
+    await writer.close();
+  })();
+  return new Response(readable, { headers: { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' } });
+};`);
+    await (await platform.call(name)).text();
+    const sentAt = Date.now();
+    const res = await platform.call(name);
+    expect(res.headers.get('content-type')).toBe('text/event-stream');
+    const chunks = await timedChunks(res, sentAt);
+    expect(chunks.map((c) => c.text).join('')).toBe('data: 0\n\ndata: 1\n\ndata: 2\n\n');
+    expect(chunks[0]!.at).toBeLessThan(200);
+    expect(chunks.at(-1)!.at - chunks[0]!.at).toBeGreaterThan(250);
+  });
+
+  it('streams a Lambda handler wrapped in awslambda.streamifyResponse with HttpResponseStream.from', async () => {
+    const name = await deploy(`
+export const handler = awslambda.streamifyResponse(async (event, responseStream, context) => {
+  const stream = awslambda.HttpResponseStream.from(responseStream, { statusCode: 201, headers: { 'content-type': 'text/plain', 'x-request': context.awsRequestId } });
+  for (let i = 0; i < 3; i++) {
+    stream.write('part ' + i + ' of ' + event.rawPath + '\\n');
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  stream.end();
+});`);
+    await (await platform.call(name, '/x')).text();
+    const sentAt = Date.now();
+    const res = await platform.call(name, '/x');
+    expect(res.status).toBe(201);
+    expect(res.headers.get('x-request')).toBe(res.headers.get('x-faas-invocation-id'));
+    const chunks = await timedChunks(res, sentAt);
+    expect(chunks.map((c) => c.text).join('')).toBe('part 0 of /x\npart 1 of /x\npart 2 of /x\n');
+    expect(chunks.at(-1)!.at - chunks[0]!.at).toBeGreaterThan(250);
+  });
+
+  it('aborts the function when the caller goes away (request.signal), and keeps the container', async () => {
+    const name = await deploy(`
+const instance = crypto.randomUUID();
+let aborted = 0;
+export default (req) => {
+  if (new URL(req.url).searchParams.has('count')) return new Response(instance + ' ' + aborted);
+  req.signal.addEventListener('abort', () => aborted++);
+  return new Response(new ReadableStream({
+    async pull(c) { await new Promise((r) => setTimeout(r, 50)); c.enqueue(new TextEncoder().encode('x')); },
+  }));
+};`);
+    const [before] = (await (await platform.call(name, '?count')).text()).split(' ');
+    const controller = new AbortController();
+    const res = await platform.call(name, '', { signal: controller.signal });
+    const reader = res.body!.getReader();
+    await reader.read();
+    controller.abort();
+    const seen = await waitUntil('the function to see the abort', async () => {
+      const [instance, count] = (await (await platform.call(name, '?count')).text()).split(' ');
+      return Number(count) >= 1 ? instance : undefined;
+    }, 10_000, 100);
+    expect(seen).toBe(before);
+  });
+
+  it('ends a stream at the function timeout: the caller sees an incomplete answer, the container is replaced', async () => {
+    const name = await deploy(TICKER, { timeoutMs: 1_000 });
+    await platform.call(name, '?n=1');
+    const res = await platform.call(name, '?n=50');
+    expect(res.status).toBe(200);
+    await expect(res.text()).rejects.toThrow();
+    const logs = await logsOf(name, 2);
+    expect(logs[0]!.status).toBe('timeout');
+  });
+
+  it('cuts a stream past the stream size limit', async () => {
+    const name = await deploy(`
+export default () => {
+  const mb = new Uint8Array(1024 * 1024);
+  let sent = 0;
+  return new Response(new ReadableStream({ async pull(c) { await new Promise((r) => setImmediate(r)); if (sent++ < 20) c.enqueue(mb); else c.close(); } }));
+};`, { memoryMb: 256 });
+    const res = await platform.call(name);
+    await expect(res.arrayBuffer()).rejects.toThrow();
+    const [latest] = await logsOf(name, 1);
+    expect(latest!.status).toBe('function_error');
+  });
+
+  it('answers HEAD with the headers and length a GET would have', async () => {
+    const name = await deploy(`export default () => new Response('hello world', { headers: { 'content-type': 'text/plain', 'x-kind': 'greeting' } });`);
+    const head = await new Promise<http.IncomingMessage>((resolve, reject) => {
+      http.request(`${platform.url}/fn/${name}`, { method: 'HEAD' }, resolve).on('error', reject).end();
+    });
+    expect(head.statusCode).toBe(200);
+    expect(head.headers['content-length']).toBe('11');
+    expect(head.headers['x-kind']).toBe('greeting');
+    head.resume();
+  });
+});
