@@ -44,6 +44,9 @@ export async function sequential(client: Client | Pool, path: string, warmup: nu
 export interface Throughput {
   requestsPerSecond: number;
   errors: number;
+  /** Latency under that load, ms. */
+  p50Ms: number;
+  p99Ms: number;
 }
 
 /** Requests per second with `connections` keep-alive connections for `seconds`, after a 2 s warm-up. */
@@ -51,7 +54,7 @@ export async function throughput(target: { url: string; socketPath?: string }, c
   const options = { url: target.url, connections, pipelining: 1, ...(target.socketPath ? { socketPath: target.socketPath } : {}) };
   await autocannon({ ...options, duration: 2 });
   const result = await autocannon({ ...options, duration: seconds });
-  return { requestsPerSecond: result.requests.average, errors: result.errors + result.non2xx };
+  return { requestsPerSecond: result.requests.average, errors: result.errors + result.non2xx, p50Ms: result.latency.p50, p99Ms: result.latency.p99 };
 }
 
 /** Waits until the platform reports at least `n` prewarmed runtimes ready (from /metrics). */

@@ -1,6 +1,6 @@
 // The platform under test, in its own process (`faas up`) with a private Redis, so the load generator does not share its event loop.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -22,6 +22,8 @@ export interface PlatformProcess {
   token: string;
   /** Its private Redis (the async benchmark's raw BullMQ baseline runs on the same one). */
   redisUrl: string;
+  /** The platform process's resident memory, bytes (from /proc). */
+  rssBytes(): number;
   stop(): Promise<void>;
 }
 
@@ -71,6 +73,10 @@ export async function startPlatformProcess(extraEnv: Record<string, string> = {}
     url,
     token,
     redisUrl: `redis://127.0.0.1:${redisPort}`,
+    rssBytes() {
+      const status = readFileSync(`/proc/${platform.pid}/status`, 'utf8');
+      return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
+    },
     async stop() {
       await stopChild(platform);
       await stopChild(redis);

@@ -7,7 +7,9 @@ import Docker from 'dockerode';
 import { Client } from 'undici';
 import { ensureRuntimeImage } from '../runtime-images/node/build-image.js';
 import { startDirect, type DirectContainer } from './direct-container.js';
-import { NOOP, deploy, remove, sequential, throughput, timedCall, waitGone, waitPrewarmed } from './measure.js';
+import { NOOP, deploy, remove, sequential, throughput, timedCall, waitGone, waitPrewarmed, type Throughput } from './measure.js';
+import { startNginx } from './nginx.js';
+import { streamBench } from './streaming.js';
 import { startPlatformProcess, type PlatformProcess } from './platform-process.js';
 import { asyncBench } from './async.js';
 import { ms, renderTable, rps, type Row } from './report.js';
@@ -82,28 +84,55 @@ async function warmBench(docker: Docker, image: string, platform: PlatformProces
     { measure: `warm latency p99 (${WARM_CALLS} sequential, ${LATENCY_ROUNDS} alternating rounds)`, platform: ms(percentile(viaGateway, 99)), baseline: ms(percentile(viaSocket, 99)), comparison: `+${(percentile(viaGateway, 99) - percentile(viaSocket, 99)).toFixed(2)} ms`, target: '—', pass: undefined },
   );
 
-  // The machine's speed drifts (a shared VM): alternate the two, and compare each pair.
-  const gatewayRps: number[] = [];
-  const directRps: number[] = [];
-  const ratios: number[] = [];
-  let errors = 0;
+  // Three ways to the same no-op runtime, alternating (the machine's speed drifts): directly over its
+  // socket, through nginx (the reference proxy), through the gateway. Each pair compared within a round.
+  const nginx = await startNginx(direct.socketPath);
+  cleanups.push(() => nginx.stop());
+  const runs = { direct: [] as Throughput[], nginx: [] as Throughput[], gateway: [] as Throughput[] };
   for (let round = 0; round < THROUGHPUT_ROUNDS; round++) {
-    const g = await throughput({ url: `${platform.url}/fn/bench-noop` }, CONNECTIONS, THROUGHPUT_SECONDS);
-    const d = await throughput({ url: 'http://localhost/', socketPath: direct.socketPath }, CONNECTIONS, THROUGHPUT_SECONDS);
-    gatewayRps.push(g.requestsPerSecond);
-    directRps.push(d.requestsPerSecond);
-    ratios.push(g.requestsPerSecond / d.requestsPerSecond);
-    errors += g.errors;
+    runs.direct.push(await throughput({ url: 'http://localhost/', socketPath: direct.socketPath }, CONNECTIONS, THROUGHPUT_SECONDS));
+    runs.nginx.push(await throughput({ url: `${nginx.url}/` }, CONNECTIONS, THROUGHPUT_SECONDS));
+    runs.gateway.push(await throughput({ url: `${platform.url}/fn/bench-noop` }, CONNECTIONS, THROUGHPUT_SECONDS));
   }
-  const ratio = median(ratios);
-  out.push({
-    measure: `throughput, no-op, ${CONNECTIONS} connections, ${THROUGHPUT_ROUNDS} alternating rounds of ${THROUGHPUT_SECONDS} s (medians)`,
-    platform: rps(median(gatewayRps)) + (errors ? ` (${errors} errors)` : ''),
-    baseline: rps(median(directRps)),
-    comparison: `${ratio.toFixed(2)}× (rounds: ${ratios.map((r) => r.toFixed(2)).join(', ')})`,
-    target: '≥ 0.6×',
-    pass: ratio >= 0.6,
-  });
+  const med = (list: Throughput[], key: keyof Throughput) => median(list.map((t) => t[key]));
+  const vsNginx = runs.gateway.map((g, i) => g.requestsPerSecond / runs.nginx[i]!.requestsPerSecond);
+  const vsDirect = runs.gateway.map((g, i) => g.requestsPerSecond / runs.direct[i]!.requestsPerSecond);
+  const errors = runs.gateway.reduce((n, t) => n + t.errors, 0);
+  const load = `${CONNECTIONS} connections, ${THROUGHPUT_ROUNDS} alternating rounds of ${THROUGHPUT_SECONDS} s, medians`;
+  out.push(
+    {
+      measure: `throughput, no-op, gateway vs nginx (${load})`,
+      platform: rps(med(runs.gateway, 'requestsPerSecond')) + (errors ? ` (${errors} errors)` : ''),
+      baseline: rps(med(runs.nginx, 'requestsPerSecond')),
+      comparison: `${median(vsNginx).toFixed(2)}× (rounds: ${vsNginx.map((r) => r.toFixed(2)).join(', ')})`,
+      target: '≥ 0.7×',
+      pass: median(vsNginx) >= 0.7,
+    },
+    {
+      measure: `throughput, no-op, gateway vs direct (${load})`,
+      platform: rps(med(runs.gateway, 'requestsPerSecond')),
+      baseline: rps(med(runs.direct, 'requestsPerSecond')),
+      comparison: `${median(vsDirect).toFixed(2)}× (nginx vs direct: ${(med(runs.nginx, 'requestsPerSecond') / med(runs.direct, 'requestsPerSecond')).toFixed(2)}×)`,
+      target: '—',
+      pass: undefined,
+    },
+    {
+      measure: 'latency under that load p50, gateway vs nginx (direct)',
+      platform: ms(med(runs.gateway, 'p50Ms')),
+      baseline: `${ms(med(runs.nginx, 'p50Ms'))} (${ms(med(runs.direct, 'p50Ms'))})`,
+      comparison: `+${(med(runs.gateway, 'p50Ms') - med(runs.nginx, 'p50Ms')).toFixed(2)} ms`,
+      target: '≤ +0.3 ms',
+      pass: med(runs.gateway, 'p50Ms') - med(runs.nginx, 'p50Ms') <= 0.3,
+    },
+    {
+      measure: 'latency under that load p99, gateway vs nginx (direct)',
+      platform: ms(med(runs.gateway, 'p99Ms')),
+      baseline: `${ms(med(runs.nginx, 'p99Ms'))} (${ms(med(runs.direct, 'p99Ms'))})`,
+      comparison: `${(med(runs.gateway, 'p99Ms') / med(runs.nginx, 'p99Ms')).toFixed(2)}×`,
+      target: '≤ 1.5×',
+      pass: med(runs.gateway, 'p99Ms') / med(runs.nginx, 'p99Ms') <= 1.5,
+    },
+  );
 
   // A call to a container paused while idle: the platform thaws its cgroup; the baseline is the same
   // container paused and resumed through the engine (docker pause / unpause), then called directly.
@@ -147,6 +176,12 @@ async function main(): Promise<void> {
       cleanups.push(() => platform.stop());
       rows.push(...(await asyncBench(platform)));
       return void process.stdout.write(`\n${renderTable('async only (BENCH_ONLY=async)', rows)}`);
+    }
+    if (process.env.BENCH_ONLY === 'stream') {
+      const platform = await startPlatformProcess();
+      cleanups.push(() => platform.stop());
+      rows.push(...(await streamBench(docker, image, platform, log)));
+      return void process.stdout.write(`\n${renderTable('streaming only (BENCH_ONLY=stream)', rows)}`);
     }
     if (process.env.BENCH_ONLY === 'warm') {
       // For working on the hot path: warm latency and throughput only.
@@ -208,13 +243,14 @@ async function main(): Promise<void> {
     );
 
     rows.push(...(await warmBench(docker, image, platform, gateway, cleanups)));
+    rows.push(...(await streamBench(docker, image, platform, log)));
     rows.push(...(await asyncBench(platform)));
   } finally {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
   }
 
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
-  const header = `Measured ${new Date().toISOString().slice(0, 10)} on ${os.cpus().length} × ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, Docker ${(await docker.version()).Version}. Baselines: a bare dockerode create + start + first answer of the same image with the same limits; the same container called directly over its unix socket.`;
+  const header = `Measured ${new Date().toISOString().slice(0, 10)} on ${os.cpus().length} × ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, Docker ${(await docker.version()).Version}. Baselines: a bare dockerode create + start + first answer of the same image with the same limits; the same container called directly over its unix socket, and through Debian's nginx (one worker, keep-alive upstream to that socket).`;
   const table = renderTable(header, rows);
   process.stdout.write(`\n${table}`);
   const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'bench', 'results');

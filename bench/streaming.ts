@@ -1,0 +1,88 @@
+// Streamed answers: time to the first byte and streamed MB/s, the same function called directly and through
+// the gateway; the gateway's memory while 8 callers each stream 500 MB.
+import Docker from 'dockerode';
+import { Client, Pool } from 'undici';
+import { startDirect } from './direct-container.js';
+import { deploy } from './measure.js';
+import type { PlatformProcess } from './platform-process.js';
+import { ms, type Row } from './report.js';
+import { median } from './stats.js';
+
+/** `?mb=N` streams N MiB in 64 KiB chunks; the first chunk goes at once, the rest as the caller reads. */
+const STREAMER = `
+const chunk = new Uint8Array(64 * 1024).fill(120);
+export default (req) => {
+  const total = Number(new URL(req.url).searchParams.get('mb') ?? 1) * 16;
+  let sent = 0;
+  return new Response(new ReadableStream({
+    async pull(c) {
+      if (sent === 1) await new Promise((r) => setImmediate(r));
+      if (sent++ < total) c.enqueue(chunk); else c.close();
+    },
+  }), { headers: { 'content-type': 'application/octet-stream' } });
+};`;
+
+const TTFB_CALLS = 30;
+const MB_ROUNDS = 3;
+const STREAM_MB = 100;
+
+/** Time to the first body byte, and to the last, of one streamed call. */
+async function timedStream(client: Client | Pool, path: string): Promise<{ firstMs: number; totalMs: number; bytes: number }> {
+  const started = performance.now();
+  const res = await client.request({ path, method: 'GET' });
+  let firstMs = 0;
+  let bytes = 0;
+  for await (const chunk of res.body) {
+    if (bytes === 0) firstMs = performance.now() - started;
+    bytes += (chunk as Buffer).length;
+  }
+  if (res.statusCode !== 200) throw new Error(`${path} answered ${res.statusCode}`);
+  return { firstMs, totalMs: performance.now() - started, bytes };
+}
+
+export async function streamBench(docker: Docker, image: string, platform: PlatformProcess, log: (msg: string) => void): Promise<Row[]> {
+  log('streaming: time to first byte and MB/s, direct vs gateway');
+  await deploy(platform, 'bench-stream', { code: STREAMER, concurrency: 8, maxScale: 1, memoryMb: 256 });
+  const direct = await startDirect(docker, image, STREAMER);
+  const directClient = new Client('http://localhost', { socketPath: direct.socketPath });
+  const gateway = new Pool(platform.url, { connections: 8 });
+  try {
+    for (let i = 0; i < 20; i++) {
+      await timedStream(gateway, '/fn/bench-stream?mb=1');
+      await timedStream(directClient, '/?mb=1');
+    }
+    const first = { gateway: [] as number[], direct: [] as number[] };
+    for (let i = 0; i < TTFB_CALLS; i++) {
+      first.gateway.push((await timedStream(gateway, '/fn/bench-stream?mb=0.125')).firstMs);
+      first.direct.push((await timedStream(directClient, '/?mb=0.125')).firstMs);
+    }
+    const speed = { gateway: [] as number[], direct: [] as number[] };
+    for (let i = 0; i < MB_ROUNDS; i++) {
+      const g = await timedStream(gateway, `/fn/bench-stream?mb=${STREAM_MB}`);
+      const d = await timedStream(directClient, `/?mb=${STREAM_MB}`);
+      speed.gateway.push(g.bytes / 2 ** 20 / (g.totalMs / 1000));
+      speed.direct.push(d.bytes / 2 ** 20 / (d.totalMs / 1000));
+    }
+    log('streaming: gateway memory under 8 concurrent 500 MB streams');
+    const rssBefore = platform.rssBytes();
+    let peak = rssBefore;
+    const sampler = setInterval(() => (peak = Math.max(peak, platform.rssBytes())), 50);
+    const eight = await Promise.all(Array.from({ length: 8 }, () => timedStream(gateway, '/fn/bench-stream?mb=500')));
+    clearInterval(sampler);
+    if (eight.some((s) => s.bytes !== 500 * 2 ** 20)) throw new Error('a 500 MB stream came back short');
+    const gFirst = median(first.gateway);
+    const dFirst = median(first.direct);
+    const gSpeed = median(speed.gateway);
+    const dSpeed = median(speed.direct);
+    const mb = (n: number) => `${Math.round(n / 2 ** 20)} MB`;
+    return [
+      { measure: `stream: time to first byte (p50 of ${TTFB_CALLS}, alternating)`, platform: ms(gFirst), baseline: ms(dFirst), comparison: `+${(gFirst - dFirst).toFixed(2)} ms`, target: '≤ +1 ms', pass: gFirst - dFirst <= 1 },
+      { measure: `stream: ${STREAM_MB} MB streamed (median of ${MB_ROUNDS})`, platform: `${gSpeed.toFixed(0)} MB/s`, baseline: `${dSpeed.toFixed(0)} MB/s`, comparison: `${(gSpeed / dSpeed).toFixed(2)}×`, target: '≥ 0.8×', pass: gSpeed / dSpeed >= 0.8 },
+      { measure: 'stream: gateway RSS, before and peak during 8 concurrent 500 MB streamed answers', platform: `${mb(rssBefore)} → ${mb(peak)}`, baseline: '—', comparison: `+${mb(peak - rssBefore)}`, target: '—', pass: undefined },
+    ];
+  } finally {
+    await gateway.close();
+    await directClient.close();
+    await direct.remove();
+  }
+}
