@@ -4,6 +4,10 @@ import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestPlatform, uniqueName, type TestPlatform } from '../support/platform.js';
 import { FUNCTION_NETWORK } from '../../invoker/driver/docker/function-network.js';
+import { CgroupLimits } from '../../invoker/driver/docker/cgroup-limits.js';
+import { readFileSync } from 'node:fs';
+
+const cgroups = new CgroupLimits();
 
 const docker = new Docker({ socketPath: '/var/run/docker.sock' });
 let platform: TestPlatform;
@@ -273,9 +277,9 @@ describe('prewarmed containers', () => {
     expect(await res.text()).toBe('from a stem cell: me');
     const [summary] = await containersOf(name);
     expect(summary!.Labels['faas.prewarm']).toBe('true');
-    const info = await docker.getContainer(summary!.Id).inspect();
-    expect(info.HostConfig.Memory).toBe(256 * 1024 * 1024);
-    expect(info.HostConfig.MemorySwap).toBe(256 * 1024 * 1024);
+    // Set through the cgroup on assignment (the engine keeps reporting the prewarmed runtime's limits).
+    expect(cgroups.get(summary!.Id)).toEqual({ memoryMb: 256, cpus: 1 });
+    expect(readFileSync(`/sys/fs/cgroup/memory/docker/${summary!.Id}/memory.memsw.limit_in_bytes`, 'utf8').trim()).toBe(String(256 * 1024 * 1024));
     expect(await waitForPrewarmed(2)).toBe(2);
   });
 
@@ -310,10 +314,9 @@ describe('limits and isolation', () => {
     const [summary] = await containersOf(name);
     const info = await docker.getContainer(summary!.Id).inspect();
     expect(info.Config.User).toBe('65534:65534');
+    // In force: from the cgroup (a prewarmed runtime assigned to it gets them there, not through the engine).
+    expect(cgroups.get(summary!.Id)).toEqual({ memoryMb: 96, cpus: 0.5 });
     expect(info.HostConfig).toMatchObject({
-      Memory: 96 * 1024 * 1024,
-      MemorySwap: 96 * 1024 * 1024,
-      NanoCpus: 500_000_000,
       PidsLimit: platform.config.pidsLimit,
       ReadonlyRootfs: true,
       CapDrop: ['ALL'],

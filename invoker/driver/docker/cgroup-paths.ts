@@ -6,7 +6,7 @@ import path from 'node:path';
 export interface CgroupLayout {
   version: 1 | 2;
   /** A file of the container's cgroup for a v1 controller (ignored on v2, where all files share one directory). */
-  file(controller: 'cpuacct' | 'memory' | 'freezer', id: string, name: string): string;
+  file(controller: 'cpu' | 'cpuacct' | 'memory' | 'freezer', id: string, name: string): string;
 }
 
 export const cgroupLayouts = (root: string): CgroupLayout[] => [
