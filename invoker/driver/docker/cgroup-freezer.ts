@@ -3,7 +3,7 @@
 // dockerd, containerd and runc (about 17 ms each). The engine does not learn of it: to Docker the
 // container stays "running" (the platform shows it paused).
 // cgroup v1 (freezer.state) and v2 (cgroup.freeze), with Docker's cgroupfs or systemd driver.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readSync, writeSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { cgroupLayouts, type CgroupLayout } from './cgroup-paths.js';
 
@@ -20,6 +20,7 @@ export class CgroupFreezer {
   private readonly root: string;
   private readonly timeoutMs: number;
   private layout: CgroupLayout | undefined;
+  private readonly open = new Map<string, OpenFiles>();
 
   constructor(options: CgroupFreezerOptions = {}) {
     this.root = options.root ?? '/sys/fs/cgroup';
@@ -34,13 +35,13 @@ export class CgroupFreezer {
   async freeze(dockerId: string): Promise<boolean> {
     const files = this.filesOf(dockerId);
     if (!files) return false;
-    writeFileSync(files.control, files.version === 1 ? 'FROZEN' : '1');
+    writeAt(files.control, files.version === 1 ? 'FROZEN' : '1');
     const deadline = Date.now() + this.timeoutMs;
     for (let wait = 0; ; wait = Math.min(wait + 1, 20)) {
-      const state = readFileSync(files.state, 'utf8');
+      const state = readAt(files.state);
       if (files.version === 1 ? state.trim() === 'FROZEN' : /^frozen 1$/m.test(state)) return true;
       // Thawed meanwhile (a removal began): nothing left to freeze.
-      if (files.version === 1 ? state.trim() === 'THAWED' : !/^1/.test(readFileSync(files.control, 'utf8'))) return true;
+      if (files.version === 1 ? state.trim() === 'THAWED' : !/^1/.test(readAt(files.control))) return true;
       if (Date.now() > deadline) {
         this.thaw(dockerId);
         throw new FreezeTimeoutError(`container ${dockerId.slice(0, 12)} did not freeze within ${this.timeoutMs} ms`);
@@ -54,23 +55,41 @@ export class CgroupFreezer {
     const files = this.filesOf(dockerId);
     if (!files) return false;
     try {
-      writeFileSync(files.control, files.version === 1 ? 'THAWED' : '0');
+      writeAt(files.control, files.version === 1 ? 'THAWED' : '0');
       return true;
     } catch {
       return false;
     }
   }
 
-  /** The control file (written) and the file that reports the state (read), or undefined where absent. */
-  private filesOf(dockerId: string): { version: 1 | 2; control: string; state: string } | undefined {
+  /** Closes the files kept open for a container that is gone. */
+  forget(dockerId: string): void {
+    const files = this.open.get(dockerId);
+    if (!files) return;
+    this.open.delete(dockerId);
+    closeSync(files.control);
+    if (files.state !== files.control) closeSync(files.state);
+  }
+
+  /**
+   * The control file (written) and the file that reports the state (read), kept open (a freeze and a thaw
+   * per call, so no path lookups each time); undefined where absent.
+   */
+  private filesOf(dockerId: string): OpenFiles | undefined {
+    const known = this.open.get(dockerId);
+    if (known) return known;
     for (const layout of this.layout ? [this.layout] : cgroupLayouts(this.root)) {
-      const files =
-        layout.version === 1
-          ? { version: 1 as const, control: layout.file('freezer', dockerId, 'freezer.state'), state: layout.file('freezer', dockerId, 'freezer.state') }
-          : { version: 2 as const, control: layout.file('freezer', dockerId, 'cgroup.freeze'), state: layout.file('freezer', dockerId, 'cgroup.events') };
       try {
-        readFileSync(files.state);
+        let files: OpenFiles;
+        if (layout.version === 1) {
+          const fd = openSync(layout.file('freezer', dockerId, 'freezer.state'), 'r+');
+          files = { version: 1, control: fd, state: fd };
+        } else {
+          const state = openSync(layout.file('freezer', dockerId, 'cgroup.events'), 'r');
+          files = { version: 2, control: openSync(layout.file('freezer', dockerId, 'cgroup.freeze'), 'r+'), state };
+        }
         this.layout = layout;
+        this.open.set(dockerId, files);
         return files;
       } catch {
         // not this layout (or the container is gone)
@@ -78,4 +97,22 @@ export class CgroupFreezer {
     }
     return undefined;
   }
+}
+
+interface OpenFiles {
+  version: 1 | 2;
+  control: number;
+  state: number;
+}
+
+const buffer = Buffer.alloc(256);
+
+/** Reads a small kernel file from its start through an open descriptor. */
+function readAt(fd: number): string {
+  const n = readSync(fd, buffer, 0, buffer.length, 0);
+  return buffer.toString('utf8', 0, n);
+}
+
+function writeAt(fd: number, text: string): void {
+  writeSync(fd, text, 0);
 }

@@ -75,6 +75,8 @@ export class DockerDriver implements ContainerDriver {
     } catch (err) {
       // 404: already gone; 409: a removal is already in progress.
       if (statusOf(err) !== 404 && statusOf(err) !== 409) throw err;
+    } finally {
+      this.freezer.forget(id);
     }
   }
 

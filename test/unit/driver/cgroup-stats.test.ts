@@ -61,20 +61,20 @@ describe('CgroupFreezer', () => {
     const freezer = new CgroupFreezer({ root });
     // A plain file reads back what was written, as the kernel's does once the cgroup is frozen.
     expect(await freezer.freeze('abc')).toBe(true);
-    expect(readFileSync(path.join(root, 'freezer/docker/abc/freezer.state'), 'utf8')).toBe('FROZEN');
+    expect(readFileSync(path.join(root, 'freezer/docker/abc/freezer.state'), 'utf8').trim()).toBe('FROZEN');
     expect(freezer.thaw('abc')).toBe(true);
-    expect(readFileSync(path.join(root, 'freezer/docker/abc/freezer.state'), 'utf8')).toBe('THAWED');
+    expect(readFileSync(path.join(root, 'freezer/docker/abc/freezer.state'), 'utf8').trim()).toBe('THAWED');
   });
 
   it('on cgroup v2 waits for cgroup.events to say frozen, and thaws again when that does not come in time', async () => {
     const root = tree({ 'system.slice/docker-abc.scope/cgroup.freeze': '0\n', 'system.slice/docker-abc.scope/cgroup.events': 'populated 1\nfrozen 0\n' });
     const freezer = new CgroupFreezer({ root, timeoutMs: 50 });
     await expect(freezer.freeze('abc')).rejects.toBeInstanceOf(FreezeTimeoutError);
-    expect(readFileSync(path.join(root, 'system.slice/docker-abc.scope/cgroup.freeze'), 'utf8')).toBe('0');
+    expect(readFileSync(path.join(root, 'system.slice/docker-abc.scope/cgroup.freeze'), 'utf8').trim()).toBe('0');
     // The kernel reports frozen: done.
     writeFileSync(path.join(root, 'system.slice/docker-abc.scope/cgroup.events'), 'populated 1\nfrozen 1\n');
     expect(await freezer.freeze('abc')).toBe(true);
-    expect(readFileSync(path.join(root, 'system.slice/docker-abc.scope/cgroup.freeze'), 'utf8')).toBe('1');
+    expect(readFileSync(path.join(root, 'system.slice/docker-abc.scope/cgroup.freeze'), 'utf8').trim()).toBe('1');
   });
 
   it('answers false where the freezer is not here, so the engine is asked instead', async () => {
