@@ -170,3 +170,32 @@ export default () => {
     head.resume();
   });
 });
+
+describe('invocation logs', () => {
+  it('keeps what a function writes to stdout and stderr directly (process streams, fs writes to fds 1 and 2), and the stack of a throw', async () => {
+    const name = await deploy(`
+import fs from 'node:fs';
+import { writeSync } from 'node:fs';
+export default (req) => {
+  process.stdout.write('raw stdout line\\n');
+  process.stderr.write(Buffer.from('raw stderr line\\n'));
+  fs.writeSync(1, JSON.stringify({ level: 30, msg: 'pino-style line' }) + '\\n');
+  writeSync(2, 'imported writeSync line\\n');
+  console.log('console line');
+  if (new URL(req.url).searchParams.has('throw')) throw new TypeError('bad input here');
+  return 'ok';
+};`);
+    expect(await (await platform.call(name)).text()).toBe('ok');
+    expect((await platform.call(name, '?throw')).status).toBe(500);
+    const logs = (await waitUntil('two log entries', async () => {
+      const res = await platform.api('GET', `/api/v1/functions/${name}/logs?limit=10`);
+      return res.body.logs.length >= 2 ? res.body.logs : undefined;
+    })) as Array<{ logs: string; status: string }>;
+    const ok = logs.find((l) => l.status === 'ok')!;
+    for (const line of ['raw stdout line', 'raw stderr line', '"msg":"pino-style line"', 'imported writeSync line', 'console line']) expect(ok.logs).toContain(line);
+    // console output kept once, not twice.
+    expect(ok.logs.split('console line').length).toBe(2);
+    const failed = logs.find((l) => l.status === 'function_error')!;
+    expect(failed.logs).toMatch(/TypeError: bad input here\n\s+at /);
+  });
+});

@@ -161,6 +161,8 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse): Prom
     }
     res.end();
   } catch (err) {
+    // Its stack in the invocation's logs, as Lambda's log shows an unhandled error.
+    tail.append(err instanceof Error && err.stack ? err.stack : `Error: ${String(err)}`);
     sendError(res, 'handler', err, tail.text());
   }
 }
