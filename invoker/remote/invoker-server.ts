@@ -4,7 +4,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { FaasError } from '../core/errors.js';
 import type { Invoker } from '../invoker.js';
-import { CONTAINER_LIST_PATH, CONTAINERS_PATH, INVOKE_PATH, decodeFrame, encodeFrame, type RequestHead, type ResponseHead } from './wire.js';
+import { pipeline } from 'node:stream';
+import { CONTAINER_LIST_PATH, CONTAINERS_PATH, INVOKE_PATH, STREAM_HEADER, decodeFrame, encodeFrame, encodeHead, type RequestHead, type ResponseHead } from './wire.js';
 
 export interface InvokerServerOptions {
   invoker: Invoker;
@@ -76,7 +77,14 @@ export class InvokerServer {
     let reply: ResponseHead;
     let replyBody: Buffer = Buffer.alloc(0);
     try {
-      const response = await this.options.invoker.invoke({ ...head, body });
+      const response = await this.options.invoker.invoke({ ...head, body }, { stream: req.headers[STREAM_HEADER] === '1' });
+      if (response.stream) {
+        // The head now, the body as the function writes it; a failure mid-way cuts the response.
+        res.writeHead(200, { 'content-type': 'application/octet-stream' });
+        res.write(encodeHead({ ok: true, status: response.status, headers: response.headers, meta: response.meta, stream: true } satisfies ResponseHead));
+        pipeline(response.stream, res, () => {});
+        return;
+      }
       reply = { ok: true, status: response.status, headers: response.headers, meta: response.meta };
       replyBody = response.body;
     } catch (err) {

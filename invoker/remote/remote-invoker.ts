@@ -1,10 +1,19 @@
 // Invoker over HTTP: places each function on one live invoker process and relays the invocation frame.
 import { Pool } from 'undici';
 import { CapacityError, RemoteFaasError } from '../core/errors.js';
-import type { ContainerInfo, ContainerState, InvocationEvents, InvocationFinished, InvocationRequest, InvocationResponse, Invoker } from '../invoker.js';
+import { Readable } from 'node:stream';
+import type { ContainerInfo, ContainerState, InvocationEvents, InvocationFinished, InvocationRequest, InvocationResponse, Invoker, InvokeOptions } from '../invoker.js';
 import type { InvokerEntry } from './invoker-directory.js';
 import { placeFunction } from './placement.js';
-import { CONTAINER_LIST_PATH, CONTAINERS_PATH, INVOKE_PATH, decodeFrame, encodeFrame, type ResponseHead } from './wire.js';
+import { CONTAINER_LIST_PATH, CONTAINERS_PATH, INVOKE_PATH, STREAM_HEADER, encodeFrame, readHead, type ResponseHead } from './wire.js';
+
+const EMPTY = Buffer.alloc(0);
+
+/** The bytes already read after the head, then the rest of the body. */
+async function* continueWith(first: Buffer, chunks: AsyncIterator<Buffer>): AsyncGenerator<Buffer> {
+  if (first.length > 0) yield first;
+  for (let next = await chunks.next(); !next.done; next = await chunks.next()) yield next.value;
+}
 
 export interface RemoteInvokerOptions {
   /** The live invokers, e.g. InvokerDirectory.current. */
@@ -36,30 +45,52 @@ export class RemoteInvoker implements Invoker, InvocationEvents {
     return () => {};
   }
 
-  async invoke(request: InvocationRequest): Promise<InvocationResponse> {
+  async invoke(request: InvocationRequest, options?: InvokeOptions): Promise<InvocationResponse> {
     const invokers = this.options.invokers();
     const id = placeFunction(request.fn, invokers.map((i) => i.id));
     const target = invokers.find((i) => i.id === id);
     if (!target) throw new CapacityError('no invoker is running: start one with `faas up --role invoker`');
     const { body, ...head } = request;
-    let frame: Buffer;
+    const streaming = options?.stream === true;
+    let reply: ResponseHead;
+    let rest: Buffer;
+    let stream: Readable | undefined;
     try {
       const res = await this.pool(target.url).request({
         path: INVOKE_PATH,
         method: 'POST',
-        headers: { authorization: `Bearer ${this.options.token}`, 'content-type': 'application/octet-stream' },
+        headers: {
+          authorization: `Bearer ${this.options.token}`,
+          'content-type': 'application/octet-stream',
+          ...(streaming ? { [STREAM_HEADER]: '1' } : {}),
+        },
         body: encodeFrame(head, body),
         headersTimeout: 0,
         bodyTimeout: 0,
       });
-      frame = Buffer.from(await res.body.arrayBuffer());
-      if (res.statusCode !== 200) throw new Error(`invoker ${target.id} answered ${res.statusCode}: ${frame.toString('utf8').slice(0, 200)}`);
+      if (res.statusCode !== 200) {
+        const text = await res.body.text();
+        throw new Error(`invoker ${target.id} answered ${res.statusCode}: ${text.slice(0, 200)}`);
+      }
+      const chunks = res.body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+      const start = await readHead<ResponseHead>(chunks);
+      reply = start.head;
+      if (reply.ok && reply.stream) {
+        // The rest of the HTTP body is the function's stream; destroying it (the caller left) drops the
+        // connection to the invoker, which aborts the call there.
+        stream = Readable.from(continueWith(start.rest, chunks), { objectMode: false });
+        stream.once('close', () => res.body.destroy());
+        rest = EMPTY;
+      } else {
+        const tail: Buffer[] = [start.rest];
+        for (let next = await chunks.next(); !next.done; next = await chunks.next()) tail.push(next.value);
+        rest = Buffer.concat(tail);
+      }
     } catch (err) {
       throw new CapacityError(`invoker ${target.id} at ${target.url} failed: ${(err as Error).message}`);
     }
-    const { head: reply, body: replyBody } = decodeFrame<ResponseHead>(frame);
     if (!reply.ok) throw new RemoteFaasError(reply.error.code, reply.error.status, reply.error.message);
-    return { status: reply.status, headers: reply.headers, body: replyBody, meta: reply.meta };
+    return { status: reply.status, headers: reply.headers, body: rest, ...(stream ? { stream } : {}), meta: reply.meta };
   }
 
   async containerCounts(tenant?: string): Promise<Record<ContainerState, number>> {

@@ -70,6 +70,51 @@ describe('gateway with remote invokers', () => {
     }
   });
 
+  it('streams an answer through the gateway from a remote invoker as the function writes it, and aborts it when the caller leaves', async () => {
+    const name = uniqueName('dist-stream');
+    const code = `
+let aborted = 0;
+export default (req) => {
+  const q = new URL(req.url).searchParams;
+  if (q.has('count')) return new Response(String(aborted));
+  req.signal.addEventListener('abort', () => aborted++);
+  const n = Number(q.get('n') ?? 1e9);
+  let i = 0;
+  return new Response(new ReadableStream({
+    async pull(c) {
+      if (i === n) return c.close();
+      await new Promise((r) => setTimeout(r, 150));
+      c.enqueue(new TextEncoder().encode('tick ' + i++ + '\\n'));
+    },
+  }));
+};`;
+    expect((await api('PUT', `/functions/${name}`, { code, concurrency: 4 })).status).toBe(201);
+    await (await fetch(`${gateway.url}/fn/${name}?n=1`)).text();
+    const sentAt = Date.now();
+    const res = await fetch(`${gateway.url}/fn/${name}?n=4`);
+    const arrivals: number[] = [];
+    let text = '';
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+      arrivals.push(Date.now() - sentAt);
+      text += new TextDecoder().decode(chunk);
+    }
+    expect(text).toBe('tick 0\ntick 1\ntick 2\ntick 3\n');
+    expect(arrivals.length).toBeGreaterThanOrEqual(3);
+    expect(arrivals.at(-1)! - arrivals[0]!).toBeGreaterThan(300);
+    // A caller that leaves mid-stream: the abort travels gateway → invoker → runtime.
+    const controller = new AbortController();
+    const endless = await fetch(`${gateway.url}/fn/${name}`, { signal: controller.signal });
+    await endless.body!.getReader().read();
+    controller.abort();
+    const deadline = Date.now() + 10_000;
+    let count = 0;
+    while (count < 1 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      count = Number(await (await fetch(`${gateway.url}/fn/${name}?count`)).text());
+    }
+    expect(count).toBe(1);
+  });
+
   it('spreads functions over both invokers', async () => {
     // Names chosen so that placement puts at least one on each invoker.
     const ids = [`${prefix}invoker-a`, `${prefix}invoker-b`];
