@@ -77,6 +77,7 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
     invoker: deps.invoker,
     metrics,
     maxBodyBytes: config.maxBodyBytes,
+    maxStreamBytes: config.maxStreamBytes,
     origin: originOf(config.publicUrl),
     known: (id: string) => deps.registry.has(id),
     ...(admit ? { admit } : {}),

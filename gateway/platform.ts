@@ -232,7 +232,7 @@ export async function startPlatform(config: PlatformConfig, options: StartOption
     let dispatcher: AsyncDispatcher | undefined;
     if (config.role === 'gateway') {
       await directory.watch();
-      const remote = new RemoteInvoker({ invokers: () => directory.current(), token });
+      const remote = new RemoteInvoker({ invokers: () => directory.current(), token, maxBodyBytes: config.maxBodyBytes });
       closers.push(() => remote.close());
       invoker = remote;
     } else {

@@ -17,7 +17,10 @@ export interface InvocationRequest {
   rawQuery: string;
   /** Request headers, lower-case names; repeated headers as arrays. */
   headers: Record<string, string | string[]>;
+  /** The whole body; empty when `bodyStream` is set. */
   body: Buffer;
+  /** A large upload of known length, relayed as it arrives (the HTTP trigger's uploads over FAAS_MAX_BODY_BYTES). */
+  bodyStream?: { stream: import('node:stream').Readable; length: number };
   /** Epoch ms when the platform accepted the request. */
   receivedAt: number;
   /**

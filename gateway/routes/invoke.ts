@@ -1,6 +1,6 @@
 // The HTTP trigger: any method on /fn/:name[/*] runs the function with the request as is (the hot path).
 import { randomUUID } from 'node:crypto';
-import { pipeline } from 'node:stream';
+import { pipeline, type Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { FaasError, FunctionNotFoundError } from '../../invoker/core/errors.js';
 import type { Invoker } from '../../invoker/invoker.js';
@@ -23,6 +23,8 @@ export interface InvokeRoutesDeps {
   invoker: Invoker;
   metrics: GatewayMetrics;
   maxBodyBytes: number;
+  /** Largest upload relayed as a stream to a function (its length known). */
+  maxStreamBytes: number;
   /** The public URL's host and scheme: functions see these, never the client's Host. */
   origin: EdgeOrigin;
   /** Whether a function id is deployed (the registry's local cache), to resolve `/fn/<tenant>/<name>`. */
@@ -33,10 +35,24 @@ export interface InvokeRoutesDeps {
   extra?: (scope: FastifyInstance) => void;
 }
 
-/** Registers the trigger in its own scope: every content type arrives as a raw Buffer. */
+/**
+ * Registers the trigger in its own scope. Bodies up to maxBodyBytes (or of unknown length) arrive whole, as a
+ * Buffer; an upload to /fn/ of known length up to maxStreamBytes is relayed as it arrives (StreamedUpload),
+ * so the gateway never holds it; anything larger is 413.
+ */
 export async function invokeRoutes(scope: FastifyInstance, deps: InvokeRoutesDeps): Promise<void> {
   scope.removeAllContentTypeParsers();
-  scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: deps.maxBodyBytes }, (_req, body, done) => done(null, body));
+  scope.addContentTypeParser('*', (request, payload, done) => {
+    const length = Number(request.headers['content-length'] ?? 0);
+    if (length > deps.maxBodyBytes) {
+      if (length <= deps.maxStreamBytes && request.url.startsWith('/fn/')) return done(null, new StreamedUpload(payload, length));
+      return done(tooLarge(deps.maxBodyBytes), undefined);
+    }
+    collect(payload, deps.maxBodyBytes).then(
+      (body) => done(null, body),
+      (err: Error) => done(err, undefined),
+    );
+  });
 
   const handler = async (request: FastifyRequest<{ Params: { name: string } }>, reply: FastifyReply) => {
     const { fn: name, path, rawQuery } = resolveFunctionPath(request.url, '/fn/', request.params.name, deps.known);
@@ -52,7 +68,9 @@ export async function invokeRoutes(scope: FastifyInstance, deps: InvokeRoutesDep
         path,
         rawQuery,
         headers: forwardedHeaders(request.headers, deps.origin, request.ip),
-        body: (request.body as Buffer | undefined) ?? EMPTY,
+        ...(request.body instanceof StreamedUpload
+          ? { body: EMPTY, bodyStream: { stream: request.body.stream, length: request.body.length } }
+          : { body: (request.body as Buffer | undefined) ?? EMPTY }),
         receivedAt: Date.now(),
       }, STREAM);
       const headers: Record<string, string | string[]> = {};
@@ -87,4 +105,48 @@ export async function invokeRoutes(scope: FastifyInstance, deps: InvokeRoutesDep
   scope.all('/fn/:name', options, handler);
   scope.all('/fn/:name/*', options, handler);
   deps.extra?.(scope);
+}
+
+/** An upload relayed as it arrives. */
+class StreamedUpload {
+  constructor(
+    readonly stream: Readable,
+    readonly length: number,
+  ) {}
+}
+
+function tooLarge(limitBytes: number): Error {
+  return Object.assign(new Error(`the request body is larger than ${limitBytes} bytes`), { code: 'FST_ERR_CTP_BODY_TOO_LARGE', statusCode: 413 });
+}
+
+/** Reads a whole body up to limitBytes (413 beyond, and the rest is left unread). */
+function collect(payload: Readable, limitBytes: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limitBytes) {
+        cleanup();
+        return reject(tooLarge(limitBytes));
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => {
+      cleanup();
+      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+    };
+    const onError = (err: Error) => {
+      cleanup();
+      reject(err);
+    };
+    const cleanup = () => {
+      payload.off('data', onData);
+      payload.off('end', onEnd);
+      payload.off('error', onError);
+    };
+    payload.on('data', onData);
+    payload.on('end', onEnd);
+    payload.on('error', onError);
+  });
 }

@@ -9,6 +9,12 @@ import { CONTAINER_LIST_PATH, CONTAINERS_PATH, INVOKE_PATH, STREAM_HEADER, encod
 
 const EMPTY = Buffer.alloc(0);
 
+async function collect(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
 /** The bytes already read after the head, then the rest of the body. */
 async function* continueWith(first: Buffer, chunks: AsyncIterator<Buffer>): AsyncGenerator<Buffer> {
   if (first.length > 0) yield first;
@@ -16,6 +22,8 @@ async function* continueWith(first: Buffer, chunks: AsyncIterator<Buffer>): Asyn
 }
 
 export interface RemoteInvokerOptions {
+  /** Largest upload sent to an invoker (its frame limit): FAAS_MAX_BODY_BYTES. Default 6 MiB. */
+  maxBodyBytes?: number;
   /** The live invokers, e.g. InvokerDirectory.current. */
   invokers: () => readonly InvokerEntry[];
   token: string;
@@ -50,11 +58,19 @@ export class RemoteInvoker implements Invoker, InvocationEvents {
     const id = placeFunction(request.fn, invokers.map((i) => i.id));
     const target = invokers.find((i) => i.id === id);
     if (!target) throw new CapacityError('no invoker is running: start one with `faas up --role invoker`');
-    const { body, ...head } = request;
+    const { body: whole, bodyStream, ...head } = request;
+    // Across hosts an upload travels in one frame: a streamed one is read here first (the invoker takes
+    // frames up to FAAS_MAX_BODY_BYTES and answers 413 beyond).
+    if (bodyStream && bodyStream.length > (this.options.maxBodyBytes ?? 6 * 1024 * 1024)) {
+      bodyStream.stream.resume();
+      throw new RemoteFaasError('PAYLOAD_TOO_LARGE', 413, 'an upload through a remote invoker may be at most FAAS_MAX_BODY_BYTES');
+    }
+    const body = bodyStream ? await collect(bodyStream.stream) : whole;
     const streaming = options?.stream === true;
     let reply: ResponseHead;
     let rest: Buffer;
     let stream: Readable | undefined;
+    let tooLarge = false;
     try {
       const res = await this.pool(target.url).request({
         path: INVOKE_PATH,
@@ -68,6 +84,11 @@ export class RemoteInvoker implements Invoker, InvocationEvents {
         headersTimeout: 0,
         bodyTimeout: 0,
       });
+      if (res.statusCode === 413) {
+        await res.body.dump();
+        tooLarge = true;
+        throw new Error('upload over the invoker frame limit');
+      }
       if (res.statusCode !== 200) {
         const text = await res.body.text();
         throw new Error(`invoker ${target.id} answered ${res.statusCode}: ${text.slice(0, 200)}`);
@@ -87,6 +108,7 @@ export class RemoteInvoker implements Invoker, InvocationEvents {
         rest = Buffer.concat(tail);
       }
     } catch (err) {
+      if (tooLarge) throw new RemoteFaasError('PAYLOAD_TOO_LARGE', 413, 'an upload through a remote invoker may be at most FAAS_MAX_BODY_BYTES');
       throw new CapacityError(`invoker ${target.id} at ${target.url} failed: ${(err as Error).message}`);
     }
     if (!reply.ok) throw new RemoteFaasError(reply.error.code, reply.error.status, reply.error.message);

@@ -171,13 +171,15 @@ class UndiciRuntimeConnection implements RuntimeConnection {
     headers[HEADER.deadline] = String(Date.now() + timeoutMs);
     headers[HEADER.trigger] = request.trigger;
     if (request.context) for (const key in request.context) headers[PROTOCOL_HEADER_PREFIX + key] = request.context[key]!;
+    // A streamed upload keeps its length (the runtime streams large bodies to the function by it).
+    if (request.bodyStream) headers['content-length'] = String(request.bodyStream.length);
     const deadline = Date.now() + timeoutMs;
     try {
       const res = await this.pool.request({
         path: request.rawQuery ? `${request.path}?${request.rawQuery}` : request.path,
         method: request.method as 'GET',
         headers,
-        body: request.body.length > 0 ? request.body : null,
+        body: request.bodyStream ? request.bodyStream.stream : request.body.length > 0 ? request.body : null,
         // undici's own timers (no AbortSignal and timer per request on the hot path).
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,

@@ -4,7 +4,7 @@ import { startTestPlatform, uniqueName, type TestPlatform } from '../support/pla
 
 let platform: TestPlatform;
 beforeAll(async () => {
-  platform = await startTestPlatform({ FAAS_MAX_CODE_BYTES: String(64 * 1024) });
+  platform = await startTestPlatform({ FAAS_MAX_CODE_BYTES: String(64 * 1024), FAAS_MAX_STREAM_BYTES: String(8 * 1024 * 1024) });
 });
 afterAll(async () => {
   await platform?.stop();
@@ -169,11 +169,14 @@ describe('function lifecycle', () => {
     expect((await platform.call(name)).status).toBe(404);
   });
 
-  it('answers 413 for an invocation body over the limit', async () => {
+  it('answers 413 for an invocation body over the limits (streamed uploads past FAAS_MAX_STREAM_BYTES, async calls past FAAS_MAX_BODY_BYTES)', async () => {
     const name = uniqueName('big');
     await platform.deploy(name, CODE);
-    const res = await platform.call(name, '', { method: 'POST', body: Buffer.alloc(platform.config.maxBodyBytes + 1) });
+    const res = await platform.call(name, '', { method: 'POST', body: Buffer.alloc(platform.config.maxStreamBytes + 1) });
     expect(res.status).toBe(413);
     expect(((await res.json()) as any).error.code).toBe('PAYLOAD_TOO_LARGE');
+    const queued = await fetch(`${platform.url}/async/fn/${name}`, { method: 'POST', body: Buffer.alloc(platform.config.maxBodyBytes + 1) });
+    expect(queued.status).toBe(413);
+    expect(((await queued.json()) as any).error.code).toBe('PAYLOAD_TOO_LARGE');
   });
 });

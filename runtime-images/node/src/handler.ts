@@ -1,6 +1,7 @@
 // Detects a function module's handler style and adapts it to one call: invocation in, plain response out.
 import { buildHttpApiEvent, lambdaResultToResponse, type IncomingInvocation, type PlainResponse } from './lambda.js';
 import { buildCloudEventEvent, buildQueueEvent, buildScheduledEvent } from './trigger-events.js';
+import { Readable } from 'node:stream';
 import { settle } from './response-body.js';
 import { isStreamified, runStreamified } from './lambda-streaming.js';
 
@@ -17,7 +18,10 @@ export interface InvocationContext {
   signal?: AbortSignal;
 }
 
-export type Invoke = (inv: IncomingInvocation, ctx: InvocationContext) => Promise<PlainResponse>;
+export type Invoke = ((inv: IncomingInvocation, ctx: InvocationContext) => Promise<PlainResponse>) & {
+  /** The handler reads its request body as a stream (web standard): large uploads are not held whole. */
+  streamsRequestBody?: boolean;
+};
 
 export type HandlerStyle = 'web' | 'web-fetch' | 'lambda';
 
@@ -74,8 +78,9 @@ export function toRequest(inv: IncomingInvocation, signal?: AbortSignal): Reques
     if (Array.isArray(value)) for (const v of value) headers.append(name, v);
     else headers.set(name, value);
   }
-  const hasBody = inv.body.length > 0 && inv.method !== 'GET' && inv.method !== 'HEAD';
-  return new Request(url, { method: inv.method, headers, ...(signal ? { signal } : {}), ...(hasBody ? { body: inv.body, duplex: 'half' } : {}) } as RequestInit);
+  const bodyless = inv.method === 'GET' || inv.method === 'HEAD';
+  const body = bodyless ? undefined : inv.bodyStream ? Readable.toWeb(inv.bodyStream) : inv.body.length > 0 ? inv.body : undefined;
+  return new Request(url, { method: inv.method, headers, ...(signal ? { signal } : {}), ...(body ? { body, duplex: 'half' } : {}) } as RequestInit);
 }
 
 function lambdaContext(inv: IncomingInvocation, ctx: InvocationContext, fn: FunctionInfo) {
@@ -119,11 +124,11 @@ export function adapt(mod: Record<string, unknown>, fn: FunctionInfo): Invoke {
   switch (style) {
     case 'web': {
       const handler = mod.default as WebHandler;
-      return async (inv, ctx) => webResultToResponse(await handler(toRequest(inv, ctx.signal)));
+      return Object.assign(async (inv: IncomingInvocation, ctx: InvocationContext) => webResultToResponse(await handler(toRequest(inv, ctx.signal))), { streamsRequestBody: true });
     }
     case 'web-fetch': {
       const app = mod.default as { fetch: WebHandler };
-      return async (inv, ctx) => webResultToResponse(await app.fetch(toRequest(inv, ctx.signal)));
+      return Object.assign(async (inv: IncomingInvocation, ctx: InvocationContext) => webResultToResponse(await app.fetch(toRequest(inv, ctx.signal))), { streamsRequestBody: true });
     }
     case 'lambda': {
       const handler = (typeof mod.handler === 'function' ? mod.handler : (mod.default as { handler: unknown }).handler) as LambdaHandler;

@@ -7,7 +7,10 @@ export interface IncomingInvocation {
   /** Without '?'. */
   rawQuery: string;
   headers: Record<string, string | string[] | undefined>;
+  /** The whole body; empty when `bodyStream` is set. */
   body: Buffer;
+  /** A large upload, read as the function reads it (web-standard handlers only). */
+  bodyStream?: import('node:stream').Readable;
   invocationId: string;
   /** Epoch ms. */
   receivedAt: number;

@@ -20,6 +20,9 @@ import type { IncomingInvocation } from './lambda.js';
 import { installConsoleCapture, LogTail, withLogCapture } from './log-capture.js';
 
 const env = process.env;
+const EMPTY = Buffer.alloc(0);
+/** Request bodies larger than this reach web handlers as streams. */
+const STREAM_BODY_BYTES = 1024 * 1024;
 const invokerSocket = env.FAAS_INVOKER_SOCKET ?? `/run/faas/${INVOKER_SOCKET_NAME}`;
 
 installConsoleCapture();
@@ -116,12 +119,15 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse): Prom
   }
   const q = url.indexOf('?');
   const invocationId = String(req.headers[HEADER.invocationId] ?? '');
+  // A large upload reaches a web handler as a stream (read as it reads it); smaller ones, and every body a
+  // Lambda handler gets (its event holds it whole), are read first.
+  const streamBody = invoke?.streamsRequestBody === true && Number(req.headers['content-length'] ?? 0) > STREAM_BODY_BYTES;
   const inv: IncomingInvocation = {
     method: req.method ?? 'GET',
     path: q === -1 ? url : url.slice(0, q),
     rawQuery: q === -1 ? '' : url.slice(q + 1),
     headers,
-    body: await readBody(req),
+    ...(streamBody ? { body: EMPTY, bodyStream: req } : { body: await readBody(req) }),
     invocationId,
     receivedAt: Date.now(),
     trigger,

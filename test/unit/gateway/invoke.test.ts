@@ -13,7 +13,7 @@ import { CODE, errorOf, meta, testGateway, type TestGateway } from './fakes.js';
 
 let gw: TestGateway;
 beforeEach(async () => {
-  gw = await testGateway({ FAAS_MAX_BODY_BYTES: '2048' });
+  gw = await testGateway({ FAAS_MAX_BODY_BYTES: '2048', FAAS_MAX_STREAM_BYTES: '4096' });
   await gw.registry.deploy({ name: 'hello', code: Buffer.from(CODE), config: (await import('../../../invoker/core/function-spec.js')).defaultFunctionConfig() });
 });
 afterEach(async () => {
@@ -65,8 +65,19 @@ describe('request passed to the invoker', () => {
     expect(gw.invoker.requests[0]!.body.toString()).toBe('{not json');
   });
 
-  it('answers 413 PAYLOAD_TOO_LARGE for a body over FAAS_MAX_BODY_BYTES without invoking', async () => {
-    const res = await gw.app.inject({ method: 'POST', url: '/fn/hello', headers: { 'content-type': 'application/octet-stream' }, payload: Buffer.alloc(2049) });
+  it('relays an upload over FAAS_MAX_BODY_BYTES of known length as a stream, and answers 413 past FAAS_MAX_STREAM_BYTES without invoking', async () => {
+    const streamed = await gw.app.inject({ method: 'POST', url: '/fn/hello', headers: { 'content-type': 'application/octet-stream' }, payload: Buffer.alloc(3000, 1) });
+    expect(streamed.statusCode).toBe(200);
+    expect(gw.invoker.requests[0]!.bodyStream?.length).toBe(3000);
+    expect(gw.invoker.requests[0]!.body.length).toBe(0);
+    const res = await gw.app.inject({ method: 'POST', url: '/fn/hello', headers: { 'content-type': 'application/octet-stream' }, payload: Buffer.alloc(4097) });
+    errorOf(res, 413, 'PAYLOAD_TOO_LARGE');
+    expect(gw.invoker.requests).toHaveLength(1);
+  });
+
+  it('answers 413 for a body over FAAS_MAX_BODY_BYTES of unknown length (chunked), without invoking', async () => {
+    const { Readable } = await import('node:stream');
+    const res = await gw.app.inject({ method: 'POST', url: '/fn/hello', headers: { 'content-type': 'application/octet-stream' }, payload: Readable.from([Buffer.alloc(1500), Buffer.alloc(1500)]) });
     errorOf(res, 413, 'PAYLOAD_TOO_LARGE');
     expect(gw.invoker.requests).toHaveLength(0);
   });
