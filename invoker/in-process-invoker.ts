@@ -8,6 +8,7 @@ import {
   FunctionOutOfMemoryError,
   FunctionResponseTooLargeError,
   FunctionTimeoutError,
+  PayloadTooLargeError,
 } from './core/errors.js';
 import type { FunctionSpec } from './core/function-spec.js';
 import type {
@@ -28,12 +29,22 @@ import {
   RuntimeConnectionError,
   RuntimeResponseTooLargeError,
   RuntimeTimeoutError,
+  RuntimeUploadRefusedError,
   type RuntimeReply,
   type RuntimeStream,
   type StreamEnd,
 } from './runtime/runtime-connection.js';
 
 const EMPTY = Buffer.alloc(0);
+
+/** The caller left mid-upload: nobody reads this answer; 499 as nginx logs it. */
+class RuntimeAbortedErrorAsFaas extends FaasError {
+  readonly code = 'CLIENT_CLOSED_REQUEST';
+  readonly status = 499;
+  constructor() {
+    super('the caller went away during the upload');
+  }
+}
 
 export interface InProcessInvokerOptions {
   registry: Pick<FunctionRegistry, 'get' | 'onChange'>;
@@ -106,7 +117,19 @@ export class InProcessInvoker implements Invoker, InvocationEvents {
         ? await lease.connection.open(request, spec.timeoutMs, { beforeEnd: (end) => this.streamEnded(call, reply as RuntimeStream, end) })
         : await lease.connection.invoke(request, spec.timeoutMs);
     } catch (err) {
-      if (err instanceof RuntimeConnectionError && err.notDelivered && !retried) {
+      if (err instanceof RuntimeUploadRefusedError) {
+        // Refused unread: the function did not run, nothing to bill, the container is fine.
+        this.options.pool.release(lease);
+        throw new PayloadTooLargeError(`function ${spec.name} takes its request body whole (a Lambda handler): send at most FAAS_MAX_BODY_BYTES`);
+      }
+      const upload = request.bodyStream?.stream;
+      if (upload && err instanceof RuntimeConnectionError && (await this.options.pool.diagnose(lease)).exit?.running) {
+        // The upload broke off (the caller left) and the runtime lives on: not the container's fault.
+        await this.finish(call, { status: 'ok', httpStatus: 499, logs: '', errorMessage: 'the caller went away during the upload' });
+        throw new RuntimeAbortedErrorAsFaas();
+      }
+      // A streamed upload cannot be sent twice: only a whole body is retried elsewhere.
+      if (err instanceof RuntimeConnectionError && err.notDelivered && !retried && !upload) {
         // The container went away between calls (removed or died while idle): the function never saw
         // this request, so it goes to another container once.
         this.options.pool.discard(lease, 'gone before the call');
@@ -159,7 +182,13 @@ export class InProcessInvoker implements Invoker, InvocationEvents {
 
   /** An answer still being written: its headers now, its end (and usage record) when the stream ends. */
   private streamed(call: Call, reply: RuntimeStream): InvocationResponse {
-    reply.ended.catch((err: Error) => this.streamFailed(call, reply, err));
+    reply.ended.catch((err: Error) =>
+      this.streamFailed(call, reply, err).catch((failure: Error) => {
+        // Diagnosing failed (the engine erred): the container is replaced all the same.
+        this.options.pool.discard(call.lease, 'crashed');
+        this.emit(call, { status: 'crashed', httpStatus: reply.status, logs: '', errorMessage: failure.message });
+      }),
+    );
     return {
       status: reply.status,
       headers: reply.headers,

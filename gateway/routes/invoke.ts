@@ -83,8 +83,15 @@ export async function invokeRoutes(scope: FastifyInstance, deps: InvokeRoutesDep
         // open), then the body with backpressure; a caller that leaves destroys the stream (the call aborts),
         // and a stream that fails ends the connection, so the caller knows the answer is incomplete.
         reply.hijack();
-        reply.raw.writeHead(response.status, headers);
-        reply.raw.flushHeaders();
+        try {
+          reply.raw.writeHead(response.status, headers);
+          reply.raw.flushHeaders();
+        } catch (err) {
+          // A header Node refuses: nothing sent yet; the call is aborted and the caller told.
+          response.stream.destroy();
+          reply.raw.destroy(err as Error);
+          return reply;
+        }
         pipeline(response.stream, reply.raw, () => {});
         return reply;
       }

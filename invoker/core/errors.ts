@@ -83,6 +83,12 @@ export class FunctionHandlerError extends FaasError {
   readonly status = 500;
 }
 
+/** A request body larger than the function (or the route) takes. */
+export class PayloadTooLargeError extends FaasError {
+  readonly code = 'PAYLOAD_TOO_LARGE';
+  readonly status = 413;
+}
+
 /** The function answered more than the platform relays (FAAS_MAX_BODY_BYTES); its container is kept. */
 export class FunctionResponseTooLargeError extends FaasError {
   readonly code = 'RESPONSE_TOO_LARGE';

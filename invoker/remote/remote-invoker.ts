@@ -15,10 +15,25 @@ async function collect(stream: Readable): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-/** The bytes already read after the head, then the rest of the body. */
-async function* continueWith(first: Buffer, chunks: AsyncIterator<Buffer>): AsyncGenerator<Buffer> {
-  if (first.length > 0) yield first;
-  for (let next = await chunks.next(); !next.done; next = await chunks.next()) yield next.value;
+/**
+ * The bytes already read after the head, then the rest of the body, read as the consumer reads; destroying
+ * it drops the connection at once (an idle stream whose caller left must not wait for its next chunk).
+ */
+function relay(first: Buffer, chunks: AsyncIterator<Buffer>, drop: () => void): Readable {
+  const stream = new Readable({
+    read() {
+      chunks.next().then(
+        (next) => this.push(next.done ? null : next.value),
+        (err: Error) => this.destroy(err),
+      );
+    },
+    destroy(err, callback) {
+      drop();
+      callback(err);
+    },
+  });
+  if (first.length > 0) stream.push(first);
+  return stream;
 }
 
 export interface RemoteInvokerOptions {
@@ -99,8 +114,7 @@ export class RemoteInvoker implements Invoker, InvocationEvents {
       if (reply.ok && reply.stream) {
         // The rest of the HTTP body is the function's stream; destroying it (the caller left) drops the
         // connection to the invoker, which aborts the call there.
-        stream = Readable.from(continueWith(start.rest, chunks), { objectMode: false });
-        stream.once('close', () => res.body.destroy());
+        stream = relay(start.rest, chunks, () => res.body.destroy());
         rest = EMPTY;
       } else {
         const tail: Buffer[] = [start.rest];

@@ -25,6 +25,11 @@ export class RuntimeResponseTooLargeError extends Error {
   override name = 'RuntimeResponseTooLargeError';
 }
 
+/** The runtime refused a streamed upload unread: its handler takes bodies whole. The function did not run. */
+export class RuntimeUploadRefusedError extends Error {
+  override name = 'RuntimeUploadRefusedError';
+}
+
 /** A streamed answer was cut short because its caller went away (the function's request.signal aborts). */
 export class RuntimeAbortedError extends Error {
   override name = 'RuntimeAbortedError';

@@ -10,6 +10,7 @@ import {
   RuntimeConnectionError,
   RuntimeResponseTooLargeError,
   RuntimeStreamError,
+  RuntimeUploadRefusedError,
   type RuntimeStream,
   type StreamEnd,
   type StreamingOptions,
@@ -52,7 +53,7 @@ function isConnectFailure(err: unknown): boolean {
 
 /** A thrown error of undici as the runtime connection's own. */
 function asRuntimeError(err: unknown, timeoutMs: number): Error {
-  if (err instanceof RuntimeResponseTooLargeError || err instanceof RuntimeConnectionError || err instanceof RuntimeStreamError) return err;
+  if (err instanceof RuntimeResponseTooLargeError || err instanceof RuntimeConnectionError || err instanceof RuntimeStreamError || err instanceof RuntimeUploadRefusedError) return err;
   if (isTimeout(err) || err instanceof RuntimeTimeoutError) return new RuntimeTimeoutError(`no complete answer within ${timeoutMs} ms`, { cause: err });
   return new RuntimeConnectionError((err as Error).message, { cause: err, notDelivered: isConnectFailure(err) });
 }
@@ -172,10 +173,18 @@ class UndiciRuntimeConnection implements RuntimeConnection {
     headers[HEADER.trigger] = request.trigger;
     if (request.context) for (const key in request.context) headers[PROTOCOL_HEADER_PREFIX + key] = request.context[key]!;
     // A streamed upload keeps its length (the runtime streams large bodies to the function by it).
-    if (request.bodyStream) headers['content-length'] = String(request.bodyStream.length);
+    if (request.bodyStream) {
+      headers['content-length'] = String(request.bodyStream.length);
+      headers[HEADER.streamedBody] = '1';
+    }
     const deadline = Date.now() + timeoutMs;
+    // undici's headersTimeout does not run while a request body is still being written: an upload sent a
+    // byte at a time would hold the container for ever. The deadline aborts it (only uploads pay for this).
+    const upload = request.bodyStream ? new AbortController() : undefined;
+    const uploadTimer = upload ? setTimeout(() => upload.abort(new RuntimeTimeoutError(`no answer within ${timeoutMs} ms`)), timeoutMs) : undefined;
     try {
       const res = await this.pool.request({
+        ...(upload ? { signal: upload.signal } : {}),
         path: request.rawQuery ? `${request.path}?${request.rawQuery}` : request.path,
         method: request.method as 'GET',
         headers,
@@ -184,12 +193,14 @@ class UndiciRuntimeConnection implements RuntimeConnection {
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
       });
+      clearTimeout(uploadTimer);
       // The runtime streams (chunked, log tail in trailers) what the function is still writing.
       const streamed = res.headers['content-length'] === undefined && res.headers[HEADER.error] === undefined;
       if (streamed && streaming) return this.stream(res, deadline, timeoutMs, streaming);
       return await this.whole(res, deadline);
     } catch (err) {
-      throw asRuntimeError(err, timeoutMs);
+      clearTimeout(uploadTimer);
+      throw asRuntimeError(upload?.signal.aborted ? upload.signal.reason : err, timeoutMs);
     }
   }
 
@@ -199,6 +210,10 @@ class UndiciRuntimeConnection implements RuntimeConnection {
     if (length > this.maxResponseBytes) {
       res.body.destroy();
       throw new RuntimeResponseTooLargeError(`the response is ${length} bytes, more than ${this.maxResponseBytes}`);
+    }
+    if (res.headers[HEADER.error] === 'too-large') {
+      await res.body.dump().catch(() => {});
+      throw new RuntimeUploadRefusedError('the function takes its request body whole');
     }
     const body = await readBody(res.body, deadline, this.maxResponseBytes);
     const errorKind = res.headers[HEADER.error] ?? res.trailers[HEADER.error];
@@ -261,7 +276,17 @@ class UndiciRuntimeConnection implements RuntimeConnection {
         );
       },
     });
-    const timer = setTimeout(() => body.destroy((failure = new RuntimeTimeoutError(`no complete answer within ${timeoutMs} ms`))), Math.max(0, deadline - Date.now()));
+    let upstreamEnded = false;
+    res.body.once('end', () => (upstreamEnded = true));
+    const timer = setTimeout(() => {
+      // The runtime finished, or waits on a caller that does not read (the relay's buffer is full): the
+      // caller's slowness, not the function's, so its container is not to blame.
+      const callerSlow = upstreamEnded || body.readableLength >= body.readableHighWaterMark;
+      failure = callerSlow
+        ? new RuntimeAbortedError(`the caller did not take the answer within ${timeoutMs} ms`)
+        : new RuntimeTimeoutError(`no complete answer within ${timeoutMs} ms`);
+      body.destroy(failure);
+    }, Math.max(0, deadline - Date.now()));
     body.once('close', () => {
       clearTimeout(timer);
       if (settled) return;

@@ -37,10 +37,15 @@ export const HEADER = {
   deadline: 'x-faas-deadline',
   /** What triggered the invocation (http, async, queue, event, cron). */
   trigger: 'x-faas-trigger',
-  /** On a failed invocation: 'init' (module failed to load) or 'handler' (handler threw). */
+  /**
+   * On a failed invocation: 'init' (module failed to load), 'handler' (handler threw), or 'too-large' (a
+   * streamed upload to a handler that takes its body whole: refused unread, the function never ran).
+   */
   error: 'x-faas-error',
   /** Set by the invoker on READY_PATH and INIT_PATH requests: a caller's own path never reaches them (callers' x-faas-* are dropped). */
   control: 'x-faas-control',
+  /** Set by the invoker when the request body is a streamed upload (over FAAS_MAX_BODY_BYTES). */
+  streamedBody: 'x-faas-streamed-body',
   /** Base64 of the invocation's console output, last 4 KiB. */
   logResult: 'x-faas-log-result',
 } as const;

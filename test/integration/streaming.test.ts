@@ -241,3 +241,46 @@ export default async (req) => {
     expect((peak - rssBefore) / 1024 / 1024).toBeLessThan(40);
   });
 });
+
+describe('uploads that must not hold a container', () => {
+  it('refuses a streamed upload to a Lambda handler (its event holds the body whole) with 413, unread and unbilled', async () => {
+    const name = await deploy(`export const handler = async (event) => ({ statusCode: 200, body: String(event.body?.length ?? 0) });`);
+    expect(await (await platform.call(name, '', { method: 'POST', body: 'small' })).text()).toBe('5');
+    const res = await platform.call(name, '', { method: 'POST', body: Buffer.alloc(8 * 1024 * 1024) });
+    expect(res.status).toBe(413);
+    expect(await res.json()).toMatchObject({ error: { code: 'PAYLOAD_TOO_LARGE' } });
+    expect(await (await platform.call(name, '', { method: 'POST', body: 'again' })).text()).toBe('5');
+    const logs = await logsOf(name, 2);
+    expect(logs.every((l) => l.status === 'ok')).toBe(true);
+  });
+
+  it('ends an upload sent a byte at a time at the function timeout', async () => {
+    const name = await deploy(`export default async (req) => new Response(String((await req.arrayBuffer()).byteLength));`, { timeoutMs: 1_500 });
+    await platform.call(name, '', { method: 'POST', body: 'warm' });
+    const started = Date.now();
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = http.request(`${platform.url}/fn/${name}`, { method: 'POST', headers: { 'content-length': String(7 * 1024 * 1024) } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', () => resolve(-1));
+      const timer = setInterval(() => req.write('x'), 200);
+      req.on('close', () => clearInterval(timer));
+      setTimeout(() => {
+        clearInterval(timer);
+        req.destroy();
+        reject(new Error('no answer within 10 s'));
+      }, 10_000);
+    });
+    expect([504, -1]).toContain(status);
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it("drops a function's own x-faas-* headers (it cannot speak the platform's protocol)", async () => {
+    const name = await deploy(`export default () => new Response('fine', { headers: { 'x-faas-error': 'init', 'x-faas-log-result': 'bm9wZQ==', 'x-mine': 'kept' } });`);
+    const res = await platform.call(name);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe('fine');
+    expect(res.headers.get('x-mine')).toBe('kept');
+  });
+});

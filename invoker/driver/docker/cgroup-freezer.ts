@@ -86,7 +86,14 @@ export class CgroupFreezer {
           files = { version: 1, control: fd, state: fd };
         } else {
           const state = openSync(layout.file('freezer', dockerId, 'cgroup.events'), 'r');
-          files = { version: 2, control: openSync(layout.file('freezer', dockerId, 'cgroup.freeze'), 'r+'), state };
+          let control: number;
+          try {
+            control = openSync(layout.file('freezer', dockerId, 'cgroup.freeze'), 'r+');
+          } catch (err) {
+            closeSync(state);
+            throw err;
+          }
+          files = { version: 2, control, state };
         }
         this.layout = layout;
         this.open.set(dockerId, files);

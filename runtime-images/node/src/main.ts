@@ -122,6 +122,16 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse): Prom
   // A large upload reaches a web handler as a stream (read as it reads it); smaller ones, and every body a
   // Lambda handler gets (its event holds it whole), are read first.
   const streamBody = invoke?.streamsRequestBody === true && Number(req.headers['content-length'] ?? 0) > STREAM_BODY_BYTES;
+  if (req.headers[HEADER.streamedBody] === '1' && invoke?.streamsRequestBody !== true) {
+    // A handler that takes its body whole (Lambda's event holds it) gets no upload past the platform's body limit.
+    // Read and dropped (not kept): the invoker is still sending it, and an answer cut short would look like a crash.
+    req.resume();
+    req.once('end', () => {
+      res.writeHead(413, { 'content-type': 'application/json', [HEADER.error]: 'too-large' });
+      res.end('{"message":"this function takes its request body whole: at most FAAS_MAX_BODY_BYTES"}');
+    });
+    return;
+  }
   const inv: IncomingInvocation = {
     method: req.method ?? 'GET',
     path: q === -1 ? url : url.slice(0, q),
@@ -144,16 +154,18 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse): Prom
   });
   try {
     const out = await withLogCapture(tail, invocationId, () => run(inv, { deadline, signal: caller.signal }));
+    // The function may not speak the protocol: its own x-faas-* and trailer headers are dropped.
+    const own = out.headers.filter(([name]) => !name.startsWith(PROTOCOL_HEADER_PREFIX) && name !== 'trailer');
     if (!out.stream) {
-      const head: Array<[string, string]> = [...out.headers, [HEADER.logResult, Buffer.from(tail.text()).toString('base64')]];
+      const head: Array<[string, string]> = [...own, [HEADER.logResult, Buffer.from(tail.text()).toString('base64')]];
       // Explicit, so a HEAD answers the length a GET would.
-      if (!out.headers.some(([name]) => name === 'content-length')) head.push(['content-length', String(out.body.length)]);
+      if (!own.some(([name]) => name === 'content-length')) head.push(['content-length', String(out.body.length)]);
       res.writeHead(out.status, head.flat());
       res.end(out.body);
       return;
     }
     // Streamed: chunked, the log tail (and a failure after the first byte) in trailers at the end.
-    const head = out.headers.filter(([name]) => name !== 'content-length' && name !== 'transfer-encoding');
+    const head = own.filter(([name]) => name !== 'content-length' && name !== 'transfer-encoding');
     res.writeHead(out.status, [...head.flat(), 'trailer', `${HEADER.logResult}, ${HEADER.error}`]);
     // Headers now, not with the first chunk: a caller of an event stream sees it open at once.
     res.flushHeaders();
