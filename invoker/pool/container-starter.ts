@@ -111,18 +111,20 @@ export class ContainerStarter {
     const dockerId = entry.dockerId!;
     const codeDir = await this.options.codeCache.dirFor(spec);
     await copyFile(path.join(codeDir, CODE_FILE), path.join(entry.ownCodeDir!, CODE_FILE));
-    await Promise.all([
-      this.options.driver.rename(dockerId, `faas-${spec.name}-${entry.id}`),
-      spec.memoryMb !== prewarmedMemoryMb || spec.cpus !== 1
-        ? this.options.driver.update(dockerId, { memoryMb: spec.memoryMb, cpus: spec.cpus })
-        : undefined,
-    ]);
+    // The limits before the code loads (a large module needs its memory); the engine's rename, a round trip
+    // of several ms that nothing inside the container waits for, runs beside the load.
+    if (spec.memoryMb !== prewarmedMemoryMb || spec.cpus !== 1) await this.options.driver.update(dockerId, { memoryMb: spec.memoryMb, cpus: spec.cpus });
+    const renamed = this.options.driver.rename(dockerId, `faas-${spec.name}-${entry.id}`);
+    renamed.catch(() => {});
     entry.listener!.setConcurrency(spec.concurrency);
     entry.connection = this.options.connect(entry.listener!, spec.concurrency, { connectTimeoutMs: spec.timeoutMs });
-    await entry.connection.init(
-      { file: `/fn/${CODE_FILE}`, name: spec.name, version: String(spec.version), memoryMb: spec.memoryMb, env: spec.env },
-      this.startTimeoutMs,
-    );
+    await Promise.all([
+      entry.connection.init(
+        { file: `/fn/${CODE_FILE}`, name: spec.name, version: String(spec.version), memoryMb: spec.memoryMb, env: spec.env },
+        this.startTimeoutMs,
+      ),
+      renamed,
+    ]);
   }
 
   /** Closes the connection, removes the container and its directories. */
