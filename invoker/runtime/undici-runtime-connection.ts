@@ -3,6 +3,7 @@ import { Transform } from 'node:stream';
 import { Pool, errors, type Dispatcher } from 'undici';
 import type { IncomingHttpHeaders } from 'undici/types/header.js';
 import { HEADER, INIT_PATH, PROTOCOL_HEADER_PREFIX, READY_PATH, type InitBody, type ReadyBody } from '../../runtime-images/node/protocol.js';
+import { HOP_BY_HOP_HEADERS } from '../core/hop-by-hop.js';
 import type { InvocationRequest } from '../invoker.js';
 import type { SocketSource } from './runtime-listener.js';
 import {
@@ -21,17 +22,8 @@ import {
   type RuntimeReply,
 } from './runtime-connection.js';
 
-/** Headers that describe one hop, never forwarded (RFC 9110 §7.6.1), plus content-length which undici sets. */
-const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'transfer-encoding',
-  'upgrade',
-  'te',
-  'trailer',
-  'content-length',
-]);
+/** Headers that describe one hop, never forwarded, plus content-length which undici sets. */
+const HOP_BY_HOP = new Set([...HOP_BY_HOP_HEADERS, 'content-length']);
 
 const READY_POLL_MS = 2;
 
