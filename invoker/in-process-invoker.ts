@@ -22,6 +22,7 @@ import type {
   Invoker,
   InvokeOptions,
 } from './invoker.js';
+import type { ContainerExit } from './driver/container-driver.js';
 import type { ContainerPool, Lease } from './pool/container-pool.js';
 import type { FunctionRegistry } from './registry/function-registry.js';
 import {
@@ -123,7 +124,7 @@ export class InProcessInvoker implements Invoker, InvocationEvents {
         throw new PayloadTooLargeError(`function ${spec.name} takes its request body whole (a Lambda handler): send at most FAAS_MAX_BODY_BYTES`);
       }
       const upload = request.bodyStream?.stream;
-      if (upload && err instanceof RuntimeConnectionError && (await this.options.pool.diagnose(lease)).exit?.running) {
+      if (upload && err instanceof RuntimeConnectionError && (await this.diagnose(lease)).exit?.running) {
         // The upload broke off (the caller left) and the runtime lives on: not the container's fault.
         await this.finish(call, { status: 'ok', httpStatus: 499, logs: '', errorMessage: 'the caller went away during the upload' });
         throw new RuntimeAbortedErrorAsFaas();
@@ -178,6 +179,11 @@ export class InProcessInvoker implements Invoker, InvocationEvents {
         durationMs,
       },
     };
+  }
+
+  /** What became of a lease's container; an engine that errs says nothing (the container is replaced anyway). */
+  private diagnose(lease: Lease): Promise<{ exit?: ContainerExit | undefined; logsTail: string }> {
+    return this.options.pool.diagnose(lease).catch(() => ({ logsTail: '' }));
   }
 
   /** An answer still being written: its headers now, its end (and usage record) when the stream ends. */
@@ -245,7 +251,7 @@ export class InProcessInvoker implements Invoker, InvocationEvents {
       return { status: 'timeout', error: new FunctionTimeoutError(`function ${spec.name} timed out after ${spec.timeoutMs} ms`) };
     }
     if (err instanceof RuntimeConnectionError) {
-      const { exit, logsTail } = await this.options.pool.diagnose(lease);
+      const { exit, logsTail } = await this.diagnose(lease);
       if (exit?.oomKilled || V8_HEAP_OOM.test(logsTail)) {
         return {
           status: 'out_of_memory',
