@@ -177,6 +177,28 @@ async function main(): Promise<void> {
       rows.push(...(await asyncBench(platform)));
       return void process.stdout.write(`\n${renderTable('async only (BENCH_ONLY=async)', rows)}`);
     }
+    if (process.env.BENCH_ONLY === 'long') {
+      // Opt-in: does the gateway's memory stay flat under a long load? (BENCH_LONG_MINUTES, default 10)
+      const minutes = Number(process.env.BENCH_LONG_MINUTES ?? 10);
+      const platform = await startPlatformProcess();
+      cleanups.push(() => platform.stop());
+      await deploy(platform, 'bench-noop', { concurrency: CONNECTIONS, maxScale: 1 });
+      await throughput({ url: `${platform.url}/fn/bench-noop` }, CONNECTIONS, 5);
+      const before = platform.rssBytes();
+      log(`long load: ${minutes} min of ${CONNECTIONS} connections through the gateway`);
+      const run = await throughput({ url: `${platform.url}/fn/bench-noop` }, CONNECTIONS, minutes * 60);
+      const after = platform.rssBytes();
+      const change = (after - before) / before;
+      rows.push({
+        measure: `gateway RSS before and after ${minutes} min of load (${rps(run.requestsPerSecond)}, ${run.errors} errors)`,
+        platform: `${Math.round(before / 2 ** 20)} MB → ${Math.round(after / 2 ** 20)} MB`,
+        baseline: '—',
+        comparison: `${change >= 0 ? '+' : ''}${(change * 100).toFixed(1)} %`,
+        target: '±10 %',
+        pass: Math.abs(change) <= 0.1,
+      });
+      return void process.stdout.write(`\n${renderTable('long run (BENCH_ONLY=long)', rows)}`);
+    }
     if (process.env.BENCH_ONLY === 'stream') {
       const platform = await startPlatformProcess();
       cleanups.push(() => platform.stop());
