@@ -88,7 +88,7 @@ async function startLocalInvoker(
   const tenantQuotas = new TenantQuotaCache(new TenantStore({ redis: shared.redis, prefix: config.redisPrefix }));
   await tenantQuotas.start((err) => shared.log.warn({ err: err.message }, 'tenant quotas not refreshed; retrying'));
   const journal = new UsageJournal({
-    redis: shared.redis,
+    redisUrl: config.redisUrl,
     prefix: config.redisPrefix,
     dir: path.join(config.dataDir, 'journal'),
     journalId: config.invokerId,

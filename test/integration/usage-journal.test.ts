@@ -1,5 +1,5 @@
 // The usage journal against a real Redis: records survive a crash of this process and an outage of Redis, once each.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -74,7 +74,7 @@ function setup() {
   const prefix = `j-${randomUUID().slice(0, 8)}:`;
   const dir = mkdtempSync(path.join(os.tmpdir(), 'faas-journal-'));
   dirs.push(dir);
-  const journal = (shipDelayMs = 20) => new UsageJournal({ redis: client, prefix, dir, journalId: 'inv-1', shipDelayMs });
+  const journal = (shipDelayMs = 20) => new UsageJournal({ redisUrl: redis.url, prefix, dir, journalId: 'inv-1', shipDelayMs });
   const totals = async (fn: string) => (await totalsOf(new RedisUsageStore({ redis: client, prefix }), 0, Date.now() + 60_000, fn))[0];
   return { prefix, journal, totals };
 }
@@ -128,7 +128,7 @@ describe('UsageJournal', () => {
     const { prefix, totals } = setup();
     await client.set(`${prefix}logs:e`, 'not a stream');
     const errors: Error[] = [];
-    const j = new UsageJournal({ redis: client, prefix, dir: dirs[dirs.length - 1]!, journalId: 'inv-e', onError: (e) => errors.push(e) });
+    const j = new UsageJournal({ redisUrl: redis.url, prefix, dir: dirs[dirs.length - 1]!, journalId: 'inv-e', onError: (e) => errors.push(e) });
     await j.open();
     for (let i = 0; i < 3; i++) j.write(entry('e'));
     await j.flush();
@@ -192,5 +192,29 @@ describe('UsageJournal', () => {
     // Newest first.
     expect(Date.parse(recent[0]!.time)).toBeGreaterThanOrEqual(Date.parse(recent[99]!.time));
     await j.close();
+  });
+});
+
+describe('UsageJournal segments', () => {
+  it('ships every record exactly once while the writer moves to new segments, and deletes the shipped ones', async () => {
+    const { journal, totals } = setup();
+    const dir = dirs[dirs.length - 1]!;
+    const j = new UsageJournal({ redisUrl: redis.url, prefix: (journal() as unknown as { options: { prefix: string } }).options.prefix, dir, journalId: 'inv-1', shipDelayMs: 1, rotateBytes: 2_000 });
+    await j.open();
+    // Writes interleaved with shipping: the shipper reads segments the writer is leaving behind.
+    for (let round = 0; round < 20; round++) {
+      for (let i = 0; i < 10; i++) j.write(entry('seg'));
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    await j.flush();
+    expect(await totals('seg')).toMatchObject({ invocations: 200 });
+    // 200 lines of ~700 bytes at 2 kB a segment: many segments were written; only the current one is left.
+    expect(readdirSync(dir).filter((f) => f.startsWith('inv-1.journal'))).toHaveLength(1);
+    await j.close();
+    // A restart ships nothing twice.
+    const again = new UsageJournal({ redisUrl: redis.url, prefix: (journal() as unknown as { options: { prefix: string } }).options.prefix, dir, journalId: 'inv-1' });
+    await again.open();
+    expect(await totals('seg')).toMatchObject({ invocations: 200 });
+    await again.close();
   });
 });
