@@ -1,9 +1,13 @@
 // The async benchmark: no-op async invocations end to end through the platform (HTTP 202 → BullMQ →
 // worker → container → result stored) against raw BullMQ no-op jobs on the same Redis, and the
 // enqueue-to-start latency of an async call when nothing waits.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Queue, Worker } from 'bullmq';
+import type Docker from 'dockerode';
 import { Redis } from 'ioredis';
 import { Pool } from 'undici';
+import { startDirect } from './direct-container.js';
 import type { PlatformProcess } from './platform-process.js';
 import { deploy } from './measure.js';
 import { ms, type Row } from './report.js';
@@ -73,6 +77,54 @@ async function rawRound(connection: Redis, round: number): Promise<number> {
   }
 }
 
+/**
+ * Jobs per second through the least a platform must do, written by hand: an HTTP server that accepts a
+ * call and adds a job (202), a BullMQ worker that calls the same kind of no-op container over its socket
+ * and completes the job with the answer; same Redis, same senders. No auth, metering, quotas or logs.
+ */
+async function handRound(connection: Redis, socketPath: string, round: number): Promise<number> {
+  const name = `bench-hand-${round}-${Date.now()}`;
+  const queue = new Queue(name, { connection, prefix: 'bench' });
+  const containers = new Pool('http://localhost', { socketPath, connections: SENDERS });
+  const worker = new Worker(
+    name,
+    async (job) => {
+      const res = await containers.request({ path: '/', method: 'POST', body: JSON.stringify(job.data) });
+      return { status: res.statusCode, body: await res.body.text() };
+    },
+    { connection, prefix: 'bench', concurrency: SENDERS },
+  );
+  const server: Server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      queue.add('call', { method: req.method, path: req.url }).then(
+        (job) => res.writeHead(202, { 'content-type': 'application/json' }).end(JSON.stringify({ id: job.id })),
+        () => res.writeHead(500).end(),
+      );
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const senders = new Pool(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, { connections: SENDERS, pipelining: 1 });
+  try {
+    await worker.waitUntilReady();
+    const started = performance.now();
+    await fanOut(JOBS, SENDERS, async () => {
+      const res = await senders.request({ path: '/', method: 'POST', body: '' });
+      await res.body.dump();
+      if (res.statusCode !== 202) throw new Error(`hand-written pipeline answered ${res.statusCode}`);
+    });
+    const ended = await until(async () => (await queue.getJobCounts('completed')).completed ?? 0, JOBS, 120_000);
+    return JOBS / ((ended - started) / 1000);
+  } finally {
+    await senders.close();
+    server.close();
+    await worker.close();
+    await containers.close();
+    await queue.obliterate({ force: true });
+    await queue.close();
+  }
+}
+
 /** The function reads the clock as it starts: containers share the host's clock, to the microsecond. */
 const CLOCK = `export default () => String(performance.timeOrigin + performance.now());`;
 const CLOCK_FUNCTION = 'bench-async-clock';
@@ -102,8 +154,9 @@ async function enqueueToStart(platform: PlatformProcess, pool: Pool): Promise<nu
   return samples;
 }
 
-export async function asyncBench(platform: PlatformProcess): Promise<Row[]> {
-  log(`async: ${ROUNDS} alternating rounds of ${JOBS} no-op jobs, platform end to end vs raw BullMQ on the same Redis`);
+export async function asyncBench(docker: Docker, image: string, platform: PlatformProcess): Promise<Row[]> {
+  log(`async: ${ROUNDS} alternating rounds of ${JOBS} no-op jobs, platform end to end vs raw BullMQ and a hand-written pipeline on the same Redis`);
+  const direct = await startDirect(docker, image, 'export default () => new Response("ok");');
   await deploy(platform, FUNCTION, { concurrency: SENDERS, maxScale: 1 });
   await deploy(platform, CLOCK_FUNCTION, { code: CLOCK, minScale: 1 });
   const pool = new Pool(platform.url, { connections: SENDERS, pipelining: 1 });
@@ -113,11 +166,14 @@ export async function asyncBench(platform: PlatformProcess): Promise<Row[]> {
     // Warm-up: the container, both paths' code.
     await platformRound(pool, queue);
     await rawRound(connection, -1);
+    await handRound(connection, direct.socketPath, -1);
     const ours: number[] = [];
     const raw: number[] = [];
+    const hand: number[] = [];
     for (let round = 0; round < ROUNDS; round++) {
       ours.push(await platformRound(pool, queue));
       raw.push(await rawRound(connection, round));
+      hand.push(await handRound(connection, direct.socketPath, round));
     }
     log(`async: enqueue-to-start latency of ${LATENCY_SAMPLES} sequential calls`);
     const latency = await enqueueToStart(platform, pool);
@@ -132,6 +188,14 @@ export async function asyncBench(platform: PlatformProcess): Promise<Row[]> {
         target: '≥ 0.5×',
         pass: ratio >= 0.5,
       },
+      {
+        measure: `async no-op end to end vs a minimal hand-written pipeline (HTTP accept → queue add → BullMQ worker → container call over its socket), same load`,
+        platform: `${Math.round(median(ours)).toLocaleString('en-US')} jobs/s`,
+        baseline: `${Math.round(median(hand)).toLocaleString('en-US')} jobs/s (hand-written)`,
+        comparison: `${(median(ours) / median(hand)).toFixed(2)}× (rounds: ${ours.map((o, i) => (o / hand[i]!).toFixed(2)).join(', ')})`,
+        target: '—',
+        pass: undefined,
+      },
       { measure: `async enqueue-to-start latency p50: submitted → the function's code runs (${LATENCY_SAMPLES} sequential calls, no backlog)`, platform: ms(p50), baseline: '—', comparison: '—', target: '< 5 ms', pass: p50 < 5 },
       { measure: 'async enqueue-to-start latency p99', platform: ms(percentile(latency, 99)), baseline: '—', comparison: '—', target: '—', pass: undefined },
     ];
@@ -139,5 +203,6 @@ export async function asyncBench(platform: PlatformProcess): Promise<Row[]> {
     await pool.close();
     await queue.close();
     connection.disconnect();
+    await direct.remove();
   }
 }

@@ -174,7 +174,7 @@ async function main(): Promise<void> {
       // For working on the async path: only its part of the benchmark.
       const platform = await startPlatformProcess();
       cleanups.push(() => platform.stop());
-      rows.push(...(await asyncBench(platform)));
+      rows.push(...(await asyncBench(docker, image, platform)));
       return void process.stdout.write(`\n${renderTable('async only (BENCH_ONLY=async)', rows)}`);
     }
     if (process.env.BENCH_ONLY === 'long') {
@@ -270,7 +270,7 @@ async function main(): Promise<void> {
 
     rows.push(...(await warmBench(docker, image, platform, gateway, cleanups)));
     rows.push(...(await streamBench(docker, image, platform, log)));
-    rows.push(...(await asyncBench(platform)));
+    rows.push(...(await asyncBench(docker, image, platform)));
   } finally {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
   }
