@@ -8,7 +8,7 @@ import { registerManage } from './commands/manage.js';
 import { registerUp } from './commands/up.js';
 import { registerUsage } from './commands/usage.js';
 import { registerTenants } from './commands/tenants.js';
-import { ConfigError } from '../gateway/config.js';
+import { ConfigError } from '../platform/config.js';
 import { CliError } from './errors.js';
 import { fail } from './output.js';
 

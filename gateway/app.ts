@@ -1,29 +1,43 @@
 // Builds the gateway: error handling, the HTTP trigger, the token-protected management API, health and metrics.
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import type { InvocationEvents, Invoker } from '../invoker/invoker.js';
-import type { InvocationLogStore } from '../invoker/metering/usage-record.js';
-import type { UsageRollups } from '../invoker/metering/redis-rollups.js';
-import type { FunctionRegistry } from '../invoker/registry/function-registry.js';
-import { pricePlanOf, type PlatformConfig } from './config.js';
+import type { InvocationEvents, Invoker } from '../core/invoker.js';
+import type { InvocationLogStore } from '../metering/usage-record.js';
+import type { UsageRollups } from '../metering/redis-rollups.js';
+import type { FunctionRegistry } from '../registry/function-registry.js';
+import type { PricePlan } from '../metering/billing.js';
 import { requireToken } from './plugins/auth.js';
 import { registerErrorHandling } from './plugins/error-handler.js';
 import { originOf } from './edge/forwarded-headers.js';
 import { clientErrorHandler, frameworkErrors, registerHttpEdge } from './plugins/http-edge.js';
-import { createMetrics, type AsyncSources } from './plugins/metrics.js';
+import { createMetrics, type AsyncSources } from '../metrics/platform-metrics.js';
 import { functionRoutes } from './routes/functions.js';
 import { healthRoutes } from './routes/health.js';
 import { invokeRoutes } from './routes/invoke.js';
 import { usageRoutes } from './routes/usage.js';
 import { asyncRoutes } from './routes/async.js';
 import { jobRoutes } from './routes/jobs.js';
-import type { AsyncQueues } from '../invoker/async/async-queues.js';
-import type { TenantStore } from '../invoker/tenancy/tenant-store.js';
+import type { AsyncQueues } from '../triggers/async-queues.js';
+import type { TenantStore } from '../tenancy/tenant-store.js';
 import { tenantRoutes } from './routes/tenants.js';
 import { containerRoutes } from './routes/containers.js';
 import { dashboardRoutes } from './routes/dashboard.js';
 
+/** The settings the gateway reads; the platform's composition root fills them from its config. */
+export interface GatewayConfig {
+  publicUrl: string;
+  maxBodyBytes: number;
+  maxStreamBytes: number;
+  maxCodeBytes: number;
+  poolMemoryMb: number;
+  maxCpusPerFunction: number;
+  callbackAllowLocal: boolean;
+  metricsToken?: string | undefined;
+  /** Prices and the free tier invoices and usage figures are computed with. */
+  plan: PricePlan;
+}
+
 export interface GatewayDeps {
-  config: PlatformConfig;
+  config: GatewayConfig;
   token: string;
   registry: FunctionRegistry;
   invoker: Invoker;
@@ -107,7 +121,7 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
           jobRoutes(raw, { queues });
         });
       }
-      usageRoutes(api, { rollups: deps.rollups, plan: pricePlanOf(config) });
+      usageRoutes(api, { rollups: deps.rollups, plan: config.plan });
     },
     { prefix: '/api/v1' },
   );

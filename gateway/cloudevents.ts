@@ -1,7 +1,7 @@
 // CloudEvents 1.0 over HTTP: reads an event sent in structured mode (the whole event as JSON) or binary
 // mode (attributes in ce-* headers, data as the body) and checks it (pure; errors name the problem).
-import { FaasError } from '../invoker/core/errors.js';
-import type { CloudEventAttributes } from '../invoker/async/job.js';
+import { FaasError } from '../core/errors.js';
+import type { CloudEventAttributes } from '../triggers/job.js';
 
 export interface ParsedEvent {
   attributes: CloudEventAttributes;

@@ -1,8 +1,8 @@
 // Materializes a function's code on this host once per hash, as the read-only /fn mount of its containers.
 import { chmod, mkdir, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { FunctionSpec } from './core/function-spec.js';
-import type { FunctionRegistry } from './registry/function-registry.js';
+import type { FunctionSpec } from '../core/function-spec.js';
+import type { FunctionRegistry } from '../registry/function-registry.js';
 
 export class CodeCache {
   private readonly pending = new Map<string, Promise<string>>();

@@ -9,8 +9,8 @@ import {
   FunctionResponseTooLargeError,
   FunctionTimeoutError,
   PayloadTooLargeError,
-} from './core/errors.js';
-import type { FunctionSpec } from './core/function-spec.js';
+} from '../core/errors.js';
+import type { FunctionSpec } from '../core/function-spec.js';
 import type {
   ContainerInfo,
   ContainerState,
@@ -21,10 +21,10 @@ import type {
   InvocationStatus,
   Invoker,
   InvokeOptions,
-} from './invoker.js';
+} from '../core/invoker.js';
 import type { ContainerExit } from './driver/container-driver.js';
 import type { ContainerPool, Lease } from './pool/container-pool.js';
-import type { FunctionRegistry } from './registry/function-registry.js';
+import type { FunctionRegistry } from '../registry/function-registry.js';
 import {
   RuntimeAbortedError,
   RuntimeConnectionError,
@@ -183,7 +183,7 @@ export class InProcessInvoker implements Invoker, InvocationEvents {
 
   /** What became of a lease's container; an engine that errs says nothing (the container is replaced anyway). */
   private diagnose(lease: Lease): Promise<{ exit?: ContainerExit | undefined; logsTail: string }> {
-    return this.options.pool.diagnose(lease).catch(() => ({ logsTail: '' }));
+    return lease.diagnose().catch(() => ({ logsTail: '' }));
   }
 
   /** An answer still being written: its headers now, its end (and usage record) when the stream ends. */
@@ -273,7 +273,7 @@ export class InProcessInvoker implements Invoker, InvocationEvents {
   private async finish(call: Call, outcome: Outcome): Promise<number> {
     const durationMs = performance.now() - call.startedPerf;
     const measure = this.options.measureCalls !== false && call.spec.concurrency === 1 && this.listeners.size > 0;
-    const usage = measure ? await this.options.pool.measure(call.lease).catch(() => undefined) : undefined;
+    const usage = measure ? await call.lease.measure().catch(() => undefined) : undefined;
     this.options.pool.release(call.lease);
     this.emit(call, { ...outcome, ...(usage ? { cpuMs: usage.cpuMs, peakMemoryMb: usage.peakMemoryMb } : {}) }, durationMs);
     return durationMs;

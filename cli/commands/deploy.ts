@@ -8,7 +8,7 @@ import { loadCliConfig } from '../cli-config.js';
 import { parseDurationMs } from '../duration.js';
 import { CliError } from '../errors.js';
 import { formatBytes, info, ok } from '../output.js';
-import type { FunctionSpec } from '../../invoker/core/function-spec.js';
+import type { FunctionSpec } from '../../core/function-spec.js';
 
 export interface DeployFlags {
   name?: string;

@@ -5,11 +5,11 @@ import { ApiClient } from '../api-client.js';
 import { loadCliConfig } from '../cli-config.js';
 import { CliError } from '../errors.js';
 import { formatAge, formatMs, ok, printJson, table } from '../output.js';
-import { DEFAULT_TENANT, type FunctionSpec } from '../../invoker/core/function-spec.js';
-import { functionPath } from '../../invoker/tenancy/names.js';
+import { DEFAULT_TENANT, type FunctionSpec } from '../../core/function-spec.js';
+import { functionPath } from '../../tenancy/names.js';
 import { describeTriggers } from './deploy.js';
-import type { InvocationLogEntry } from '../../invoker/metering/usage-record.js';
-import type { ContainerInfo } from '../../invoker/invoker.js';
+import type { InvocationLogEntry } from '../../metering/usage-record.js';
+import type { ContainerInfo } from '../../core/invoker.js';
 
 type ContainerRow = Omit<ContainerInfo, 'fn'> & { tenant: string | null; name: string | null };
 

@@ -4,7 +4,7 @@ import { ApiClient } from '../api-client.js';
 import { loadCliConfig } from '../cli-config.js';
 import { CliError } from '../errors.js';
 import { ok, printJson, table } from '../output.js';
-import type { Tenant, TenantQuotas, TokenInfo } from '../../invoker/tenancy/tenant-store.js';
+import type { Tenant, TenantQuotas, TokenInfo } from '../../tenancy/tenant-store.js';
 
 type QuotaFlags = { maxContainers?: string; maxGbSeconds?: string };
 

@@ -2,8 +2,8 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import pc from 'picocolors';
-import { loadConfig } from '../../gateway/config.js';
-import { startPlatform, type RunningPlatform } from '../../gateway/platform.js';
+import { loadConfig } from '../../platform/config.js';
+import { startPlatform, type RunningPlatform } from '../../platform/start-platform.js';
 import { CliError } from '../errors.js';
 import { ensureRedis, type LocalRedis } from '../local-redis.js';
 import { fail, info, ok } from '../output.js';

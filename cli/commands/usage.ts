@@ -4,9 +4,9 @@ import { ApiClient } from '../api-client.js';
 import { loadCliConfig } from '../cli-config.js';
 import { CliError } from '../errors.js';
 import { printJson, table } from '../output.js';
-import { formatCents, type InvoiceLine } from '../../invoker/metering/billing.js';
-import type { Invoice } from '../../invoker/metering/invoice.js';
-import type { UsageRow, UsageSummary } from '../../invoker/metering/rollup.js';
+import { formatCents, type InvoiceLine } from '../../metering/billing.js';
+import type { Invoice } from '../../metering/invoice.js';
+import type { UsageRow, UsageSummary } from '../../metering/rollup.js';
 
 interface UsageReply {
   from: string;

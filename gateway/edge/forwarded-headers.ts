@@ -3,7 +3,7 @@
 // caller change the path or break URL parsing in the function); the original host travels as
 // x-forwarded-host. Hop-by-hop headers, Expect and the platform's own x-faas-* never pass.
 
-import { HOP_BY_HOP_HEADERS } from '../../invoker/core/hop-by-hop.js';
+import { HOP_BY_HOP_HEADERS } from '../../core/hop-by-hop.js';
 
 /** Headers that describe one hop (RFC 9110 §7.6.1), Expect (answered by the edge), and ones set again here. */
 const NOT_FORWARDED = new Set([

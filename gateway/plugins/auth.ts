@@ -2,9 +2,9 @@
 // tenant's token (looked up by digest). Sets request.principal for the routes.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { ForbiddenError, UnauthorizedError } from '../../invoker/core/errors.js';
-import { DEFAULT_TENANT } from '../../invoker/core/function-spec.js';
-import type { Principal } from '../../invoker/tenancy/tenant-store.js';
+import { ForbiddenError, UnauthorizedError } from '../../core/errors.js';
+import { DEFAULT_TENANT } from '../../core/function-spec.js';
+import type { Principal } from '../../tenancy/tenant-store.js';
 
 declare module 'fastify' {
   interface FastifyRequest {

@@ -1,6 +1,6 @@
 // One place that turns every error into `{"error":{"code","message"}}` with the right status.
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { FaasError } from '../../invoker/core/errors.js';
+import { FaasError } from '../../core/errors.js';
 
 /** Fastify's own error codes that are the client's fault, with the status and code we answer. */
 const FASTIFY_CODES: Record<string, { status: number; code: string }> = {

@@ -2,13 +2,13 @@
 // the function runs it later (with retries), and the result is read at /api/v1/invocations/:id.
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { BadRequestError, FunctionNotFoundError } from '../../invoker/core/errors.js';
-import { requestFingerprint, type AsyncQueues, type Idempotency } from '../../invoker/async/async-queues.js';
-import type { JobData } from '../../invoker/async/job.js';
-import type { FunctionRegistry } from '../../invoker/registry/function-registry.js';
+import { BadRequestError, FunctionNotFoundError } from '../../core/errors.js';
+import { requestFingerprint, type AsyncQueues, type Idempotency } from '../../triggers/async-queues.js';
+import type { JobData } from '../../triggers/job.js';
+import type { FunctionRegistry } from '../../registry/function-registry.js';
 import { resolveFunctionPath } from './function-path.js';
 import { forwardedHeaders, type EdgeOrigin } from '../edge/forwarded-headers.js';
-import { localHostProblem } from '../../invoker/async/callback-guard.js';
+import { localHostProblem } from '../../triggers/callback-guard.js';
 
 /** Request headers this route consumes, not kept with the job (besides what the edge never forwards). */
 const CONSUMED = ['idempotency-key', 'x-callback-url'];

@@ -1,8 +1,8 @@
 // Live containers: by state, and one by one (`faas ps`); the caller's tenant's (prewarmed runtimes are
 // nobody's), or every one for the admin.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { TENANT_ID_PATTERN, splitFunctionId } from '../../invoker/core/function-spec.js';
-import type { Invoker } from '../../invoker/invoker.js';
+import { TENANT_ID_PATTERN, splitFunctionId } from '../../core/function-spec.js';
+import type { Invoker } from '../../core/invoker.js';
 import { actingTenant } from '../plugins/auth.js';
 
 type Query = { Querystring: { tenant?: string } };

@@ -1,6 +1,6 @@
 // Which function a trigger URL names: `/fn/<name>[/path]` in the default tenant, `/fn/<tenant>/<name>[/path]`
 // in any other. A default-tenant function may not take a tenant's name, so the two never collide.
-import { functionId } from '../../invoker/tenancy/names.js';
+import { functionId } from '../../tenancy/names.js';
 
 export interface ResolvedPath {
   /** Function id. */

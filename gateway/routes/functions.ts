@@ -1,12 +1,12 @@
 // Management of functions: deploy (create or update), list, get, delete, and recent invocation logs.
 import type { FastifyInstance } from 'fastify';
-import type { AsyncQueues } from '../../invoker/async/async-queues.js';
-import { scheduleProblem } from '../../invoker/async/schedule.js';
-import { BadRequestError, ConflictError, FunctionNotFoundError, LimitExceededError } from '../../invoker/core/errors.js';
-import { defaultFunctionConfig, MAX_WARM_POOL_SHARE, type FunctionConfig, type FunctionSpec } from '../../invoker/core/function-spec.js';
-import type { InvocationLogStore } from '../../invoker/metering/usage-record.js';
-import type { FunctionRegistry } from '../../invoker/registry/function-registry.js';
-import { functionId, functionPath, presentSpec, splitFunctionId, splitTriggerId, triggerId } from '../../invoker/tenancy/names.js';
+import type { AsyncQueues } from '../../triggers/async-queues.js';
+import { scheduleProblem } from '../../triggers/schedule.js';
+import { BadRequestError, ConflictError, FunctionNotFoundError, LimitExceededError } from '../../core/errors.js';
+import { defaultFunctionConfig, MAX_WARM_POOL_SHARE, type FunctionConfig, type FunctionSpec } from '../../core/function-spec.js';
+import type { InvocationLogStore } from '../../metering/usage-record.js';
+import type { FunctionRegistry } from '../../registry/function-registry.js';
+import { functionId, functionPath, presentSpec, splitFunctionId, splitTriggerId, triggerId } from '../../tenancy/names.js';
 import { deployBody, errorBody, functionParams, functionSpec, type DeployBody } from '../schemas/function.js';
 
 export interface FunctionRoutesDeps {

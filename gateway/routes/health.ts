@@ -6,9 +6,9 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Registry } from 'prom-client';
-import { ForbiddenError, UnauthorizedError } from '../../invoker/core/errors.js';
+import { ForbiddenError, UnauthorizedError } from '../../core/errors.js';
 import type { TokenLookup } from '../plugins/auth.js';
-import type { GatewayMetrics } from '../plugins/metrics.js';
+import type { GatewayMetrics } from '../../metrics/platform-metrics.js';
 
 export interface MetricsAccess {
   /** The admin token (FAAS_TOKEN). */

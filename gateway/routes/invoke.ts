@@ -2,9 +2,9 @@
 import { randomUUID } from 'node:crypto';
 import { pipeline, type Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { FaasError, FunctionNotFoundError } from '../../invoker/core/errors.js';
-import type { Invoker } from '../../invoker/invoker.js';
-import type { GatewayMetrics } from '../plugins/metrics.js';
+import { FaasError, FunctionNotFoundError } from '../../core/errors.js';
+import type { Invoker } from '../../core/invoker.js';
+import type { GatewayMetrics } from '../../metrics/platform-metrics.js';
 import { resolveFunctionPath } from './function-path.js';
 import { forwardedHeaders, type EdgeOrigin } from '../edge/forwarded-headers.js';
 

@@ -1,9 +1,9 @@
 // The management API of async work (token-protected): invocation status, queue messages, events and
 // the dead-letter list. Registered in a scope whose content parser keeps every body as a raw Buffer.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { FUNCTION_NAME_PATTERN, TRIGGER_NAME_PATTERN } from '../../invoker/core/function-spec.js';
-import { JOB_ID_PATTERN, requestFingerprint, type AsyncQueues, type FunctionFilter, type Idempotency } from '../../invoker/async/async-queues.js';
-import { functionId, splitFunctionId, splitTriggerId, triggerId } from '../../invoker/tenancy/names.js';
+import { FUNCTION_NAME_PATTERN, TRIGGER_NAME_PATTERN } from '../../core/function-spec.js';
+import { JOB_ID_PATTERN, requestFingerprint, type AsyncQueues, type FunctionFilter, type Idempotency } from '../../triggers/async-queues.js';
+import { functionId, splitFunctionId, splitTriggerId, triggerId } from '../../tenancy/names.js';
 import { parseCloudEvent } from '../cloudevents.js';
 import { idempotencyKeyOf } from './async.js';
 

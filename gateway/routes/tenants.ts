@@ -1,10 +1,10 @@
 // Tenants and their tokens (admin token only), and /whoami for any token.
 import type { FastifyInstance } from 'fastify';
-import { ConflictError, TenantNotFoundError } from '../../invoker/core/errors.js';
-import { DEFAULT_TENANT, TENANT_ID_PATTERN } from '../../invoker/core/function-spec.js';
-import type { FunctionRegistry } from '../../invoker/registry/function-registry.js';
-import { splitFunctionId } from '../../invoker/tenancy/names.js';
-import type { TenantQuotas, TenantStore } from '../../invoker/tenancy/tenant-store.js';
+import { ConflictError, TenantNotFoundError } from '../../core/errors.js';
+import { DEFAULT_TENANT, TENANT_ID_PATTERN } from '../../core/function-spec.js';
+import type { FunctionRegistry } from '../../registry/function-registry.js';
+import { splitFunctionId } from '../../tenancy/names.js';
+import type { TenantQuotas, TenantStore } from '../../tenancy/tenant-store.js';
 import { requireAdmin } from '../plugins/auth.js';
 
 export interface TenantRoutesDeps {

@@ -2,13 +2,13 @@
 // period (JSON or CSV), from the usage rollups. Both price through the billing module, so every total
 // agrees to the cent.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { BadRequestError } from '../../invoker/core/errors.js';
-import { FUNCTION_NAME_PATTERN, TENANT_ID_PATTERN } from '../../invoker/core/function-spec.js';
-import type { PricePlan } from '../../invoker/metering/billing.js';
-import { buildInvoice, invoiceCsv } from '../../invoker/metering/invoice.js';
-import { INTERVALS, PeriodError, bucketStarts, isoInZone, parsePeriod, periodOf, type Interval } from '../../invoker/metering/periods.js';
-import type { UsageRollups } from '../../invoker/metering/redis-rollups.js';
-import { rollupPartials, type GroupKey } from '../../invoker/metering/rollup.js';
+import { BadRequestError } from '../../core/errors.js';
+import { FUNCTION_NAME_PATTERN, TENANT_ID_PATTERN } from '../../core/function-spec.js';
+import type { PricePlan } from '../../metering/billing.js';
+import { buildInvoice, invoiceCsv } from '../../metering/invoice.js';
+import { INTERVALS, PeriodError, bucketStarts, isoInZone, parsePeriod, periodOf, type Interval } from '../../metering/periods.js';
+import type { UsageRollups } from '../../metering/redis-rollups.js';
+import { rollupPartials, type GroupKey } from '../../metering/rollup.js';
 import { actingTenant } from '../plugins/auth.js';
 
 const DAY_MS = 86_400_000;

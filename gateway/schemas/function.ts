@@ -1,5 +1,5 @@
 // JSON schemas of the function API: one place for validation, the documented shapes and serialization.
-import { FUNCTION_NAME_PATTERN, LIMIT_RANGES, TRIGGER_NAME_PATTERN, type Schedule } from '../../invoker/core/function-spec.js';
+import { FUNCTION_NAME_PATTERN, LIMIT_RANGES, TRIGGER_NAME_PATTERN, type Schedule } from '../../core/function-spec.js';
 
 const range = (r: { min: number; max: number }, integer = true) => ({
   type: integer ? 'integer' : 'number',

@@ -1,7 +1,7 @@
 // What the pool holds for one container: its function, phase, load and connection.
 import type { RuntimeConnection } from '../runtime/runtime-connection.js';
 import type { RuntimeListener } from '../runtime/runtime-listener.js';
-import type { ContainerView } from './pool-view.js';
+import { IllegalTransitionError, transition, type ContainerEvent, type ContainerPhase } from './container-state.js';
 
 export interface Entry {
   /** Short random id; also the container name's suffix and its socket directory's name. */
@@ -11,7 +11,8 @@ export interface Entry {
   version: number;
   memoryMb: number;
   concurrency: number;
-  phase: ContainerView['phase'];
+  /** Written only by applyEvent (the state machine in container-state.ts). */
+  phase: ContainerPhase;
   active: number;
   lastUsedAt: number;
   served: number;
@@ -39,4 +40,19 @@ export interface Entry {
 
 export function newEntry(fields: Pick<Entry, 'id' | 'fn' | 'version' | 'memoryMb' | 'concurrency' | 'socketDir'>, now: number): Entry {
   return { ...fields, phase: 'starting', active: 0, lastUsedAt: now, served: 0, createdAt: now, busyMs: 0 };
+}
+
+/**
+ * Moves the container through the state machine. An event that does not apply leaves it as it is and is
+ * reported (a bug in the pool, not thrown in the middle of someone's call).
+ */
+export function applyEvent(entry: Entry, event: ContainerEvent, report: (err: IllegalTransitionError) => void): void {
+  try {
+    const next = transition(entry, event);
+    entry.phase = next.phase;
+    entry.active = next.active;
+  } catch (err) {
+    if (!(err instanceof IllegalTransitionError)) throw err;
+    report(err);
+  }
 }

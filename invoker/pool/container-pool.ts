@@ -1,18 +1,23 @@
-// The one stateful part of the invoker: holds containers and queues, and applies decide/reap through the driver.
+// The one stateful part of the invoker: wires the pure parts together. It holds each function's containers
+// and waiting queue, asks decide/reap what to do, moves containers through the state machine
+// (container-state.ts) and carries decisions out through the starter and the driver.
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import type { FunctionSpec } from '../core/function-spec.js';
-import { CapacityError, FunctionNotFoundError, QueueFullError, QueueTimeoutError, QuotaExceededError, assertNever } from '../core/errors.js';
-import { splitFunctionId } from '../core/function-spec.js';
-import type { ContainerExit } from '../driver/container-driver.js';
-import type { ContainerInfo, ContainerState } from '../invoker.js';
+import type { FunctionSpec } from '../../core/function-spec.js';
+import { CapacityError, FunctionNotFoundError, QueueFullError, QueueTimeoutError, QuotaExceededError, assertNever } from '../../core/errors.js';
+import { splitFunctionId } from '../../core/function-spec.js';
+import type { ContainerInfo, ContainerState } from '../../core/invoker.js';
 import type { RuntimeConnection } from '../runtime/runtime-connection.js';
-import { newEntry, type Entry } from './container-entry.js';
+import { applyEvent, newEntry, type Entry } from './container-entry.js';
+import { isFrozen, type ContainerEvent, type ContainerPhase } from './container-state.js';
+import { diagnoseCrash, measureCall, measureLife, type CallUsage, type CrashReport } from './container-probes.js';
+import { buildHostView, freeMemoryMb, type PoolContents } from './host-view.js';
+import { WaitingQueue } from './waiting-queue.js';
 import { ContainerStarter, type ContainerStarterOptions } from './container-starter.js';
 import { decide, pickWarm, planScaleUp, type ScaleUp } from './decide.js';
 import { PrewarmPool } from './prewarm-pool.js';
-import { isIdle, type ContainerView, type FunctionLimits, type FunctionView, type HostView } from './pool-view.js';
-import type { RetiredContainer } from '../invoker.js';
+import type { FunctionLimits, FunctionView, HostView } from './pool-view.js';
+import type { RetiredContainer } from '../../core/invoker.js';
 import { reap } from './reap.js';
 
 /** Logger subset (pino-compatible). */
@@ -60,30 +65,26 @@ export interface Lease {
   readonly coldStart: boolean;
   readonly initMs?: number;
   readonly queueWaitMs: number;
+  /**
+   * What this call used, from the container's cgroup (containers of concurrency 1; undefined otherwise):
+   * call it before release(), while no other request runs in the container.
+   */
+  measure(): Promise<CallUsage | undefined>;
+  /** Why the container's connection broke: its exit state and the tail of its output. */
+  diagnose(): Promise<CrashReport>;
 }
 
-/** What one invocation used in a container that runs one request at a time. */
-export interface CallUsage {
-  cpuMs: number;
-  /** Peak of this call where the cgroup allows resetting it (v1), else the container's peak so far. */
-  peakMemoryMb: number;
-}
-
-const MB = 1024 * 1024;
-
-interface Waiter {
-  enqueuedAt: number;
-  resolve(lease: Lease | Promise<Lease>): void;
-  reject(err: Error): void;
-  timer: NodeJS.Timeout;
-}
+export type { CallUsage, CrashReport };
 
 interface FunctionState {
   spec: FunctionSpec;
   containers: Map<string, Entry>;
-  queue: Waiter[];
+  queue: WaitingQueue<Lease>;
   deleted: boolean;
 }
+
+/** The state a container shows outside the pool: frozen counts as paused, a resume as busy. */
+const shownState = (phase: ContainerPhase): ContainerState => (phase === 'pausing' ? 'paused' : phase === 'resuming' ? 'busy' : phase);
 
 const silentLog: PoolLog = { info() {}, warn() {} };
 
@@ -115,11 +116,16 @@ export class ContainerPool {
       starter: this.starter,
       count: options.prewarmCount ?? 0,
       memoryMb: options.prewarmMemoryMb ?? 128,
-      hasRoom: (memoryMb) => this.freeMemoryMb() >= memoryMb,
+      hasRoom: (memoryMb) => freeMemoryMb(this.contents()) >= memoryMb,
       clock: this.clock,
       remove: (entries, entry, reason) => this.removeEntry(entries, entry, reason),
       log: this.log,
     });
+  }
+
+  /** Every phase change goes through the state machine; one that does not apply is logged, never thrown. */
+  private move(entry: Entry, event: ContainerEvent): void {
+    applyEvent(entry, event, (err) => this.log.warn({ fn: entry.fn, containerId: entry.id, err: err.message }, 'container state machine'));
   }
 
   private limitsOf(spec: FunctionSpec): FunctionLimits {
@@ -143,7 +149,7 @@ export class ContainerPool {
   setFunction(spec: FunctionSpec): void {
     const state = this.functions.get(spec.name);
     if (!state) {
-      this.functions.set(spec.name, { spec, containers: new Map(), queue: [], deleted: false });
+      this.functions.set(spec.name, { spec, containers: new Map(), queue: new WaitingQueue<Lease>(), deleted: false });
       this.reapOne(spec.name);
       return;
     }
@@ -159,10 +165,7 @@ export class ContainerPool {
     const state = this.functions.get(name);
     if (!state) return;
     state.deleted = true;
-    for (const waiter of state.queue.splice(0)) {
-      clearTimeout(waiter.timer);
-      waiter.reject(new FunctionNotFoundError(name));
-    }
+    state.queue.rejectAll(new FunctionNotFoundError(name));
     for (const entry of state.containers.values()) if (entry.active === 0) this.removeEntry(state.containers, entry, 'function deleted');
   }
 
@@ -189,15 +192,8 @@ export class ContainerPool {
         );
       }
       case 'queue': {
-        const promise = new Promise<Lease>((resolve, reject) => {
-          const timer = setTimeout(() => {
-            const at = state.queue.indexOf(waiter);
-            if (at !== -1) state.queue.splice(at, 1);
-            reject(new QueueTimeoutError(`function ${spec.name} had no free container within ${this.options.maxQueueWaitMs} ms`));
-          }, this.options.maxQueueWaitMs);
-          const waiter: Waiter = { enqueuedAt, resolve, reject, timer };
-          state.queue.push(waiter);
-        });
+        const wait = this.options.maxQueueWaitMs;
+        const promise = state.queue.wait(enqueuedAt, wait, () => new QueueTimeoutError(`function ${spec.name} had no free container within ${wait} ms`));
         this.scaleUp(state, decision);
         return promise;
       }
@@ -211,10 +207,9 @@ export class ContainerPool {
     const state = this.functions.get(lease.fn);
     const entry = state?.containers.get(lease.containerId);
     if (!state || !entry) return;
-    entry.active -= 1;
+    this.move(entry, 'release');
     entry.lastUsedAt = this.clock();
     this.endBusy(entry);
-    if (entry.phase === 'busy' && entry.active === 0) entry.phase = 'idle';
     if (entry.active === 0 && (state.deleted || entry.version !== state.spec.version)) {
       this.removeEntry(state.containers, entry, 'old version drained');
     }
@@ -241,9 +236,9 @@ export class ContainerPool {
     const state = this.functions.get(lease.fn);
     const entry = state?.containers.get(lease.containerId);
     if (!state || !entry) return;
-    entry.active = Math.max(0, entry.active - 1);
+    void this.removeEntry(state.containers, entry, reason);
+    this.move(entry, 'release');
     this.endBusy(entry);
-    this.removeEntry(state.containers, entry, reason);
     this.dispatch(state);
   }
 
@@ -251,21 +246,6 @@ export class ContainerPool {
     if (entry.active > 0 || entry.busySince === undefined) return;
     entry.busyMs += this.clock() - entry.busySince;
     entry.busySince = undefined;
-  }
-
-  /**
-   * What the call holding this lease used, from the container's cgroup: call it before release(), while
-   * no other request can run in the container (a function of concurrency 1). The first call's CPU time
-   * includes the runtime's start and the module load.
-   */
-  async measure(lease: Lease): Promise<CallUsage | undefined> {
-    const entry = this.functions.get(lease.fn)?.containers.get(lease.containerId);
-    if (!entry?.dockerId || entry.concurrency !== 1) return undefined;
-    const usage = await this.options.driver.usage(entry.dockerId).catch(() => undefined);
-    if (!usage) return undefined;
-    const cpuMs = (usage.cpuNs - (entry.cpuNs ?? 0)) / 1e6;
-    entry.cpuNs = usage.cpuNs;
-    return { cpuMs: Math.max(0, cpuMs), peakMemoryMb: usage.peakMemoryBytes / MB };
   }
 
   /** Reports a function container's life before it goes; never fails the removal. */
@@ -276,7 +256,7 @@ export class ContainerPool {
     const lifeMs = Math.max(0, removedAt - entry.readyAt);
     const busyMs = Math.min(lifeMs, entry.busyMs);
     // Containers of concurrency 1 had each call measured; the others are measured once, here.
-    const usage = entry.concurrency > 1 && entry.dockerId ? await this.options.driver.usage(entry.dockerId).catch(() => undefined) : undefined;
+    const usage = entry.concurrency > 1 ? await measureLife(this.options.driver, entry) : undefined;
     this.options.onRetired({
       containerId: entry.id,
       fn: entry.fn,
@@ -287,22 +267,8 @@ export class ContainerPool {
       busyMs,
       idleMs: lifeMs - busyMs,
       keptWarm: (this.functions.get(entry.fn)?.spec.minScale ?? 0) > 0,
-      ...(usage ? { cpuMs: usage.cpuNs / 1e6, peakMemoryMb: usage.peakMemoryBytes / MB } : {}),
+      ...(usage ?? {}),
     });
-  }
-
-  /** Why a container's connection broke: its exit state and the tail of its own output. */
-  async diagnose(lease: Lease): Promise<{ exit?: ContainerExit; logsTail: string }> {
-    const entry = this.functions.get(lease.fn)?.containers.get(lease.containerId);
-    if (!entry?.dockerId) return { logsTail: '' };
-    // The engine may take a moment to record the exit after the socket closes.
-    let exit = await this.options.driver.inspectExit(entry.dockerId);
-    for (let i = 0; i < 20 && exit?.running; i++) {
-      await new Promise((r) => setTimeout(r, 25));
-      exit = await this.options.driver.inspectExit(entry.dockerId);
-    }
-    const logsTail = await this.options.driver.logsTail(entry.dockerId, 4096).catch(() => '');
-    return { ...(exit ? { exit } : {}), logsTail };
   }
 
   /** Containers by state; of one tenant's functions only when given (prewarmed runtimes belong to no tenant). */
@@ -310,10 +276,10 @@ export class ContainerPool {
     const counts: Record<ContainerState, number> = { prewarmed: 0, starting: 0, idle: 0, paused: 0, busy: 0, removing: 0 };
     for (const state of this.functions.values()) {
       if (tenant !== undefined && splitFunctionId(state.spec.name).tenant !== tenant) continue;
-      for (const entry of state.containers.values()) counts[entry.phase] += 1;
+      for (const entry of state.containers.values()) counts[shownState(entry.phase)] += 1;
     }
     if (tenant !== undefined) return counts;
-    for (const entry of this.prewarm.entries.values()) counts[entry.phase === 'idle' || entry.phase === 'paused' ? 'prewarmed' : entry.phase] += 1;
+    for (const entry of this.prewarm.entries.values()) counts[entry.phase === 'idle' ? 'prewarmed' : shownState(entry.phase)] += 1;
     return counts;
   }
 
@@ -333,10 +299,10 @@ export class ContainerPool {
     });
     for (const state of this.functions.values()) {
       if (tenant !== undefined && splitFunctionId(state.spec.name).tenant !== tenant) continue;
-      for (const entry of state.containers.values()) out.push(info(entry, entry.phase));
+      for (const entry of state.containers.values()) out.push(info(entry, shownState(entry.phase)));
     }
     if (tenant === undefined) {
-      for (const entry of this.prewarm.entries.values()) out.push(info(entry, entry.phase === 'idle' || entry.phase === 'paused' ? 'prewarmed' : entry.phase));
+      for (const entry of this.prewarm.entries.values()) out.push(info(entry, entry.phase === 'idle' ? 'prewarmed' : shownState(entry.phase)));
     }
     return out.sort((a, b) => a.createdAt - b.createdAt);
   }
@@ -355,12 +321,7 @@ export class ContainerPool {
   async close(drainMs = 10_000): Promise<void> {
     this.closing = true;
     if (this.reaper) clearInterval(this.reaper);
-    for (const state of this.functions.values()) {
-      for (const waiter of state.queue.splice(0)) {
-        clearTimeout(waiter.timer);
-        waiter.reject(new CapacityError('the invoker is shutting down'));
-      }
-    }
+    for (const state of this.functions.values()) state.queue.rejectAll(new CapacityError('the invoker is shutting down'));
     const deadline = this.clock() + drainMs;
     while (this.clock() < deadline && [...this.functions.values()].some((s) => [...s.containers.values()].some((e) => e.active > 0))) {
       await new Promise((r) => setTimeout(r, 20));
@@ -376,18 +337,19 @@ export class ContainerPool {
 
   /** Takes a slot of the container; resolves once a paused one has been resumed. */
   private lease(entry: Entry, enqueuedAt: number): Lease | Promise<Lease> {
-    if (entry.phase === 'paused') {
+    const frozen = isFrozen(entry);
+    const lease = this.take(entry, enqueuedAt);
+    if (frozen) {
       const dockerId = entry.dockerId!;
       this.transition(entry, 'resume', () => this.options.driver.resume(dockerId));
     }
-    const lease = this.take(entry, enqueuedAt);
     return entry.transition ? entry.transition.then(() => lease) : lease;
   }
 
   private take(entry: Entry, enqueuedAt: number): Lease {
     if (entry.active === 0) entry.busySince = this.clock();
-    entry.active += 1;
-    entry.phase = 'busy';
+    this.move(entry, 'acquire');
+    const driver = this.options.driver;
     const coldStart = entry.served === 0 && (entry.readyAt ?? 0) >= enqueuedAt;
     entry.served += 1;
     return {
@@ -398,6 +360,8 @@ export class ContainerPool {
       coldStart,
       ...(coldStart && entry.initMs !== undefined ? { initMs: entry.initMs } : {}),
       queueWaitMs: Math.max(0, this.clock() - enqueuedAt),
+      measure: () => measureCall(driver, entry),
+      diagnose: () => diagnoseCrash(driver, entry),
     };
   }
 
@@ -406,8 +370,7 @@ export class ContainerPool {
     while (state.queue.length > 0) {
       const entry = this.freeSlot(state);
       if (!entry) break;
-      const waiter = state.queue.shift()!;
-      clearTimeout(waiter.timer);
+      const waiter = state.queue.next()!;
       waiter.resolve(this.lease(entry, waiter.enqueuedAt));
     }
     if (state.queue.length > 0 && !state.deleted && !this.closing) {
@@ -423,13 +386,19 @@ export class ContainerPool {
 
   /**
    * Runs a pause or resume of the container after the one in progress (so they apply in order, and a
-   * removal waits for them). A pause that fails leaves the container idle and running.
+   * removal waits for them), and moves it on when done. A pause that fails leaves the container idle and
+   * running; a resume that fails lets the call find out.
    */
   private transition(entry: Entry, kind: 'pause' | 'resume', step: () => Promise<void>): void {
-    const next = (entry.transition ?? Promise.resolve()).then(step).catch((err: Error) => {
-      this.log.warn({ fn: entry.fn, containerId: entry.id, err: err.message }, `container not ${kind}d`);
-      if (kind === 'pause' && entry.phase === 'paused') entry.phase = 'idle';
-    });
+    const next = (entry.transition ?? Promise.resolve())
+      .then(step)
+      .then(
+        () => this.move(entry, kind === 'pause' ? 'paused' : 'resumed'),
+        (err: Error) => {
+          this.log.warn({ fn: entry.fn, containerId: entry.id, err: err.message }, `container not ${kind}d`);
+          this.move(entry, kind === 'pause' ? 'pauseFailed' : 'resumed');
+        },
+      );
     entry.transition = next;
     void next.finally(() => {
       if (entry.transition === next) entry.transition = undefined;
@@ -439,7 +408,7 @@ export class ContainerPool {
   private pause(entry: Entry): void {
     const dockerId = entry.dockerId;
     if (!dockerId || entry.phase !== 'idle' || entry.active > 0) return;
-    entry.phase = 'paused';
+    this.move(entry, 'pause');
     this.transition(entry, 'pause', () => this.options.driver.pause(dockerId));
   }
 
@@ -482,7 +451,7 @@ export class ContainerPool {
       if (entry.phase !== 'starting') return;
       entry.readyAt = this.clock();
       entry.initMs = entry.readyAt - entry.createdAt;
-      entry.phase = 'idle';
+      this.move(entry, 'ready');
       entry.lastUsedAt = entry.readyAt;
       this.log.info({ fn: spec.name, version: spec.version, containerId: id, initMs: entry.initMs, prewarmed: !!stem }, 'container ready');
       this.dispatch(state);
@@ -493,12 +462,7 @@ export class ContainerPool {
       if (stem && state.queue.length > 0) return this.startContainer(state, false);
       // Waiters nothing else will serve get the failure now rather than a queue timeout.
       const live = [...state.containers.values()].some((e) => e.phase !== 'removing');
-      if (!live) {
-        for (const waiter of state.queue.splice(0)) {
-          clearTimeout(waiter.timer);
-          waiter.reject(new CapacityError(`could not start a container for ${spec.name}: ${(err as Error).message}`));
-        }
-      }
+      if (!live) state.queue.rejectAll(new CapacityError(`could not start a container for ${spec.name}: ${(err as Error).message}`));
     } finally {
       if (stem) this.prewarm.fill();
     }
@@ -507,7 +471,7 @@ export class ContainerPool {
   private removeEntry(entries: Map<string, Entry>, entry: Entry, reason: string): Promise<void> {
     if (entry.removal) return entry.removal;
     // Marked before any await, so no decision picks it while it goes.
-    entry.phase = 'removing';
+    this.move(entry, 'remove');
     this.log.info({ fn: entry.fn, version: entry.version, containerId: entry.id, reason }, 'removing container');
     // After a pause or resume in progress, so the container is not frozen again once killed.
     entry.removal = (entry.transition ?? Promise.resolve())
@@ -551,33 +515,19 @@ export class ContainerPool {
     };
   }
 
-  private freeMemoryMb(): number {
-    let used = 0;
-    for (const state of this.functions.values()) for (const entry of state.containers.values()) used += entry.memoryMb;
-    for (const entry of this.prewarm.entries.values()) used += entry.memoryMb;
-    return this.options.poolMemoryMb - used;
+  /** The pool's containers as the pure host-view builder reads them. */
+  private contents(): PoolContents {
+    const functions = [...this.functions.values()].map((state) => ({
+      fn: state.spec.name,
+      tenant: splitFunctionId(state.spec.name).tenant,
+      containers: [...state.containers.values()],
+    }));
+    return { poolMemoryMb: this.options.poolMemoryMb, functions, prewarmed: [...this.prewarm.entries.values()] };
   }
 
-  private hostView(exceptFn: string): HostView {
-    const evictable: ContainerView[] = [...this.prewarm.entries.values()].filter((e) => e.phase === 'idle');
-    for (const state of this.functions.values()) {
-      if (state.spec.name === exceptFn) continue;
-      for (const entry of state.containers.values()) if (isIdle(entry)) evictable.push(entry);
-    }
-    const host: HostView = { freeMemoryMb: this.freeMemoryMb(), evictable };
-    const tenant = splitFunctionId(exceptFn).tenant;
+  private hostView(fn: string): HostView {
+    const tenant = splitFunctionId(fn).tenant;
     const limit = this.options.tenantLimit?.(tenant);
-    if (limit === undefined) return host;
-    let live = 0;
-    const tenantIdle: ContainerView[] = [];
-    for (const state of this.functions.values()) {
-      if (splitFunctionId(state.spec.name).tenant !== tenant) continue;
-      for (const entry of state.containers.values()) {
-        if (entry.phase === 'removing') continue;
-        live += 1;
-        if (state.spec.name !== exceptFn && isIdle(entry)) tenantIdle.push(entry);
-      }
-    }
-    return { ...host, tenantRoom: limit - live - (this.options.tenantElsewhere?.(tenant) ?? 0), tenantIdle };
+    return buildHostView(this.contents(), fn, tenant, limit, limit === undefined ? 0 : (this.options.tenantElsewhere?.(tenant) ?? 0));
   }
 }

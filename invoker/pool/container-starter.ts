@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { copyFile, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import type { FunctionSpec } from '../core/function-spec.js';
+import type { FunctionSpec } from '../../core/function-spec.js';
 import type { ContainerDriver } from '../driver/container-driver.js';
 import type { RuntimeConnectionFactory } from '../runtime/runtime-connection.js';
 import { RuntimeListener } from '../runtime/runtime-listener.js';

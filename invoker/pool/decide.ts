@@ -1,6 +1,7 @@
 // Pure: where a new request goes (warm container, queue with a scale-up, or refusal), in OpenWhisk's order.
 import type { ContainerView, FunctionLimits, FunctionView, HostView } from './pool-view.js';
 import { isCurrent } from './pool-view.js';
+import { isFrozen } from './container-state.js';
 
 /** Containers to start now for waiting requests, and idle containers of other functions to evict first. */
 export interface ScaleUp {
@@ -32,8 +33,7 @@ export function pickWarm(view: FunctionView, concurrency: number): ContainerView
   return best;
 }
 
-const warmer = (a: ContainerView, b: ContainerView) =>
-  (a.phase === 'paused') !== (b.phase === 'paused') ? b.phase === 'paused' : a.lastUsedAt > b.lastUsedAt;
+const warmer = (a: ContainerView, b: ContainerView) => (isFrozen(a) !== isFrozen(b) ? isFrozen(b) : a.lastUsedAt > b.lastUsedAt);
 
 /**
  * How many containers to start for `waiting` queued requests: enough that starting containers' slots

@@ -1,7 +1,8 @@
 // Snapshots of the pool that the pure decision modules read; built by the stateful pool, or by hand in tests.
 
-/** 'paused': idle and frozen (no CPU time, memory kept); a request resumes it in about 0.1 ms. */
-export type ContainerPhase = 'starting' | 'idle' | 'paused' | 'busy' | 'removing';
+import { isIdlePhase, type ContainerPhase } from './container-state.js';
+
+export type { ContainerPhase };
 
 export interface ContainerView {
   id: string;
@@ -50,7 +51,7 @@ export interface HostView {
 /** What a start without eviction may use: the free memory and the tenant's room (HostView has both). */
 export type HostRoom = Pick<HostView, 'freeMemoryMb' | 'tenantRoom'>;
 
-/** Idle, running or paused: no request in it. */
-export const isIdle = (c: ContainerView) => (c.phase === 'idle' || c.phase === 'paused') && c.active === 0;
+/** Idle, running or frozen: no request in it. */
+export const isIdle = (c: ContainerView) => isIdlePhase(c);
 
 export const isCurrent = (view: FunctionView, c: ContainerView) => c.version === view.version && c.phase !== 'removing';

@@ -1,7 +1,7 @@
 // Prewarmed runtimes (OpenWhisk's stem cells): containers already started with no function, so a cold
 // start only loads the function's code instead of waiting for the engine to create and start a container.
 import type { Entry } from './container-entry.js';
-import { newEntry } from './container-entry.js';
+import { applyEvent, newEntry } from './container-entry.js';
 import type { ContainerStarter } from './container-starter.js';
 
 export interface PrewarmPoolOptions {
@@ -63,7 +63,7 @@ export class PrewarmPool {
         .startPrewarmed(entry)
         .then((running) => {
           if (running && entry.phase === 'starting') {
-            entry.phase = 'idle';
+            applyEvent(entry, 'ready', (err) => this.options.log.warn({ containerId: entry.id, err: err.message }, 'container state'));
             entry.lastUsedAt = 0; // evicted before any function's container
           }
           if (running) this.failures = 0;

@@ -1,8 +1,8 @@
 // Invoker over HTTP: places each function on one live invoker process and relays the invocation frame.
 import { Pool } from 'undici';
-import { CapacityError, RemoteFaasError } from '../core/errors.js';
+import { CapacityError, RemoteFaasError } from '../../core/errors.js';
 import { Readable } from 'node:stream';
-import type { ContainerInfo, ContainerState, InvocationEvents, InvocationFinished, InvocationRequest, InvocationResponse, Invoker, InvokeOptions } from '../invoker.js';
+import type { ContainerInfo, ContainerState, InvocationEvents, InvocationFinished, InvocationRequest, InvocationResponse, Invoker, InvokeOptions } from '../../core/invoker.js';
 import type { InvokerEntry } from './invoker-directory.js';
 import { placeFunction } from './placement.js';
 import { CONTAINER_LIST_PATH, CONTAINERS_PATH, INVOKE_PATH, STREAM_HEADER, encodeFrame, readHead, type ResponseHead } from './wire.js';

@@ -2,7 +2,7 @@
 // A gateway that relays streams says so (STREAM_HEADER); an answer the function is still writing then comes
 // back with `stream: true` in its head and its body as it is written (the HTTP response ends with it, and is
 // cut if the call fails mid-way).
-import type { InvocationMeta, InvocationRequest, InvocationResponse } from '../invoker.js';
+import type { InvocationMeta, InvocationRequest, InvocationResponse } from '../../core/invoker.js';
 
 export const INVOKE_PATH = '/v1/invocations';
 export const CONTAINERS_PATH = '/v1/containers';

@@ -1,6 +1,6 @@
 // How the invoker talks to the runtime server inside one container (HTTP over the connections the runtime opened to the invoker).
 import type { InitBody, ReadyBody } from '../../runtime-images/node/protocol.js';
-import type { InvocationRequest } from '../invoker.js';
+import type { InvocationRequest } from '../../core/invoker.js';
 import type { SocketSource } from './runtime-listener.js';
 
 /** What the runtime answered for one invocation. */

@@ -3,8 +3,8 @@ import { Transform } from 'node:stream';
 import { Pool, errors, type Dispatcher } from 'undici';
 import type { IncomingHttpHeaders } from 'undici/types/header.js';
 import { HEADER, INIT_PATH, PROTOCOL_HEADER_PREFIX, READY_PATH, type InitBody, type ReadyBody } from '../../runtime-images/node/protocol.js';
-import { HOP_BY_HOP_HEADERS } from '../core/hop-by-hop.js';
-import type { InvocationRequest } from '../invoker.js';
+import { HOP_BY_HOP_HEADERS } from '../../core/hop-by-hop.js';
+import type { InvocationRequest } from '../../core/invoker.js';
 import type { SocketSource } from './runtime-listener.js';
 import {
   RuntimeAbortedError,

@@ -6,8 +6,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../gateway/config.js';
-import { startPlatform, type RunningPlatform } from '../../gateway/platform.js';
+import { loadConfig } from '../../platform/config.js';
+import { startPlatform, type RunningPlatform } from '../../platform/start-platform.js';
 import { requireDocker, startRedis, type TestRedis } from '../support/services.js';
 import { startPlatformChild, startTestPlatform, uniqueName, waitUntil } from '../support/platform.js';
 

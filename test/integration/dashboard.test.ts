@@ -5,7 +5,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { formatCents } from '../../invoker/metering/billing.js';
+import { formatCents } from '../../metering/billing.js';
 import { requireChromium } from '../support/services.js';
 import { startTestPlatform, waitUntil, type TestPlatform } from '../support/platform.js';
 

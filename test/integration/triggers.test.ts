@@ -5,8 +5,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../gateway/config.js';
-import { startPlatform, type RunningPlatform } from '../../gateway/platform.js';
+import { loadConfig } from '../../platform/config.js';
+import { startPlatform, type RunningPlatform } from '../../platform/start-platform.js';
 import { startTestPlatform, uniqueName, waitUntil, type TestPlatform } from '../support/platform.js';
 
 let platform: TestPlatform;

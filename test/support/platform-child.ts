@@ -1,7 +1,7 @@
 // A platform in a child process (for tests that kill one with SIGKILL): config from the environment,
 // prints `ready <url>` once it listens.
-import { loadConfig } from '../../gateway/config.js';
-import { startPlatform } from '../../gateway/platform.js';
+import { loadConfig } from '../../platform/config.js';
+import { startPlatform } from '../../platform/start-platform.js';
 
 const running = await startPlatform(loadConfig(), { port: 0, invokerPort: 0 });
 process.stdout.write(`ready ${running.url}\n`);

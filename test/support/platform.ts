@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { loadConfig, type PlatformConfig } from '../../gateway/config.js';
-import { startPlatform, type RunningPlatform } from '../../gateway/platform.js';
+import { loadConfig, type PlatformConfig } from '../../platform/config.js';
+import { startPlatform, type RunningPlatform } from '../../platform/start-platform.js';
 import { requireDocker, startRedis, type TestRedis } from './services.js';
 
 export interface TestPlatform {

@@ -2,10 +2,10 @@
 // tenant's maxContainers) answer 400 LIMIT_EXCEEDED naming the limit and the value; nothing is deployed.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildApp } from '../../../gateway/app.js';
-import { loadConfig } from '../../../gateway/config.js';
+import { gatewayConfigOf, loadConfig } from '../../../platform/config.js';
 import { limitProblem, type DeployLimits } from '../../../gateway/routes/functions.js';
-import { defaultFunctionConfig, type FunctionConfig } from '../../../invoker/core/function-spec.js';
-import type { Principal, Tenant, TenantStore } from '../../../invoker/tenancy/tenant-store.js';
+import { defaultFunctionConfig, type FunctionConfig } from '../../../core/function-spec.js';
+import type { Principal, Tenant, TenantStore } from '../../../tenancy/tenant-store.js';
 import { AUTH, CODE, errorOf, FakeInvoker, FakeLogs, FakeRegistry, FakeUsage, TOKEN } from './fakes.js';
 
 const LIMITS: DeployLimits = { poolMemoryMb: 24_576, maxCpusPerFunction: 2, tenant: 'acme' };
@@ -62,7 +62,7 @@ const put = (name: string, body: object, token = TOKEN) =>
 
 describe('deploy limits over HTTP', () => {
   beforeEach(async () => {
-    const config = loadConfig({ FAAS_TOKEN: TOKEN, FAAS_POOL_MEMORY_MB: '24576', FAAS_MAX_CPUS_PER_FUNCTION: '2' }, '/tmp');
+    const config = gatewayConfigOf(loadConfig({ FAAS_TOKEN: TOKEN, FAAS_POOL_MEMORY_MB: '24576', FAAS_MAX_CPUS_PER_FUNCTION: '2' }, '/tmp'));
     registry = new FakeRegistry();
     const invoker = new FakeInvoker(registry);
     app = await buildApp({ config, token: TOKEN, registry, invoker, events: invoker, rollups: new FakeUsage(), logs: new FakeLogs(), tenants: fakeTenants });
@@ -91,7 +91,7 @@ describe('deploy limits over HTTP', () => {
   });
 
   it('answers 400 for memory past the pool', async () => {
-    const config = loadConfig({ FAAS_TOKEN: TOKEN, FAAS_POOL_MEMORY_MB: '4096' }, '/tmp');
+    const config = gatewayConfigOf(loadConfig({ FAAS_TOKEN: TOKEN, FAAS_POOL_MEMORY_MB: '4096' }, '/tmp'));
     const small = new FakeRegistry();
     const invoker = new FakeInvoker(small);
     const smallApp = await buildApp({ config, token: TOKEN, registry: small, invoker, events: invoker, rollups: new FakeUsage(), logs: new FakeLogs() });

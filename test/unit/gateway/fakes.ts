@@ -2,9 +2,9 @@
 import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../../gateway/app.js';
-import { loadConfig } from '../../../gateway/config.js';
-import { FunctionNotFoundError } from '../../../invoker/core/errors.js';
-import type { FunctionSpec } from '../../../invoker/core/function-spec.js';
+import { gatewayConfigOf, loadConfig } from '../../../platform/config.js';
+import { FunctionNotFoundError } from '../../../core/errors.js';
+import type { FunctionSpec } from '../../../core/function-spec.js';
 import type {
   ContainerInfo,
   ContainerState,
@@ -13,11 +13,11 @@ import type {
   InvocationRequest,
   InvocationResponse,
   Invoker,
-} from '../../../invoker/invoker.js';
-import type { InvocationLogEntry, InvocationLogStore, MeteredRecord } from '../../../invoker/metering/usage-record.js';
-import { partialsOf } from '../../../invoker/metering/partials.js';
-import type { RollupAnswer, RollupQuery, UsageRollups } from '../../../invoker/metering/redis-rollups.js';
-import type { DeployInput, FunctionChange, FunctionRegistry } from '../../../invoker/registry/function-registry.js';
+} from '../../../core/invoker.js';
+import type { InvocationLogEntry, InvocationLogStore, MeteredRecord } from '../../../metering/usage-record.js';
+import { partialsOf } from '../../../metering/partials.js';
+import type { RollupAnswer, RollupQuery, UsageRollups } from '../../../metering/redis-rollups.js';
+import type { DeployInput, FunctionChange, FunctionRegistry } from '../../../registry/function-registry.js';
 
 export const TOKEN = 'test-token-0123456789';
 export const AUTH = { authorization: `Bearer ${TOKEN}` };
@@ -169,7 +169,7 @@ export interface TestGateway {
 
 /** A gateway over fresh fakes; `env` overrides config (e.g. FAAS_MAX_CODE_BYTES). Close `app` after. */
 export async function testGateway(env: Record<string, string> = {}): Promise<TestGateway> {
-  const config = loadConfig({ FAAS_PUBLIC_URL: 'https://faas.example', FAAS_TOKEN: TOKEN, ...env }, '/tmp');
+  const config = gatewayConfigOf(loadConfig({ FAAS_PUBLIC_URL: 'https://faas.example', FAAS_TOKEN: TOKEN, ...env }, '/tmp'));
   const registry = new FakeRegistry();
   const invoker = new FakeInvoker(registry);
   const usage = new FakeUsage();

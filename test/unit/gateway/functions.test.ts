@@ -1,6 +1,6 @@
 // Management API over in-memory fakes: deploy/list/get/delete/logs, validation, token, error shape.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LIMIT_RANGES } from '../../../invoker/core/function-spec.js';
+import { LIMIT_RANGES } from '../../../core/function-spec.js';
 import { AUTH, CODE, errorOf, testGateway, type TestGateway } from './fakes.js';
 
 let gw: TestGateway;

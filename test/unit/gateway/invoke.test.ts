@@ -8,13 +8,13 @@ import {
   QueueFullError,
   QueueTimeoutError,
   type FaasError,
-} from '../../../invoker/core/errors.js';
+} from '../../../core/errors.js';
 import { CODE, errorOf, meta, testGateway, type TestGateway } from './fakes.js';
 
 let gw: TestGateway;
 beforeEach(async () => {
   gw = await testGateway({ FAAS_MAX_BODY_BYTES: '2048', FAAS_MAX_STREAM_BYTES: '4096' });
-  await gw.registry.deploy({ name: 'hello', code: Buffer.from(CODE), config: (await import('../../../invoker/core/function-spec.js')).defaultFunctionConfig() });
+  await gw.registry.deploy({ name: 'hello', code: Buffer.from(CODE), config: (await import('../../../core/function-spec.js')).defaultFunctionConfig() });
 });
 afterEach(async () => {
   await gw.app.close();

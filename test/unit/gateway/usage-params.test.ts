@@ -2,7 +2,7 @@
 // 400 naming the parameter (never a 500 from a date that cannot be shown).
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseTime } from '../../../gateway/routes/usage.js';
-import { BadRequestError } from '../../../invoker/core/errors.js';
+import { BadRequestError } from '../../../core/errors.js';
 import { AUTH, testGateway, type TestGateway } from './fakes.js';
 
 describe('parseTime', () => {

@@ -1,7 +1,7 @@
 // GET /api/v1/usage and /api/v1/invoices over an in-memory store: ranges, grouping, prices, CSV, scoping.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { toUsageRecord } from '../../../invoker/metering/usage-math.js';
-import type { UsageRecord } from '../../../invoker/metering/usage-record.js';
+import { toUsageRecord } from '../../../metering/usage-math.js';
+import type { UsageRecord } from '../../../metering/usage-record.js';
 import { AUTH, errorOf, finished, testGateway, type TestGateway } from './fakes.js';
 
 let gw: TestGateway;

@@ -1,12 +1,12 @@
 // Billing arithmetic: cents and rounding, free tier, billing periods and buckets across time zones and
 // DST, rollups with percentiles, and invoices whose CSV and JSON agree.
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_PLAN, formatCents, grossCost, invoiceTotals, planProblem, toCents, type PricePlan } from '../../../invoker/metering/billing.js';
-import { buildInvoice, invoiceCsv } from '../../../invoker/metering/invoice.js';
-import { bucketStart, bucketStarts, parsePeriod, periodOf } from '../../../invoker/metering/periods.js';
-import { percentile, rollup } from '../../../invoker/metering/rollup.js';
-import { bucketValue, coarsen, durationBucket, fromHash, histogramPercentile, partialsOf, toFieldValue } from '../../../invoker/metering/partials.js';
-import type { ContainerUsageRecord, UsageRecord } from '../../../invoker/metering/usage-record.js';
+import { DEFAULT_PLAN, formatCents, grossCost, invoiceTotals, planProblem, toCents, type PricePlan } from '../../../metering/billing.js';
+import { buildInvoice, invoiceCsv } from '../../../metering/invoice.js';
+import { bucketStart, bucketStarts, parsePeriod, periodOf } from '../../../metering/periods.js';
+import { percentile, rollup } from '../../../metering/rollup.js';
+import { bucketValue, coarsen, durationBucket, fromHash, histogramPercentile, partialsOf, toFieldValue } from '../../../metering/partials.js';
+import type { ContainerUsageRecord, UsageRecord } from '../../../metering/usage-record.js';
 
 const plan = (over: Partial<PricePlan> = {}): PricePlan => ({
   ...DEFAULT_PLAN,

@@ -1,6 +1,6 @@
 // Where the journal's shipper resumes: pure decisions over the saved position and the segments on disk.
 import { describe, expect, it } from 'vitest';
-import { formatPosition, parsePosition, resumeAt } from '../../../invoker/metering/journal-segments.js';
+import { formatPosition, parsePosition, resumeAt } from '../../../metering/journal-segments.js';
 
 const sizes = (map: Record<number, number>) => (seq: number) => map[seq] ?? 0;
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { InvocationFinished } from '../../../invoker/invoker.js';
-import { billedDurationMs, gbSeconds, toContainerRecord, toUsageRecord } from '../../../invoker/metering/usage-math.js';
+import type { InvocationFinished } from '../../../core/invoker.js';
+import { billedDurationMs, gbSeconds, toContainerRecord, toUsageRecord } from '../../../metering/usage-math.js';
 
 const finished = (over: Partial<InvocationFinished> = {}): InvocationFinished => ({
   invocationId: 'id-1',

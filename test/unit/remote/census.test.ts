@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { countElsewhere } from '../../../invoker/tenancy/container-census.js';
+import { countElsewhere } from '../../../tenancy/container-census.js';
 
 describe('countElsewhere', () => {
   const NOW = 1_000_000;

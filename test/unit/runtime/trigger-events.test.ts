@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { lambdaEvent } from '../../../runtime-images/node/src/handler.js';
 import type { IncomingInvocation } from '../../../runtime-images/node/src/lambda.js';
-import { toBatchRequest, toInvocationRequest, type JobRun } from '../../../invoker/async/job.js';
+import { toBatchRequest, toInvocationRequest, type JobRun } from '../../../triggers/job.js';
 
 /** What the runtime receives for a job: the invoker's request, its context as the runtime reads it back. */
 function received(run: JobRun | JobRun[]): IncomingInvocation {

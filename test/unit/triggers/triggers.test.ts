@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { nextTicks, scheduleProblem } from '../../../invoker/async/schedule.js';
-import { TriggerIndex } from '../../../invoker/async/trigger-index.js';
-import { defaultFunctionConfig, type FunctionSpec } from '../../../invoker/core/function-spec.js';
+import { nextTicks, scheduleProblem } from '../../../triggers/schedule.js';
+import { TriggerIndex } from '../../../triggers/trigger-index.js';
+import { defaultFunctionConfig, type FunctionSpec } from '../../../core/function-spec.js';
 
 const spec = (name: string, over: Partial<FunctionSpec> = {}): FunctionSpec => ({
   ...defaultFunctionConfig(),

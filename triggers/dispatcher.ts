@@ -5,7 +5,7 @@ import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { FunctionSpec } from '../core/function-spec.js';
-import type { InvocationEvents, InvocationFinished, InvocationResponse, Invoker } from '../invoker.js';
+import type { InvocationEvents, InvocationFinished, InvocationResponse, Invoker } from '../core/invoker.js';
 import type { FunctionRegistry } from '../registry/function-registry.js';
 import { bullPrefix, functionQueueName, messageQueueName } from './async-queues.js';
 import { deliverCallback, type CallbackOutcome } from './callback.js';

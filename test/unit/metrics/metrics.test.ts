@@ -3,11 +3,11 @@
 import { spawnSync } from 'node:child_process';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildApp } from '../../../gateway/app.js';
-import { loadConfig } from '../../../gateway/config.js';
-import { createMetrics } from '../../../gateway/plugins/metrics.js';
-import { QueueFullError } from '../../../invoker/core/errors.js';
-import type { TenantStore } from '../../../invoker/tenancy/tenant-store.js';
-import { AUTH, errorOf, FakeInvoker, FakeLogs, FakeRegistry, FakeUsage, finished, testGateway, TOKEN, type TestGateway } from './fakes.js';
+import { gatewayConfigOf, loadConfig } from '../../../platform/config.js';
+import { createMetrics } from '../../../metrics/platform-metrics.js';
+import { QueueFullError } from '../../../core/errors.js';
+import type { TenantStore } from '../../../tenancy/tenant-store.js';
+import { AUTH, errorOf, FakeInvoker, FakeLogs, FakeRegistry, FakeUsage, finished, testGateway, TOKEN, type TestGateway } from '../gateway/fakes.js';
 
 let gw: TestGateway;
 beforeEach(async () => {
@@ -85,7 +85,7 @@ const METRICS_TOKEN = 'scrape-token-0123456789';
 
 /** A gateway whose tenant store knows one tenant token (acme's), and with FAAS_METRICS_TOKEN set. */
 async function gatewayWithTenants() {
-  const config = loadConfig({ FAAS_PUBLIC_URL: 'https://faas.example', FAAS_TOKEN: TOKEN, FAAS_METRICS_TOKEN: METRICS_TOKEN }, '/tmp');
+  const config = gatewayConfigOf(loadConfig({ FAAS_PUBLIC_URL: 'https://faas.example', FAAS_TOKEN: TOKEN, FAAS_METRICS_TOKEN: METRICS_TOKEN }, '/tmp'));
   const registry = new FakeRegistry();
   const invoker = new FakeInvoker(registry);
   const tenants = {

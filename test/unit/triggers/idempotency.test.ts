@@ -2,9 +2,9 @@
 // platform hands out (only those reach BullMQ).
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { deterministicId, idempotentJobId, isJobId, requestFingerprint } from '../../../invoker/async/async-queues.js';
+import { deterministicId, idempotentJobId, isJobId, requestFingerprint } from '../../../triggers/async-queues.js';
 import { callerScope } from '../../../gateway/routes/async.js';
-import { IdempotencyKeyReusedError } from '../../../invoker/core/errors.js';
+import { IdempotencyKeyReusedError } from '../../../core/errors.js';
 
 const request = { method: 'POST', path: '/pay', query: 'a=1', contentType: 'text/plain', body: Buffer.from('amount=10') };
 

@@ -1,6 +1,6 @@
 // Pure metering arithmetic: billed duration and GB-seconds of one invocation, and its usage record.
 import { splitFunctionId } from '../core/function-spec.js';
-import type { InvocationFinished, RetiredContainer } from '../invoker.js';
+import type { InvocationFinished, RetiredContainer } from '../core/invoker.js';
 import type { ContainerUsageRecord, UsageRecord } from './usage-record.js';
 
 /** Duration rounded up to the next whole millisecond, at least 1 ms (Lambda bills in 1 ms steps). */

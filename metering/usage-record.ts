@@ -1,5 +1,5 @@
 // Metered records (one per invocation, one per container lifetime), the store that reads them back, and invocation logs.
-import type { InvocationStatus, TriggerKind } from '../invoker.js';
+import type { InvocationStatus, TriggerKind } from '../core/invoker.js';
 
 export interface UsageRecord {
   /** Invocation id. */

@@ -3,10 +3,10 @@
 // `publicRegistry` has only platform-wide series (process_*, nodejs_*, containers by state, and the same
 // faas_* names summed over all functions), which name no tenant, function or queue (the anonymous scrape).
 import client from 'prom-client';
-import type { InvocationEvents, Invoker } from '../../invoker/invoker.js';
-import { billedDurationMs, gbSeconds } from '../../invoker/metering/usage-math.js';
-import { splitFunctionId } from '../../invoker/core/function-spec.js';
-import type { QueueCounts } from '../../invoker/async/async-queues.js';
+import type { InvocationEvents, Invoker } from '../core/invoker.js';
+import { billedDurationMs, gbSeconds } from '../metering/usage-math.js';
+import { splitFunctionId } from '../core/function-spec.js';
+import type { QueueCounts } from '../triggers/async-queues.js';
 import { registerAsyncMetrics, summedCounter } from './async-metrics.js';
 
 export interface GatewayMetrics {

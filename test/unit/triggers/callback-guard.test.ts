@@ -4,8 +4,8 @@ import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'undici';
-import { createGuardedAgent, guardedLookup, isForbiddenAddress, localHostProblem } from '../../../invoker/async/callback-guard.js';
-import { deliverCallback } from '../../../invoker/async/callback.js';
+import { createGuardedAgent, guardedLookup, isForbiddenAddress, localHostProblem } from '../../../triggers/callback-guard.js';
+import { deliverCallback } from '../../../triggers/callback.js';
 
 describe('isForbiddenAddress', () => {
   it.each<[string, boolean]>([

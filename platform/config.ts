@@ -2,7 +2,8 @@
 import os from 'node:os';
 import path from 'node:path';
 import ipaddr from 'ipaddr.js';
-import type { PricePlan } from '../invoker/metering/billing.js';
+import type { PricePlan } from '../metering/billing.js';
+import type { GatewayConfig } from '../gateway/app.js';
 
 export interface PlatformConfig {
   /** Address the gateway listens on. FAAS_HOST, default 127.0.0.1 (compose sets 0.0.0.0). */
@@ -191,6 +192,21 @@ export function pricePlanOf(config: PlatformConfig): PricePlan {
     perIdleGbSecond: config.pricePerIdleGbSecond,
     freeTier: { requests: config.freeRequests, gbSeconds: config.freeGbSeconds, cpuSeconds: config.freeCpuSeconds },
     timeZone: config.billingTimeZone,
+  };
+}
+
+/** The gateway's part of the configuration. */
+export function gatewayConfigOf(config: PlatformConfig): GatewayConfig {
+  return {
+    publicUrl: config.publicUrl,
+    maxBodyBytes: config.maxBodyBytes,
+    maxStreamBytes: config.maxStreamBytes,
+    maxCodeBytes: config.maxCodeBytes,
+    poolMemoryMb: config.poolMemoryMb,
+    maxCpusPerFunction: config.maxCpusPerFunction,
+    callbackAllowLocal: config.callbackAllowLocal,
+    metricsToken: config.metricsToken,
+    plan: pricePlanOf(config),
   };
 }
 

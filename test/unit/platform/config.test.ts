@@ -1,6 +1,6 @@
 import os from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../gateway/config.js';
+import { ConfigError, loadConfig } from '../../../platform/config.js';
 
 describe('loadConfig', () => {
   it('applies defaults when the environment is empty', () => {

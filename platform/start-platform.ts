@@ -6,32 +6,32 @@ import path from 'node:path';
 import Docker from 'dockerode';
 import { Redis } from 'ioredis';
 import { pino, type Logger } from 'pino';
-import type { PlatformConfig } from './config.js';
-import { buildApp } from './app.js';
-import { createMetrics } from './plugins/metrics.js';
+import { gatewayConfigOf, type PlatformConfig } from './config.js';
+import { buildApp } from '../gateway/app.js';
+import { createMetrics } from '../metrics/platform-metrics.js';
 import { DockerDriver } from '../invoker/driver/docker/docker-driver.js';
 import { ContainerPool } from '../invoker/pool/container-pool.js';
 import { CodeCache } from '../invoker/code-cache.js';
 import { InProcessInvoker } from '../invoker/in-process-invoker.js';
-import type { InvocationEvents, Invoker } from '../invoker/invoker.js';
+import type { InvocationEvents, Invoker } from '../core/invoker.js';
 import { runtimeConnections } from '../invoker/runtime/undici-runtime-connection.js';
-import { RedisFunctionRegistry } from '../invoker/registry/redis-function-registry.js';
-import { RedisUsageStore } from '../invoker/metering/redis-usage-store.js';
-import { RedisRollupStore } from '../invoker/metering/redis-rollups.js';
-import { backfillRollups } from '../invoker/metering/rollup-backfill.js';
-import { RedisInvocationLogStore } from '../invoker/metering/redis-invocation-log-store.js';
-import { attachMeter } from '../invoker/metering/meter.js';
-import { UsageJournal } from '../invoker/metering/usage-journal.js';
-import { toContainerRecord } from '../invoker/metering/usage-math.js';
-import { ContainerCensus } from '../invoker/tenancy/container-census.js';
-import { TenantQuotaCache, TenantStore } from '../invoker/tenancy/tenant-store.js';
-import { QuotaGuard } from './quota-guard.js';
+import { RedisFunctionRegistry } from '../registry/redis-function-registry.js';
+import { RedisUsageStore } from '../metering/redis-usage-store.js';
+import { RedisRollupStore } from '../metering/redis-rollups.js';
+import { backfillRollups } from '../metering/rollup-backfill.js';
+import { RedisInvocationLogStore } from '../metering/redis-invocation-log-store.js';
+import { attachMeter } from '../metering/meter.js';
+import { UsageJournal } from '../metering/usage-journal.js';
+import { toContainerRecord } from '../metering/usage-math.js';
+import { ContainerCensus } from '../tenancy/container-census.js';
+import { TenantQuotaCache, TenantStore } from '../tenancy/tenant-store.js';
+import { QuotaGuard } from '../tenancy/quota-guard.js';
 import { InvokerDirectory } from '../invoker/remote/invoker-directory.js';
 import { InvokerServer } from '../invoker/remote/invoker-server.js';
 import { RemoteInvoker } from '../invoker/remote/remote-invoker.js';
 import { ensureRuntimeImage } from '../runtime-images/node/build-image.js';
-import { AsyncDispatcher } from '../invoker/async/dispatcher.js';
-import { AsyncQueues } from '../invoker/async/async-queues.js';
+import { AsyncDispatcher } from '../triggers/dispatcher.js';
+import { AsyncQueues } from '../triggers/async-queues.js';
 
 export interface RunningPlatform {
   /** Where this process listens: the gateway's URL, or for role 'invoker' the invoker server's. */
@@ -269,7 +269,7 @@ export async function startPlatform(config: PlatformConfig, options: StartOption
     closers.push(() => queues.close());
     await queues.start();
     const app = await buildApp({
-      config,
+      config: gatewayConfigOf(config),
       token,
       tenants,
       admit: (fn) => quotas.admit(fn),

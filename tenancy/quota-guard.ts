@@ -2,13 +2,13 @@
 // billing period, and refuses new invocations of a tenant past its quota with 429. Checking is a map
 // lookup (no I/O on the hot path); the figures trail the truth by the usage journal's shipping delay and
 // the refresh interval, so a tenant may overshoot by what it runs in that time.
-import { QuotaExceededError } from '../invoker/core/errors.js';
-import { splitFunctionId } from '../invoker/core/function-spec.js';
-import { periodOf, type Period } from '../invoker/metering/periods.js';
-import { tenantOf } from '../invoker/metering/rollup.js';
-import type { RedisUsageStore } from '../invoker/metering/redis-usage-store.js';
-import { isContainerRecord, type MeteredRecord } from '../invoker/metering/usage-record.js';
-import type { TenantStore } from '../invoker/tenancy/tenant-store.js';
+import { QuotaExceededError } from '../core/errors.js';
+import { splitFunctionId } from '../core/function-spec.js';
+import { periodOf, type Period } from '../metering/periods.js';
+import { tenantOf } from '../metering/rollup.js';
+import type { RedisUsageStore } from '../metering/redis-usage-store.js';
+import { isContainerRecord, type MeteredRecord } from '../metering/usage-record.js';
+import type { TenantStore } from './tenant-store.js';
 
 /** Pure: GB-seconds (handler + init) per tenant for one period. */
 export class PeriodLedger {

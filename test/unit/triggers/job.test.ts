@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { deterministicId } from '../../../invoker/async/async-queues.js';
+import { deterministicId } from '../../../triggers/async-queues.js';
 import {
   encodeHeaderValue,
   classifyError,
@@ -12,8 +12,8 @@ import {
   toInvocationRequest,
   type JobData,
   type JobRun,
-} from '../../../invoker/async/job.js';
-import { FunctionNotFoundError, FunctionTimeoutError } from '../../../invoker/core/errors.js';
+} from '../../../triggers/job.js';
+import { FunctionNotFoundError, FunctionTimeoutError } from '../../../core/errors.js';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 const run = (data: Partial<JobData> & Pick<JobData, 'trigger'>, over: Partial<JobRun> = {}): JobRun => ({

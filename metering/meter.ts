@@ -1,5 +1,5 @@
 // Turns every finished invocation into a usage record and a log entry for the journal.
-import type { InvocationEvents, InvocationFinished } from '../invoker.js';
+import type { InvocationEvents, InvocationFinished } from '../core/invoker.js';
 import { toUsageRecord } from './usage-math.js';
 import type { MeterSink } from './usage-journal.js';
 import type { InvocationLogEntry } from './usage-record.js';

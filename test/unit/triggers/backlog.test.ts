@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BacklogEstimate } from '../../../invoker/async/backlog.js';
+import { BacklogEstimate } from '../../../triggers/backlog.js';
 
 describe('BacklogEstimate', () => {
   it('reads at first, then not again within the TTL while far below the limit', () => {

@@ -1,8 +1,8 @@
 // What an async job carries, how it becomes an invocation, and how its outcome is judged. Pure: the
 // trigger shapes, retry decisions and statuses are unit-tested without Redis.
 import { FaasError } from '../core/errors.js';
-import type { InvocationRequest, InvocationResponse, TriggerKind } from '../invoker.js';
-import type { BatchedMessage } from '../../runtime-images/node/protocol.js';
+import type { InvocationRequest, InvocationResponse, TriggerKind } from '../core/invoker.js';
+import type { BatchedMessage } from '../runtime-images/node/protocol.js';
 
 export type AsyncTrigger = Exclude<TriggerKind, 'http'>;
 

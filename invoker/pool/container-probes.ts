@@ -1,0 +1,54 @@
+// What the invoker may ask of the container behind a lease, through the driver: one call's usage from its
+// cgroup, and why its connection broke. Built by the pool into each lease, so the invoker never reaches
+// the driver itself.
+import type { ContainerDriver, ContainerExit } from '../driver/container-driver.js';
+import type { Entry } from './container-entry.js';
+
+/** What one invocation used in a container that runs one request at a time. */
+export interface CallUsage {
+  cpuMs: number;
+  /** Peak of this call where the cgroup allows resetting it (v1), else the container's peak so far. */
+  peakMemoryMb: number;
+}
+
+export interface CrashReport {
+  exit?: ContainerExit;
+  logsTail: string;
+}
+
+const MB = 1024 * 1024;
+
+/**
+ * What the call used, from the container's cgroup: only while no other request can run in the container
+ * (concurrency 1), before the slot is released. The first call's CPU time includes the runtime's start and
+ * the module load.
+ */
+export async function measureCall(driver: ContainerDriver, entry: Entry): Promise<CallUsage | undefined> {
+  if (!entry.dockerId || entry.concurrency !== 1) return undefined;
+  const usage = await driver.usage(entry.dockerId).catch(() => undefined);
+  if (!usage) return undefined;
+  const cpuMs = (usage.cpuNs - (entry.cpuNs ?? 0)) / 1e6;
+  entry.cpuNs = usage.cpuNs;
+  return { cpuMs: Math.max(0, cpuMs), peakMemoryMb: usage.peakMemoryBytes / MB };
+}
+
+/** Why a container's connection broke: its exit state and the tail of its own output. */
+export async function diagnoseCrash(driver: ContainerDriver, entry: Entry): Promise<CrashReport> {
+  if (!entry.dockerId) return { logsTail: '' };
+  const dockerId = entry.dockerId;
+  // The engine may take a moment to record the exit after the socket closes.
+  let exit = await driver.inspectExit(dockerId);
+  for (let i = 0; i < 20 && exit?.running; i++) {
+    await new Promise((r) => setTimeout(r, 25));
+    exit = await driver.inspectExit(dockerId);
+  }
+  const logsTail = await driver.logsTail(dockerId, 4096).catch(() => '');
+  return { ...(exit ? { exit } : {}), logsTail };
+}
+
+/** A container's lifetime CPU time and peak memory, for containers serving several calls at once. */
+export async function measureLife(driver: ContainerDriver, entry: Entry): Promise<{ cpuMs: number; peakMemoryMb: number } | undefined> {
+  if (!entry.dockerId) return undefined;
+  const usage = await driver.usage(entry.dockerId).catch(() => undefined);
+  return usage && { cpuMs: usage.cpuNs / 1e6, peakMemoryMb: usage.peakMemoryBytes / MB };
+}
