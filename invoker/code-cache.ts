@@ -3,6 +3,7 @@ import { chmod, mkdir, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { FunctionSpec } from '../core/function-spec.js';
 import type { FunctionRegistry } from '../registry/function-registry.js';
+import { CONTAINER } from '../runtime-images/node/protocol.js';
 
 export class CodeCache {
   private readonly pending = new Map<string, Promise<string>>();
@@ -23,7 +24,7 @@ export class CodeCache {
 
   private async materialize(spec: Pick<FunctionSpec, 'name' | 'codeSha256'>): Promise<string> {
     const dir = path.join(this.options.dataDir, 'code', spec.codeSha256);
-    const file = path.join(dir, 'index.mjs');
+    const file = path.join(dir, CONTAINER.codeFile);
     if (await stat(file).then(() => true, () => false)) return dir;
     const code = await this.options.registry.getCode(spec.codeSha256);
     if (!code) throw new Error(`code ${spec.codeSha256} of function ${spec.name} is missing from the registry`);

@@ -10,6 +10,7 @@ import { gatewayConfigOf, type PlatformConfig } from './config.js';
 import { buildApp } from '../gateway/app.js';
 import { createMetrics } from '../metrics/platform-metrics.js';
 import { DockerDriver } from '../invoker/driver/docker/docker-driver.js';
+import { HostDirectories } from '../invoker/driver/docker/host-directories.js';
 import { ContainerPool } from '../invoker/pool/container-pool.js';
 import { CodeCache } from '../invoker/code-cache.js';
 import { InProcessInvoker } from '../invoker/in-process-invoker.js';
@@ -111,9 +112,8 @@ async function startLocalInvoker(
     onRetired: (container) => journal.write({ usage: toContainerRecord(container) }),
     driver,
     connect: runtimeConnections({ maxResponseBytes: config.maxBodyBytes, maxStreamBytes: config.maxStreamBytes }),
-    codeCache: new CodeCache({ dataDir: config.dataDir, registry: shared.registry }),
+    host: new HostDirectories({ dataDir: config.dataDir, codeCache: new CodeCache({ dataDir: config.dataDir, registry: shared.registry }) }),
     image,
-    dataDir: config.dataDir,
     owner: config.invokerId,
     poolMemoryMb: config.poolMemoryMb,
     maxQueue: config.maxQueue,

@@ -52,6 +52,36 @@ export interface ContainerUsage {
   peakReset: boolean;
 }
 
+/** The invoker's end of a container's channel: the runtime dials it (runtime-listener.ts), the connection takes its sockets. */
+export interface ChannelListener {
+  take(timeoutMs: number): Promise<import('node:net').Socket>;
+  /** Bounds the connections the runtime may hold open (its function's concurrency plus spares). */
+  setConcurrency(concurrency: number): void;
+  close(): Promise<void>;
+}
+
+/**
+ * What a container needs on the engine's host besides the engine itself: the directory its runtime dials
+ * the invoker in, and directories of code. The Docker driver's host-directories.ts keeps them under the
+ * data directory as bind mounts; a driver for another engine provides its own.
+ */
+export interface ContainerHost {
+  /** Where container `id`'s channel lives (ContainerSpec.socketDir); no I/O. */
+  socketDirOf(id: string): string;
+  /** Creates the channel directory of container `id` with the invoker listening in it. */
+  openChannel(id: string, concurrency: number): Promise<ChannelListener>;
+  /** The directory holding a function's code, shared by its containers. */
+  codeDirFor(spec: { name: string; codeSha256: string }): Promise<string>;
+  /** A code directory of container `id`'s own, empty (a prewarmed runtime's, filled when assigned). */
+  ownCodeDir(id: string): Promise<string>;
+  /** Copies the function's code into a container's own code directory. */
+  placeCode(spec: { name: string; codeSha256: string }, ownCodeDir: string): Promise<void>;
+  /** Removes container `id`'s host directories. */
+  release(id: string, ownCodeDir?: string): Promise<void>;
+  /** Removes the channel and code directories an earlier run left behind. */
+  clearLeftovers(): Promise<void>;
+}
+
 export interface ManagedContainer {
   id: string;
   name: string;

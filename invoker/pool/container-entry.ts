@@ -1,6 +1,6 @@
 // What the pool holds for one container: its function, phase, load and connection.
 import type { RuntimeConnection } from '../runtime/runtime-connection.js';
-import type { RuntimeListener } from '../runtime/runtime-listener.js';
+import type { ChannelListener } from '../driver/container-driver.js';
 import { IllegalTransitionError, transition, type ContainerEvent, type ContainerPhase } from './container-state.js';
 
 export interface Entry {
@@ -23,7 +23,7 @@ export interface Entry {
   dockerId?: string;
   connection?: RuntimeConnection;
   /** The invoker's listening socket the runtime connects to, in `socketDir` (mounted read-only). */
-  listener?: RuntimeListener;
+  listener?: ChannelListener;
   socketDir: string;
   /** A code directory of this container's own (prewarmed runtimes), removed with it. */
   ownCodeDir?: string;

@@ -1,8 +1,6 @@
 // The one stateful part of the invoker: wires the pure parts together. It holds each function's containers
 // and waiting queue, asks decide/reap what to do, moves containers through the state machine
 // (container-state.ts) and carries decisions out through the starter and the driver.
-import { rm } from 'node:fs/promises';
-import path from 'node:path';
 import type { FunctionSpec } from '../../core/function-spec.js';
 import { CapacityError, FunctionNotFoundError, QueueFullError, QueueTimeoutError, QuotaExceededError, assertNever } from '../../core/errors.js';
 import { splitFunctionId } from '../../core/function-spec.js';
@@ -134,15 +132,12 @@ export class ContainerPool {
 
   /** Removes containers this owner left behind (a crash or kill of an earlier run), then starts reaping. */
   async start(): Promise<number> {
-    const leftovers = await this.options.driver.list(this.options.owner);
-    await Promise.all(leftovers.map((c) => this.options.driver.remove(c.id)));
-    await rm(path.join(this.options.dataDir, 'sock'), { recursive: true, force: true });
-    await rm(path.join(this.options.dataDir, 'prewarm'), { recursive: true, force: true });
-    if (leftovers.length > 0) this.log.info({ removed: leftovers.length }, 'removed containers left behind');
+    const leftovers = await this.starter.clearLeftovers();
+    if (leftovers > 0) this.log.info({ removed: leftovers }, 'removed containers left behind');
     this.reaper = setInterval(() => this.reapAll(), this.options.reapIntervalMs ?? 250);
     this.reaper.unref();
     this.prewarm.fill();
-    return leftovers.length;
+    return leftovers;
   }
 
   /** A new version is deployed (or the pool first hears of the function): new requests go to it only. */

@@ -1,21 +1,19 @@
-// Brings containers up through the driver: fresh for a function, prewarmed with no function, or a prewarmed
-// one assigned a function (its code written into the container's own read-only code mount, then /init).
+// Brings containers up through the driver and the host: fresh for a function, prewarmed with no function,
+// or a prewarmed one assigned a function (its code placed in the container's own read-only code mount,
+// then /init). No filesystem work of its own: that is the ContainerHost's.
 import { randomBytes } from 'node:crypto';
-import { copyFile, mkdir, rm } from 'node:fs/promises';
-import path from 'node:path';
 import type { FunctionSpec } from '../../core/function-spec.js';
-import type { ContainerDriver } from '../driver/container-driver.js';
+import type { ContainerDriver, ContainerHost } from '../driver/container-driver.js';
 import type { RuntimeConnectionFactory } from '../runtime/runtime-connection.js';
-import { RuntimeListener } from '../runtime/runtime-listener.js';
+import { CONTAINER_CODE_FILE } from '../../runtime-images/node/protocol.js';
 import type { Entry } from './container-entry.js';
 
 export interface ContainerStarterOptions {
   driver: ContainerDriver;
+  /** Channel and code directories on the engine's host. */
+  host: ContainerHost;
   connect: RuntimeConnectionFactory;
-  codeCache: { dirFor(spec: FunctionSpec): Promise<string> };
   image: string;
-  /** Listening sockets go in <dataDir>/sock/<id>, prewarmed runtimes' code in <dataDir>/prewarm/<id>. */
-  dataDir: string;
   /** Label value naming this invoker's containers. */
   owner: string;
   pidsLimit: number;
@@ -23,8 +21,6 @@ export interface ContainerStarterOptions {
   /** Longest container start (create → runtime ready). Default 15 000. */
   startTimeoutMs?: number;
 }
-
-const CODE_FILE = 'index.mjs';
 
 export class ContainerStarter {
   constructor(private readonly options: ContainerStarterOptions) {}
@@ -34,7 +30,7 @@ export class ContainerStarter {
   }
 
   socketDirOf(id: string): string {
-    return path.join(this.options.dataDir, 'sock', id);
+    return this.options.host.socketDirOf(id);
   }
 
   private get startTimeoutMs(): number {
@@ -42,9 +38,7 @@ export class ContainerStarter {
   }
 
   private async run(entry: Entry, fields: { name: string; fn: string; memoryMb: number; cpus: number; network: boolean; env: Record<string, string>; codeDir: string; prewarm: boolean }): Promise<boolean> {
-    // Only root may enter the parent on the host; the container sees the socket's own directory, read-only.
-    await mkdir(path.dirname(entry.socketDir), { recursive: true, mode: 0o700 });
-    entry.listener = await RuntimeListener.open(entry.socketDir, entry.concurrency);
+    entry.listener = await this.options.host.openChannel(entry.id, entry.concurrency);
     entry.dockerId = await this.options.driver.run({
       ...fields,
       image: this.options.image,
@@ -62,7 +56,7 @@ export class ContainerStarter {
 
   /** A fresh container of the function; resolves when its runtime has loaded the code (false if removed meanwhile). */
   async startFunction(entry: Entry, spec: FunctionSpec): Promise<boolean> {
-    const codeDir = await this.options.codeCache.dirFor(spec);
+    const codeDir = await this.options.host.codeDirFor(spec);
     const running = await this.run(entry, {
       name: `faas-${spec.name}-${entry.id}`,
       fn: spec.name,
@@ -81,8 +75,7 @@ export class ContainerStarter {
 
   /** A runtime with no function yet, network none, default limits; resolves when it answers. */
   async startPrewarmed(entry: Entry): Promise<boolean> {
-    entry.ownCodeDir = path.join(this.options.dataDir, 'prewarm', entry.id);
-    await mkdir(entry.ownCodeDir, { recursive: true, mode: 0o755 });
+    entry.ownCodeDir = await this.options.host.ownCodeDir(entry.id);
     const running = await this.run(entry, {
       name: `faas-prewarm-${entry.id}`,
       fn: '',
@@ -105,12 +98,11 @@ export class ContainerStarter {
 
   /**
    * Gives a ready prewarmed container (entry has its dockerId, socketDir and ownCodeDir) to the function:
-   * writes the code into its code mount, renames it, sets its limits, and loads the function.
+   * places the code in its code mount, renames it, sets its limits, and loads the function.
    */
   async assign(entry: Entry, spec: FunctionSpec, prewarmedMemoryMb: number): Promise<void> {
     const dockerId = entry.dockerId!;
-    const codeDir = await this.options.codeCache.dirFor(spec);
-    await copyFile(path.join(codeDir, CODE_FILE), path.join(entry.ownCodeDir!, CODE_FILE));
+    await this.options.host.placeCode(spec, entry.ownCodeDir!);
     // The limits before the code loads (a large module needs its memory); the engine's rename, a round trip
     // of several ms that nothing inside the container waits for, runs beside the load.
     if (spec.memoryMb !== prewarmedMemoryMb || spec.cpus !== 1) await this.options.driver.update(dockerId, { memoryMb: spec.memoryMb, cpus: spec.cpus });
@@ -119,21 +111,25 @@ export class ContainerStarter {
     entry.listener!.setConcurrency(spec.concurrency);
     entry.connection = this.options.connect(entry.listener!, spec.concurrency, { connectTimeoutMs: spec.timeoutMs });
     await Promise.all([
-      entry.connection.init(
-        { file: `/fn/${CODE_FILE}`, name: spec.name, version: String(spec.version), memoryMb: spec.memoryMb, env: spec.env },
-        this.startTimeoutMs,
-      ),
+      entry.connection.init({ file: CONTAINER_CODE_FILE, name: spec.name, version: String(spec.version), memoryMb: spec.memoryMb, env: spec.env }, this.startTimeoutMs),
       renamed,
     ]);
   }
 
-  /** Closes the connection, removes the container and its directories. */
+  /** Closes the connection, removes the container and its host directories. */
   async remove(entry: Entry, onError: (err: Error) => void): Promise<void> {
     await entry.connection?.close();
     // A container still being created is removed by run() once the engine returns its id.
     if (entry.dockerId) await this.options.driver.remove(entry.dockerId).catch(onError);
     await entry.listener?.close();
-    await rm(entry.socketDir, { recursive: true, force: true });
-    if (entry.ownCodeDir) await rm(entry.ownCodeDir, { recursive: true, force: true });
+    await this.options.host.release(entry.id, entry.ownCodeDir);
+  }
+
+  /** Removes the containers and host directories an earlier run of this owner left behind; returns how many containers. */
+  async clearLeftovers(): Promise<number> {
+    const leftovers = await this.options.driver.list(this.options.owner);
+    await Promise.all(leftovers.map((c) => this.options.driver.remove(c.id)));
+    await this.options.host.clearLeftovers();
+    return leftovers.length;
   }
 }

@@ -41,7 +41,7 @@ export class RuntimeListener implements SocketSource {
 
   /**
    * Creates `dir` (mode 0755, owned by this process: root) with a listening socket in it, mode 0666 so the
-   * container's uid 65534 may connect. `concurrency` bounds the connections the runtime may hold open.
+   * container's user (CONTAINER.uid) may connect. `concurrency` bounds the connections the runtime may hold open.
    */
   static async open(dir: string, concurrency = 1): Promise<RuntimeListener> {
     await rm(dir, { recursive: true, force: true });

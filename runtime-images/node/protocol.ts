@@ -5,8 +5,38 @@
 // runtimes call the Runtime API) and serves HTTP over the connections it opened, the invoker being the
 // HTTP client. So the platform never opens a path the function could create or replace.
 
-/** The invoker's listening socket, in the directory mounted read-only at /run/faas. */
+/**
+ * The container's layout, shared by the driver (mounts, user, environment), the starter and code cache
+ * (what they write on the host) and the runtime (what it reads): defined here only.
+ */
+export const CONTAINER = {
+  /** The function's code, mounted read-only. */
+  codeDir: '/fn',
+  /** The bundle's file name in codeDir. */
+  codeFile: 'index.mjs',
+  /** The invoker's socket directory, mounted read-only. */
+  socketDir: '/run/faas',
+  /** `nobody`: function code never runs as root. */
+  uid: 65534,
+  gid: 65534,
+} as const;
+
+/** The invoker's listening socket, in the directory mounted read-only at CONTAINER.socketDir. */
 export const INVOKER_SOCKET_NAME = 'invoker.sock';
+
+/** Path of the bundle inside the container. */
+export const CONTAINER_CODE_FILE = `${CONTAINER.codeDir}/${CONTAINER.codeFile}`;
+
+/** The runtime's environment, set by the driver (names only the platform may use: deploys refuse FAAS_*). */
+export const RUNTIME_ENV = {
+  functionName: 'FAAS_FUNCTION_NAME',
+  functionVersion: 'FAAS_FUNCTION_VERSION',
+  memoryMb: 'FAAS_MEMORY_MB',
+  functionFile: 'FAAS_FUNCTION_FILE',
+  invokerSocket: 'FAAS_INVOKER_SOCKET',
+  /** '1': a prewarmed runtime, waiting for INIT_PATH. */
+  prewarm: 'FAAS_PREWARM',
+} as const;
 
 /** Connections the runtime keeps open and unused, ready for the invoker's next concurrent request. */
 export const SPARE_CONNECTIONS = 2;

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultFunctionConfig, type FunctionConfig } from '../../core/function-spec.js';
+import { HostDirectories } from '../../invoker/driver/docker/host-directories.js';
 import { CodeCache } from '../../invoker/code-cache.js';
 import { DockerDriver } from '../../invoker/driver/docker/docker-driver.js';
 import { InProcessInvoker } from '../../invoker/in-process-invoker.js';
@@ -34,9 +35,8 @@ async function localHarness(redisUrl: string): Promise<Harness & { inProcess: In
   const pool = new ContainerPool({
     driver: new DockerDriver(docker),
     connect: createRuntimeConnection,
-    codeCache: new CodeCache({ dataDir, registry }),
+    host: new HostDirectories({ dataDir, codeCache: new CodeCache({ dataDir, registry }) }),
     image: await ensureRuntimeImage(docker),
-    dataDir,
     owner: prefix,
     poolMemoryMb: 4_096,
     maxQueue: 10,

@@ -1,7 +1,7 @@
 // Pure: a ContainerSpec to the Docker create options that enforce its limits and isolation.
 import type Dockerode from 'dockerode';
 import type { ContainerSpec } from '../container-driver.js';
-import { INVOKER_SOCKET_NAME } from '../../../runtime-images/node/protocol.js';
+import { CONTAINER, CONTAINER_CODE_FILE, INVOKER_SOCKET_NAME, RUNTIME_ENV } from '../../../runtime-images/node/protocol.js';
 import { FUNCTION_NETWORK } from './function-network.js';
 
 export const LABEL = {
@@ -12,11 +12,10 @@ export const LABEL = {
   prewarm: 'faas.prewarm',
 } as const;
 
-/** Where the runtime finds the code and its socket inside the container. */
-export const CONTAINER_CODE_DIR = '/fn';
-export const CONTAINER_SOCKET_DIR = '/run/faas';
-/** uid:gid of `nobody`: function code never runs as root. */
-export const CONTAINER_USER = '65534:65534';
+/** Where the runtime finds the code and its socket inside the container (the layout: protocol.ts). */
+export const CONTAINER_CODE_DIR = CONTAINER.codeDir;
+export const CONTAINER_SOCKET_DIR = CONTAINER.socketDir;
+export const CONTAINER_USER = `${CONTAINER.uid}:${CONTAINER.gid}`;
 
 const MIB = 1024 * 1024;
 
@@ -24,12 +23,12 @@ export function toCreateOptions(spec: ContainerSpec): Dockerode.ContainerCreateO
   const memoryBytes = spec.memoryMb * MIB;
   const env: Record<string, string> = {
     ...spec.env,
-    FAAS_FUNCTION_NAME: spec.fn,
-    FAAS_FUNCTION_VERSION: String(spec.version),
-    FAAS_MEMORY_MB: String(spec.memoryMb),
-    FAAS_FUNCTION_FILE: `${CONTAINER_CODE_DIR}/index.mjs`,
-    FAAS_INVOKER_SOCKET: `${CONTAINER_SOCKET_DIR}/${INVOKER_SOCKET_NAME}`,
-    ...(spec.prewarm ? { FAAS_PREWARM: '1' } : {}),
+    [RUNTIME_ENV.functionName]: spec.fn,
+    [RUNTIME_ENV.functionVersion]: String(spec.version),
+    [RUNTIME_ENV.memoryMb]: String(spec.memoryMb),
+    [RUNTIME_ENV.functionFile]: CONTAINER_CODE_FILE,
+    [RUNTIME_ENV.invokerSocket]: `${CONTAINER.socketDir}/${INVOKER_SOCKET_NAME}`,
+    ...(spec.prewarm ? { [RUNTIME_ENV.prewarm]: '1' } : {}),
   };
   return {
     name: spec.name,

@@ -4,9 +4,12 @@ import http from 'node:http';
 import net from 'node:net';
 import { pathToFileURL } from 'node:url';
 import {
+  CONTAINER,
+  CONTAINER_CODE_FILE,
   HEADER,
   INIT_PATH,
   INVOKER_SOCKET_NAME,
+  RUNTIME_ENV,
   LOG_TAIL_BYTES,
   PROTOCOL_HEADER_PREFIX,
   READY_PATH,
@@ -23,7 +26,7 @@ const env = process.env;
 const EMPTY = Buffer.alloc(0);
 /** Request bodies larger than this reach web handlers as streams. */
 const STREAM_BODY_BYTES = 1024 * 1024;
-const invokerSocket = env.FAAS_INVOKER_SOCKET ?? `/run/faas/${INVOKER_SOCKET_NAME}`;
+const invokerSocket = env[RUNTIME_ENV.invokerSocket] ?? `${CONTAINER.socketDir}/${INVOKER_SOCKET_NAME}`;
 
 installConsoleCapture();
 
@@ -48,15 +51,15 @@ async function load(file: string, info: FunctionInfo): Promise<ReadyBody> {
   };
 }
 
-if (env.FAAS_PREWARM === '1') {
+if (env[RUNTIME_ENV.prewarm] === '1') {
   // Node loads the fetch classes lazily: load them now, before any function is assigned.
   void new Response(new Request('http://localhost/', { method: 'POST', body: 'x' }).body).arrayBuffer();
   ready = { ready: true, prewarmed: true, initMs: 0 };
 } else {
-  ready = await load(env.FAAS_FUNCTION_FILE ?? '/fn/index.mjs', {
-    name: env.FAAS_FUNCTION_NAME ?? 'function',
-    version: env.FAAS_FUNCTION_VERSION ?? '1',
-    memoryMb: Number(env.FAAS_MEMORY_MB ?? 128),
+  ready = await load(env[RUNTIME_ENV.functionFile] ?? CONTAINER_CODE_FILE, {
+    name: env[RUNTIME_ENV.functionName] ?? 'function',
+    version: env[RUNTIME_ENV.functionVersion] ?? '1',
+    memoryMb: Number(env[RUNTIME_ENV.memoryMb] ?? 128),
   });
 }
 
@@ -72,7 +75,7 @@ async function init(req: http.IncomingMessage, res: http.ServerResponse): Promis
     FAAS_FUNCTION_VERSION: body.version,
     FAAS_MEMORY_MB: String(body.memoryMb),
   });
-  delete process.env.FAAS_PREWARM;
+  delete process.env[RUNTIME_ENV.prewarm];
   ready = await load(body.file, { name: body.name, version: body.version, memoryMb: body.memoryMb });
   res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(ready));
 }
