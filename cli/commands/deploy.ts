@@ -9,31 +9,23 @@ import { parseDurationMs } from '../duration.js';
 import { CliError } from '../errors.js';
 import { formatBytes, info, ok } from '../output.js';
 import type { FunctionSpec } from '../../core/function-spec.js';
+import { SETTING_KEYS, SETTINGS, TRIGGER_NAME_PATTERN, type CliFlag } from '../../core/function-settings.js';
 
-export interface DeployFlags {
-  name?: string;
-  memory?: string;
-  cpu?: string;
-  timeout?: string;
-  concurrency?: string;
-  minScale?: string;
-  maxScale?: string;
-  idleTimeout?: string;
-  env?: string[];
-  network?: boolean;
-  queue?: string[];
-  on?: string[];
-  schedule?: string[];
-  timezone?: string;
-  attempts?: string;
-  maxEventAge?: string;
-  maxBacklog?: string;
-  batchSize?: string;
+/**
+ * Commander's values: --name, --timezone (for --schedule), and one per setting, named after its flag as
+ * commander names it (--max-event-age → maxEventAge): text, a list of texts (repeatable flags) or true.
+ */
+export type DeployFlags = { name?: string; timezone?: string } & Record<string, string | string[] | boolean | undefined>;
+
+/** The long flag's name (`--max-event-age <duration>` → max-event-age) and commander's key for it (maxEventAge). */
+function flagName(cli: CliFlag): { name: string; key: string } {
+  const name = cli.flag.split(' ')[0]!.replace(/^--/, '');
+  return { name, key: name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()) };
 }
 
 /** A trigger name as the API takes it; the CLI says so before anything is bundled. */
 function triggerName(flag: string, value: string): string {
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/.test(value)) {
+  if (!new RegExp(TRIGGER_NAME_PATTERN).test(value)) {
     throw new CliError(`--${flag} ${value} is not a valid name`, 'use letters, digits, dots, dashes and underscores, e.g. orders.created');
   }
   return value;
@@ -52,6 +44,38 @@ function duration(flag: string, value: string): number {
   }
 }
 
+const list = (value: string | string[] | boolean): string[] => (Array.isArray(value) ? value : [String(value)]);
+
+/** One flag's value as the API takes it. */
+function parseFlag(cli: CliFlag, flag: string, value: string | string[] | boolean, timezone: string | undefined): unknown {
+  switch (cli.parse) {
+    case 'integer':
+      return integer(flag, String(value));
+    case 'number': {
+      const n = Number(value);
+      if (!Number.isFinite(n) || n <= 0) throw new CliError(`--${flag} ${String(value)} is not a positive number`, `e.g. --${flag} 0.5`);
+      return n;
+    }
+    case 'duration':
+      return duration(flag, String(value));
+    case 'names':
+      return list(value).map((v) => triggerName(flag, v));
+    case 'pairs': {
+      const pairs: Record<string, string> = {};
+      for (const pair of list(value)) {
+        const at = pair.indexOf('=');
+        if (at <= 0) throw new CliError(`--${flag} ${pair} is not KEY=VALUE`, `e.g. --${flag} GREETING=hello`);
+        pairs[pair.slice(0, at)] = pair.slice(at + 1);
+      }
+      return pairs;
+    }
+    case 'switch':
+      return true;
+    case 'schedules':
+      return list(value).map((cron) => ({ cron, ...(timezone ? { timezone } : {}) }));
+  }
+}
+
 /** Pure: the function name and the settings part of the deploy body from the file path and flags. */
 export function deploySettings(file: string, flags: DeployFlags): { name: string; settings: Record<string, unknown> } {
   const name = flags.name ?? path.basename(file).replace(/\.[^.]+$/, '').toLowerCase();
@@ -61,38 +85,15 @@ export function deploySettings(file: string, flags: DeployFlags): { name: string
       'use lower-case letters, digits and dashes, starting with a letter (set it with --name)',
     );
   }
+  if (flags.timezone !== undefined && !flags.schedule) throw new CliError('--timezone applies to --schedule', 'add --schedule "<cron>"');
   const settings: Record<string, unknown> = {};
-  if (flags.memory !== undefined) settings.memoryMb = integer('memory', flags.memory);
-  if (flags.cpu !== undefined) {
-    const cpus = Number(flags.cpu);
-    if (!Number.isFinite(cpus) || cpus <= 0) throw new CliError(`--cpu ${flags.cpu} is not a positive number`, 'e.g. --cpu 0.5');
-    settings.cpus = cpus;
+  for (const key of SETTING_KEYS) {
+    const cli = SETTINGS[key].cli;
+    const flag = flagName(cli);
+    const value = flags[flag.key];
+    if (value === undefined || value === false || (Array.isArray(value) && value.length === 0)) continue;
+    settings[key] = parseFlag(cli, flag.name, value, flags.timezone);
   }
-  if (flags.timeout !== undefined) settings.timeoutMs = duration('timeout', flags.timeout);
-  if (flags.concurrency !== undefined) settings.concurrency = integer('concurrency', flags.concurrency);
-  if (flags.minScale !== undefined) settings.minScale = integer('min-scale', flags.minScale);
-  if (flags.maxScale !== undefined) settings.maxScale = integer('max-scale', flags.maxScale);
-  if (flags.idleTimeout !== undefined) settings.idleTimeoutMs = duration('idle-timeout', flags.idleTimeout);
-  if (flags.env?.length) {
-    const env: Record<string, string> = {};
-    for (const pair of flags.env) {
-      const at = pair.indexOf('=');
-      if (at <= 0) throw new CliError(`--env ${pair} is not KEY=VALUE`, 'e.g. --env GREETING=hello');
-      env[pair.slice(0, at)] = pair.slice(at + 1);
-    }
-    settings.env = env;
-  }
-  if (flags.network) settings.network = true;
-  if (flags.queue?.length) settings.queues = flags.queue.map((q) => triggerName('queue', q));
-  if (flags.on?.length) settings.topics = flags.on.map((t) => triggerName('on', t));
-  if (flags.timezone !== undefined && !flags.schedule?.length) throw new CliError('--timezone applies to --schedule', 'add --schedule "<cron>"');
-  if (flags.schedule?.length) {
-    settings.schedules = flags.schedule.map((cron) => ({ cron, ...(flags.timezone ? { timezone: flags.timezone } : {}) }));
-  }
-  if (flags.attempts !== undefined) settings.maxAttempts = integer('attempts', flags.attempts);
-  if (flags.maxEventAge !== undefined) settings.maxEventAgeMs = duration('max-event-age', flags.maxEventAge);
-  if (flags.maxBacklog !== undefined) settings.maxBacklog = integer('max-backlog', flags.maxBacklog);
-  if (flags.batchSize !== undefined) settings.batchSize = integer('batch-size', flags.batchSize);
   return { name, settings };
 }
 
@@ -109,28 +110,19 @@ export function describeTriggers(spec: Pick<FunctionSpec, 'queues' | 'topics' | 
 }
 
 export function registerDeploy(program: Command): void {
-  program
+  const command = program
     .command('deploy')
     .description('bundle a function file with esbuild and deploy it')
     .argument('<file>', 'the function: a .ts or .js file exporting a handler')
-    .option('--name <name>', 'function name (default: the file name)')
-    .option('--memory <MB>', 'memory limit in MB (default 128)')
-    .option('--cpu <cores>', 'CPU limit in cores, e.g. 0.5 (default 1)')
-    .option('--timeout <duration>', 'time limit per call, e.g. 30s (default 30s)')
-    .option('--concurrency <n>', 'requests one container serves at once (default 1)')
-    .option('--min-scale <n>', 'containers kept warm (default 0)')
-    .option('--max-scale <n>', 'containers at most (default 10)')
-    .option('--idle-timeout <duration>', 'idle time before a container is removed, e.g. 10m (default 10m)')
-    .option('--env <KEY=VALUE>', 'environment variable for the function (repeatable)', collect)
-    .option('--network', 'allow outbound network from the function')
-    .option('--queue <name>', 'consume messages sent to this queue (repeatable)', collect)
-    .option('--on <topic>', 'receive every CloudEvent published to this topic (repeatable)', collect)
-    .option('--schedule <cron>', 'run on this cron schedule, e.g. "*/5 * * * *" (repeatable)', collect)
+    .option('--name <name>', 'function name (default: the file name)');
+  // One option per function setting, from the settings table (core/function-settings.ts).
+  for (const key of SETTING_KEYS) {
+    const cli = SETTINGS[key].cli;
+    if (['names', 'pairs', 'schedules'].includes(cli.parse)) command.option(cli.flag, cli.help, collect);
+    else command.option(cli.flag, cli.help);
+  }
+  command
     .option('--timezone <tz>', 'time zone of --schedule, e.g. Europe/Paris (default UTC)')
-    .option('--attempts <n>', 'runs of an async call, message, event or tick before it is dead-lettered (default 3)')
-    .option('--max-event-age <duration>', 'drop (dead-letter) async work older than this, e.g. 1h (default 6h)')
-    .option('--max-backlog <n>', 'jobs waiting before sends are refused with 429 (default 100000)')
-    .option('--batch-size <n>', 'queue messages delivered per invocation (default 1)')
     .action(async (file: string, flags: DeployFlags) => {
       const { name, settings } = deploySettings(file, flags);
       const spinner = ora({ text: `bundling ${file}`, stream: process.stderr }).start();

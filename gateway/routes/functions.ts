@@ -4,6 +4,7 @@ import type { AsyncQueues } from '../../triggers/async-queues.js';
 import { scheduleProblem } from '../../triggers/schedule.js';
 import { BadRequestError, ConflictError, FunctionNotFoundError, LimitExceededError } from '../../core/errors.js';
 import { defaultFunctionConfig, MAX_WARM_POOL_SHARE, type FunctionConfig, type FunctionSpec } from '../../core/function-spec.js';
+import { SETTING_KEYS } from '../../core/function-settings.js';
 import type { InvocationLogStore } from '../../metering/usage-record.js';
 import type { FunctionRegistry } from '../../registry/function-registry.js';
 import { functionId, functionPath, presentSpec, splitFunctionId, splitTriggerId, triggerId } from '../../tenancy/names.js';
@@ -79,25 +80,6 @@ async function checkQueueOwners(registry: FunctionRegistry, id: string, queues: 
 type NameParams = { name: string };
 
 const deployed = { type: 'object', properties: { function: functionSpec, url: { type: 'string' } } } as const;
-
-const SETTING_KEYS = [
-  'memoryMb',
-  'cpus',
-  'timeoutMs',
-  'concurrency',
-  'minScale',
-  'maxScale',
-  'idleTimeoutMs',
-  'env',
-  'network',
-  'queues',
-  'topics',
-  'schedules',
-  'maxAttempts',
-  'maxEventAgeMs',
-  'maxBacklog',
-  'batchSize',
-] as const;
 
 /** The deployed settings: what the body gives, else the previous version's, else the defaults. */
 export function mergeConfig(body: DeployBody, previous: FunctionSpec | undefined): FunctionConfig {

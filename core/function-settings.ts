@@ -1,0 +1,176 @@
+// Every per-function setting, defined once: its schema (type, range, default, documentation) and its CLI
+// flag. The TypeScript type (FunctionConfig), the defaults, the ranges deploy checks, the API's JSON schema,
+// the keys a redeploy merges and `faas deploy`'s flags are all derived from this table. A new setting is
+// one entry here.
+import Type, { type Static, type TSchema } from 'typebox';
+
+/** Queue and topic names: safe in URLs and Redis keys; dots allowed (`orders.created`). */
+export const TRIGGER_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$';
+
+/** Function environment variable names: never the platform's own FAAS_*. */
+export const ENV_NAME_PATTERN = '^(?!FAAS_)[A-Za-z_][A-Za-z0-9_]*$';
+
+/**
+ * How `faas deploy` takes a setting: the flag and its argument, how its text becomes the value, and its help.
+ * integer/number/duration: one value; names: a repeatable flag collected into a list of trigger names;
+ * pairs: repeatable KEY=VALUE; switch: a flag without argument; schedules: repeatable cron expressions,
+ * with --timezone applying to them.
+ */
+export interface CliFlag {
+  flag: string;
+  parse: 'integer' | 'number' | 'duration' | 'names' | 'pairs' | 'switch' | 'schedules';
+  help: string;
+}
+
+const setting = <S extends TSchema>(schema: S, cli: CliFlag) => ({ schema, cli });
+
+const integer = (minimum: number, maximum: number, def: number, description: string) =>
+  Type.Integer({ minimum, maximum, default: def, description });
+
+const names = (description: string) =>
+  Type.Array(Type.String({ pattern: TRIGGER_NAME_PATTERN }), { maxItems: 20, uniqueItems: true, default: [], description });
+
+const ScheduleSchema = Type.Object(
+  {
+    cron: Type.String({ minLength: 1, maxLength: 200 }),
+    /** IANA time zone, e.g. Europe/Paris (default UTC). */
+    timezone: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+  },
+  { additionalProperties: false },
+);
+
+/** A cron trigger: a 5-field (or 6-field, with seconds) cron expression, in a time zone (default UTC). */
+export type Schedule = Static<typeof ScheduleSchema>;
+
+export const SETTINGS = {
+  memoryMb: setting(integer(32, 10_240, 128, 'Memory limit of each container in MB, swap equal to it (as Lambda, 128 by default).'), {
+    flag: '--memory <MB>',
+    parse: 'integer',
+    help: 'memory limit in MB (default 128)',
+  }),
+  cpus: setting(Type.Number({ minimum: 0.05, maximum: 64, default: 1, description: 'CPU limit of each container in cores (0.1 = 10% of one core).' }), {
+    flag: '--cpu <cores>',
+    parse: 'number',
+    help: 'CPU limit in cores, e.g. 0.5 (default 1)',
+  }),
+  timeoutMs: setting(integer(100, 900_000, 30_000, 'Wall-clock limit of one invocation, ms.'), {
+    flag: '--timeout <duration>',
+    parse: 'duration',
+    help: 'time limit per call, e.g. 30s (default 30s)',
+  }),
+  concurrency: setting(integer(1, 1_000, 1, 'Requests one container serves at the same time.'), {
+    flag: '--concurrency <n>',
+    parse: 'integer',
+    help: 'requests one container serves at once (default 1)',
+  }),
+  minScale: setting(integer(0, 100, 0, 'Containers kept warm even when idle.'), { flag: '--min-scale <n>', parse: 'integer', help: 'containers kept warm (default 0)' }),
+  maxScale: setting(integer(1, 1_000, 10, 'Containers at most, across busy, idle and starting.'), {
+    flag: '--max-scale <n>',
+    parse: 'integer',
+    help: 'containers at most (default 10)',
+  }),
+  idleTimeoutMs: setting(integer(1_000, 86_400_000, 600_000, 'An idle container above minScale is removed after this long, ms (scale to zero).'), {
+    flag: '--idle-timeout <duration>',
+    parse: 'duration',
+    help: 'idle time before a container is removed, e.g. 10m (default 10m)',
+  }),
+  env: setting(
+    Type.Unsafe<Record<string, string>>({
+      type: 'object',
+      propertyNames: { pattern: ENV_NAME_PATTERN },
+      additionalProperties: { type: 'string', maxLength: 32_768 },
+      maxProperties: 256,
+      default: {},
+      description: "Environment variables given to the function (never the platform's own FAAS_*).",
+    }),
+    { flag: '--env <KEY=VALUE>', parse: 'pairs', help: 'environment variable for the function (repeatable)' },
+  ),
+  network: setting(Type.Boolean({ default: false, description: 'Outbound network allowed; when false the container has network mode none.' }), {
+    flag: '--network',
+    parse: 'switch',
+    help: 'allow outbound network from the function',
+  }),
+  queues: setting(names('Named queues this function consumes (each queue has one consumer function).'), {
+    flag: '--queue <name>',
+    parse: 'names',
+    help: 'consume messages sent to this queue (repeatable)',
+  }),
+  topics: setting(names('Event topics this function is subscribed to (every subscriber gets every event).'), {
+    flag: '--on <topic>',
+    parse: 'names',
+    help: 'receive every CloudEvent published to this topic (repeatable)',
+  }),
+  schedules: setting(Type.Array(ScheduleSchema, { maxItems: 10, default: [], description: 'Cron triggers.' }), {
+    flag: '--schedule <cron>',
+    parse: 'schedules',
+    help: 'run on this cron schedule, e.g. "*/5 * * * *" (repeatable)',
+  }),
+  maxAttempts: setting(integer(1, 20, 3, 'Runs of one async job, queue message, event or cron tick before it is dead-lettered (Lambda: 3).'), {
+    flag: '--attempts <n>',
+    parse: 'integer',
+    help: 'runs of an async call, message, event or tick before it is dead-lettered (default 3)',
+  }),
+  maxEventAgeMs: setting(integer(1_000, 604_800_000, 21_600_000, 'A job older than this when its turn comes is dead-lettered instead of run, ms (Lambda: 6 hours).'), {
+    flag: '--max-event-age <duration>',
+    parse: 'duration',
+    help: 'drop (dead-letter) async work older than this, e.g. 1h (default 6h)',
+  }),
+  maxBacklog: setting(integer(1, 10_000_000, 100_000, 'Jobs waiting for the function (async calls and events; queue messages per queue) before 429.'), {
+    flag: '--max-backlog <n>',
+    parse: 'integer',
+    help: 'jobs waiting before sends are refused with 429 (default 100000)',
+  }),
+  batchSize: setting(integer(1, 100, 1, 'Queue messages delivered in one invocation.'), {
+    flag: '--batch-size <n>',
+    parse: 'integer',
+    help: 'queue messages delivered per invocation (default 1)',
+  }),
+};
+
+type Settings = typeof SETTINGS;
+export type SettingKey = keyof Settings;
+
+/** The settings' schema: validates a whole FunctionConfig, and is the source of its type. */
+export const FunctionConfigSchema = Type.Object(
+  Object.fromEntries(Object.entries(SETTINGS).map(([key, s]) => [key, s.schema])) as { [K in SettingKey]: Settings[K]['schema'] },
+  { additionalProperties: false },
+);
+
+/** Per-function settings a deploy sets. */
+export type FunctionConfig = Static<typeof FunctionConfigSchema>;
+
+/** Every setting's name, in the table's order: what a redeploy merges. */
+export const SETTING_KEYS = Object.keys(SETTINGS) as SettingKey[];
+
+export function defaultFunctionConfig(): FunctionConfig {
+  return Object.fromEntries(SETTING_KEYS.map((key) => [key, structuredClone((SETTINGS[key].schema as unknown as { default: unknown }).default)])) as FunctionConfig;
+}
+
+export interface Range {
+  readonly min: number;
+  readonly max: number;
+  readonly default: number;
+}
+
+type NumericKey = { [K in SettingKey]: FunctionConfig[K] extends number ? K : never }[SettingKey];
+
+/** Accepted ranges and defaults of the numeric settings (units in the names), from their schemas. */
+export const LIMIT_RANGES = Object.fromEntries(
+  SETTING_KEYS.flatMap((key) => {
+    const schema = SETTINGS[key].schema as unknown as { minimum?: number; maximum?: number; default: unknown };
+    return schema.minimum === undefined ? [] : [[key, { min: schema.minimum, max: schema.maximum!, default: schema.default as number }]];
+  }),
+) as Readonly<Record<NumericKey, Range>>;
+
+/**
+ * A schema as the API validates with it: without `default`, since the API's validator would otherwise fill
+ * in defaults, and a redeploy must keep the previous version's settings where the body leaves them out.
+ */
+export function withoutDefaults<T>(schema: T): T {
+  if (Array.isArray(schema)) return schema.map(withoutDefaults) as T;
+  if (schema === null || typeof schema !== 'object') return schema;
+  return Object.fromEntries(Object.entries(schema).filter(([key]) => key !== 'default').map(([key, value]) => [key, withoutDefaults(value)])) as T;
+}
+
+/** The settings' properties for the API's JSON schemas (each optional in a deploy body). */
+export const settingsApiProperties = withoutDefaults(FunctionConfigSchema.properties);
