@@ -32,18 +32,13 @@ export interface EventDelivery {
   data: string;
 }
 
-export interface JobData {
-  trigger: AsyncTrigger;
+interface JobBase {
   /** The function it was submitted for (for queue messages: the queue's consumer when sent). */
   fn: string;
   /** Epoch ms the platform accepted it; a job older than the function's maxEventAge is not run. */
   acceptedAt: number;
-  request?: StoredRequest;
   /** POSTed the result (or the final error) when the job is done. */
   callbackUrl?: string;
-  message?: QueueMessage;
-  event?: EventDelivery;
-  schedule?: { cron: string; timezone?: string };
   /**
    * With an Idempotency-Key: sha256 of the request it was first sent with (requestFingerprint). The same
    * key with another request is refused (422 IDEMPOTENCY_KEY_REUSED).
@@ -51,10 +46,20 @@ export interface JobData {
   idempotencyFingerprint?: string;
 }
 
+/** What an async job carries, by trigger: each kind has exactly its own payload. */
+export type JobData =
+  | (JobBase & { trigger: 'async'; request: StoredRequest })
+  | (JobBase & { trigger: 'queue'; message: QueueMessage })
+  | (JobBase & { trigger: 'event'; event: EventDelivery })
+  | (JobBase & { trigger: 'cron'; schedule: { cron: string; timezone?: string } });
+
+/** A queue message's job. */
+export type QueueJobData = Extract<JobData, { trigger: 'queue' }>;
+
 /** What the processor knows about one run of a job. */
-export interface JobRun {
+export interface JobRun<D extends JobData = JobData> {
   id: string;
-  data: JobData;
+  data: D;
   /** 1 for the first run. */
   attempt: number;
   /** Epoch ms the job was created (for cron: the tick's job). */
@@ -76,15 +81,15 @@ function base(run: JobRun, fn: string, now: number): Omit<InvocationRequest, 'me
  */
 export function toInvocationRequest(run: JobRun, fn: string, now: number): InvocationRequest {
   const data = run.data;
-  const request = base(run, fn, now);
-  const context = request.context!;
+  const context: Record<string, string> = { attempt: String(run.attempt) };
+  const request = { ...base(run, fn, now), context };
   switch (data.trigger) {
     case 'async': {
-      const stored = data.request!;
+      const stored = data.request;
       return { ...request, method: stored.method, path: stored.path, rawQuery: stored.rawQuery, headers: stored.headers, body: b64(stored.body) };
     }
     case 'queue': {
-      const message = data.message!;
+      const message = data.message;
       context.queue = message.queue;
       context['message-id'] = run.id;
       context['sent-at'] = new Date(data.acceptedAt).toISOString();
@@ -92,7 +97,7 @@ export function toInvocationRequest(run: JobRun, fn: string, now: number): Invoc
       return { ...request, method: 'POST', path: '/', rawQuery: '', headers, body: b64(message.body) };
     }
     case 'event': {
-      const event = data.event!;
+      const event = data.event;
       context.topic = event.topic;
       context['event-id'] = encodeHeaderValue(event.attributes.id);
       const headers: Record<string, string> = {};
@@ -103,7 +108,7 @@ export function toInvocationRequest(run: JobRun, fn: string, now: number): Invoc
       return { ...request, method: 'POST', path: '/', rawQuery: '', headers, body: b64(event.data) };
     }
     case 'cron': {
-      const schedule = data.schedule!;
+      const schedule = data.schedule;
       const scheduledAt = new Date(run.createdAt).toISOString();
       context.schedule = schedule.cron;
       context['scheduled-at'] = scheduledAt;
@@ -114,26 +119,29 @@ export function toInvocationRequest(run: JobRun, fn: string, now: number): Invoc
 }
 
 /** Several queue messages in one invocation: a JSON body listing them, with the batch size in the context. */
-export function toBatchRequest(runs: JobRun[], fn: string, now: number): InvocationRequest {
+export const isQueueRun = (run: JobRun): run is JobRun<QueueJobData> => run.data.trigger === 'queue';
+
+export function toBatchRequest(all: JobRun[], fn: string, now: number): InvocationRequest {
+  if (all.length === 1) return toInvocationRequest(all[0]!, fn, now);
+  const runs = all.filter(isQueueRun);
+  // Only a queue's consumer takes batches (batchSize applies to queue messages).
+  if (runs.length !== all.length || runs.length === 0) throw new Error('a batch holds queue messages only');
   const first = runs[0]!;
-  if (runs.length === 1) return toInvocationRequest(first, fn, now);
   const messages: BatchedMessage[] = runs.map((run) => {
-    const body = b64(run.data.message!.body);
+    const body = b64(run.data.message.body);
     const text = body.toString('utf8');
     const utf8 = Buffer.from(text, 'utf8').equals(body);
     return {
       id: run.id,
       body: utf8 ? text : body.toString('base64'),
       bodyEncoding: utf8 ? 'utf8' : 'base64',
-      contentType: run.data.message!.contentType ?? 'application/octet-stream',
+      contentType: run.data.message.contentType ?? 'application/octet-stream',
       sentAt: new Date(run.data.acceptedAt).toISOString(),
       attempt: run.attempt,
     };
   });
-  const request = base(first, fn, now);
-  request.context!.queue = first.data.message!.queue;
-  request.context!['batch-size'] = String(runs.length);
-  request.context!['message-id'] = first.id;
+  const context: Record<string, string> = { attempt: String(first.attempt), queue: first.data.message.queue, 'batch-size': String(runs.length), 'message-id': first.id };
+  const request = { ...base(first, fn, now), context };
   const body = Buffer.from(JSON.stringify({ messages }));
   return { ...request, method: 'POST', path: '/', rawQuery: '', headers: { 'content-type': 'application/json' }, body };
 }

@@ -36,12 +36,6 @@ export interface ContainerExit {
   oomKilled: boolean;
 }
 
-export interface ContainerStats {
-  memoryBytes: number;
-  memoryMaxBytes: number;
-  cpuNs: number;
-}
-
 /** What a container's cgroup measured, read cheaply on the engine's host. */
 export interface ContainerUsage {
   /** CPU time since the container started, ns. */
@@ -107,7 +101,6 @@ export interface ContainerDriver {
   inspectExit(id: string): Promise<ContainerExit | undefined>;
   /** Tail of the container's own stdout/stderr (runtime crash messages such as V8's heap OOM). */
   logsTail(id: string, bytes: number): Promise<string>;
-  stats(id: string): Promise<ContainerStats>;
   /**
    * CPU time and peak memory from the container's cgroup, fast enough to read after every invocation
    * (undefined where the cgroup is not readable, e.g. a remote engine); resets the peak where it can.

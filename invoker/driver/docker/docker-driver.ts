@@ -1,6 +1,6 @@
 // ContainerDriver on the Docker engine through dockerode.
 import type Dockerode from 'dockerode';
-import type { ContainerDriver, ContainerExit, ContainerSpec, ContainerStats, ContainerUsage, ManagedContainer } from '../container-driver.js';
+import type { ContainerDriver, ContainerExit, ContainerSpec, ContainerUsage, ManagedContainer } from '../container-driver.js';
 import { CgroupFreezer } from './cgroup-freezer.js';
 import { CgroupLimits } from './cgroup-limits.js';
 import { CgroupStats } from './cgroup-stats.js';
@@ -114,15 +114,6 @@ export class DockerDriver implements ContainerDriver {
       if (statusOf(err) === 404) return '';
       throw err;
     }
-  }
-
-  async stats(id: string): Promise<ContainerStats> {
-    const s = await this.docker.getContainer(id).stats({ stream: false });
-    return {
-      memoryBytes: s.memory_stats.usage ?? 0,
-      memoryMaxBytes: s.memory_stats.max_usage ?? 0,
-      cpuNs: s.cpu_stats.cpu_usage.total_usage ?? 0,
-    };
   }
 
   async usage(id: string): Promise<ContainerUsage | undefined> {

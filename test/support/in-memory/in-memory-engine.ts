@@ -2,7 +2,7 @@
 // a ContainerHost and a runtime connection factory with no Docker, no sockets and no files. Every delay is a
 // timer, so fake timers drive it. Tests script it: how long a start takes, which starts fail, what a call answers.
 import type { Socket } from 'node:net';
-import type { ChannelListener, ContainerDriver, ContainerExit, ContainerHost, ContainerSpec, ContainerStats, ContainerUsage, ManagedContainer } from '../../../invoker/driver/container-driver.js';
+import type { ChannelListener, ContainerDriver, ContainerExit, ContainerHost, ContainerSpec, ContainerUsage, ManagedContainer } from '../../../invoker/driver/container-driver.js';
 import type { RuntimeConnection, RuntimeConnectionFactory, RuntimeReply, RuntimeStream } from '../../../invoker/runtime/runtime-connection.js';
 import { RuntimeConnectionError } from '../../../invoker/runtime/runtime-connection.js';
 import type { InvocationRequest } from '../../../core/invoker.js';
@@ -78,11 +78,6 @@ export class InMemoryDriver implements ContainerDriver {
 
   async logsTail(id: string): Promise<string> {
     return this.containers.has(id) ? '' : Promise.reject(new Error(`no such container: ${id}`));
-  }
-
-  async stats(id: string): Promise<ContainerStats> {
-    const c = this.must(id);
-    return { memoryBytes: 0, memoryMaxBytes: c.memoryMb * 1024 * 1024, cpuNs: c.cpuNs };
   }
 
   async usage(id: string): Promise<ContainerUsage | undefined> {

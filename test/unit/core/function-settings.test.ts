@@ -10,13 +10,13 @@ const sample = { integer: '2', number: '0.5', duration: '2s', names: ['orders'],
 
 describe('function settings', () => {
   it('gives every setting a CLI flag whose value the API accepts under the same key', () => {
-    const flags: Record<string, unknown> = {};
+    const flags: Record<string, string | string[] | boolean> = {};
     for (const key of SETTING_KEYS) {
       const cli = SETTINGS[key].cli;
       const name = cli.flag.split(' ')[0]!.replace(/^--/, '').replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
       const range = (LIMIT_RANGES as Record<string, { default: number }>)[key];
       // Numbers at their default (in range by the next test); durations in ms.
-      flags[name] = range ? (cli.parse === 'duration' ? `${range.default}ms` : String(range.default)) : sample[cli.parse];
+      flags[name] = range ? (cli.parse === 'duration' ? `${range.default}ms` : String(range.default)) : (sample[cli.parse] as string | string[] | boolean);
     }
     const { settings } = deploySettings('f.ts', flags);
     expect(Object.keys(settings).sort()).toEqual([...SETTING_KEYS].sort());
