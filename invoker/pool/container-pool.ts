@@ -7,8 +7,10 @@ import { splitFunctionId } from '../../core/function-spec.js';
 import type { ContainerInfo, ContainerState } from '../../core/invoker.js';
 import type { RuntimeConnection } from '../runtime/runtime-connection.js';
 import { applyEvent, newEntry, type Entry } from './container-entry.js';
-import { isFrozen, type ContainerEvent, type ContainerPhase } from './container-state.js';
-import { diagnoseCrash, measureCall, measureLife, type CallUsage, type CrashReport } from './container-probes.js';
+import type { ContainerEvent } from './container-state.js';
+import { ContainerFreezer } from './container-freezer.js';
+import { countContainers, listContainers, liveByTenant, type ListedFunction } from './container-listing.js';
+import { diagnoseCrash, measureCall, measureLife, retirementOf, type CallUsage, type CrashReport } from './container-probes.js';
 import { buildHostView, freeMemoryMb, type PoolContents } from './host-view.js';
 import { WaitingQueue } from './waiting-queue.js';
 import { ContainerStarter, type ContainerStarterOptions } from './container-starter.js';
@@ -81,9 +83,6 @@ interface FunctionState {
   deleted: boolean;
 }
 
-/** The state a container shows outside the pool: frozen counts as paused, a resume as busy. */
-const shownState = (phase: ContainerPhase): ContainerState => (phase === 'pausing' ? 'paused' : phase === 'resuming' ? 'busy' : phase);
-
 const silentLog: PoolLog = { info() {}, warn() {} };
 
 const limitsOf = (spec: FunctionSpec, pauseAfterMs?: number): FunctionLimits => ({
@@ -105,11 +104,13 @@ export class ContainerPool {
   private readonly starting = new Set<Promise<void>>();
   private readonly starter: ContainerStarter;
   private readonly prewarm: PrewarmPool;
+  private readonly freezer: ContainerFreezer;
 
   constructor(private readonly options: ContainerPoolOptions) {
     this.clock = options.clock ?? Date.now;
     this.log = options.log ?? silentLog;
     this.starter = new ContainerStarter(options);
+    this.freezer = new ContainerFreezer({ driver: options.driver, move: (entry, event) => this.move(entry, event), log: this.log });
     this.prewarm = new PrewarmPool({
       starter: this.starter,
       count: options.prewarmCount ?? 0,
@@ -219,10 +220,10 @@ export class ContainerPool {
   private pauseWhenIdle(entry: Entry): void {
     const afterMs = this.options.pauseAfterMs;
     if (afterMs === undefined || entry.phase !== 'idle' || entry.active > 0) return;
-    if (afterMs === 0) return this.pause(entry);
+    if (afterMs === 0) return this.freezer.freeze(entry);
     const idleSince = entry.lastUsedAt;
     setTimeout(() => {
-      if (entry.lastUsedAt === idleSince) this.pause(entry);
+      if (entry.lastUsedAt === idleSince) this.freezer.freeze(entry);
     }, afterMs).unref();
   }
 
@@ -247,69 +248,29 @@ export class ContainerPool {
   private async retire(entry: Entry): Promise<void> {
     if (!this.options.onRetired || !entry.fn || entry.readyAt === undefined) return;
     const removedAt = this.clock();
-    if (entry.busySince !== undefined) entry.busyMs += removedAt - entry.busySince;
-    const lifeMs = Math.max(0, removedAt - entry.readyAt);
-    const busyMs = Math.min(lifeMs, entry.busyMs);
     // Containers of concurrency 1 had each call measured; the others are measured once, here.
     const usage = entry.concurrency > 1 ? await measureLife(this.options.driver, entry) : undefined;
-    this.options.onRetired({
-      containerId: entry.id,
-      fn: entry.fn,
-      memoryMb: entry.memoryMb,
-      concurrency: entry.concurrency,
-      readyAt: entry.readyAt,
-      removedAt,
-      busyMs,
-      idleMs: lifeMs - busyMs,
-      keptWarm: (this.functions.get(entry.fn)?.spec.minScale ?? 0) > 0,
-      ...(usage ?? {}),
-    });
+    const record = retirementOf(entry, removedAt, (this.functions.get(entry.fn)?.spec.minScale ?? 0) > 0, usage);
+    if (record) this.options.onRetired(record);
   }
 
   /** Containers by state; of one tenant's functions only when given (prewarmed runtimes belong to no tenant). */
   counts(tenant?: string): Record<ContainerState, number> {
-    const counts: Record<ContainerState, number> = { prewarmed: 0, starting: 0, idle: 0, paused: 0, busy: 0, removing: 0 };
-    for (const state of this.functions.values()) {
-      if (tenant !== undefined && splitFunctionId(state.spec.name).tenant !== tenant) continue;
-      for (const entry of state.containers.values()) counts[shownState(entry.phase)] += 1;
-    }
-    if (tenant !== undefined) return counts;
-    for (const entry of this.prewarm.entries.values()) counts[entry.phase === 'idle' ? 'prewarmed' : shownState(entry.phase)] += 1;
-    return counts;
+    return countContainers(this.listed(), this.prewarm.entries.values(), tenant);
   }
 
   /** Every container, or one tenant's functions' (prewarmed runtimes belong to no tenant), oldest first. */
   list(tenant?: string): Array<Omit<ContainerInfo, 'invoker'>> {
-    const out: Array<Omit<ContainerInfo, 'invoker'>> = [];
-    const info = (e: Entry, state: ContainerState) => ({
-      id: e.id,
-      fn: e.fn,
-      version: e.version,
-      state,
-      memoryMb: e.memoryMb,
-      active: e.active,
-      served: e.served,
-      createdAt: e.createdAt,
-      lastUsedAt: e.lastUsedAt,
-    });
-    for (const state of this.functions.values()) {
-      if (tenant !== undefined && splitFunctionId(state.spec.name).tenant !== tenant) continue;
-      for (const entry of state.containers.values()) out.push(info(entry, shownState(entry.phase)));
-    }
-    if (tenant === undefined) {
-      for (const entry of this.prewarm.entries.values()) out.push(info(entry, entry.phase === 'idle' ? 'prewarmed' : shownState(entry.phase)));
-    }
-    return out.sort((a, b) => a.createdAt - b.createdAt);
+    return listContainers(this.listed(), this.prewarm.entries.values(), tenant);
   }
 
   /** Live containers (not being removed) per tenant; prewarmed runtimes belong to no tenant. */
   liveByTenant(): Map<string, number> {
-    const out = new Map<string, number>();
-    for (const state of this.functions.values()) {
-      const tenant = splitFunctionId(state.spec.name).tenant;
-      for (const entry of state.containers.values()) if (entry.phase !== 'removing') out.set(tenant, (out.get(tenant) ?? 0) + 1);
-    }
-    return out;
+    return liveByTenant(this.listed());
+  }
+
+  private listed(): ListedFunction[] {
+    return [...this.functions.values()].map((state) => ({ tenant: splitFunctionId(state.spec.name).tenant, containers: state.containers.values() }));
   }
 
   /** Stops taking requests, waits (up to drainMs) for in-flight ones, then removes every container. */
@@ -332,13 +293,7 @@ export class ContainerPool {
 
   /** Takes a slot of the container; resolves once a paused one has been resumed. */
   private lease(entry: Entry, enqueuedAt: number): Lease | Promise<Lease> {
-    const frozen = isFrozen(entry);
-    const lease = this.take(entry, enqueuedAt);
-    if (frozen) {
-      const dockerId = entry.dockerId!;
-      this.transition(entry, 'resume', () => this.options.driver.resume(dockerId));
-    }
-    return entry.transition ? entry.transition.then(() => lease) : lease;
+    return this.freezer.acquire(entry, () => this.take(entry, enqueuedAt));
   }
 
   private take(entry: Entry, enqueuedAt: number): Lease {
@@ -377,34 +332,6 @@ export class ContainerPool {
     const view = this.viewOf(state);
     const warm = pickWarm(view, state.spec.concurrency);
     return warm && state.containers.get(warm.id);
-  }
-
-  /**
-   * Runs a pause or resume of the container after the one in progress (so they apply in order, and a
-   * removal waits for them), and moves it on when done. A pause that fails leaves the container idle and
-   * running; a resume that fails lets the call find out.
-   */
-  private transition(entry: Entry, kind: 'pause' | 'resume', step: () => Promise<void>): void {
-    const next = (entry.transition ?? Promise.resolve())
-      .then(step)
-      .then(
-        () => this.move(entry, kind === 'pause' ? 'paused' : 'resumed'),
-        (err: Error) => {
-          this.log.warn({ fn: entry.fn, containerId: entry.id, err: err.message }, `container not ${kind}d`);
-          this.move(entry, kind === 'pause' ? 'pauseFailed' : 'resumed');
-        },
-      );
-    entry.transition = next;
-    void next.finally(() => {
-      if (entry.transition === next) entry.transition = undefined;
-    });
-  }
-
-  private pause(entry: Entry): void {
-    const dockerId = entry.dockerId;
-    if (!dockerId || entry.phase !== 'idle' || entry.active > 0) return;
-    this.move(entry, 'pause');
-    this.transition(entry, 'pause', () => this.options.driver.pause(dockerId));
   }
 
   private scaleUp(state: FunctionState, plan: ScaleUp): void {
@@ -469,7 +396,8 @@ export class ContainerPool {
     this.move(entry, 'remove');
     this.log.info({ fn: entry.fn, version: entry.version, containerId: entry.id, reason }, 'removing container');
     // After a pause or resume in progress, so the container is not frozen again once killed.
-    entry.removal = (entry.transition ?? Promise.resolve())
+    entry.removal = this.freezer
+      .settled(entry)
       .then(() => this.retire(entry))
       .catch((err: Error) => this.log.warn({ containerId: entry.id, err: err.message }, 'container usage not reported'))
       .then(() => this.starter.remove(entry, (err) => this.log.warn({ containerId: entry.id, err: err.message }, 'container removal failed')))
@@ -496,7 +424,7 @@ export class ContainerPool {
     }
     for (const id of plan.pause) {
       const entry = state.containers.get(id);
-      if (entry) this.pause(entry);
+      if (entry) this.freezer.freeze(entry);
     }
     if (plan.start > 0) this.scaleUp(state, { start: plan.start, evict: [] });
   }

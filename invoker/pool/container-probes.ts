@@ -3,6 +3,7 @@
 // the driver itself.
 import type { ContainerDriver, ContainerExit } from '../driver/container-driver.js';
 import type { Entry } from './container-entry.js';
+import type { RetiredContainer } from '../../core/invoker.js';
 
 /** What one invocation used in a container that runs one request at a time. */
 export interface CallUsage {
@@ -51,4 +52,32 @@ export async function measureLife(driver: ContainerDriver, entry: Entry): Promis
   if (!entry.dockerId) return undefined;
   const usage = await driver.usage(entry.dockerId).catch(() => undefined);
   return usage && { cpuMs: usage.cpuNs / 1e6, peakMemoryMb: usage.peakMemoryBytes / MB };
+}
+
+/**
+ * Pure: a function container's life as metering records it when it goes — its ready time to removal, split
+ * into busy and idle. `usage` is the whole-life cgroup reading of a container that served several calls at once.
+ */
+export function retirementOf(
+  entry: Entry,
+  removedAt: number,
+  keptWarm: boolean,
+  usage: { cpuMs: number; peakMemoryMb: number } | undefined,
+): RetiredContainer | undefined {
+  if (!entry.fn || entry.readyAt === undefined) return undefined;
+  const busyTotal = entry.busyMs + (entry.busySince !== undefined ? removedAt - entry.busySince : 0);
+  const lifeMs = Math.max(0, removedAt - entry.readyAt);
+  const busyMs = Math.min(lifeMs, busyTotal);
+  return {
+    containerId: entry.id,
+    fn: entry.fn,
+    memoryMb: entry.memoryMb,
+    concurrency: entry.concurrency,
+    readyAt: entry.readyAt,
+    removedAt,
+    busyMs,
+    idleMs: lifeMs - busyMs,
+    keptWarm,
+    ...(usage ?? {}),
+  };
 }
