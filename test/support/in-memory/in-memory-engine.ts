@@ -4,7 +4,7 @@
 import type { Socket } from 'node:net';
 import type { ChannelListener, ContainerDriver, ContainerExit, ContainerHost, ContainerSpec, ContainerUsage, ManagedContainer } from '../../../invoker/driver/container-driver.js';
 import type { RuntimeConnection, RuntimeConnectionFactory, RuntimeReply, RuntimeStream } from '../../../invoker/runtime/runtime-connection.js';
-import { RuntimeConnectionError } from '../../../invoker/runtime/runtime-connection.js';
+import { RuntimeConnectionError, RuntimeTimeoutError } from '../../../invoker/runtime/runtime-connection.js';
 import type { InvocationRequest } from '../../../core/invoker.js';
 import type { InitBody, ReadyBody } from '../../../runtime-images/node/protocol.js';
 
@@ -154,13 +154,19 @@ export class InMemoryRuntime {
         void body;
         return { ready: true, initMs: runtime.initMs };
       },
-      async invoke(request) {
+      async invoke(request, timeoutMs) {
         if (closed) throw new RuntimeConnectionError('connection closed', { notDelivered: true });
         runtime.inFlight += 1;
         runtime.maxInFlight = Math.max(runtime.maxInFlight, runtime.inFlight);
+        let timer: NodeJS.Timeout | undefined;
+        // As the real connection: no whole answer by the deadline is a timeout.
+        const deadline = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new RuntimeTimeoutError(`no answer within ${timeoutMs} ms`)), timeoutMs);
+        });
         try {
-          return await runtime.handler(request);
+          return await Promise.race([runtime.handler(request), deadline]);
         } finally {
+          clearTimeout(timer);
           runtime.inFlight -= 1;
         }
       },

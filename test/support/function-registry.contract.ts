@@ -1,0 +1,71 @@
+// The FunctionRegistry contract: one suite for every implementation (Redis in production, in-memory in unit
+// tests), so a fake cannot drift from what the platform does.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defaultFunctionConfig } from '../../core/function-spec.js';
+import type { FunctionChange, FunctionRegistry } from '../../registry/function-registry.js';
+
+const until = async (check: () => boolean | Promise<boolean>, ms = 2_000) => {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+};
+
+export function describeFunctionRegistryContract(name: string, make: () => Promise<{ registry: FunctionRegistry; close(): Promise<void> }>): void {
+  describe(`FunctionRegistry contract: ${name}`, () => {
+    let registry: FunctionRegistry;
+    let close: () => Promise<void>;
+    beforeAll(async () => {
+      ({ registry, close } = await make());
+    });
+    afterAll(async () => {
+      await registry.close();
+      await close();
+    });
+
+    it('deploys version 1, then each redeploy one more, keeping createdAt; code is kept by its hash', async () => {
+      const first = await registry.deploy({ name: 'reg-a', code: Buffer.from('export default 1'), config: { ...defaultFunctionConfig(), memoryMb: 256 } });
+      expect(first).toMatchObject({ name: 'reg-a', version: 1, memoryMb: 256, codeBytes: 16 });
+      const second = await registry.deploy({ name: 'reg-a', code: Buffer.from('export default 2'), config: defaultFunctionConfig() });
+      expect(second).toMatchObject({ version: 2, createdAt: first.createdAt, memoryMb: 128 });
+      expect(second.codeSha256).not.toBe(first.codeSha256);
+      expect((await registry.getCode(second.codeSha256))?.toString()).toBe('export default 2');
+      expect((await registry.getCode(first.codeSha256))?.toString()).toBe('export default 1');
+      expect(await registry.get('reg-a')).toMatchObject({ version: 2 });
+    });
+
+    it('keeps every setting as deployed, empty env and lists included', async () => {
+      const config = { ...defaultFunctionConfig(), env: {}, queues: [], schedules: [{ cron: '*/5 * * * *', timezone: 'Europe/Paris' }] };
+      await registry.deploy({ name: 'reg-b', code: Buffer.from('x'), config });
+      const { name, version, codeSha256, codeBytes, createdAt, updatedAt, ...settings } = (await registry.get('reg-b'))!;
+      void [name, version, codeSha256, codeBytes, createdAt, updatedAt];
+      expect(settings).toEqual(config);
+    });
+
+    it('lists and knows deployed functions, and forgets removed ones', async () => {
+      await registry.deploy({ name: 'reg-c', code: Buffer.from('x'), config: defaultFunctionConfig() });
+      expect((await registry.list()).map((s) => s.name)).toContain('reg-c');
+      await until(() => registry.has('reg-c'));
+      expect(await registry.remove('reg-c')).toBe(true);
+      expect(await registry.remove('reg-c')).toBe(false);
+      expect(await registry.get('reg-c')).toBeUndefined();
+      expect((await registry.list()).map((s) => s.name)).not.toContain('reg-c');
+      await until(() => !registry.has('reg-c'));
+    });
+
+    it('tells listeners of deploys (with the previous version) and deletions', async () => {
+      const changes: FunctionChange[] = [];
+      const stop = registry.onChange((change) => changes.push(change));
+      await registry.deploy({ name: 'reg-d', code: Buffer.from('x'), config: defaultFunctionConfig() });
+      await registry.deploy({ name: 'reg-d', code: Buffer.from('y'), config: defaultFunctionConfig() });
+      await registry.remove('reg-d');
+      await until(() => changes.filter((c) => (c.kind === 'deployed' ? c.spec.name : c.name) === 'reg-d').length >= 3);
+      const mine = changes.filter((c) => (c.kind === 'deployed' ? c.spec.name : c.name) === 'reg-d');
+      expect(mine.map((c) => c.kind)).toEqual(['deployed', 'deployed', 'deleted']);
+      expect(mine[1]).toMatchObject({ spec: { version: 2 }, previous: { version: 1 } });
+      expect(mine[2]).toMatchObject({ name: 'reg-d', previous: { version: 2 } });
+      stop();
+    });
+  });
+}

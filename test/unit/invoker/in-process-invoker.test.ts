@@ -1,0 +1,154 @@
+// InProcessInvoker on the in-memory engine with fake timers: what a caller and the meter see for each way a
+// call can end, and what becomes of the container, without Docker.
+import { randomUUID } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { FunctionCrashedError, FunctionHandlerError, FunctionNotFoundError, FunctionOutOfMemoryError, FunctionTimeoutError } from '../../../core/errors.js';
+import { defaultFunctionConfig, type FunctionConfig } from '../../../core/function-spec.js';
+import type { InvocationFinished, InvocationRequest } from '../../../core/invoker.js';
+import { InProcessInvoker } from '../../../invoker/in-process-invoker.js';
+import { ContainerPool } from '../../../invoker/pool/container-pool.js';
+import { RuntimeConnectionError } from '../../../invoker/runtime/runtime-connection.js';
+import { InMemoryDriver, InMemoryHost, InMemoryRuntime } from '../../support/in-memory/in-memory-engine.js';
+import { InMemoryRegistry } from '../../support/in-memory/in-memory-registry.js';
+
+let driver: InMemoryDriver;
+let runtime: InMemoryRuntime;
+let registry: InMemoryRegistry;
+let invoker: InProcessInvoker;
+let finished: InvocationFinished[];
+
+const request = (fn: string): InvocationRequest => ({
+  invocationId: randomUUID(),
+  fn,
+  trigger: 'http',
+  method: 'GET',
+  path: '/',
+  rawQuery: '',
+  headers: {},
+  body: Buffer.alloc(0),
+  receivedAt: Date.now(),
+});
+
+const deploy = (name: string, config: Partial<FunctionConfig> = {}) => registry.deploy({ name, code: Buffer.from('x'), config: { ...defaultFunctionConfig(), ...config } });
+
+/** Runs fake time until the promise settles (at most `ms`). */
+async function settle<T>(promise: Promise<T>, ms = 5_000): Promise<T> {
+  let done = false;
+  promise.then(
+    () => (done = true),
+    () => (done = true),
+  );
+  for (let waited = 0; !done && waited < ms; waited += 10) await vi.advanceTimersByTimeAsync(10);
+  if (!done) throw new Error(`still pending after ${ms} ms of fake time`);
+  return promise;
+}
+
+beforeEach(() => {
+  vi.useFakeTimers();
+  driver = new InMemoryDriver();
+  runtime = new InMemoryRuntime();
+  registry = new InMemoryRegistry();
+  const pool = new ContainerPool({
+    driver,
+    host: new InMemoryHost(),
+    connect: runtime.connect,
+    image: 'runtime:test',
+    owner: 'unit',
+    pidsLimit: 64,
+    tmpMb: 16,
+    poolMemoryMb: 1_024,
+    maxQueue: 10,
+    maxQueueWaitMs: 5_000,
+    clock: () => Date.now(),
+  });
+  invoker = new InProcessInvoker({ registry, pool, clock: () => Date.now() });
+  finished = [];
+  invoker.onInvocationFinished((event) => finished.push(event));
+});
+afterEach(async () => {
+  const closing = invoker.close();
+  await vi.advanceTimersByTimeAsync(1_000);
+  await closing;
+  vi.useRealTimers();
+});
+
+describe('InProcessInvoker', () => {
+  it('answers with the function’s reply and records one ok invocation, cold then warm', async () => {
+    await deploy('hello');
+    runtime.handler = async () => ({ status: 201, headers: { 'x-a': '1' }, body: Buffer.from('made'), logs: 'said hi' });
+    const first = await settle(invoker.invoke(request('hello')));
+    expect(first).toMatchObject({ status: 201, headers: { 'x-a': '1' }, meta: { fn: 'hello', version: 1, coldStart: true } });
+    expect(first.body.toString()).toBe('made');
+    const second = await settle(invoker.invoke(request('hello')));
+    expect(second.meta.coldStart).toBe(false);
+    expect(finished.map((e) => [e.status, e.httpStatus, e.logs, e.coldStart])).toEqual([
+      ['ok', 201, 'said hi', true],
+      ['ok', 201, 'said hi', false],
+    ]);
+  });
+
+  it('refuses an unknown function with 404 and records nothing', async () => {
+    await expect(invoker.invoke(request('nobody'))).rejects.toBeInstanceOf(FunctionNotFoundError);
+    expect(finished).toEqual([]);
+  });
+
+  it('a call past its timeout gets 504, is recorded as a timeout, and its container is replaced', async () => {
+    await deploy('slow', { timeoutMs: 1_000 });
+    runtime.handler = () => new Promise(() => {});
+    const call = invoker.invoke(request('slow'));
+    call.catch(() => {});
+    await expect(settle(call)).rejects.toBeInstanceOf(FunctionTimeoutError);
+    expect(finished).toMatchObject([{ status: 'timeout', httpStatus: 504 }]);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(driver.of('slow')).toHaveLength(0);
+  });
+
+  it('a handler that throws is a function error; the container serves on', async () => {
+    await deploy('thrower');
+    runtime.handler = async () => ({ status: 500, headers: {}, body: Buffer.alloc(0), logs: 'boom', error: { kind: 'handler', message: 'boom' } });
+    await expect(settle(invoker.invoke(request('thrower')))).rejects.toBeInstanceOf(FunctionHandlerError);
+    expect(finished).toMatchObject([{ status: 'function_error', logs: 'boom' }]);
+    expect(driver.of('thrower')).toHaveLength(1);
+  });
+
+  it('a container killed for memory is told apart from a crash, and is replaced', async () => {
+    await deploy('hungry', { memoryMb: 64 });
+    runtime.handler = async () => {
+      for (const c of driver.of('hungry')) c.exit = { running: false, exitCode: 137, oomKilled: true };
+      throw new RuntimeConnectionError('socket hang up');
+    };
+    await expect(settle(invoker.invoke(request('hungry')))).rejects.toBeInstanceOf(FunctionOutOfMemoryError);
+    expect(finished).toMatchObject([{ status: 'out_of_memory' }]);
+    runtime.handler = async () => {
+      for (const c of driver.of('hungry')) c.exit = { running: false, exitCode: 1, oomKilled: false };
+      throw new RuntimeConnectionError('socket hang up');
+    };
+    await expect(settle(invoker.invoke(request('hungry')))).rejects.toBeInstanceOf(FunctionCrashedError);
+    expect(finished[1]).toMatchObject({ status: 'crashed', errorMessage: expect.stringContaining('exit code 1') });
+  });
+
+  it('a container gone before the call (the request never reached it) is retried once on another', async () => {
+    await deploy('flaky');
+    let calls = 0;
+    runtime.handler = async () => {
+      calls += 1;
+      if (calls === 1) throw new RuntimeConnectionError('no connection', { notDelivered: true });
+      return { status: 200, headers: {}, body: Buffer.from('second'), logs: '' };
+    };
+    const answer = await settle(invoker.invoke(request('flaky')));
+    expect(answer.body.toString()).toBe('second');
+    expect(calls).toBe(2);
+    expect(finished).toMatchObject([{ status: 'ok' }]);
+  });
+
+  it('sends new calls to a redeployed version', async () => {
+    await deploy('app');
+    await settle(invoker.invoke(request('app')));
+    await deploy('app', { memoryMb: 256 });
+    await vi.advanceTimersByTimeAsync(10);
+    const answer = await settle(invoker.invoke(request('app')));
+    expect(answer.meta.version).toBe(2);
+    await vi.advanceTimersByTimeAsync(100);
+    expect(driver.of('app').map((c) => c.spec.version)).toEqual([2]);
+  });
+});
