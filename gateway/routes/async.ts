@@ -9,6 +9,7 @@ import type { FunctionRegistry } from '../../registry/function-registry.js';
 import { resolveFunctionPath } from './function-path.js';
 import { forwardedHeaders, type EdgeOrigin } from '../edge/forwarded-headers.js';
 import { localHostProblem } from '../../triggers/callback-guard.js';
+import { asyncAccepted } from '../schemas/job.js';
 
 /** Request headers this route consumes, not kept with the job (besides what the edge never forwards). */
 const CONSUMED = ['idempotency-key', 'x-callback-url'];
@@ -95,6 +96,7 @@ export function asyncRoutes(scope: FastifyInstance, deps: AsyncRoutesDeps): void
     const location = `/api/v1/invocations/${id}`;
     return reply.code(202).header('location', location).header('x-faas-invocation-id', id).send({ invocationId: id, status: 'queued', statusUrl: location });
   };
-  scope.all('/async/fn/:name', handler);
-  scope.all('/async/fn/:name/*', handler);
+  const schema = { response: { 202: asyncAccepted } };
+  scope.all('/async/fn/:name', { schema }, handler);
+  scope.all('/async/fn/:name/*', { schema }, handler);
 }

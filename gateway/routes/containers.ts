@@ -4,21 +4,22 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { TENANT_ID_PATTERN, splitFunctionId } from '../../core/function-spec.js';
 import type { Invoker } from '../../core/invoker.js';
 import { actingTenant } from '../plugins/auth.js';
+import { containerCountsReply, containerListReply } from '../schemas/container.js';
 
 type Query = { Querystring: { tenant?: string } };
 
-const schema = { querystring: { type: 'object', additionalProperties: false, properties: { tenant: { type: 'string', pattern: TENANT_ID_PATTERN } } } };
+const querystring = { type: 'object', additionalProperties: false, properties: { tenant: { type: 'string', pattern: TENANT_ID_PATTERN } } } as const;
 
 /** undefined: every tenant's (an admin that named none). */
 const tenantOf = (request: FastifyRequest<Query>) => (request.principal.admin && !request.query.tenant ? undefined : actingTenant(request, request.query.tenant));
 
 export function containerRoutes(api: FastifyInstance, deps: { invoker: Pick<Invoker, 'containerCounts' | 'containerList'> }): void {
-  api.get<Query>('/containers', { schema }, async (request) => {
+  api.get<Query>('/containers', { schema: { querystring, response: { 200: containerCountsReply } } }, async (request) => {
     const tenant = tenantOf(request);
     return { ...(tenant ? { tenant } : {}), containers: await deps.invoker.containerCounts(tenant) };
   });
 
-  api.get<Query>('/containers/list', { schema }, async (request) => {
+  api.get<Query>('/containers/list', { schema: { querystring, response: { 200: containerListReply } } }, async (request) => {
     const tenant = tenantOf(request);
     const list = await deps.invoker.containerList(tenant);
     return {

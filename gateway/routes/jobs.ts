@@ -6,6 +6,16 @@ import { JOB_ID_PATTERN, requestFingerprint, type AsyncQueues, type FunctionFilt
 import { functionId, splitFunctionId, splitTriggerId, triggerId } from '../../tenancy/names.js';
 import { parseCloudEvent } from '../cloudevents.js';
 import { idempotencyKeyOf } from './async.js';
+import {
+  deadInvocationView,
+  deadLetterListReply,
+  eventAccepted,
+  invocationView,
+  messageAccepted,
+  purgedReply,
+  queueListReply,
+  redrivenReply,
+} from '../schemas/job.js';
 
 /** The caller's functions, or one of them by name. */
 function filterOf(request: FastifyRequest, fn?: string): FunctionFilter {
@@ -50,11 +60,11 @@ type DlqQuery = { function?: string; limit: string };
 export function jobRoutes(api: FastifyInstance, deps: JobRoutesDeps): void {
   const { queues } = deps;
 
-  api.get<{ Params: { id: string } }>('/invocations/:id', { schema: { params: idParams } }, async (request) =>
+  api.get<{ Params: { id: string } }>('/invocations/:id', { schema: { params: idParams, response: { 200: invocationView } } }, async (request) =>
     present(await queues.get(request.params.id, filterOf(request))),
   );
 
-  api.post<{ Params: { queue: string } }>('/queues/:queue/messages', { schema: { params: queueParams } }, async (request, reply) => {
+  api.post<{ Params: { queue: string } }>('/queues/:queue/messages', { schema: { params: queueParams, response: { 202: messageAccepted } } }, async (request, reply) => {
     const body = (request.body as Buffer | undefined) ?? Buffer.alloc(0);
     const contentType = request.headers['content-type'];
     const { queue } = request.params;
@@ -84,13 +94,13 @@ export function jobRoutes(api: FastifyInstance, deps: JobRoutesDeps): void {
       .send({ messageId: sent.id, queue, consumer: splitFunctionId(sent.consumer).name, statusUrl: location });
   });
 
-  api.get('/queues', async (request) => ({
+  api.get('/queues', { schema: { response: { 200: queueListReply } } }, async (request) => ({
     queues: [...queues.index.queues()]
       .filter(([queue]) => splitTriggerId(queue).tenant === request.principal.tenant)
       .map(([queue, spec]) => ({ queue: splitTriggerId(queue).name, consumer: splitFunctionId(spec.name).name, batchSize: spec.batchSize })),
   }));
 
-  api.post<{ Params: { topic: string } }>('/events/:topic', { schema: { params: topicParams } }, async (request, reply) => {
+  api.post<{ Params: { topic: string } }>('/events/:topic', { schema: { params: topicParams, response: { 202: eventAccepted } } }, async (request, reply) => {
     const event = parseCloudEvent(request.headers, (request.body as Buffer | undefined) ?? Buffer.alloc(0));
     const deliveries = await queues.publish(triggerId(request.principal.tenant, request.params.topic), event.attributes, event.data);
     return reply.code(202).send({
@@ -100,31 +110,31 @@ export function jobRoutes(api: FastifyInstance, deps: JobRoutesDeps): void {
     });
   });
 
-  api.get<{ Querystring: DlqQuery }>('/dlq', { schema: { querystring: dlqQuery } }, async (request) => ({
+  api.get<{ Querystring: DlqQuery }>('/dlq', { schema: { querystring: dlqQuery, response: { 200: deadLetterListReply } } }, async (request) => ({
     deadLetters: (await queues.deadLetters(filterOf(request, request.query.function), Number(request.query.limit))).map(present),
   }));
 
-  api.get<{ Params: { id: string } }>('/dlq/:id', { schema: { params: idParams } }, async (request) => {
+  api.get<{ Params: { id: string } }>('/dlq/:id', { schema: { params: idParams, response: { 200: deadInvocationView } } }, async (request) => {
     const view = present(await queues.get(request.params.id, filterOf(request)));
     if (view.status !== 'dead') return { ...view, note: 'not in the dead-letter list' };
     return view;
   });
 
-  api.post<{ Params: { id: string } }>('/dlq/:id/redrive', { schema: { params: idParams } }, async (request, reply) => {
+  api.post<{ Params: { id: string } }>('/dlq/:id/redrive', { schema: { params: idParams, response: { 202: redrivenReply } } }, async (request, reply) => {
     await queues.redrive(request.params.id, filterOf(request));
     return reply.code(202).send({ redriven: 1 });
   });
 
-  api.post<{ Querystring: DlqQuery }>('/dlq/redrive', { schema: { querystring: dlqQuery } }, async (request, reply) =>
+  api.post<{ Querystring: DlqQuery }>('/dlq/redrive', { schema: { querystring: dlqQuery, response: { 202: redrivenReply } } }, async (request, reply) =>
     reply.code(202).send({ redriven: await queues.redriveAll(filterOf(request, request.query.function)) }),
   );
 
-  api.delete<{ Params: { id: string } }>('/dlq/:id', { schema: { params: idParams } }, async (request) => {
+  api.delete<{ Params: { id: string } }>('/dlq/:id', { schema: { params: idParams, response: { 200: purgedReply } } }, async (request) => {
     await queues.purge(request.params.id, filterOf(request));
     return { purged: 1 };
   });
 
-  api.delete<{ Querystring: DlqQuery }>('/dlq', { schema: { querystring: dlqQuery } }, async (request) => ({
+  api.delete<{ Querystring: DlqQuery }>('/dlq', { schema: { querystring: dlqQuery, response: { 200: purgedReply } } }, async (request) => ({
     purged: await queues.purgeAll(filterOf(request, request.query.function)),
   }));
 }

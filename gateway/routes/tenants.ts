@@ -6,6 +6,7 @@ import type { FunctionRegistry } from '../../registry/function-registry.js';
 import { splitFunctionId } from '../../tenancy/names.js';
 import type { TenantQuotas, TenantStore } from '../../tenancy/tenant-store.js';
 import { requireAdmin } from '../plugins/auth.js';
+import { createdTokenReply, tenantListReply, tenantReply, tokenListReply, whoamiReply } from '../schemas/tenant.js';
 
 export interface TenantRoutesDeps {
   tenants: TenantStore;
@@ -27,12 +28,12 @@ const withoutNulls = (quotas: Quotas): TenantQuotas =>
 export function tenantRoutes(api: FastifyInstance, deps: TenantRoutesDeps): void {
   const functionsOf = async (tenant: string) => (await deps.registry.list()).filter((spec) => splitFunctionId(spec.name).tenant === tenant);
 
-  api.get('/whoami', async (request) => {
+  api.get('/whoami', { schema: { response: { 200: whoamiReply } } }, async (request) => {
     const tenant = await deps.tenants.get(request.principal.tenant);
     return { tenant: request.principal.tenant, admin: request.principal.admin, quotas: tenant?.quotas ?? {}, ...(request.principal.tokenId ? { tokenId: request.principal.tokenId } : {}) };
   });
 
-  api.get('/tenants', async (request) => {
+  api.get('/tenants', { schema: { response: { 200: tenantListReply } } }, async (request) => {
     requireAdmin(request);
     return { tenants: await deps.tenants.list() };
   });
@@ -42,6 +43,7 @@ export function tenantRoutes(api: FastifyInstance, deps: TenantRoutesDeps): void
     {
       schema: {
         body: { type: 'object', required: ['id'], additionalProperties: false, properties: { id: { type: 'string', pattern: TENANT_ID_PATTERN }, ...quotaProperties } },
+        response: { 201: tenantReply },
       },
     },
     async (request, reply) => {
@@ -55,7 +57,7 @@ export function tenantRoutes(api: FastifyInstance, deps: TenantRoutesDeps): void
 
   api.patch<{ Params: { id: string }; Body: Quotas }>(
     '/tenants/:id',
-    { schema: { params: tenantParams, body: { type: 'object', additionalProperties: false, properties: quotaProperties } } },
+    { schema: { params: tenantParams, body: { type: 'object', additionalProperties: false, properties: quotaProperties }, response: { 200: tenantReply } } },
     async (request) => {
       requireAdmin(request);
       return { tenant: await deps.tenants.setQuotas(request.params.id, request.body as TenantQuotas) };
@@ -80,6 +82,7 @@ export function tenantRoutes(api: FastifyInstance, deps: TenantRoutesDeps): void
       schema: {
         params: tenantParams,
         body: { type: ['object', 'null'], additionalProperties: false, properties: { name: { type: 'string', minLength: 1, maxLength: 100 } } },
+        response: { 201: createdTokenReply },
       },
     },
     async (request, reply) => {
@@ -91,7 +94,12 @@ export function tenantRoutes(api: FastifyInstance, deps: TenantRoutesDeps): void
 
   api.get<{ Querystring: { tenant?: string } }>(
     '/tokens',
-    { schema: { querystring: { type: 'object', additionalProperties: false, properties: { tenant: { type: 'string', pattern: TENANT_ID_PATTERN } } } } },
+    {
+      schema: {
+        querystring: { type: 'object', additionalProperties: false, properties: { tenant: { type: 'string', pattern: TENANT_ID_PATTERN } } },
+        response: { 200: tokenListReply },
+      },
+    },
     async (request) => {
       requireAdmin(request);
       return { tokens: await deps.tenants.tokens(request.query.tenant) };

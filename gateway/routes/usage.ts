@@ -10,6 +10,7 @@ import { INTERVALS, PeriodError, bucketStarts, isoInZone, parsePeriod, periodOf,
 import type { UsageRollups } from '../../metering/redis-rollups.js';
 import { rollupPartials, type GroupKey } from '../../metering/rollup.js';
 import { actingTenant } from '../plugins/auth.js';
+import { invoiceReply, usageReply } from '../schemas/usage.js';
 
 const DAY_MS = 86_400_000;
 /** Buckets listed at most (a week of minutes). */
@@ -97,6 +98,7 @@ export function usageRoutes(app: FastifyInstance, deps: UsageRoutesDeps): void {
             interval: { type: 'string', enum: INTERVALS },
           },
         },
+        response: { 200: usageReply },
       },
     },
     async (request) => {
@@ -145,6 +147,8 @@ export function usageRoutes(app: FastifyInstance, deps: UsageRoutesDeps): void {
           additionalProperties: false,
           properties: { tenant: { type: 'string', pattern: TENANT_ID_PATTERN }, format: { type: 'string', enum: ['json', 'csv'] } },
         },
+        // The JSON form; the CSV one is sent as text (a string with its own content type is never serialized).
+        response: { 200: invoiceReply },
       },
     },
     async (request, reply) => {
