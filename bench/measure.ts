@@ -1,7 +1,7 @@
 // The measurements: cold starts, sequential warm latency and throughput, each for the platform and its baseline.
 import autocannon from 'autocannon';
 import type Dockerode from 'dockerode';
-import { Client, Pool } from 'undici';
+import type { Client, Pool } from 'undici';
 import type { PlatformProcess } from './platform-process.js';
 
 export const NOOP = `export default () => new Response('ok');`;

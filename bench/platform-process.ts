@@ -48,9 +48,26 @@ export async function startPlatformProcess(extraEnv: Record<string, string> = {}
   const port = await freePort();
   const token = randomBytes(16).toString('hex');
   // As `faas up` runs it: AOF with fsync before every reply.
-  const redis = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--appendfsync', process.env.BENCH_FSYNC ?? 'always', '--dir', dataDir], {
-    stdio: 'ignore',
-  });
+  const redis = spawn(
+    'redis-server',
+    [
+      '--port',
+      String(redisPort),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'yes',
+      '--appendfsync',
+      process.env.BENCH_FSYNC ?? 'always',
+      '--dir',
+      dataDir,
+    ],
+    {
+      stdio: 'ignore',
+    },
+  );
   const cli = fileURLToPath(new URL('../cli/main.js', import.meta.url));
   // BENCH_PROFILE=<dir>: the platform writes a CPU profile there when it stops.
   const profile = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];

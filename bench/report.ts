@@ -14,7 +14,9 @@ export function renderTable(header: string, rows: readonly Row[]): string {
     '',
     '| measure | platform | baseline | ratio / difference | target | |',
     '| --- | --- | --- | --- | --- | --- |',
-    ...rows.map((r) => `| ${r.measure} | ${r.platform} | ${r.baseline} | ${r.comparison} | ${r.target} | ${r.pass === undefined ? '' : r.pass ? 'pass' : 'MISS'} |`),
+    ...rows.map(
+      (r) => `| ${r.measure} | ${r.platform} | ${r.baseline} | ${r.comparison} | ${r.target} | ${r.pass === undefined ? '' : r.pass ? 'pass' : 'MISS'} |`,
+    ),
   ];
   return `${lines.join('\n')}\n`;
 }

@@ -28,10 +28,7 @@ export class ApiClient {
       return await fetch(`${this.config.url}${route}`, init);
     } catch (err) {
       const cause = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).message;
-      throw new CliError(
-        `cannot reach the platform at ${this.config.url} (${cause})`,
-        'start it with `faas up`, or set FAAS_URL to where it runs',
-      );
+      throw new CliError(`cannot reach the platform at ${this.config.url} (${cause})`, 'start it with `faas up`, or set FAAS_URL to where it runs');
     }
   }
 

@@ -37,9 +37,6 @@ export async function bundleFunction(entry: string): Promise<Bundle> {
   } catch (err) {
     const errors = (err as { errors?: Message[] }).errors;
     if (!errors?.length) throw err;
-    throw new CliError(
-      `could not bundle ${entry}:\n${errors.map((e) => `  ${where(e)}${e.text}`).join('\n')}`,
-      'fix the error above; nothing was uploaded',
-    );
+    throw new CliError(`could not bundle ${entry}:\n${errors.map((e) => `  ${where(e)}${e.text}`).join('\n')}`, 'fix the error above; nothing was uploaded');
   }
 }

@@ -127,7 +127,7 @@ export async function ensureRedis(url: string, dataDir: string, log: (msg: strin
     child.once('error', (err: NodeJS.ErrnoException) =>
       reject(
         err.code === 'ENOENT'
-          ? new CliError('redis-server is not installed and no Redis answers at ' + url, 'install it: apt-get install -y redis-server')
+          ? new CliError(`redis-server is not installed and no Redis answers at ${url}`, 'install it: apt-get install -y redis-server')
           : err,
       ),
     ),

@@ -4,8 +4,7 @@ import pc from 'picocolors';
 
 export const ok = (text: string) => process.stdout.write(`${pc.green('✔')} ${text}\n`);
 export const info = (text: string) => process.stderr.write(`${pc.dim('›')} ${text}\n`);
-export const fail = (text: string, hint?: string) =>
-  process.stderr.write(`${pc.red('✖')} ${text}\n${hint ? `  ${pc.dim(hint)}\n` : ''}`);
+export const fail = (text: string, hint?: string) => process.stderr.write(`${pc.red('✖')} ${text}\n${hint ? `  ${pc.dim(hint)}\n` : ''}`);
 
 export function table(head: string[], rows: Array<Array<string | number>>): string {
   const t = new Table({ head: head.map((h) => pc.bold(h)), style: { head: [], border: [] } });

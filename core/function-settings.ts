@@ -24,8 +24,7 @@ export interface CliFlag {
 
 const setting = <S extends TSchema>(schema: S, cli: CliFlag) => ({ schema, cli });
 
-const integer = (minimum: number, maximum: number, def: number, description: string) =>
-  Type.Integer({ minimum, maximum, default: def, description });
+const integer = (minimum: number, maximum: number, def: number, description: string) => Type.Integer({ minimum, maximum, default: def, description });
 
 const names = (description: string) =>
   Type.Array(Type.String({ pattern: TRIGGER_NAME_PATTERN }), { maxItems: 20, uniqueItems: true, default: [], description });
@@ -63,7 +62,11 @@ export const SETTINGS = {
     parse: 'integer',
     help: 'requests one container serves at once (default 1)',
   }),
-  minScale: setting(integer(0, 100, 0, 'Containers kept warm even when idle.'), { flag: '--min-scale <n>', parse: 'integer', help: 'containers kept warm (default 0)' }),
+  minScale: setting(integer(0, 100, 0, 'Containers kept warm even when idle.'), {
+    flag: '--min-scale <n>',
+    parse: 'integer',
+    help: 'containers kept warm (default 0)',
+  }),
   maxScale: setting(integer(1, 1_000, 10, 'Containers at most, across busy, idle and starting.'), {
     flag: '--max-scale <n>',
     parse: 'integer',
@@ -110,11 +113,14 @@ export const SETTINGS = {
     parse: 'integer',
     help: 'runs of an async call, message, event or tick before it is dead-lettered (default 3)',
   }),
-  maxEventAgeMs: setting(integer(1_000, 604_800_000, 21_600_000, 'A job older than this when its turn comes is dead-lettered instead of run, ms (Lambda: 6 hours).'), {
-    flag: '--max-event-age <duration>',
-    parse: 'duration',
-    help: 'drop (dead-letter) async work older than this, e.g. 1h (default 6h)',
-  }),
+  maxEventAgeMs: setting(
+    integer(1_000, 604_800_000, 21_600_000, 'A job older than this when its turn comes is dead-lettered instead of run, ms (Lambda: 6 hours).'),
+    {
+      flag: '--max-event-age <duration>',
+      parse: 'duration',
+      help: 'drop (dead-letter) async work older than this, e.g. 1h (default 6h)',
+    },
+  ),
   maxBacklog: setting(integer(1, 10_000_000, 100_000, 'Jobs waiting for the function (async calls and events; queue messages per queue) before 429.'), {
     flag: '--max-backlog <n>',
     parse: 'integer',
@@ -143,7 +149,9 @@ export type FunctionConfig = Static<typeof FunctionConfigSchema>;
 export const SETTING_KEYS = Object.keys(SETTINGS) as SettingKey[];
 
 export function defaultFunctionConfig(): FunctionConfig {
-  return Object.fromEntries(SETTING_KEYS.map((key) => [key, structuredClone((SETTINGS[key].schema as unknown as { default: unknown }).default)])) as FunctionConfig;
+  return Object.fromEntries(
+    SETTING_KEYS.map((key) => [key, structuredClone((SETTINGS[key].schema as unknown as { default: unknown }).default)]),
+  ) as FunctionConfig;
 }
 
 export interface Range {
@@ -169,7 +177,11 @@ export const LIMIT_RANGES = Object.fromEntries(
 export function withoutDefaults<T>(schema: T): T {
   if (Array.isArray(schema)) return schema.map(withoutDefaults) as T;
   if (schema === null || typeof schema !== 'object') return schema;
-  return Object.fromEntries(Object.entries(schema).filter(([key]) => key !== 'default').map(([key, value]) => [key, withoutDefaults(value)])) as T;
+  return Object.fromEntries(
+    Object.entries(schema)
+      .filter(([key]) => key !== 'default')
+      .map(([key, value]) => [key, withoutDefaults(value)]),
+  ) as T;
 }
 
 /** The settings' properties for the API's JSON schemas (each optional in a deploy body). */

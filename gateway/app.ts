@@ -95,7 +95,18 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
     origin: originOf(config.publicUrl),
     known: (id: string) => deps.registry.has(id),
     ...(admit ? { admit } : {}),
-    ...(queues ? { extra: (scope: FastifyInstance) => asyncRoutes(scope, { registry: deps.registry, queues, origin: originOf(config.publicUrl), callbackAllowLocal: config.callbackAllowLocal, ...(admit ? { admit } : {}) }) } : {}),
+    ...(queues
+      ? {
+          extra: (scope: FastifyInstance) =>
+            asyncRoutes(scope, {
+              registry: deps.registry,
+              queues,
+              origin: originOf(config.publicUrl),
+              callbackAllowLocal: config.callbackAllowLocal,
+              ...(admit ? { admit } : {}),
+            }),
+        }
+      : {}),
   });
   const tenants = deps.tenants;
   await app.register(

@@ -82,7 +82,9 @@ export function parseBinary(headers: Record<string, string | string[] | undefine
     }
   }
   if (Object.keys(attributes).length === 0) {
-    throw new CloudEventError('no CloudEvent: send ce-specversion, ce-id, ce-source and ce-type headers (binary mode) or Content-Type: application/cloudevents+json (structured mode)');
+    throw new CloudEventError(
+      'no CloudEvent: send ce-specversion, ce-id, ce-source and ce-type headers (binary mode) or Content-Type: application/cloudevents+json (structured mode)',
+    );
   }
   const contentType = headers['content-type'];
   if (typeof contentType === 'string' && contentType) attributes.datacontenttype = contentType;

@@ -25,7 +25,13 @@ export class CodeCache {
   private async materialize(spec: Pick<FunctionSpec, 'name' | 'codeSha256'>): Promise<string> {
     const dir = path.join(this.options.dataDir, 'code', spec.codeSha256);
     const file = path.join(dir, CONTAINER.codeFile);
-    if (await stat(file).then(() => true, () => false)) return dir;
+    if (
+      await stat(file).then(
+        () => true,
+        () => false,
+      )
+    )
+      return dir;
     const code = await this.options.registry.getCode(spec.codeSha256);
     if (!code) throw new Error(`code ${spec.codeSha256} of function ${spec.name} is missing from the registry`);
     await mkdir(dir, { recursive: true, mode: 0o755 });

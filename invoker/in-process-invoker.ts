@@ -154,7 +154,12 @@ export class InProcessInvoker implements Invoker, InvocationEvents {
       const error = initFailed
         ? new FunctionInitError(`function ${spec.name} failed to load: ${reply.error.message}`)
         : new FunctionHandlerError(`function ${spec.name} threw: ${reply.error.message}`);
-      const outcome: Outcome = { status: initFailed ? 'init_error' : 'function_error', httpStatus: error.status, logs: reply.logs, errorMessage: error.message };
+      const outcome: Outcome = {
+        status: initFailed ? 'init_error' : 'function_error',
+        httpStatus: error.status,
+        logs: reply.logs,
+        errorMessage: error.message,
+      };
       if (initFailed) {
         this.options.pool.discard(lease, 'init failed');
         this.emit(call, outcome);
@@ -215,7 +220,12 @@ export class InProcessInvoker implements Invoker, InvocationEvents {
   /** The stream's last byte arrived: billed to here, recorded before the end is released to the caller. */
   private async streamEnded(call: Call, reply: RuntimeStream, end: StreamEnd): Promise<void> {
     if (end.error) {
-      await this.finish(call, { status: 'function_error', httpStatus: reply.status, logs: end.logs, errorMessage: `function ${call.spec.name} failed while streaming: ${end.error}` });
+      await this.finish(call, {
+        status: 'function_error',
+        httpStatus: reply.status,
+        logs: end.logs,
+        errorMessage: `function ${call.spec.name} failed while streaming: ${end.error}`,
+      });
       return;
     }
     await this.finish(call, { status: 'ok', httpStatus: reply.status, logs: end.logs });
@@ -229,7 +239,12 @@ export class InProcessInvoker implements Invoker, InvocationEvents {
       return;
     }
     if (err instanceof RuntimeResponseTooLargeError) {
-      await this.finish(call, { status: 'function_error', httpStatus: 502, logs: '', errorMessage: `function ${call.spec.name} streamed more than the platform relays: ${err.message} (FAAS_MAX_STREAM_BYTES)` });
+      await this.finish(call, {
+        status: 'function_error',
+        httpStatus: 502,
+        logs: '',
+        errorMessage: `function ${call.spec.name} streamed more than the platform relays: ${err.message} (FAAS_MAX_STREAM_BYTES)`,
+      });
       return;
     }
     const failure = await this.failureOf(err, call.spec, call.lease);
@@ -242,11 +257,7 @@ export class InProcessInvoker implements Invoker, InvocationEvents {
     await this.options.pool.close();
   }
 
-  private async failureOf(
-    err: unknown,
-    spec: FunctionSpec,
-    lease: Lease,
-  ): Promise<{ status: Exclude<InvocationStatus, 'ok'>; error: FaasError }> {
+  private async failureOf(err: unknown, spec: FunctionSpec, lease: Lease): Promise<{ status: Exclude<InvocationStatus, 'ok'>; error: FaasError }> {
     if (err instanceof RuntimeTimeoutError) {
       return { status: 'timeout', error: new FunctionTimeoutError(`function ${spec.name} timed out after ${spec.timeoutMs} ms`) };
     }

@@ -30,7 +30,13 @@ export function buildInvoice(tenant: string, period: Period, partials: Iterable<
   const own = [...partials].filter((p) => p.tenant === tenant && p.at >= period.from && p.at < period.to);
   const { rows, total } = rollupPartials(own, { groupBy: ['function'], plan });
   const totals = invoiceTotals(
-    { requests: total.invocations, gbSeconds: total.gbSeconds, initGbSeconds: total.initGbSeconds, idleGbSeconds: total.idleGbSeconds, cpuSeconds: total.cpuSeconds },
+    {
+      requests: total.invocations,
+      gbSeconds: total.gbSeconds,
+      initGbSeconds: total.initGbSeconds,
+      idleGbSeconds: total.idleGbSeconds,
+      cpuSeconds: total.cpuSeconds,
+    },
     plan,
   );
   return {
@@ -70,7 +76,7 @@ export function invoiceCsv(invoice: Invoice): string {
     invoice.currency,
   ]);
   rows.push([invoice.tenant, invoice.period, 'total', 'Total due', '', '', '', '', '', invoice.total, invoice.currency]);
-  return [head, ...rows].map((row) => row.map(csvField).join(',')).join('\r\n') + '\r\n';
+  return `${[head, ...rows].map((row) => row.map(csvField).join(',')).join('\r\n')}\r\n`;
 }
 
 /** Quantities to 6 decimals for display (GB-seconds are fractional). */

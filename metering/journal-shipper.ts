@@ -108,7 +108,11 @@ export class JournalShipper {
     // ROLLED_UP marks a batch whose rollups are in this transaction (a backfill skips it).
     if (usage.length > 0) multi.xadd(usageKey(prefix), '*', USAGE_BATCH_FIELD, `[${usage.join(',')}]`, ROLLED_UP, '1');
     // The rollups the usage API reads, in the same transaction: counted exactly once with the records.
-    appendRollups(multi, prefix, usage.map((u) => JSON.parse(u) as MeteredRecord));
+    appendRollups(
+      multi,
+      prefix,
+      usage.map((u) => JSON.parse(u) as MeteredRecord),
+    );
     for (const [fn, logs] of logsByFn) {
       // Each stream entry holds 1 to LOG_ENTRIES_KEPT log entries (older ones of a batch would never be
       // read), and about LOG_ENTRIES_KEPT stream entries are kept: at least that many log entries.

@@ -11,8 +11,7 @@ import type { MeteredRecord } from './usage-record.js';
 export const MINUTE_RETENTION_MS = 3 * 86_400_000;
 const HOUR_RETENTION_MS = 400 * 86_400_000;
 
-export const rollupKey = (prefix: string, granularity: Granularity, at: number, tenant: string) =>
-  `${prefix}ru:${granularity[0]}:${at}:${tenant}`;
+export const rollupKey = (prefix: string, granularity: Granularity, at: number, tenant: string) => `${prefix}ru:${granularity[0]}:${at}:${tenant}`;
 export const rollupTenantsKey = (prefix: string) => `${prefix}ru:tenants`;
 /** Field of a usage stream entry whose rollups were applied when it was shipped. */
 export const ROLLED_UP = 'r';

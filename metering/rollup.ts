@@ -127,11 +127,6 @@ export function rollupPartials(partials: Iterable<UsagePartial>, options: Rollup
   }
   const rows = [...groups.values()]
     .map(({ key, acc }) => ({ ...key, ...acc.summary(options.plan) }))
-    .sort(
-      (a, b) =>
-        (a.bucket ?? 0) - (b.bucket ?? 0) ||
-        (a.tenant ?? '').localeCompare(b.tenant ?? '') ||
-        (a.function ?? '').localeCompare(b.function ?? ''),
-    );
+    .sort((a, b) => (a.bucket ?? 0) - (b.bucket ?? 0) || (a.tenant ?? '').localeCompare(b.tenant ?? '') || (a.function ?? '').localeCompare(b.function ?? ''));
   return { rows, total: total.summary(options.plan) };
 }

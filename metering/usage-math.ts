@@ -33,9 +33,7 @@ export function toUsageRecord(event: InvocationFinished): UsageRecord {
     memoryMb: event.memoryMb,
     gbSeconds: gbSeconds(event.memoryMb, billed),
     coldStart: event.coldStart,
-    ...(initBilled !== undefined
-      ? { initMs: event.initMs, initBilledMs: initBilled, initGbSeconds: gbSeconds(event.memoryMb, initBilled) }
-      : {}),
+    ...(initBilled !== undefined ? { initMs: event.initMs, initBilledMs: initBilled, initGbSeconds: gbSeconds(event.memoryMb, initBilled) } : {}),
     ...(event.cpuMs !== undefined ? { cpuMs: event.cpuMs } : {}),
     ...(event.peakMemoryMb !== undefined ? { peakMemoryMb: event.peakMemoryMb } : {}),
     queueWaitMs: event.queueWaitMs,

@@ -12,7 +12,13 @@ export interface AsyncMetrics {
  * A counter in `registry` whose figures are those of `source` summed over every label but `keep`, computed
  * at each scrape of `registry` from `source`'s current values.
  */
-export function summedCounter<K extends string>(registry: client.Registry, source: client.Counter<string>, name: string, help: string, keep: readonly K[]): client.Counter<K> {
+export function summedCounter<K extends string>(
+  registry: client.Registry,
+  source: client.Counter<string>,
+  name: string,
+  help: string,
+  keep: readonly K[],
+): client.Counter<K> {
   return new client.Counter<K>({
     name,
     help,
@@ -64,7 +70,11 @@ export function registerAsyncMetrics(registry: client.Registry, counts?: () => P
         registers: [publicRegistry],
         async collect() {
           const all = await current();
-          for (const state of STATES) this.set({ state }, all.reduce((sum, c) => sum + c[state], 0));
+          for (const state of STATES)
+            this.set(
+              { state },
+              all.reduce((sum, c) => sum + c[state], 0),
+            );
         },
       });
       new client.Gauge({
@@ -93,6 +103,7 @@ export function registerAsyncMetrics(registry: client.Registry, counts?: () => P
     labelNames: ['function'],
     registers: [registry],
   });
-  if (publicRegistry) summedCounter(publicRegistry, retries, 'faas_async_retries_total', 'Runs of async jobs, of all functions together, that were a retry of a failed run', []);
+  if (publicRegistry)
+    summedCounter(publicRegistry, retries, 'faas_async_retries_total', 'Runs of async jobs, of all functions together, that were a retry of a failed run', []);
   return { countRetry: (fn) => retries.inc({ function: fn }) };
 }

@@ -96,7 +96,10 @@ export function createMetrics(events: InvocationEvents, invoker: Pick<Invoker, '
   // Totals over all functions for the public registry, summed at scrape time (nothing added to the hot
   // path): the same names without the function label, so sum by (status) (rate(faas_invocations_total[5m]))
   // works on either scrape. No latency histograms here: those need the token.
-  summedCounter(publicRegistry, invocations, 'faas_invocations_total', 'Invocations of all functions together, by outcome and whether the container was cold', ['status', 'start']);
+  summedCounter(publicRegistry, invocations, 'faas_invocations_total', 'Invocations of all functions together, by outcome and whether the container was cold', [
+    'status',
+    'start',
+  ]);
   summedCounter(publicRegistry, gbs, 'faas_gigabyte_seconds_total', 'Billed GB-seconds (configured memory x billed duration), all functions together', []);
   new client.Gauge({
     name: 'faas_containers',

@@ -173,7 +173,10 @@ function timeZone(env: Env, key: string): string {
 }
 
 function cidrList(env: Env, key: string): string[] {
-  const entries = (env[key] ?? '').split(',').map((entry) => entry.trim()).filter(Boolean);
+  const entries = (env[key] ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
   return entries.map((entry) => {
     const cidr = entry.includes('/') ? entry : `${entry}/32`;
     if (!ipaddr.IPv4.isValidCIDRFourPartDecimal(cidr)) throw new ConfigError(`${key}: ${entry} is not an IPv4 CIDR such as 10.1.2.0/24`);

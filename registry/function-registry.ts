@@ -8,9 +8,7 @@ export interface DeployInput {
   config: FunctionConfig;
 }
 
-export type FunctionChange =
-  | { kind: 'deployed'; spec: FunctionSpec; previous?: FunctionSpec }
-  | { kind: 'deleted'; name: string; previous: FunctionSpec };
+export type FunctionChange = { kind: 'deployed'; spec: FunctionSpec; previous?: FunctionSpec } | { kind: 'deleted'; name: string; previous: FunctionSpec };
 
 /**
  * Function store. `get` answers from a local cache kept current by change notifications

@@ -176,12 +176,7 @@ export class RedisFunctionRegistry implements FunctionRegistry {
     }
     const previous = normalize(JSON.parse(previousJson) as FunctionSpec);
     const wire: WireChange = { origin: this.origin, kind: 'deleted', name, previous };
-    await this.options.redis
-      .multi()
-      .del(this.key('fn', name))
-      .srem(this.key('fns'), name)
-      .publish(this.channel, JSON.stringify(wire))
-      .exec();
+    await this.options.redis.multi().del(this.key('fn', name)).srem(this.key('fns'), name).publish(this.channel, JSON.stringify(wire)).exec();
     this.cache.delete(name);
     this.notify({ kind: 'deleted', name, previous });
     return true;

@@ -91,11 +91,7 @@ export class TenantStore {
     const token = `faas_${id}_${randomBytes(24).toString('base64url')}`;
     const info: TokenInfo = { id, tenant, name, createdAt: this.now() };
     const digest = digestToken(token);
-    await this.options.redis
-      .multi()
-      .hset(this.key('tokens'), digest, JSON.stringify(info))
-      .hset(this.key('token-ids'), id, digest)
-      .exec();
+    await this.options.redis.multi().hset(this.key('tokens'), digest, JSON.stringify(info)).hset(this.key('token-ids'), id, digest).exec();
     return { token, info };
   }
 

@@ -26,8 +26,7 @@ function parseAddress(ip: string): Address | undefined {
   return undefined;
 }
 
-const ipv4At = (parts: number[], hi: number): ipaddr.IPv4 =>
-  new ipaddr.IPv4([parts[hi]! >> 8, parts[hi]! & 0xff, parts[hi + 1]! >> 8, parts[hi + 1]! & 0xff]);
+const ipv4At = (parts: number[], hi: number): ipaddr.IPv4 => new ipaddr.IPv4([parts[hi]! >> 8, parts[hi]! & 0xff, parts[hi + 1]! >> 8, parts[hi + 1]! & 0xff]);
 
 /**
  * The IPv4 address an IPv6 address carries and would reach: IPv4-mapped (`::ffff:a.b.c.d` in any
@@ -125,9 +124,15 @@ export function guardedConnector(options: buildConnector.BuildOptions = {}): bui
         callback(problem, null);
       };
     if (opts.protocol === 'https:' && !opts.httpSocket) {
-      connect({ ...opts, protocol: 'http:', port: opts.port || '443' }, checked((tcp) => connect({ ...opts, httpSocket: tcp }, callback)));
+      connect(
+        { ...opts, protocol: 'http:', port: opts.port || '443' },
+        checked((tcp) => connect({ ...opts, httpSocket: tcp }, callback)),
+      );
     } else {
-      connect(opts, checked((socket) => callback(null, socket)));
+      connect(
+        opts,
+        checked((socket) => callback(null, socket)),
+      );
     }
   };
 }

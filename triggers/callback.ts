@@ -7,9 +7,7 @@ let agent: Agent | undefined;
 const guardedAgent = () => (agent ??= createGuardedAgent());
 import type { StoredResult } from './job.js';
 
-export type CallbackOutcome =
-  | { status: 'succeeded'; result: StoredResult }
-  | { status: 'dead'; error: { code: string; message: string } };
+export type CallbackOutcome = { status: 'succeeded'; result: StoredResult } | { status: 'dead'; error: { code: string; message: string } };
 
 export interface CallbackOptions {
   /** Allow loopback, link-local and private targets (FAAS_CALLBACK_ALLOW_LOCAL). Default false. */

@@ -148,7 +148,12 @@ export class AsyncDispatcher {
   private staleness(run: JobRun, spec: FunctionSpec): Outcome | undefined {
     const age = now() - (run.data.trigger === 'cron' ? run.createdAt : run.data.acceptedAt);
     if (age <= spec.maxEventAgeMs) return undefined;
-    return { ok: false, retry: false, code: 'EVENT_TOO_OLD', message: `accepted ${Math.round(age / 1000)} s ago; maxEventAge is ${spec.maxEventAgeMs / 1000} s` };
+    return {
+      ok: false,
+      retry: false,
+      code: 'EVENT_TOO_OLD',
+      message: `accepted ${Math.round(age / 1000)} s ago; maxEventAge is ${spec.maxEventAgeMs / 1000} s`,
+    };
   }
 
   private async process(fn: string, fetcher: Worker<JobData> | undefined, job: Job<JobData>, token: string | undefined): Promise<StoredResult> {
@@ -177,7 +182,13 @@ export class AsyncDispatcher {
       let outcome: Outcome;
       try {
         this.options.admit?.(fn);
-        response = await this.options.invoker.invoke(toBatchRequest(batch.map((b) => b.run), fn, now()));
+        response = await this.options.invoker.invoke(
+          toBatchRequest(
+            batch.map((b) => b.run),
+            fn,
+            now(),
+          ),
+        );
         outcome = classifyResponse(response.status);
       } catch (err) {
         outcome = classifyError(err);
@@ -199,7 +210,7 @@ export class AsyncDispatcher {
       return { ...result, log: line };
     }
     await job.log(line).catch(() => {});
-    const detail = response && response.body.length ? `: ${response.body.subarray(0, 300).toString('utf8')}` : '';
+    const detail = response?.body.length ? `: ${response.body.subarray(0, 300).toString('utf8')}` : '';
     const reason = formatReason(outcome.code, outcome.message + detail);
     const last = !outcome.retry || run.attempt >= (job.opts.attempts ?? 1);
     if (last && run.data.callbackUrl) await this.callback(run, { status: 'dead', error: { code: outcome.code, message: outcome.message + detail } });
@@ -207,7 +218,14 @@ export class AsyncDispatcher {
   }
 
   /** Completes or fails one message of a batch that was fetched by hand. */
-  private async settleExtra(job: Job<JobData>, token: string, run: JobRun, outcome: Outcome, response: InvocationResponse | undefined, skipped: boolean): Promise<void> {
+  private async settleExtra(
+    job: Job<JobData>,
+    token: string,
+    run: JobRun,
+    outcome: Outcome,
+    response: InvocationResponse | undefined,
+    skipped: boolean,
+  ): Promise<void> {
     try {
       const result = await this.finish(job, run, outcome, response, skipped);
       await job.moveToCompleted(result, token, false);

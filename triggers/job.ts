@@ -140,7 +140,12 @@ export function toBatchRequest(all: JobRun[], fn: string, now: number): Invocati
       attempt: run.attempt,
     };
   });
-  const context: Record<string, string> = { attempt: String(first.attempt), queue: first.data.message.queue, 'batch-size': String(runs.length), 'message-id': first.id };
+  const context: Record<string, string> = {
+    attempt: String(first.attempt),
+    queue: first.data.message.queue,
+    'batch-size': String(runs.length),
+    'message-id': first.id,
+  };
   const request = { ...base(first, fn, now), context };
   const body = Buffer.from(JSON.stringify({ messages }));
   return { ...request, method: 'POST', path: '/', rawQuery: '', headers: { 'content-type': 'application/json' }, body };

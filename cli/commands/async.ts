@@ -101,7 +101,12 @@ export function registerAsync(program: Command): void {
     .action(async () => {
       const { queues } = await api().request<{ queues: Array<{ queue: string; consumer: string; batchSize: number }> }>('GET', '/queues');
       if (queues.length === 0) return void console.log('no queues: deploy a function with --queue NAME');
-      console.log(table(['queue', 'consumer', 'batch size'], queues.map((q) => [q.queue, q.consumer, q.batchSize])));
+      console.log(
+        table(
+          ['queue', 'consumer', 'batch size'],
+          queues.map((q) => [q.queue, q.consumer, q.batchSize]),
+        ),
+      );
     });
 
   program
@@ -147,7 +152,14 @@ export function registerAsync(program: Command): void {
       console.log(
         table(
           ['id', 'function', 'trigger', 'attempts', 'failed at', 'error'],
-          deadLetters.map((d) => [d.id, d.function, d.queue ? `queue ${d.queue}` : d.topic ? `topic ${d.topic}` : d.trigger, d.attempts, d.failedAt ?? '', `${d.error?.code ?? ''} ${(d.error?.message ?? '').slice(0, 60)}`]),
+          deadLetters.map((d) => [
+            d.id,
+            d.function,
+            d.queue ? `queue ${d.queue}` : d.topic ? `topic ${d.topic}` : d.trigger,
+            d.attempts,
+            d.failedAt ?? '',
+            `${d.error?.code ?? ''} ${(d.error?.message ?? '').slice(0, 60)}`,
+          ]),
         ),
       );
     });

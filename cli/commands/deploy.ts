@@ -78,12 +78,14 @@ function parseFlag(cli: CliFlag, flag: string, value: string | string[] | boolea
 
 /** Pure: the function name and the settings part of the deploy body from the file path and flags. */
 export function deploySettings(file: string, flags: DeployFlags): { name: string; settings: Record<string, unknown> } {
-  const name = flags.name ?? path.basename(file).replace(/\.[^.]+$/, '').toLowerCase();
+  const name =
+    flags.name ??
+    path
+      .basename(file)
+      .replace(/\.[^.]+$/, '')
+      .toLowerCase();
   if (!/^[a-z][a-z0-9-]{0,62}$/.test(name)) {
-    throw new CliError(
-      `"${name}" is not a valid function name`,
-      'use lower-case letters, digits and dashes, starting with a letter (set it with --name)',
-    );
+    throw new CliError(`"${name}" is not a valid function name`, 'use lower-case letters, digits and dashes, starting with a letter (set it with --name)');
   }
   if (flags.timezone !== undefined && !flags.schedule) throw new CliError('--timezone applies to --schedule', 'add --schedule "<cron>"');
   const settings: Record<string, unknown> = {};
@@ -121,35 +123,33 @@ export function registerDeploy(program: Command): void {
     if (['names', 'pairs', 'schedules'].includes(cli.parse)) command.option(cli.flag, cli.help, collect);
     else command.option(cli.flag, cli.help);
   }
-  command
-    .option('--timezone <tz>', 'time zone of --schedule, e.g. Europe/Paris (default UTC)')
-    .action(async (file: string, flags: DeployFlags) => {
-      const { name, settings } = deploySettings(file, flags);
-      const spinner = ora({ text: `bundling ${file}`, stream: process.stderr }).start();
-      const started = performance.now();
-      let bundle;
-      try {
-        bundle = await bundleFunction(file);
-      } catch (err) {
-        spinner.fail(`bundling ${file} failed`);
-        throw err;
-      }
-      spinner.succeed(`bundled ${file} (${formatBytes(bundle.bytes)} in ${Math.round(performance.now() - started)} ms)`);
-      for (const warning of bundle.warnings) info(`warning: ${warning}`);
-      const api = new ApiClient(loadCliConfig());
-      spinner.start(`deploying ${name}`);
-      try {
-        const result = await api.request<{ function: FunctionSpec; url: string }>('PUT', `/functions/${name}`, {
-          code: bundle.code,
-          ...settings,
-        });
-        spinner.stop();
-        ok(`deployed ${result.function.name} v${result.function.version} → ${result.url}`);
-        const triggers = describeTriggers(result.function);
-        if (triggers !== '—') info(`triggers: ${triggers}`);
-      } catch (err) {
-        spinner.fail(`deploying ${name} failed`);
-        throw err;
-      }
-    });
+  command.option('--timezone <tz>', 'time zone of --schedule, e.g. Europe/Paris (default UTC)').action(async (file: string, flags: DeployFlags) => {
+    const { name, settings } = deploySettings(file, flags);
+    const spinner = ora({ text: `bundling ${file}`, stream: process.stderr }).start();
+    const started = performance.now();
+    let bundle: Awaited<ReturnType<typeof bundleFunction>>;
+    try {
+      bundle = await bundleFunction(file);
+    } catch (err) {
+      spinner.fail(`bundling ${file} failed`);
+      throw err;
+    }
+    spinner.succeed(`bundled ${file} (${formatBytes(bundle.bytes)} in ${Math.round(performance.now() - started)} ms)`);
+    for (const warning of bundle.warnings) info(`warning: ${warning}`);
+    const api = new ApiClient(loadCliConfig());
+    spinner.start(`deploying ${name}`);
+    try {
+      const result = await api.request<{ function: FunctionSpec; url: string }>('PUT', `/functions/${name}`, {
+        code: bundle.code,
+        ...settings,
+      });
+      spinner.stop();
+      ok(`deployed ${result.function.name} v${result.function.version} → ${result.url}`);
+      const triggers = describeTriggers(result.function);
+      if (triggers !== '—') info(`triggers: ${triggers}`);
+    } catch (err) {
+      spinner.fail(`deploying ${name} failed`);
+      throw err;
+    }
+  });
 }

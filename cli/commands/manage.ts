@@ -53,16 +53,13 @@ export function registerManage(program: Command): void {
 
   program
     .command('logs')
-    .description("recent invocations of a function with what it printed")
+    .description('recent invocations of a function with what it printed')
     .argument('<name>', 'function name')
     .option('-n, --limit <n>', 'how many (1–100)', '20')
     .option('--json', 'print JSON')
     .action(async (name: string, flags: { limit: string; json?: boolean }) => {
       if (!/^\d+$/.test(flags.limit)) throw new CliError(`--limit ${flags.limit} is not a whole number`);
-      const { logs } = await new ApiClient(loadCliConfig()).request<{ logs: InvocationLogEntry[] }>(
-        'GET',
-        `/functions/${name}/logs?limit=${flags.limit}`,
-      );
+      const { logs } = await new ApiClient(loadCliConfig()).request<{ logs: InvocationLogEntry[] }>('GET', `/functions/${name}/logs?limit=${flags.limit}`);
       if (flags.json) return printJson(logs);
       if (logs.length === 0) return void console.log(`no invocations of ${name} yet`);
       for (const entry of [...logs].reverse()) {

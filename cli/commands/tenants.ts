@@ -15,7 +15,10 @@ export function quotasFrom(flags: QuotaFlags): Record<keyof TenantQuotas, number
     if (value === 'none') return null;
     const n = Number(value);
     if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
-      throw new CliError(`${flag} ${value} is not a ${integer ? 'whole ' : ''}number above 0`, `e.g. ${flag} ${integer ? 10 : 3600}, or ${flag} none for no limit`);
+      throw new CliError(
+        `${flag} ${value} is not a ${integer ? 'whole ' : ''}number above 0`,
+        `e.g. ${flag} ${integer ? 10 : 3600}, or ${flag} none for no limit`,
+      );
     }
     return n;
   };
@@ -27,7 +30,9 @@ export function quotasFrom(flags: QuotaFlags): Record<keyof TenantQuotas, number
 
 const defined = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
 const describeQuotas = (q: TenantQuotas) =>
-  [q.maxContainers ? `${q.maxContainers} containers` : '', q.maxGbSecondsPerPeriod ? `${q.maxGbSecondsPerPeriod} GB-s/period` : ''].filter(Boolean).join(', ') || 'none';
+  [q.maxContainers ? `${q.maxContainers} containers` : '', q.maxGbSecondsPerPeriod ? `${q.maxGbSecondsPerPeriod} GB-s/period` : '']
+    .filter(Boolean)
+    .join(', ') || 'none';
 
 export function registerTenants(program: Command): void {
   const tenant = program.command('tenant').description('tenants: who owns functions, tokens and usage (admin token)');
@@ -57,7 +62,12 @@ export function registerTenants(program: Command): void {
     .action(async (flags: { json?: boolean }) => {
       const { tenants } = await new ApiClient(loadCliConfig()).request<{ tenants: Tenant[] }>('GET', '/tenants');
       if (flags.json) return printJson(tenants);
-      console.log(table(['tenant', 'created', 'quotas'], tenants.map((t) => [t.id, t.createdAt, describeQuotas(t.quotas)])));
+      console.log(
+        table(
+          ['tenant', 'created', 'quotas'],
+          tenants.map((t) => [t.id, t.createdAt, describeQuotas(t.quotas)]),
+        ),
+      );
     });
 
   tenant
@@ -89,9 +99,17 @@ export function registerTenants(program: Command): void {
     .option('--json', 'print JSON')
     .description('list tokens (ids, never the secrets)')
     .action(async (flags: { tenant?: string; json?: boolean }) => {
-      const { tokens } = await new ApiClient(loadCliConfig()).request<{ tokens: TokenInfo[] }>('GET', `/tokens${flags.tenant ? `?tenant=${flags.tenant}` : ''}`);
+      const { tokens } = await new ApiClient(loadCliConfig()).request<{ tokens: TokenInfo[] }>(
+        'GET',
+        `/tokens${flags.tenant ? `?tenant=${flags.tenant}` : ''}`,
+      );
       if (flags.json) return printJson(tokens);
-      console.log(table(['id', 'tenant', 'name', 'created'], tokens.map((t) => [t.id, t.tenant, t.name, t.createdAt])));
+      console.log(
+        table(
+          ['id', 'tenant', 'name', 'created'],
+          tokens.map((t) => [t.id, t.tenant, t.name, t.createdAt]),
+        ),
+      );
     });
 
   token

@@ -12,7 +12,7 @@ export function registerUp(program: Command): void {
   program
     .command('up')
     .description('start the platform here: gateway and invoker in one process, local Docker, local Redis')
-    .option('--role <role>', "all (default), gateway (relays to invokers found in Redis) or invoker (runs containers for gateways)")
+    .option('--role <role>', 'all (default), gateway (relays to invokers found in Redis) or invoker (runs containers for gateways)')
     .action(async (flags: { role?: string }) => {
       const config = loadConfig(flags.role ? { ...process.env, FAAS_ROLE: flags.role } : process.env);
       if (config.role !== 'gateway' && !existsSync(config.dockerSocket)) {
@@ -29,7 +29,7 @@ export function registerUp(program: Command): void {
       };
       process.once('SIGINT', early);
       process.once('SIGTERM', early);
-      let platform;
+      let platform: RunningPlatform;
       try {
         platform = await startPlatform(config, { onProgress: info });
       } catch (err) {

@@ -32,12 +32,21 @@ const money = (cents: number, currency: string) => `${formatCents(cents)} ${curr
 const quantity = (line: InvoiceLine) => (line.unit === 'requests' ? String(line.quantity) : line.quantity.toFixed(4));
 
 function printInvoice(invoice: Invoice): void {
-  console.log(`invoice of tenant ${invoice.tenant} for ${invoice.period} (${invoice.from} to ${invoice.to}, ${invoice.final ? 'final' : 'period still running'})`);
+  console.log(
+    `invoice of tenant ${invoice.tenant} for ${invoice.period} (${invoice.from} to ${invoice.to}, ${invoice.final ? 'final' : 'period still running'})`,
+  );
   console.log(
     table(
       ['item', 'unit', 'quantity', 'free', 'unit price', 'amount'],
       [
-        ...invoice.lines.map((l) => [l.description, l.unit, quantity(l), l.unit === 'requests' ? String(l.free) : l.free.toFixed(4), String(l.unitPrice), money(l.amountCents, invoice.currency)]),
+        ...invoice.lines.map((l) => [
+          l.description,
+          l.unit,
+          quantity(l),
+          l.unit === 'requests' ? String(l.free) : l.free.toFixed(4),
+          String(l.unitPrice),
+          money(l.amountCents, invoice.currency),
+        ]),
         ['free tier', '', '', '', '', `-${money(invoice.freeTierCents, invoice.currency)}`],
         ['total', '', '', '', '', money(invoice.totalCents, invoice.currency)],
       ],

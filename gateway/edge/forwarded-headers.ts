@@ -44,7 +44,13 @@ export function forwardedHeaders(
 ): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
   // Names a client lists in Connection are hop-by-hop too.
-  const listed = typeof incoming.connection === 'string' ? incoming.connection.toLowerCase().split(',').map((s) => s.trim()) : [];
+  const listed =
+    typeof incoming.connection === 'string'
+      ? incoming.connection
+          .toLowerCase()
+          .split(',')
+          .map((s) => s.trim())
+      : [];
   for (const name in incoming) {
     const value = incoming[name];
     if (value === undefined || NOT_FORWARDED.has(name) || name.startsWith('x-faas-') || listed.includes(name)) continue;

@@ -43,7 +43,12 @@ export function checkRequest(request: {
   hostHeaders: number;
 }): EdgeRejection | undefined {
   if (REFUSED_METHODS.has(request.method.toUpperCase())) {
-    return { status: 405, code: 'METHOD_NOT_ALLOWED', message: `method ${request.method} is not served`, headers: { allow: 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS' } };
+    return {
+      status: 405,
+      code: 'METHOD_NOT_ALLOWED',
+      message: `method ${request.method} is not served`,
+      headers: { allow: 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS' },
+    };
   }
   // Absolute-form targets (`GET http://host/fn/x`) are for proxies; the router and the function's path would disagree.
   if (!request.url.startsWith('/')) {

@@ -27,7 +27,10 @@ export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): 
 
 /** Fastify's `frameworkErrors`: a URL the router cannot decode, say. */
 export function frameworkErrors(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
-  void reply.code(400).type('application/json').send({ error: { code: 'BAD_REQUEST', message: `the request URL is not valid: ${error.message}` } });
+  void reply
+    .code(400)
+    .type('application/json')
+    .send({ error: { code: 'BAD_REQUEST', message: `the request URL is not valid: ${error.message}` } });
 }
 
 export function registerHttpEdge(app: FastifyInstance): void {
@@ -40,14 +43,19 @@ export function registerHttpEdge(app: FastifyInstance): void {
       hostHeaders: countHost(request.raw.rawHeaders),
     });
     if (!rejection) return;
-    void reply.code(rejection.status).headers({ ...rejection.headers, connection: 'close' }).type('application/json');
+    void reply
+      .code(rejection.status)
+      .headers({ ...rejection.headers, connection: 'close' })
+      .type('application/json');
     return reply.send({ error: { code: rejection.code, message: rejection.message } });
   });
   // CONNECT never reaches a route: Node hands it over as a raw socket (and drops it when nobody listens).
   app.server.on('connect', (_req, socket: Socket) => {
     const body = JSON.stringify({ error: { code: 'METHOD_NOT_ALLOWED', message: 'method CONNECT is not served' } });
     socket.on('error', () => {});
-    socket.end(`HTTP/1.1 405 Method Not Allowed\r\nconnection: close\r\nallow: GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    socket.end(
+      `HTTP/1.1 405 Method Not Allowed\r\nconnection: close\r\nallow: GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
   });
   // `Expect: 100-continue` is answered by Node itself; any other expectation cannot be met.
   app.server.on('checkExpectation', (_req, res) => {

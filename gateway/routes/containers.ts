@@ -11,7 +11,8 @@ type Query = { Querystring: { tenant?: string } };
 const querystring = { type: 'object', additionalProperties: false, properties: { tenant: { type: 'string', pattern: TENANT_ID_PATTERN } } } as const;
 
 /** undefined: every tenant's (an admin that named none). */
-const tenantOf = (request: FastifyRequest<Query>) => (request.principal.admin && !request.query.tenant ? undefined : actingTenant(request, request.query.tenant));
+const tenantOf = (request: FastifyRequest<Query>) =>
+  request.principal.admin && !request.query.tenant ? undefined : actingTenant(request, request.query.tenant);
 
 export function containerRoutes(api: FastifyInstance, deps: { invoker: Pick<Invoker, 'containerCounts' | 'containerList'> }): void {
   api.get<Query>('/containers', { schema: { querystring, response: { 200: containerCountsReply } } }, async (request) => {

@@ -154,18 +154,18 @@ export function functionRoutes(app: FastifyInstance, deps: FunctionRoutesDeps): 
     },
   );
 
-  app.get('/functions', { schema: { response: { 200: { type: 'object', properties: { functions: { type: 'array', items: functionSpec } } } } } }, async (request) => ({
-    functions: (await deps.registry.list()).filter((spec) => splitFunctionId(spec.name).tenant === request.principal.tenant).map(presentSpec),
-  }));
-
-  app.get<{ Params: NameParams }>(
-    '/functions/:name',
-    { schema: { params: functionParams, response: { 200: deployed, 404: errorBody } } },
-    async (request) => {
-      const spec = await own(request.principal.tenant, request.params.name);
-      return { function: presentSpec(spec), url: urlOf(spec.name) };
-    },
+  app.get(
+    '/functions',
+    { schema: { response: { 200: { type: 'object', properties: { functions: { type: 'array', items: functionSpec } } } } } },
+    async (request) => ({
+      functions: (await deps.registry.list()).filter((spec) => splitFunctionId(spec.name).tenant === request.principal.tenant).map(presentSpec),
+    }),
   );
+
+  app.get<{ Params: NameParams }>('/functions/:name', { schema: { params: functionParams, response: { 200: deployed, 404: errorBody } } }, async (request) => {
+    const spec = await own(request.principal.tenant, request.params.name);
+    return { function: presentSpec(spec), url: urlOf(spec.name) };
+  });
 
   app.delete<{ Params: NameParams }>('/functions/:name', { schema: { params: functionParams } }, async (request, reply) => {
     const id = functionId(request.principal.tenant, request.params.name);

@@ -30,7 +30,10 @@ export function healthRoutes(app: FastifyInstance, metrics: GatewayMetrics, acce
     const header = request.headers.authorization;
     if (header === undefined) return metrics.publicRegistry;
     const token = /^Bearer\s+(.+)$/i.exec(header)?.[1]?.trim();
-    if (!token) throw new UnauthorizedError('invalid token: send `Authorization: Bearer <token>` (FAAS_TOKEN or FAAS_METRICS_TOKEN), or no Authorization header for platform-wide series only');
+    if (!token)
+      throw new UnauthorizedError(
+        'invalid token: send `Authorization: Bearer <token>` (FAAS_TOKEN or FAAS_METRICS_TOKEN), or no Authorization header for platform-wide series only',
+      );
     const given = digest(token);
     // Both compared in constant time, without short-circuit.
     const isAdmin = timingSafeEqual(given, admin);

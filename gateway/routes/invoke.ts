@@ -10,7 +10,17 @@ import { forwardedHeaders, type EdgeOrigin } from '../edge/forwarded-headers.js'
 
 /** Response headers that belong to one hop and are set again by this server, or that would let a function's page
  * reach beyond its own path on the gateway's origin (a service worker scoped to `/` sees the dashboard's calls). */
-const DROPPED = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'trailer', 'proxy-connection', 'content-length', 'date', 'service-worker-allowed']);
+const DROPPED = new Set([
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'upgrade',
+  'trailer',
+  'proxy-connection',
+  'content-length',
+  'date',
+  'service-worker-allowed',
+]);
 const EMPTY = Buffer.alloc(0);
 const STREAM = { stream: true } as const;
 const REJECTIONS: Record<string, 'throttled' | 'queue_timeout' | 'no_capacity'> = {
@@ -60,19 +70,22 @@ export async function invokeRoutes(scope: FastifyInstance, deps: InvokeRoutesDep
       // A dotted name is a tenant function's id: reachable only as /fn/<tenant>/<name>.
       if (name === request.params.name && name.includes('.')) throw new FunctionNotFoundError(name);
       deps.admit?.(name);
-      const response = await deps.invoker.invoke({
-        invocationId: randomUUID(),
-        fn: name,
-        trigger: 'http',
-        method: request.method,
-        path,
-        rawQuery,
-        headers: forwardedHeaders(request.headers, deps.origin, request.ip),
-        ...(request.body instanceof StreamedUpload
-          ? { body: EMPTY, bodyStream: { stream: request.body.stream, length: request.body.length } }
-          : { body: (request.body as Buffer | undefined) ?? EMPTY }),
-        receivedAt: Date.now(),
-      }, STREAM);
+      const response = await deps.invoker.invoke(
+        {
+          invocationId: randomUUID(),
+          fn: name,
+          trigger: 'http',
+          method: request.method,
+          path,
+          rawQuery,
+          headers: forwardedHeaders(request.headers, deps.origin, request.ip),
+          ...(request.body instanceof StreamedUpload
+            ? { body: EMPTY, bodyStream: { stream: request.body.stream, length: request.body.length } }
+            : { body: (request.body as Buffer | undefined) ?? EMPTY }),
+          receivedAt: Date.now(),
+        },
+        STREAM,
+      );
       const headers: Record<string, string | string[]> = {};
       for (const key in response.headers) if (!DROPPED.has(key)) headers[key] = response.headers[key]!;
       headers['x-faas-invocation-id'] = response.meta.invocationId;

@@ -64,35 +64,39 @@ export function jobRoutes(api: FastifyInstance, deps: JobRoutesDeps): void {
     present(await queues.get(request.params.id, filterOf(request))),
   );
 
-  api.post<{ Params: { queue: string } }>('/queues/:queue/messages', { schema: { params: queueParams, response: { 202: messageAccepted } } }, async (request, reply) => {
-    const body = (request.body as Buffer | undefined) ?? Buffer.alloc(0);
-    const contentType = request.headers['content-type'];
-    const { queue } = request.params;
-    const key = idempotencyKeyOf(request);
-    const url = request.url;
-    const q = url.indexOf('?');
-    // Keys are the tenant's: another tenant's (or an anonymous) caller can never find this message by it.
-    const idempotency: Idempotency | undefined =
-      key === undefined
-        ? undefined
-        : {
-            key,
-            scope: `tenant:${request.principal.tenant}`,
-            fingerprint: requestFingerprint({
-              method: request.method,
-              path: q === -1 ? url : url.slice(0, q),
-              query: q === -1 ? '' : url.slice(q + 1),
-              contentType,
-              body,
-            }),
-          };
-    const sent = await queues.send(triggerId(request.principal.tenant, queue), { body, ...(contentType ? { contentType } : {}) }, idempotency);
-    const location = `/api/v1/invocations/${sent.id}`;
-    return reply
-      .code(202)
-      .header('location', location)
-      .send({ messageId: sent.id, queue, consumer: splitFunctionId(sent.consumer).name, statusUrl: location });
-  });
+  api.post<{ Params: { queue: string } }>(
+    '/queues/:queue/messages',
+    { schema: { params: queueParams, response: { 202: messageAccepted } } },
+    async (request, reply) => {
+      const body = (request.body as Buffer | undefined) ?? Buffer.alloc(0);
+      const contentType = request.headers['content-type'];
+      const { queue } = request.params;
+      const key = idempotencyKeyOf(request);
+      const url = request.url;
+      const q = url.indexOf('?');
+      // Keys are the tenant's: another tenant's (or an anonymous) caller can never find this message by it.
+      const idempotency: Idempotency | undefined =
+        key === undefined
+          ? undefined
+          : {
+              key,
+              scope: `tenant:${request.principal.tenant}`,
+              fingerprint: requestFingerprint({
+                method: request.method,
+                path: q === -1 ? url : url.slice(0, q),
+                query: q === -1 ? '' : url.slice(q + 1),
+                contentType,
+                body,
+              }),
+            };
+      const sent = await queues.send(triggerId(request.principal.tenant, queue), { body, ...(contentType ? { contentType } : {}) }, idempotency);
+      const location = `/api/v1/invocations/${sent.id}`;
+      return reply
+        .code(202)
+        .header('location', location)
+        .send({ messageId: sent.id, queue, consumer: splitFunctionId(sent.consumer).name, statusUrl: location });
+    },
+  );
 
   api.get('/queues', { schema: { response: { 200: queueListReply } } }, async (request) => ({
     queues: [...queues.index.queues()]

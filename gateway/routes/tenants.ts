@@ -30,7 +30,12 @@ export function tenantRoutes(api: FastifyInstance, deps: TenantRoutesDeps): void
 
   api.get('/whoami', { schema: { response: { 200: whoamiReply } } }, async (request) => {
     const tenant = await deps.tenants.get(request.principal.tenant);
-    return { tenant: request.principal.tenant, admin: request.principal.admin, quotas: tenant?.quotas ?? {}, ...(request.principal.tokenId ? { tokenId: request.principal.tokenId } : {}) };
+    return {
+      tenant: request.principal.tenant,
+      admin: request.principal.admin,
+      quotas: tenant?.quotas ?? {},
+      ...(request.principal.tokenId ? { tokenId: request.principal.tokenId } : {}),
+    };
   });
 
   api.get('/tenants', { schema: { response: { 200: tenantListReply } } }, async (request) => {
@@ -42,7 +47,12 @@ export function tenantRoutes(api: FastifyInstance, deps: TenantRoutesDeps): void
     '/tenants',
     {
       schema: {
-        body: { type: 'object', required: ['id'], additionalProperties: false, properties: { id: { type: 'string', pattern: TENANT_ID_PATTERN }, ...quotaProperties } },
+        body: {
+          type: 'object',
+          required: ['id'],
+          additionalProperties: false,
+          properties: { id: { type: 'string', pattern: TENANT_ID_PATTERN }, ...quotaProperties },
+        },
         response: { 201: tenantReply },
       },
     },
@@ -70,7 +80,9 @@ export function tenantRoutes(api: FastifyInstance, deps: TenantRoutesDeps): void
     if (!(await deps.tenants.get(request.params.id))) throw new TenantNotFoundError(request.params.id);
     const left = await functionsOf(request.params.id);
     if (left.length > 0) {
-      throw new ConflictError(`tenant "${request.params.id}" still has ${left.length} function(s) (${left.map((s) => splitFunctionId(s.name).name).join(', ')}); delete them first`);
+      throw new ConflictError(
+        `tenant "${request.params.id}" still has ${left.length} function(s) (${left.map((s) => splitFunctionId(s.name).name).join(', ')}); delete them first`,
+      );
     }
     await deps.tenants.remove(request.params.id);
     return reply.code(204).send();

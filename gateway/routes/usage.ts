@@ -153,7 +153,7 @@ export function usageRoutes(app: FastifyInstance, deps: UsageRoutesDeps): void {
     },
     async (request, reply) => {
       const now = clock();
-      let period;
+      let period: ReturnType<typeof parsePeriod>;
       try {
         period = request.params.period === 'current' ? periodOf(now, plan.timeZone) : parsePeriod(request.params.period, plan.timeZone);
       } catch (err) {

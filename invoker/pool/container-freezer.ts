@@ -47,15 +47,13 @@ export class ContainerFreezer {
    * fails leaves it idle and running; a resume that fails lets the call find out.
    */
   private step(entry: Entry, kind: 'pause' | 'resume', run: () => Promise<void>): void {
-    const next = (entry.transition ?? Promise.resolve())
-      .then(run)
-      .then(
-        () => this.options.move(entry, kind === 'pause' ? 'paused' : 'resumed'),
-        (err: Error) => {
-          this.options.log.warn({ fn: entry.fn, containerId: entry.id, err: err.message }, `container not ${kind}d`);
-          this.options.move(entry, kind === 'pause' ? 'pauseFailed' : 'resumed');
-        },
-      );
+    const next = (entry.transition ?? Promise.resolve()).then(run).then(
+      () => this.options.move(entry, kind === 'pause' ? 'paused' : 'resumed'),
+      (err: Error) => {
+        this.options.log.warn({ fn: entry.fn, containerId: entry.id, err: err.message }, `container not ${kind}d`);
+        this.options.move(entry, kind === 'pause' ? 'pauseFailed' : 'resumed');
+      },
+    );
     entry.transition = next;
     void next.finally(() => {
       if (entry.transition === next) entry.transition = undefined;

@@ -176,9 +176,7 @@ export class ContainerPool {
       case 'warm':
         return Promise.resolve(this.lease(state.containers.get(decision.containerId)!, enqueuedAt));
       case 'reject':
-        return Promise.reject(
-          new QueueFullError(`function ${spec.name} has ${state.queue.length} requests waiting already (the limit); retry later`),
-        );
+        return Promise.reject(new QueueFullError(`function ${spec.name} has ${state.queue.length} requests waiting already (the limit); retry later`));
       case 'quota': {
         const tenant = splitFunctionId(spec.name).tenant;
         return Promise.reject(
@@ -220,7 +218,10 @@ export class ContainerPool {
   private pauseWhenIdle(entry: Entry): void {
     const afterMs = this.options.pauseAfterMs;
     if (afterMs === undefined || entry.phase !== 'idle' || entry.active > 0) return;
-    if (afterMs === 0) return this.freezer.freeze(entry);
+    if (afterMs === 0) {
+      this.freezer.freeze(entry);
+      return;
+    }
     const idleSince = entry.lastUsedAt;
     setTimeout(() => {
       if (entry.lastUsedAt === idleSince) this.freezer.freeze(entry);

@@ -37,7 +37,10 @@ export class ContainerStarter {
     return this.options.startTimeoutMs ?? 15_000;
   }
 
-  private async run(entry: Entry, fields: { name: string; fn: string; memoryMb: number; cpus: number; network: boolean; env: Record<string, string>; codeDir: string; prewarm: boolean }): Promise<boolean> {
+  private async run(
+    entry: Entry,
+    fields: { name: string; fn: string; memoryMb: number; cpus: number; network: boolean; env: Record<string, string>; codeDir: string; prewarm: boolean },
+  ): Promise<boolean> {
     entry.listener = await this.options.host.openChannel(entry.id, entry.concurrency);
     entry.dockerId = await this.options.driver.run({
       ...fields,
@@ -111,7 +114,10 @@ export class ContainerStarter {
     entry.listener!.setConcurrency(spec.concurrency);
     entry.connection = this.options.connect(entry.listener!, spec.concurrency, { connectTimeoutMs: spec.timeoutMs });
     await Promise.all([
-      entry.connection.init({ file: CONTAINER_CODE_FILE, name: spec.name, version: String(spec.version), memoryMb: spec.memoryMb, env: spec.env }, this.startTimeoutMs),
+      entry.connection.init(
+        { file: CONTAINER_CODE_FILE, name: spec.name, version: String(spec.version), memoryMb: spec.memoryMb, env: spec.env },
+        this.startTimeoutMs,
+      ),
       renamed,
     ]);
   }

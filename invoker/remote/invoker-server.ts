@@ -5,7 +5,17 @@ import type { AddressInfo } from 'node:net';
 import { FaasError } from '../../core/errors.js';
 import type { Invoker } from '../../core/invoker.js';
 import { pipeline } from 'node:stream';
-import { CONTAINER_LIST_PATH, CONTAINERS_PATH, INVOKE_PATH, STREAM_HEADER, decodeFrame, encodeFrame, encodeHead, type RequestHead, type ResponseHead } from './wire.js';
+import {
+  CONTAINER_LIST_PATH,
+  CONTAINERS_PATH,
+  INVOKE_PATH,
+  STREAM_HEADER,
+  decodeFrame,
+  encodeFrame,
+  encodeHead,
+  type RequestHead,
+  type ResponseHead,
+} from './wire.js';
 
 export interface InvokerServerOptions {
   invoker: Invoker;

@@ -2,7 +2,16 @@
 import { Pool } from 'undici';
 import { CapacityError, RemoteFaasError } from '../../core/errors.js';
 import { Readable } from 'node:stream';
-import type { ContainerInfo, ContainerState, InvocationEvents, InvocationFinished, InvocationRequest, InvocationResponse, Invoker, InvokeOptions } from '../../core/invoker.js';
+import type {
+  ContainerInfo,
+  ContainerState,
+  InvocationEvents,
+  InvocationFinished,
+  InvocationRequest,
+  InvocationResponse,
+  Invoker,
+  InvokeOptions,
+} from '../../core/invoker.js';
 import type { InvokerEntry } from './invoker-directory.js';
 import { placeFunction } from './placement.js';
 import { CONTAINER_LIST_PATH, CONTAINERS_PATH, INVOKE_PATH, STREAM_HEADER, encodeFrame, readHead, type ResponseHead } from './wire.js';
@@ -70,7 +79,10 @@ export class RemoteInvoker implements Invoker, InvocationEvents {
 
   async invoke(request: InvocationRequest, options?: InvokeOptions): Promise<InvocationResponse> {
     const invokers = this.options.invokers();
-    const id = placeFunction(request.fn, invokers.map((i) => i.id));
+    const id = placeFunction(
+      request.fn,
+      invokers.map((i) => i.id),
+    );
     const target = invokers.find((i) => i.id === id);
     if (!target) throw new CapacityError('no invoker is running: start one with `faas up --role invoker`');
     const { body: whole, bodyStream, ...head } = request;

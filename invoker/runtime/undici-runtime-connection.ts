@@ -45,7 +45,13 @@ function isConnectFailure(err: unknown): boolean {
 
 /** A thrown error of undici as the runtime connection's own. */
 function asRuntimeError(err: unknown, timeoutMs: number): Error {
-  if (err instanceof RuntimeResponseTooLargeError || err instanceof RuntimeConnectionError || err instanceof RuntimeStreamError || err instanceof RuntimeUploadRefusedError) return err;
+  if (
+    err instanceof RuntimeResponseTooLargeError ||
+    err instanceof RuntimeConnectionError ||
+    err instanceof RuntimeStreamError ||
+    err instanceof RuntimeUploadRefusedError
+  )
+    return err;
   if (isTimeout(err) || err instanceof RuntimeTimeoutError) return new RuntimeTimeoutError(`no complete answer within ${timeoutMs} ms`, { cause: err });
   return new RuntimeConnectionError((err as Error).message, { cause: err, notDelivered: isConnectFailure(err) });
 }
@@ -270,15 +276,18 @@ class UndiciRuntimeConnection implements RuntimeConnection {
     });
     let upstreamEnded = false;
     res.body.once('end', () => (upstreamEnded = true));
-    const timer = setTimeout(() => {
-      // The runtime finished, or waits on a caller that does not read (the relay's buffer is full): the
-      // caller's slowness, not the function's, so its container is not to blame.
-      const callerSlow = upstreamEnded || body.readableLength >= body.readableHighWaterMark;
-      failure = callerSlow
-        ? new RuntimeAbortedError(`the caller did not take the answer within ${timeoutMs} ms`)
-        : new RuntimeTimeoutError(`no complete answer within ${timeoutMs} ms`);
-      body.destroy(failure);
-    }, Math.max(0, deadline - Date.now()));
+    const timer = setTimeout(
+      () => {
+        // The runtime finished, or waits on a caller that does not read (the relay's buffer is full): the
+        // caller's slowness, not the function's, so its container is not to blame.
+        const callerSlow = upstreamEnded || body.readableLength >= body.readableHighWaterMark;
+        failure = callerSlow
+          ? new RuntimeAbortedError(`the caller did not take the answer within ${timeoutMs} ms`)
+          : new RuntimeTimeoutError(`no complete answer within ${timeoutMs} ms`);
+        body.destroy(failure);
+      },
+      Math.max(0, deadline - Date.now()),
+    );
     body.once('close', () => {
       clearTimeout(timer);
       if (settled) return;
@@ -303,5 +312,7 @@ export const createRuntimeConnection = (sockets: SocketSource, maxConcurrency: n
   new UndiciRuntimeConnection(sockets, maxConcurrency, options);
 
 /** The factory the pool takes, with these options on every connection. */
-export const runtimeConnections = (options: RuntimeConnectionOptions): RuntimeConnectionFactory => (sockets, maxConcurrency, more) =>
-  createRuntimeConnection(sockets, maxConcurrency, { ...options, ...more });
+export const runtimeConnections =
+  (options: RuntimeConnectionOptions): RuntimeConnectionFactory =>
+  (sockets, maxConcurrency, more) =>
+    createRuntimeConnection(sockets, maxConcurrency, { ...options, ...more });

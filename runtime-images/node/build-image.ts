@@ -61,7 +61,14 @@ export interface EnsureImageOptions {
 }
 
 /** Writes the build context of an image base into dir; returns the entries to send. */
-export function assembleContext(dir: string, base: 'scratch' | 'official', runtime: string, dockerfile: string, nodePath: string, libs: readonly string[]): string[] {
+export function assembleContext(
+  dir: string,
+  base: 'scratch' | 'official',
+  runtime: string,
+  dockerfile: string,
+  nodePath: string,
+  libs: readonly string[],
+): string[] {
   const rootfs = path.join(dir, 'rootfs');
   mkdirSync(path.join(rootfs, 'runtime'), { recursive: true });
   writeFileSync(path.join(rootfs, 'runtime', 'runtime.mjs'), runtime);

@@ -122,7 +122,7 @@ describe('async job ids', () => {
     }
   });
 
-  it('answers 400 for ids not shaped like the platform\'s, and 404 INVOCATION_NOT_FOUND for well-shaped unknown ones', async () => {
+  it("answers 400 for ids not shaped like the platform's, and 404 INVOCATION_NOT_FOUND for well-shaped unknown ones", async () => {
     for (const bad of ['repeat:x', 'ABCDEF00-0000-4000-8000-000000000000', '00000000-0000-4000-8000-00000000000', 'x'.repeat(36)]) {
       for (const [method, route] of routes(encodeURIComponent(bad))) expectError(await platform.api(method, route), 400, 'BAD_REQUEST', /id/);
     }

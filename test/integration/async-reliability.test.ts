@@ -44,7 +44,10 @@ describe('an invoker killed with SIGKILL during a job', () => {
     // The killed invoker could not remove its containers: do it as its restart would.
     const docker = await requireDocker();
     for (const info of await docker.listContainers({ all: true, filters: { label: [`faas.owner=${prefix.slice(0, -1)}-b`] } })) {
-      await docker.getContainer(info.Id).remove({ force: true }).catch(() => {});
+      await docker
+        .getContainer(info.Id)
+        .remove({ force: true })
+        .catch(() => {});
     }
     await redis?.stop();
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
@@ -73,7 +76,9 @@ describe('an invoker killed with SIGKILL during a job', () => {
     const accepted = await fetch(`${gateway.url}/async/fn/${name}?ms=3000`, { method: 'POST' });
     expect(accepted.status).toBe(202);
     const { invocationId } = (await accepted.json()) as { invocationId: string };
-    await waitUntil('the job to run on invoker b', async () => ((await api('GET', `/api/v1/invocations/${invocationId}`)).body.status === 'running' ? true : undefined));
+    await waitUntil('the job to run on invoker b', async () =>
+      (await api('GET', `/api/v1/invocations/${invocationId}`)).body.status === 'running' ? true : undefined,
+    );
     await new Promise((r) => setTimeout(r, 300));
     b.child.kill('SIGKILL');
 

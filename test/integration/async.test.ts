@@ -36,10 +36,14 @@ afterAll(async () => {
 const submit = (name: string, rest = '', init: RequestInit = {}) => fetch(`${platform.url}/async/fn/${name}${rest}`, { method: 'POST', ...init });
 
 async function finished(id: string, timeoutMs = 30_000): Promise<any> {
-  return waitUntil(`invocation ${id} to finish`, async () => {
-    const { body } = await platform.api('GET', `/api/v1/invocations/${id}`);
-    return body.status === 'succeeded' || body.status === 'dead' ? body : undefined;
-  }, timeoutMs);
+  return waitUntil(
+    `invocation ${id} to finish`,
+    async () => {
+      const { body } = await platform.api('GET', `/api/v1/invocations/${id}`);
+      return body.status === 'succeeded' || body.status === 'dead' ? body : undefined;
+    },
+    timeoutMs,
+  );
 }
 
 describe('async invocations', () => {
@@ -153,16 +157,21 @@ describe('async invocations', () => {
       await as('amount=10', { 'x-callback-url': 'http://127.0.0.1:9/elsewhere' }),
     ]) {
       expect(res.status).toBe(422);
-      expect(await res.json()).toEqual({ error: { code: 'IDEMPOTENCY_KEY_REUSED', message: expect.stringMatching(/Idempotency-Key was used with a different request/) } });
+      expect(await res.json()).toEqual({
+        error: { code: 'IDEMPOTENCY_KEY_REUSED', message: expect.stringMatching(/Idempotency-Key was used with a different request/) },
+      });
     }
     // The same key from another caller (another credential) is that caller's own key.
-    const otherCaller = await submit(name, '/pay', { body: 'amount=99', headers: { authorization: 'Bearer caller-b', 'idempotency-key': key, 'content-type': 'text/plain' } });
+    const otherCaller = await submit(name, '/pay', {
+      body: 'amount=99',
+      headers: { authorization: 'Bearer caller-b', 'idempotency-key': key, 'content-type': 'text/plain' },
+    });
     expect(otherCaller.status).toBe(202);
     expect(((await otherCaller.json()) as { invocationId: string }).invocationId).not.toBe(invocationId);
     expect(JSON.parse((await finished(invocationId)).result.body).body).toBe('amount=10');
   });
 
-  it('never hands an anonymous caller\'s job to another caller using the same key', async () => {
+  it("never hands an anonymous caller's job to another caller using the same key", async () => {
     const tenant = `idem${Date.now().toString(36)}`;
     expect((await platform.api('POST', '/api/v1/tenants', { id: tenant })).status).toBe(201);
     const token = (await platform.api('POST', `/api/v1/tenants/${tenant}/tokens`, { name: 'ci' })).body.token as string;
@@ -290,7 +299,7 @@ describe('async invocations', () => {
     await new Promise((r) => setTimeout(r, 700));
     const text = await (await fetch(`${platform.url}/metrics`, { headers: { authorization: `Bearer ${platform.token}` } })).text();
     const value = (metric: string) => {
-      const line = text.split('\n').find((l) => l.startsWith(metric + ' '));
+      const line = text.split('\n').find((l) => l.startsWith(`${metric} `));
       return line === undefined ? undefined : Number(line.split(' ').pop());
     };
     expect(value(`faas_async_jobs{function="${name}",queue="fn.${name}",state="dead"}`)).toBe(1);

@@ -67,7 +67,22 @@ describe('faas CLI', () => {
     const name = uniqueName('orders');
     const queue = `orders-${name.slice(-8)}`;
     const topic = `order.created.${name.slice(-8)}`;
-    const deployed = await faas('deploy', 'functions/orders-worker.ts', '--name', name, '--queue', queue, '--on', topic, '--schedule', '0 3 * * *', '--timezone', 'Europe/Paris', '--attempts', '1');
+    const deployed = await faas(
+      'deploy',
+      'functions/orders-worker.ts',
+      '--name',
+      name,
+      '--queue',
+      queue,
+      '--on',
+      topic,
+      '--schedule',
+      '0 3 * * *',
+      '--timezone',
+      'Europe/Paris',
+      '--attempts',
+      '1',
+    );
     expect(deployed.code, deployed.stderr).toBe(0);
     expect(deployed.stderr + deployed.stdout).toContain(`queue:${queue}, on:${topic}, cron:0 3 * * * (Europe/Paris)`);
     const ls = await faas('ls');

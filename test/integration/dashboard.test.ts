@@ -34,7 +34,11 @@ beforeAll(async () => {
   shopToken = (await platform.api('POST', '/api/v1/tenants/shop/tokens', { name: 'dashboard' })).body.token;
   const deploy = async (name: string, code: string, settings: Record<string, unknown> = {}) =>
     expect((await platform.apiAs(shopToken, 'PUT', `/api/v1/functions/${name}`, { code, ...settings })).status).toBe(201);
-  await deploy('checkout', `export default async (req) => { if (new URL(req.url).searchParams.has('fail')) throw new Error('card declined'); await new Promise((r) => setTimeout(r, 20)); return 'paid'; };`, { memoryMb: 256 });
+  await deploy(
+    'checkout',
+    `export default async (req) => { if (new URL(req.url).searchParams.has('fail')) throw new Error('card declined'); await new Promise((r) => setTimeout(r, 20)); return 'paid'; };`,
+    { memoryMb: 256 },
+  );
   await deploy('search', `export default () => Response.json({ hits: [] });`);
   expect((await platform.deploy('hello', `export default () => 'hi';`)).status).toBe(201);
 
@@ -91,9 +95,9 @@ describe('dashboard', () => {
     expect(await text(page, 'gb-seconds')).toBe((usage.total.gbSeconds + usage.total.initGbSeconds).toFixed(4));
     expect(await text(page, 'cost')).toBe(money(usage.total.cost.totalCents));
 
-    const rows = await page.locator('[data-testid=functions] tbody tr').evaluateAll((trs) =>
-      trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent as string)),
-    );
+    const rows = await page
+      .locator('[data-testid=functions] tbody tr')
+      .evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent as string)));
     expect(rows.map((r) => r[0])).toEqual(['checkout', 'search']);
     for (const [i, row] of usage.rows.entries()) {
       expect(rows[i]![1]).toBe(String(row.invocations));

@@ -123,7 +123,12 @@ export default (req) => {
     for (const name of names) await api('PUT', `/functions/${name}`, { code: `export default () => 'ok';` });
     await Promise.all(names.map((name) => fetch(`${gateway.url}/fn/${name}`).then((r) => r.text())));
     const perInvoker = await Promise.all(
-      running.slice(0, 2).map(async (inv) => (await (await fetch(`${inv.url}/v1/containers`, { headers: { authorization: `Bearer ${token}` } })).json()) as { idle: number; paused: number }),
+      running
+        .slice(0, 2)
+        .map(
+          async (inv) =>
+            (await (await fetch(`${inv.url}/v1/containers`, { headers: { authorization: `Bearer ${token}` } })).json()) as { idle: number; paused: number },
+        ),
     );
     // Warm containers on both: idle, or already paused.
     expect(perInvoker.every((counts) => counts.idle + counts.paused > 0)).toBe(true);
@@ -134,7 +139,9 @@ export default (req) => {
 
   it('relays function errors with their code, and meters calls made through the gateway', async () => {
     const name = uniqueName('dist-err');
-    await api('PUT', `/functions/${name}`, { code: `export default (req) => { if (new URL(req.url).searchParams.has('fail')) throw new Error('remote boom'); return 'ok'; };` });
+    await api('PUT', `/functions/${name}`, {
+      code: `export default (req) => { if (new URL(req.url).searchParams.has('fail')) throw new Error('remote boom'); return 'ok'; };`,
+    });
     expect((await fetch(`${gateway.url}/fn/${name}`)).status).toBe(200);
     const failed = await fetch(`${gateway.url}/fn/${name}?fail`);
     expect(failed.status).toBe(500);

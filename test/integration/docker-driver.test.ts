@@ -53,7 +53,21 @@ describeDriverLifecycleContract('docker', async () => {
       writeFileSync(path.join(codeDir, 'index.mjs'), `export default () => 'hi';`, { mode: 0o644 });
       const socketDir = path.join(base, `s-${id}`);
       listeners.push(await RuntimeListener.open(socketDir));
-      return driver.run({ name: `faas-${fn}-${id}`, image, fn, version: 1, memoryMb: 128, cpus: 0.5, pidsLimit: 64, tmpMb: 16, network: false, env: {}, codeDir, socketDir, owner });
+      return driver.run({
+        name: `faas-${fn}-${id}`,
+        image,
+        fn,
+        version: 1,
+        memoryMb: 128,
+        cpus: 0.5,
+        pidsLimit: 64,
+        tmpMb: 16,
+        network: false,
+        env: {},
+        codeDir,
+        socketDir,
+        owner,
+      });
     },
     async close() {
       for (const listener of listeners) await listener.close();

@@ -106,7 +106,10 @@ describe.each([
   let h: Harness;
   beforeAll(async () => {
     h = await make(redis.url);
-    await h.deploy('echo', `export default async (req) => new Response(await req.arrayBuffer(), { status: 201, headers: [['x-path', new URL(req.url).pathname + new URL(req.url).search], ['set-cookie', 'a=1'], ['set-cookie', 'b=2']] });`);
+    await h.deploy(
+      'echo',
+      `export default async (req) => new Response(await req.arrayBuffer(), { status: 201, headers: [['x-path', new URL(req.url).pathname + new URL(req.url).search], ['set-cookie', 'a=1'], ['set-cookie', 'b=2']] });`,
+    );
     await h.deploy('throws', `export default () => { throw new Error('nope'); };`);
     await h.deploy('slow', `export default () => new Promise(() => {});`, { timeoutMs: 500 });
   });
@@ -144,6 +147,10 @@ describe.each([
 describe('RemoteInvoker without invokers', () => {
   it('answers NO_CAPACITY naming how to start one', async () => {
     const remote = new RemoteInvoker({ invokers: () => [], token: 'x' });
-    await expect(remote.invoke(request('echo'))).rejects.toMatchObject({ status: 503, code: 'NO_CAPACITY', message: expect.stringContaining('--role invoker') });
+    await expect(remote.invoke(request('echo'))).rejects.toMatchObject({
+      status: 503,
+      code: 'NO_CAPACITY',
+      message: expect.stringContaining('--role invoker'),
+    });
   });
 });

@@ -19,7 +19,12 @@ describe('platform lifecycle', () => {
     const name = uniqueName('bye');
     await platform.deploy(name, `export default () => 'ok';`, { network: true, maxScale: 2 });
     // Two fresh starts in flight and the prewarmed runtimes still starting when the platform stops.
-    const calls = [platform.call(name), platform.call(name)].map((p) => p.then((r) => r.status, () => 0));
+    const calls = [platform.call(name), platform.call(name)].map((p) =>
+      p.then(
+        (r) => r.status,
+        () => 0,
+      ),
+    );
     await new Promise((r) => setTimeout(r, 50));
     await platform.stop();
     await Promise.all(calls);

@@ -22,8 +22,7 @@ afterAll(async () => {
   await platform?.stop();
 });
 
-const sample = (text: string, name: string, labels: string) =>
-  Number(new RegExp(`^${name}\\{${labels}\\} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+const sample = (text: string, name: string, labels: string) => Number(new RegExp(`^${name}\\{${labels}\\} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
 
 describe('/metrics', () => {
   it('passes promtool check metrics and counts invocations and GB-seconds per tenant', async () => {

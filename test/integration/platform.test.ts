@@ -69,7 +69,7 @@ describe('deploy and invoke', () => {
     );
     const res = await platform.call(name, '/a/b?x=1&y=2', { method: 'POST', headers: { 'x-test': 'yes' }, body: 'payload' });
     expect(res.status).toBe(200);
-    expect((await res.json() as any)).toEqual({ method: 'POST', path: '/a/b', query: '?x=1&y=2', header: 'yes', body: 'payload' });
+    expect((await res.json()) as any).toEqual({ method: 'POST', path: '/a/b', query: '?x=1&y=2', header: 'yes', body: 'payload' });
   });
 
   it('runs a Lambda-style handler with an HTTP API 2.0 event, status, headers and several cookies', async () => {
@@ -91,7 +91,7 @@ describe('deploy and invoke', () => {
     expect(res.status).toBe(201);
     expect(res.headers.get('x-kind')).toBe('lambda');
     expect(res.headers.getSetCookie()).toEqual(['a=1; Path=/', 'b=2; Path=/']);
-    const event = (await res.json() as any);
+    const event = (await res.json()) as any;
     expect(event).toMatchObject({
       rawPath: '/items/7',
       rawQueryString: 'color=red',
@@ -116,7 +116,7 @@ describe('deploy and invoke', () => {
   it('answers 404 with a JSON error for an unknown function', async () => {
     const res = await platform.call(uniqueName('missing'));
     expect(res.status).toBe(404);
-    expect(((await res.json() as any)).error.code).toBe('FUNCTION_NOT_FOUND');
+    expect(((await res.json()) as any).error.code).toBe('FUNCTION_NOT_FOUND');
   });
 });
 
@@ -187,9 +187,9 @@ describe('container pool', () => {
     const statuses = responses.map((r) => r.status).sort();
     expect(statuses).toEqual([200, 429, 429, 503, 503, 503]);
     const refused = responses.find((r) => r.status === 429)!;
-    expect((await refused.json() as any).error.code).toBe('TOO_MANY_REQUESTS');
+    expect(((await refused.json()) as any).error.code).toBe('TOO_MANY_REQUESTS');
     const timedOut = responses.find((r) => r.status === 503)!;
-    expect((await timedOut.json() as any).error.code).toBe('QUEUE_TIMEOUT');
+    expect(((await timedOut.json()) as any).error.code).toBe('QUEUE_TIMEOUT');
   });
 
   it('scales to zero after the idle timeout and cold-starts the next call', async () => {
@@ -243,7 +243,8 @@ describe('container pool', () => {
 
   it('lets in-flight requests to the old version finish across a redeploy', async () => {
     const name = uniqueName('redeploy');
-    const version = (v: string) => `export default async (req) => { const ms = Number(new URL(req.url).searchParams.get('ms') ?? 0); await new Promise((r) => setTimeout(r, ms)); return new Response('${v}'); };`;
+    const version = (v: string) =>
+      `export default async (req) => { const ms = Number(new URL(req.url).searchParams.get('ms') ?? 0); await new Promise((r) => setTimeout(r, ms)); return new Response('${v}'); };`;
     await deployOk(name, version('v1'));
     await platform.call(name);
     const inFlight = platform.call(name, '?ms=1500');
@@ -261,7 +262,11 @@ describe('container pool', () => {
 
 describe('prewarmed containers', () => {
   const prewarmedCount = async () =>
-    Number(/faas_containers\{state="prewarmed"\} (\d+)/.exec(await (await fetch(`${platform.url}/metrics`, { headers: { authorization: `Bearer ${platform.token}` } })).text())?.[1] ?? -1);
+    Number(
+      /faas_containers\{state="prewarmed"\} (\d+)/.exec(
+        await (await fetch(`${platform.url}/metrics`, { headers: { authorization: `Bearer ${platform.token}` } })).text(),
+      )?.[1] ?? -1,
+    );
   const waitForPrewarmed = async (n: number) => {
     const deadline = Date.now() + 15_000;
     while ((await prewarmedCount()) !== n && Date.now() < deadline) await sleep(100);
@@ -309,7 +314,7 @@ describe('limits and isolation', () => {
       { memoryMb: 96, cpus: 0.5, env: { GREETING: 'hi' } },
     );
     const res = await platform.call(name);
-    expect((await res.json() as any)).toEqual({ uid: 65534, rootWritable: false, network: false, secret: null, mine: 'hi' });
+    expect((await res.json()) as any).toEqual({ uid: 65534, rootWritable: false, network: false, secret: null, mine: 'hi' });
 
     const [summary] = await containersOf(name);
     const info = await docker.getContainer(summary!.Id).inspect();
@@ -371,7 +376,7 @@ describe('limits and isolation', () => {
     );
     const res = await platform.call(name, '?eat');
     expect(res.status).toBe(502);
-    const body = (await res.json() as any);
+    const body = (await res.json()) as any;
     expect(body.error.code).toBe('FUNCTION_OUT_OF_MEMORY');
     expect(body.error.message).toContain('64 MB');
     const next = await platform.call(name);
@@ -387,7 +392,7 @@ describe('limits and isolation', () => {
     const started = Date.now();
     const res = await platform.call(name, '?spin');
     expect(res.status).toBe(504);
-    expect(((await res.json() as any)).error.code).toBe('FUNCTION_TIMEOUT');
+    expect(((await res.json()) as any).error.code).toBe('FUNCTION_TIMEOUT');
     expect(Date.now() - started).toBeLessThan(3_000);
     const next = await platform.call(name);
     expect(next.status).toBe(200);
@@ -399,7 +404,7 @@ describe('limits and isolation', () => {
     await deployOk(atLoad, `throw new Error('boom at load'); export default () => new Response('never');`);
     const res = await platform.call(atLoad);
     expect(res.status).toBe(502);
-    const body = (await res.json() as any);
+    const body = (await res.json()) as any;
     expect(body.error.code).toBe('FUNCTION_INIT_FAILED');
     expect(body.error.message).toContain('boom at load');
 
@@ -407,7 +412,7 @@ describe('limits and isolation', () => {
     await deployOk(inHandler, `export default () => { throw new Error('boom in handler'); };`);
     const res2 = await platform.call(inHandler);
     expect(res2.status).toBe(500);
-    const body2 = (await res2.json() as any);
+    const body2 = (await res2.json()) as any;
     expect(body2.error.code).toBe('FUNCTION_ERROR');
     expect(body2.error.message).toContain('boom in handler');
 
@@ -454,7 +459,13 @@ describe('logs, metrics and usage', () => {
     });
     try {
       await platform.restart();
-      const gone = await docker.getContainer(leftover.id).inspect().then(() => false, () => true);
+      const gone = await docker
+        .getContainer(leftover.id)
+        .inspect()
+        .then(
+          () => false,
+          () => true,
+        );
       expect(gone).toBe(true);
       // Another invoker's containers are not this one's to remove.
       expect((await other.inspect()).Id).toBe(other.id);

@@ -72,24 +72,46 @@ async function up(name: string, reuse?: { dataDir: string; port: number; redisPo
     FAAS_SHUTDOWN_TIMEOUT_MS: String(BOUND_MS),
     NO_COLOR: '1',
   };
-  const assignments = Object.entries(env).map(([k, v]) => `${k}='${v}'`).join(' ');
+  const assignments = Object.entries(env)
+    .map(([k, v]) => `${k}='${v}'`)
+    .join(' ');
   const session = `${name}-${randomUUID().slice(0, 6)}`;
   // The shell stays after node exits, so the pane (and the exit code) can still be read.
-  tmux('new-session', '-d', '-s', session, '-x', '200', '-y', '50', `cd '${process.cwd()}' && env ${assignments} '${process.execPath}' --import tsx '${CLI}' up; echo "FAAS EXITED $?"; sleep 3600`);
+  tmux(
+    'new-session',
+    '-d',
+    '-s',
+    session,
+    '-x',
+    '200',
+    '-y',
+    '50',
+    `cd '${process.cwd()}' && env ${assignments} '${process.execPath}' --import tsx '${CLI}' up; echo "FAAS EXITED $?"; sleep 3600`,
+  );
   const pane = () => tmux('capture-pane', '-p', '-J', '-S', '-1000', '-t', session);
   const shellPid = Number(tmux('display-message', '-p', '-t', session, '#{pane_pid}').trim());
   const pid = await waitFor(
     'the faas process',
-    () => Number(execFileSync('ps', ['-o', 'pid=', '--ppid', String(shellPid)], { encoding: 'utf8' }).trim().split(/\s+/)[0]) || undefined,
+    () =>
+      Number(
+        execFileSync('ps', ['-o', 'pid=', '--ppid', String(shellPid)], { encoding: 'utf8' })
+          .trim()
+          .split(/\s+/)[0],
+      ) || undefined,
     10_000,
   );
   pids.add(pid);
   try {
-    await waitFor('/healthz', () => {
-      const shown = pane();
-      if (shown.includes('FAAS EXITED')) throw new Error('faas up exited');
-      return shown.includes('faas is up at');
-    }, 90_000, 200);
+    await waitFor(
+      '/healthz',
+      () => {
+        const shown = pane();
+        if (shown.includes('FAAS EXITED')) throw new Error('faas up exited');
+        return shown.includes('faas is up at');
+      },
+      90_000,
+      200,
+    );
     const res = await fetch(`http://127.0.0.1:${port}/healthz`);
     expect(res.status).toBe(200);
   } catch (err) {
@@ -99,7 +121,10 @@ async function up(name: string, reuse?: { dataDir: string; port: number; redisPo
   pids.add(redisPid);
   expect(listeners(redisPort)).toContain(redisPid);
   // Its own session: the terminal's Ctrl-C (to the foreground process group) does not reach it.
-  const [pgid, sid] = execFileSync('ps', ['-o', 'pgid=,sid=', '-p', String(redisPid)], { encoding: 'utf8' }).trim().split(/\s+/).map(Number);
+  const [pgid, sid] = execFileSync('ps', ['-o', 'pgid=,sid=', '-p', String(redisPid)], { encoding: 'utf8' })
+    .trim()
+    .split(/\s+/)
+    .map(Number);
   expect(pgid).toBe(redisPid);
   expect(sid).toBe(redisPid);
   // No pause here: a Ctrl-C while the prewarmed runtimes still start must stop as fast (it once waited for

@@ -129,10 +129,15 @@ export default (req) => {
     const reader = res.body!.getReader();
     await reader.read();
     controller.abort();
-    const seen = await waitUntil('the function to see the abort', async () => {
-      const [instance, count] = (await (await platform.call(name, '?count')).text()).split(' ');
-      return Number(count) >= 1 ? instance : undefined;
-    }, 10_000, 100);
+    const seen = await waitUntil(
+      'the function to see the abort',
+      async () => {
+        const [instance, count] = (await (await platform.call(name, '?count')).text()).split(' ');
+        return Number(count) >= 1 ? instance : undefined;
+      },
+      10_000,
+      100,
+    );
     expect(seen).toBe(before);
   });
 
@@ -147,12 +152,15 @@ export default (req) => {
   });
 
   it('cuts a stream past the stream size limit', async () => {
-    const name = await deploy(`
+    const name = await deploy(
+      `
 export default () => {
   const mb = new Uint8Array(1024 * 1024);
   let sent = 0;
   return new Response(new ReadableStream({ async pull(c) { await new Promise((r) => setImmediate(r)); if (sent++ < 80) c.enqueue(mb); else c.close(); } }));
-};`, { memoryMb: 256 });
+};`,
+      { memoryMb: 256 },
+    );
     const res = await platform.call(name);
     await expect(res.arrayBuffer()).rejects.toThrow();
     const [latest] = await logsOf(name, 1);
@@ -192,7 +200,8 @@ export default (req) => {
       return res.body.logs.length >= 2 ? res.body.logs : undefined;
     })) as Array<{ logs: string; status: string }>;
     const ok = logs.find((l) => l.status === 'ok')!;
-    for (const line of ['raw stdout line', 'raw stderr line', '"msg":"pino-style line"', 'imported writeSync line', 'console line']) expect(ok.logs).toContain(line);
+    for (const line of ['raw stdout line', 'raw stderr line', '"msg":"pino-style line"', 'imported writeSync line', 'console line'])
+      expect(ok.logs).toContain(line);
     // console output kept once, not twice.
     expect(ok.logs.split('console line').length).toBe(2);
     const failed = logs.find((l) => l.status === 'function_error')!;
@@ -202,14 +211,17 @@ export default (req) => {
 
 describe('streamed uploads', () => {
   it('relays a 50 MB upload to a web handler as it arrives: the function hashes it, the gateway never holds it', async () => {
-    const name = await deploy(`
+    const name = await deploy(
+      `
 import { createHash } from 'node:crypto';
 export default async (req) => {
   const hash = createHash('sha256');
   let bytes = 0;
   for await (const chunk of req.body) { hash.update(chunk); bytes += chunk.length; }
   return Response.json({ bytes, sha256: hash.digest('hex') });
-};`, { memoryMb: 128 });
+};`,
+      { memoryMb: 128 },
+    );
     await platform.call(name, '', { method: 'POST', body: 'warm' });
     const chunk = Buffer.alloc(1024 * 1024, 7);
     const total = 50;
@@ -219,11 +231,15 @@ export default async (req) => {
     let peak = rssBefore;
     const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
     const answer = await new Promise<string>((resolve, reject) => {
-      const req = http.request(`${platform.url}/fn/${name}`, { method: 'POST', headers: { 'content-type': 'application/octet-stream', 'content-length': String(total * chunk.length) } }, (res) => {
-        let text = '';
-        res.on('data', (c: Buffer) => (text += c.toString()));
-        res.on('end', () => resolve(text));
-      });
+      const req = http.request(
+        `${platform.url}/fn/${name}`,
+        { method: 'POST', headers: { 'content-type': 'application/octet-stream', 'content-length': String(total * chunk.length) } },
+        (res) => {
+          let text = '';
+          res.on('data', (c: Buffer) => (text += c.toString()));
+          res.on('end', () => resolve(text));
+        },
+      );
       req.on('error', reject);
       let sent = 0;
       const pump = () => {
@@ -277,7 +293,9 @@ describe('uploads that must not hold a container', () => {
   });
 
   it("drops a function's own x-faas-* headers (it cannot speak the platform's protocol)", async () => {
-    const name = await deploy(`export default () => new Response('fine', { headers: { 'x-faas-error': 'init', 'x-faas-log-result': 'bm9wZQ==', 'x-mine': 'kept' } });`);
+    const name = await deploy(
+      `export default () => new Response('fine', { headers: { 'x-faas-error': 'init', 'x-faas-log-result': 'bm9wZQ==', 'x-mine': 'kept' } });`,
+    );
     const res = await platform.call(name);
     expect(res.status).toBe(200);
     expect(await res.text()).toBe('fine');

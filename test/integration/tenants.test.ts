@@ -49,7 +49,12 @@ describe('tenants', () => {
     expect(containers.body.containers.map((c: { tenant: string; name: string }) => [c.tenant, c.name])).toEqual([['acme', 'hello']]);
     expect((await as(acme)('GET', '/containers/list?tenant=globex')).status).toBe(403);
     const everyone = await platform.api('GET', '/api/v1/containers/list');
-    expect(everyone.body.containers.filter((c: { name: string }) => c.name === 'hello').map((c: { tenant: string }) => c.tenant).sort()).toEqual(['acme', 'default', 'globex']);
+    expect(
+      everyone.body.containers
+        .filter((c: { name: string }) => c.name === 'hello')
+        .map((c: { tenant: string }) => c.tenant)
+        .sort(),
+    ).toEqual(['acme', 'default', 'globex']);
   });
 
   it("never lets a tenant see, change, delete or read the logs, results or usage of another tenant's functions", async () => {

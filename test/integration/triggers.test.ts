@@ -22,10 +22,14 @@ const publish = (topic: string, body: string, headers: Record<string, string>) =
   fetch(`${platform.url}/api/v1/events/${topic}`, { method: 'POST', headers: { authorization: `Bearer ${platform.token}`, ...headers }, body });
 
 async function finished(id: string, timeoutMs = 30_000): Promise<any> {
-  return waitUntil(`job ${id} to finish`, async () => {
-    const { body } = await platform.api('GET', `/api/v1/invocations/${id}`);
-    return body.status === 'succeeded' || body.status === 'dead' ? body : undefined;
-  }, timeoutMs);
+  return waitUntil(
+    `job ${id} to finish`,
+    async () => {
+      const { body } = await platform.api('GET', `/api/v1/invocations/${id}`);
+      return body.status === 'succeeded' || body.status === 'dead' ? body : undefined;
+    },
+    timeoutMs,
+  );
 }
 
 beforeAll(async () => {
@@ -104,8 +108,12 @@ describe('event triggers', () => {
     const topic = `orders.created.${randomUUID().slice(0, 6)}`;
     const good = uniqueName('sub-ok');
     const bad = uniqueName('sub-bad');
-    await platform.deploy(good, `export default async (req) => ({ type: req.headers.get('ce-type'), source: req.headers.get('ce-source'),
-      topic: req.headers.get('x-faas-topic'), data: await req.json() });`, { topics: [topic] });
+    await platform.deploy(
+      good,
+      `export default async (req) => ({ type: req.headers.get('ce-type'), source: req.headers.get('ce-source'),
+      topic: req.headers.get('x-faas-topic'), data: await req.json() });`,
+      { topics: [topic] },
+    );
     await platform.deploy(bad, `export default () => { throw new Error('subscriber broken'); };`, { topics: [topic], maxAttempts: 2 });
 
     // Structured mode.
@@ -123,9 +131,13 @@ describe('event triggers', () => {
 
     // Binary mode, Lambda style: an EventBridge-like event.
     const lambda = uniqueName('sub-lambda');
-    await platform.deploy(lambda, `export const handler = async (event) => ({ detailType: event['detail-type'], source: event.source, detail: event.detail, id: event.id });`, {
-      topics: [topic],
-    });
+    await platform.deploy(
+      lambda,
+      `export const handler = async (event) => ({ detailType: event['detail-type'], source: event.source, detail: event.detail, id: event.id });`,
+      {
+        topics: [topic],
+      },
+    );
     const binary = await publish(topic, JSON.stringify({ order: 43 }), {
       'content-type': 'application/json',
       'ce-specversion': '1.0',
@@ -152,7 +164,11 @@ describe('event triggers', () => {
       [{ 'content-type': 'application/cloudevents+json' }, '{"specversion":"0.3","id":"1","source":"s","type":"t"}', /specversion/],
       [{ 'content-type': 'application/cloudevents+json' }, 'not json', /not JSON/],
       [{ 'content-type': 'application/json' }, '{}', /ce-specversion/],
-      [{ 'content-type': 'application/json', 'ce-specversion': '1.0', 'ce-id': '1', 'ce-source': 's', 'ce-type': 't', 'ce-time': 'yesterday' }, '{}', /RFC 3339/],
+      [
+        { 'content-type': 'application/json', 'ce-specversion': '1.0', 'ce-id': '1', 'ce-source': 's', 'ce-type': 't', 'ce-time': 'yesterday' },
+        '{}',
+        /RFC 3339/,
+      ],
     ];
     for (const [headers, body, message] of cases) {
       const res = await publish(topic, body, headers);
@@ -161,7 +177,9 @@ describe('event triggers', () => {
       expect(error.code).toBe('BAD_CLOUDEVENT');
       expect(error.message).toMatch(message);
     }
-    const unknown = await publish('nobody-listens', '{"specversion":"1.0","id":"1","source":"s","type":"t"}', { 'content-type': 'application/cloudevents+json' });
+    const unknown = await publish('nobody-listens', '{"specversion":"1.0","id":"1","source":"s","type":"t"}', {
+      'content-type': 'application/cloudevents+json',
+    });
     expect(unknown.status).toBe(400);
     expect(((await unknown.json()) as any).error.code).toBe('UNKNOWN_TOPIC');
   });
@@ -181,7 +199,15 @@ describe('cron triggers', () => {
     dirs.push(dataDir);
     extra.push(
       await startPlatform(
-        loadConfig({ ...process.env, REDIS_URL: platform.redis.url, FAAS_DATA_DIR: dataDir, FAAS_TOKEN: platform.token, FAAS_INVOKER_ID: `second-${randomUUID().slice(0, 6)}`, FAAS_LOG_LEVEL: 'warn', FAAS_PREWARM: '0' }),
+        loadConfig({
+          ...process.env,
+          REDIS_URL: platform.redis.url,
+          FAAS_DATA_DIR: dataDir,
+          FAAS_TOKEN: platform.token,
+          FAAS_INVOKER_ID: `second-${randomUUID().slice(0, 6)}`,
+          FAAS_LOG_LEVEL: 'warn',
+          FAAS_PREWARM: '0',
+        }),
         { port: 0 },
       ),
     );

@@ -165,7 +165,7 @@ describe('UsageJournal', () => {
     await j.close();
   });
 
-  it("counts a record shipped late in the period it ended in, not when it reached Redis", async () => {
+  it('counts a record shipped late in the period it ended in, not when it reached Redis', async () => {
     const { prefix, journal } = setup();
     const j = journal();
     await j.open();
@@ -199,7 +199,14 @@ describe('UsageJournal segments', () => {
   it('ships every record exactly once while the writer moves to new segments, and deletes the shipped ones', async () => {
     const { journal, totals } = setup();
     const dir = dirs[dirs.length - 1]!;
-    const j = new UsageJournal({ redisUrl: redis.url, prefix: (journal() as unknown as { options: { prefix: string } }).options.prefix, dir, journalId: 'inv-1', shipDelayMs: 1, rotateBytes: 2_000 });
+    const j = new UsageJournal({
+      redisUrl: redis.url,
+      prefix: (journal() as unknown as { options: { prefix: string } }).options.prefix,
+      dir,
+      journalId: 'inv-1',
+      shipDelayMs: 1,
+      rotateBytes: 2_000,
+    });
     await j.open();
     // Writes interleaved with shipping: the shipper reads segments the writer is leaving behind.
     for (let round = 0; round < 20; round++) {
@@ -212,7 +219,12 @@ describe('UsageJournal segments', () => {
     expect(readdirSync(dir).filter((f) => f.startsWith('inv-1.journal'))).toHaveLength(1);
     await j.close();
     // A restart ships nothing twice.
-    const again = new UsageJournal({ redisUrl: redis.url, prefix: (journal() as unknown as { options: { prefix: string } }).options.prefix, dir, journalId: 'inv-1' });
+    const again = new UsageJournal({
+      redisUrl: redis.url,
+      prefix: (journal() as unknown as { options: { prefix: string } }).options.prefix,
+      dir,
+      journalId: 'inv-1',
+    });
     await again.open();
     expect(await totals('seg')).toMatchObject({ invocations: 200 });
     await again.close();

@@ -28,7 +28,10 @@ export default () => new Response(String(ticks));`;
       seen.push(Number(await (await platform.call(name)).text()));
       await sleep(40);
     }
-    const gaps = seen.slice(1).map((n, i) => n - seen[i]!).sort((a, b) => a - b);
+    const gaps = seen
+      .slice(1)
+      .map((n, i) => n - seen[i]!)
+      .sort((a, b) => a - b);
     const median = gaps[Math.floor(gaps.length / 2)]!;
     // Running between calls, the timer would tick about 15 times in each 40 ms gap.
     expect(median, `ticks between consecutive calls: ${gaps.join(',')}`).toBeLessThanOrEqual(4);

@@ -23,7 +23,14 @@ afterAll(async () => {
   // The killed platform left its containers; they carry its invoker id.
   const docker = await requireDocker();
   const left = await docker.listContainers({ all: true, filters: { label: [`faas.owner=${invokerId}`] } });
-  await Promise.all(left.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => {})));
+  await Promise.all(
+    left.map((c) =>
+      docker
+        .getContainer(c.Id)
+        .remove({ force: true })
+        .catch(() => {}),
+    ),
+  );
   await redis?.stop();
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });

@@ -80,9 +80,17 @@ describe('HTTP edge', () => {
     ['headers over 16 KiB', `GET /fn/${name}/ HTTP/1.1\r\nHost: localhost\r\nx-big: ${'a'.repeat(20_000)}\r\n\r\n`, 431],
     ['an unmeetable Expect', `POST /fn/${name}/ HTTP/1.1\r\nHost: localhost\r\nExpect: 200-ok\r\ncontent-length: 2\r\n\r\nhi`, 417],
     ['a body over the limit', `POST /fn/${name}/ HTTP/1.1\r\nHost: localhost\r\ncontent-length: ${5 * 1024 * 1024}\r\n\r\n`, 413],
-    ['both Content-Length and Transfer-Encoding', `POST /fn/${name}/ HTTP/1.1\r\nHost: localhost\r\ncontent-length: 3\r\ntransfer-encoding: chunked\r\n\r\n0\r\n\r\n`, 400],
+    [
+      'both Content-Length and Transfer-Encoding',
+      `POST /fn/${name}/ HTTP/1.1\r\nHost: localhost\r\ncontent-length: 3\r\ntransfer-encoding: chunked\r\n\r\n0\r\n\r\n`,
+      400,
+    ],
     ['invalid percent-encoding in the path', `GET /fn/${name}/%zz HTTP/1.1\r\nHost: localhost\r\n\r\n`, 400],
-    ['raw UTF-8 in the query', Buffer.concat([Buffer.from(`GET /fn/${name}/?q=`), Buffer.from('é', 'utf8'), Buffer.from(` HTTP/1.1\r\nHost: localhost\r\n\r\n`)]), 400],
+    [
+      'raw UTF-8 in the query',
+      Buffer.concat([Buffer.from(`GET /fn/${name}/?q=`), Buffer.from('é', 'utf8'), Buffer.from(` HTTP/1.1\r\nHost: localhost\r\n\r\n`)]),
+      400,
+    ],
   ])('answers %s itself, and the function is unaffected', async (_what, request, status) => {
     const before = await instance();
     const answer = await raw(request);
@@ -108,7 +116,10 @@ describe('HTTP edge', () => {
   it('runs an async call sent with Expect: 100-continue (it used to be dead-lettered)', async () => {
     const body = Buffer.alloc(1_500_000, 1);
     const answer = await raw(
-      Buffer.concat([Buffer.from(`POST /async/fn/${name}/job HTTP/1.1\r\nHost: localhost\r\nExpect: 100-continue\r\ncontent-length: ${body.length}\r\n\r\n`), body]),
+      Buffer.concat([
+        Buffer.from(`POST /async/fn/${name}/job HTTP/1.1\r\nHost: localhost\r\nExpect: 100-continue\r\ncontent-length: ${body.length}\r\n\r\n`),
+        body,
+      ]),
       15_000,
     );
     expect(answer.status, answer.body).toBe(202);
@@ -136,7 +147,10 @@ describe('HTTP edge', () => {
 
   it("gives the function every path, the runtime's own control paths included", async () => {
     for (const path of ['/_faas/ready', '/_faas/init']) {
-      const res = await fetch(`${platform.url}/fn/${name}${path}`, { method: path.endsWith('init') ? 'POST' : 'GET', body: path.endsWith('init') ? '{}' : undefined });
+      const res = await fetch(`${platform.url}/fn/${name}${path}`, {
+        method: path.endsWith('init') ? 'POST' : 'GET',
+        body: path.endsWith('init') ? '{}' : undefined,
+      });
       expect(res.status).toBe(200);
       expect(((await res.json()) as { url: string }).url).toMatch(new RegExp(`${path}$`));
     }
@@ -147,7 +161,7 @@ describe('HTTP edge', () => {
     expect(answer.status).toBe(200);
   });
 
-  it('counted none of the rejected requests as the function\'s errors', async () => {
+  it("counted none of the rejected requests as the function's errors", async () => {
     const logs = await waitUntil('invocation logs', async () => {
       const res = await platform.api('GET', `/api/v1/functions/${name}/logs?limit=100`);
       return res.status === 200 ? res.body.logs : undefined;

@@ -6,8 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Docker from 'dockerode';
 
-const HOW_TO_START =
-  'Install and start the services with `bash cli/setup-host.sh` (as root: installs docker.io and redis-server, starts dockerd).';
+const HOW_TO_START = 'Install and start the services with `bash cli/setup-host.sh` (as root: installs docker.io and redis-server, starts dockerd).';
 
 /** Finds a free TCP port on loopback. */
 export async function freePort(): Promise<number> {
@@ -106,9 +105,7 @@ export async function requireDocker(socketPath = '/var/run/docker.sock'): Promis
   try {
     await docker.ping();
   } catch (err) {
-    throw new Error(
-      `No Docker engine answers at ${socketPath} (${(err as Error).message}); the integration tests need a real one. ${HOW_TO_START}`,
-    );
+    throw new Error(`No Docker engine answers at ${socketPath} (${(err as Error).message}); the integration tests need a real one. ${HOW_TO_START}`);
   }
   return docker;
 }
@@ -123,5 +120,7 @@ export function requireChromium(): string {
       // try the next one
     }
   }
-  throw new Error('Chromium is not installed, and the dashboard test drives a real browser. Install it with `apt-get install -y chromium` (Debian\'s package; .ci/run does this).');
+  throw new Error(
+    "Chromium is not installed, and the dashboard test drives a real browser. Install it with `apt-get install -y chromium` (Debian's package; .ci/run does this).",
+  );
 }

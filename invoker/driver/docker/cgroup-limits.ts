@@ -54,7 +54,10 @@ export class CgroupLimits {
       return { memoryMb: bytes / MIB, cpus: quota / period };
     }
     const bytes = Number(readFileSync(layout.file('memory', dockerId, 'memory.max'), 'utf8'));
-    const [quota, period] = readFileSync(layout.file('cpu', dockerId, 'cpu.max'), 'utf8').trim().split(' ').map(Number) as [number, number];
+    const [quota, period] = readFileSync(layout.file('cpu', dockerId, 'cpu.max'), 'utf8')
+      .trim()
+      .split(' ')
+      .map(Number) as [number, number];
     return { memoryMb: bytes / MIB, cpus: quota / period };
   }
 

@@ -87,7 +87,9 @@ export function egressRules(subnet: string, bridgeInterface: string, allowCidrs:
       ...allowCidrs.map((cidr) => ['-A', EGRESS_CHAIN, ...fromBridge, '-d', cidr, '-j', 'RETURN']),
       // Docker's embedded DNS forwards a function's lookups from its own namespace to the host's resolvers,
       // often on a private address: port 53 of those, nothing else of them.
-      ...resolvers.flatMap((ip) => ['udp', 'tcp'].map((proto) => ['-A', EGRESS_CHAIN, ...fromBridge, '-d', `${ip}/32`, '-p', proto, '--dport', '53', '-j', 'RETURN'])),
+      ...resolvers.flatMap((ip) =>
+        ['udp', 'tcp'].map((proto) => ['-A', EGRESS_CHAIN, ...fromBridge, '-d', `${ip}/32`, '-p', proto, '--dport', '53', '-j', 'RETURN']),
+      ),
       ...BLOCKED_CIDRS.map((cidr) => ['-A', EGRESS_CHAIN, ...fromBridge, '-d', cidr, '-j', 'DROP']),
       ['-A', INPUT_CHAIN, ...fromBridge, '-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', '-j', 'RETURN'],
       ['-A', INPUT_CHAIN, ...fromBridge, '-j', 'DROP'],
@@ -122,7 +124,11 @@ export const runIptables: IptablesRunner = async (program, args) => {
   return stdout;
 };
 
-const succeeds = (p: Promise<unknown>) => p.then(() => true, () => false);
+const succeeds = (p: Promise<unknown>) =>
+  p.then(
+    () => true,
+    () => false,
+  );
 
 async function chainExists(run: IptablesRunner, program: 'iptables' | 'ip6tables', chain: string): Promise<boolean> {
   return succeeds(run(program, ['-n', '-L', chain]));
@@ -222,14 +228,18 @@ export async function ensureFunctionNetwork(docker: Dockerode): Promise<Function
     info.Internal && 'internal (no outbound access)',
   ].filter(Boolean);
   if (problems.length > 0) {
-    throw new Error(`Docker network ${FUNCTION_NETWORK} exists but is not as the platform creates it (${problems.join(', ')}); remove it (docker network rm ${FUNCTION_NETWORK})`);
+    throw new Error(
+      `Docker network ${FUNCTION_NETWORK} exists but is not as the platform creates it (${problems.join(', ')}); remove it (docker network rm ${FUNCTION_NETWORK})`,
+    );
   }
   const ipv4 = (info.IPAM?.Config ?? []).find((c) => c.Subnet && !c.Subnet.includes(':'));
   if (!ipv4?.Subnet || !ipv4.Gateway) throw new Error(`Docker network ${FUNCTION_NETWORK} has no IPv4 subnet and gateway`);
   const bridge = options[BRIDGE_NAME] ?? `br-${info.Id.slice(0, 12)}`;
   // The rules apply to this host's interfaces: an engine elsewhere (a VM, a remote socket) would not get them.
   if (!existsSync(`/sys/class/net/${bridge}`)) {
-    throw new Error(`bridge ${bridge} of Docker network ${FUNCTION_NETWORK} is not on this host (Docker engine in a VM or elsewhere?): its firewall rules cannot be installed here`);
+    throw new Error(
+      `bridge ${bridge} of Docker network ${FUNCTION_NETWORK} is not on this host (Docker engine in a VM or elsewhere?): its firewall rules cannot be installed here`,
+    );
   }
   return { name: FUNCTION_NETWORK, id: info.Id, subnet: ipv4.Subnet, gateway: ipv4.Gateway, bridge };
 }

@@ -124,11 +124,15 @@ export function adapt(mod: Record<string, unknown>, fn: FunctionInfo): Invoke {
   switch (style) {
     case 'web': {
       const handler = mod.default as WebHandler;
-      return Object.assign(async (inv: IncomingInvocation, ctx: InvocationContext) => webResultToResponse(await handler(toRequest(inv, ctx.signal))), { streamsRequestBody: true });
+      return Object.assign(async (inv: IncomingInvocation, ctx: InvocationContext) => webResultToResponse(await handler(toRequest(inv, ctx.signal))), {
+        streamsRequestBody: true,
+      });
     }
     case 'web-fetch': {
       const app = mod.default as { fetch: WebHandler };
-      return Object.assign(async (inv: IncomingInvocation, ctx: InvocationContext) => webResultToResponse(await app.fetch(toRequest(inv, ctx.signal))), { streamsRequestBody: true });
+      return Object.assign(async (inv: IncomingInvocation, ctx: InvocationContext) => webResultToResponse(await app.fetch(toRequest(inv, ctx.signal))), {
+        streamsRequestBody: true,
+      });
     }
     case 'lambda': {
       const handler = (typeof mod.handler === 'function' ? mod.handler : (mod.default as { handler: unknown }).handler) as LambdaHandler;

@@ -60,8 +60,7 @@ export function isTextBody(contentType: string | undefined, body: Buffer): boole
   return Buffer.from(body.toString('utf8'), 'utf8').equals(body);
 }
 
-const join = (value: string | string[] | undefined): string | undefined =>
-  Array.isArray(value) ? value.join(',') : value;
+const join = (value: string | string[] | undefined): string | undefined => (Array.isArray(value) ? value.join(',') : value);
 
 export function buildHttpApiEvent(inv: IncomingInvocation): HttpApiEventV2 {
   const headers: Record<string, string> = {};

@@ -33,7 +33,10 @@ export class LogTail {
     let out = this.chunks.join('');
     if (Buffer.byteLength(out) > this.limitBytes) {
       const buf = Buffer.from(out);
-      out = buf.subarray(buf.length - this.limitBytes).toString('utf8').replace(/^\uFFFD+/, '');
+      out = buf
+        .subarray(buf.length - this.limitBytes)
+        .toString('utf8')
+        .replace(/^\uFFFD+/, '');
       this.dropped = true;
     }
     return this.dropped ? `[earlier output truncated]\n${out}` : out;
@@ -60,7 +63,8 @@ let inConsole = false;
 /** The text of a chunk handed to a write: string, Buffer or other bytes. */
 function textOf(chunk: unknown, encoding?: unknown): string {
   if (typeof chunk === 'string') return chunk;
-  if (chunk instanceof Uint8Array) return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString(typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8');
+  if (chunk instanceof Uint8Array)
+    return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString(typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8');
   return '';
 }
 

@@ -2,7 +2,15 @@
 // a ContainerHost and a runtime connection factory with no Docker, no sockets and no files. Every delay is a
 // timer, so fake timers drive it. Tests script it: how long a start takes, which starts fail, what a call answers.
 import type { Socket } from 'node:net';
-import type { ChannelListener, ContainerDriver, ContainerExit, ContainerHost, ContainerSpec, ContainerUsage, ManagedContainer } from '../../../invoker/driver/container-driver.js';
+import type {
+  ChannelListener,
+  ContainerDriver,
+  ContainerExit,
+  ContainerHost,
+  ContainerSpec,
+  ContainerUsage,
+  ManagedContainer,
+} from '../../../invoker/driver/container-driver.js';
 import type { RuntimeConnection, RuntimeConnectionFactory, RuntimeReply, RuntimeStream } from '../../../invoker/runtime/runtime-connection.js';
 import { RuntimeConnectionError, RuntimeTimeoutError } from '../../../invoker/runtime/runtime-connection.js';
 import type { InvocationRequest } from '../../../core/invoker.js';

@@ -13,7 +13,10 @@ describe('function settings', () => {
     const flags: Record<string, string | string[] | boolean> = {};
     for (const key of SETTING_KEYS) {
       const cli = SETTINGS[key].cli;
-      const name = cli.flag.split(' ')[0]!.replace(/^--/, '').replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+      const name = cli.flag
+        .split(' ')[0]!
+        .replace(/^--/, '')
+        .replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
       const range = (LIMIT_RANGES as Record<string, { default: number }>)[key];
       // Numbers at their default (in range by the next test); durations in ms.
       flags[name] = range ? (cli.parse === 'duration' ? `${range.default}ms` : String(range.default)) : (sample[cli.parse] as string | string[] | boolean);

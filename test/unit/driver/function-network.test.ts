@@ -7,7 +7,9 @@ import {
   egressRules6,
   installRules,
   removeRules,
-  type IptablesRunner, parseResolvers } from '../../../invoker/driver/docker/function-network.js';
+  type IptablesRunner,
+  parseResolvers,
+} from '../../../invoker/driver/docker/function-network.js';
 
 const SUBNET = '172.18.0.0/16';
 const BR = 'faas-egress0';
@@ -94,7 +96,7 @@ function fakeIptables() {
       case '-L':
         return list ? '' : fail('no chain');
       case '-S':
-        return list ? [`-N ${chain}`, ...list.map((r) => `-A ${chain} ${r}`)].join('\n') + '\n' : fail('no chain');
+        return list ? `${[`-N ${chain}`, ...list.map((r) => `-A ${chain} ${r}`)].join('\n')}\n` : fail('no chain');
       case '-F':
         if (!list) return fail('no chain');
         list.length = 0;
@@ -176,7 +178,20 @@ describe('DockerDriver fails closed', () => {
       getNetwork: () => ({ inspect: async () => Promise.reject(Object.assign(new Error('down'), { statusCode: 500 })) }),
     } as unknown as import('dockerode');
     const driver = new DockerDriver(docker);
-    const spec = { name: 'n', image: 'i', fn: 'f', version: 1, memoryMb: 64, cpus: 1, pidsLimit: 64, tmpMb: 8, env: {}, codeDir: '/c', socketDir: '/s', owner: 'o' };
+    const spec = {
+      name: 'n',
+      image: 'i',
+      fn: 'f',
+      version: 1,
+      memoryMb: 64,
+      cpus: 1,
+      pidsLimit: 64,
+      tmpMb: 8,
+      env: {},
+      codeDir: '/c',
+      socketDir: '/s',
+      owner: 'o',
+    };
     await expect(driver.run({ ...spec, network: true })).rejects.toThrow(/outbound network refused: the function network was not prepared/);
     await expect(driver.prepareNetwork()).rejects.toThrow('down');
     await expect(driver.run({ ...spec, network: true })).rejects.toThrow(/outbound network refused: .*firewall is not in place: down/);
@@ -187,7 +202,9 @@ describe('DockerDriver fails closed', () => {
 
 describe('host resolvers', () => {
   it('keeps IPv4 nameservers that are not loopback, once each', () => {
-    expect(parseResolvers('# x\nnameserver 10.255.255.53\nnameserver 127.0.0.53\nnameserver ::1\nnameserver 10.255.255.53\nsearch local\n')).toEqual(['10.255.255.53']);
+    expect(parseResolvers('# x\nnameserver 10.255.255.53\nnameserver 127.0.0.53\nnameserver ::1\nnameserver 10.255.255.53\nsearch local\n')).toEqual([
+      '10.255.255.53',
+    ]);
   });
 
   it('lets functions reach port 53 of those resolvers and nothing else of them', () => {

@@ -10,7 +10,21 @@ describeDriverLifecycleContract('in-memory', async () => {
     driver,
     owner,
     run: (fn) =>
-      driver.run({ name: `faas-${fn}`, image: 'x', fn, version: 1, memoryMb: 128, cpus: 1, pidsLimit: 64, tmpMb: 16, network: false, env: {}, codeDir: '/mem/code', socketDir: '/mem/sock', owner }),
+      driver.run({
+        name: `faas-${fn}`,
+        image: 'x',
+        fn,
+        version: 1,
+        memoryMb: 128,
+        cpus: 1,
+        pidsLimit: 64,
+        tmpMb: 16,
+        network: false,
+        env: {},
+        codeDir: '/mem/code',
+        socketDir: '/mem/sock',
+        owner,
+      }),
     async close() {},
   };
 });

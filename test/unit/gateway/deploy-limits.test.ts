@@ -15,14 +15,26 @@ describe('limitProblem', () => {
   it.each([
     ['the defaults', cfg(), {}, LIMITS, undefined],
     ['memory of the whole pool', cfg({ memoryMb: 10_240 }), {}, { ...LIMITS, poolMemoryMb: 10_240 }, undefined],
-    ['memory past the pool', cfg({ memoryMb: 10_240 }), {}, { ...LIMITS, poolMemoryMb: 8_192 }, "memoryMb 10240 exceeds this platform's pool memory of 8,192 MB; a container of it could never start"],
+    [
+      'memory past the pool',
+      cfg({ memoryMb: 10_240 }),
+      {},
+      { ...LIMITS, poolMemoryMb: 8_192 },
+      "memoryMb 10240 exceeds this platform's pool memory of 8,192 MB; a container of it could never start",
+    ],
     ['cpus of the host', cfg({ cpus: 2 }), {}, LIMITS, undefined],
     ['cpus past the host', cfg({ cpus: 64 }), {}, LIMITS, "cpus 64 exceeds this platform's limit of 2 CPUs per function"],
     ['fractional cpus past the limit', cfg({ cpus: 2.5 }), {}, LIMITS, "cpus 2.5 exceeds this platform's limit of 2 CPUs per function"],
     ['minScale at the quota', cfg({ minScale: 2 }), {}, { ...LIMITS, maxContainers: 2 }, undefined],
     ['minScale past the quota', cfg({ minScale: 6 }), {}, { ...LIMITS, maxContainers: 2 }, "minScale 6 exceeds tenant acme's maxContainers quota (2)"],
     ['minScale with no quota', cfg({ minScale: 6 }), {}, LIMITS, undefined],
-    ['an explicit maxScale past the quota', cfg({ maxScale: 5 }), { maxScale: 5 }, { ...LIMITS, maxContainers: 2 }, "maxScale 5 exceeds tenant acme's maxContainers quota (2)"],
+    [
+      'an explicit maxScale past the quota',
+      cfg({ maxScale: 5 }),
+      { maxScale: 5 },
+      { ...LIMITS, maxContainers: 2 },
+      "maxScale 5 exceeds tenant acme's maxContainers quota (2)",
+    ],
     ['the default maxScale past the quota (the pool holds the quota)', cfg(), {}, { ...LIMITS, maxContainers: 1 }, undefined],
     ['warm memory at half the pool', cfg({ minScale: 12, memoryMb: 1_024 }), {}, LIMITS, undefined],
     [
@@ -32,7 +44,13 @@ describe('limitProblem', () => {
       LIMITS,
       'minScale 100 × memory 10240 MB needs 1,024,000 MB; the platform keeps at most 12,288 MB warm per function',
     ],
-    ['one warm container past half the pool', cfg({ minScale: 1, memoryMb: 8_192 }), {}, { ...LIMITS, poolMemoryMb: 12_000 }, 'minScale 1 × memory 8192 MB needs 8,192 MB; the platform keeps at most 6,000 MB warm per function'],
+    [
+      'one warm container past half the pool',
+      cfg({ minScale: 1, memoryMb: 8_192 }),
+      {},
+      { ...LIMITS, poolMemoryMb: 12_000 },
+      'minScale 1 × memory 8192 MB needs 8,192 MB; the platform keeps at most 6,000 MB warm per function',
+    ],
     ['a large memory with no minScale', cfg({ memoryMb: 8_192 }), {}, { ...LIMITS, poolMemoryMb: 12_000 }, undefined],
   ] as const)('%s', (_label, config, body, limits, expected) => {
     expect(limitProblem(config, body, limits)).toBe(expected);
@@ -74,7 +92,12 @@ describe('deploy limits over HTTP', () => {
   it.each([
     ['cpus past the host', TOKEN, { cpus: 64 }, "cpus 64 exceeds this platform's limit of 2 CPUs per function"],
     ['the largest memory, within the pool', TOKEN, { memoryMb: 10_240 }, undefined],
-    ['minScale × memory past half the pool', TOKEN, { minScale: 100, memoryMb: 10_240, maxScale: 100 }, 'minScale 100 × memory 10240 MB needs 1,024,000 MB; the platform keeps at most 12,288 MB warm per function'],
+    [
+      'minScale × memory past half the pool',
+      TOKEN,
+      { minScale: 100, memoryMb: 10_240, maxScale: 100 },
+      'minScale 100 × memory 10240 MB needs 1,024,000 MB; the platform keeps at most 12,288 MB warm per function',
+    ],
     ["minScale past the tenant's quota", ACME_TOKEN, { minScale: 6 }, "minScale 6 exceeds tenant acme's maxContainers quota (2)"],
     ["maxScale past the tenant's quota", ACME_TOKEN, { maxScale: 3 }, "maxScale 3 exceeds tenant acme's maxContainers quota (2)"],
     ['minScale within the quota', ACME_TOKEN, { minScale: 2, maxScale: 2 }, undefined],

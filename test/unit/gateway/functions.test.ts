@@ -95,7 +95,12 @@ describe('read and delete', () => {
     await put('one', { code: CODE });
     await put('two', { code: CODE });
     const list = await gw.app.inject({ url: '/api/v1/functions', headers: AUTH });
-    expect(list.json().functions.map((f: { name: string }) => f.name).sort()).toEqual(['one', 'two']);
+    expect(
+      list
+        .json()
+        .functions.map((f: { name: string }) => f.name)
+        .sort(),
+    ).toEqual(['one', 'two']);
 
     const got = await gw.app.inject({ url: '/api/v1/functions/one', headers: AUTH });
     expect(got.json()).toMatchObject({ function: { name: 'one', version: 1 }, url: 'https://faas.example/fn/one' });
@@ -109,7 +114,18 @@ describe('read and delete', () => {
 
   it('returns recent logs (default limit 20), 400 for a limit out of range, cleared on delete', async () => {
     await put('hello', { code: CODE });
-    const entry = { invocationId: 'i1', fn: 'hello', version: 1, trigger: 'http' as const, time: new Date(0).toISOString(), status: 'ok' as const, httpStatus: 200, durationMs: 2, coldStart: true, logs: 'hi\n' };
+    const entry = {
+      invocationId: 'i1',
+      fn: 'hello',
+      version: 1,
+      trigger: 'http' as const,
+      time: new Date(0).toISOString(),
+      status: 'ok' as const,
+      httpStatus: 200,
+      durationMs: 2,
+      coldStart: true,
+      logs: 'hi\n',
+    };
     gw.logs.entries.set('hello', [entry]);
 
     const logs = await gw.app.inject({ url: '/api/v1/functions/hello/logs', headers: AUTH });

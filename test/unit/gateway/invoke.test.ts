@@ -66,7 +66,12 @@ describe('request passed to the invoker', () => {
   });
 
   it('relays an upload over FAAS_MAX_BODY_BYTES of known length as a stream, and answers 413 past FAAS_MAX_STREAM_BYTES without invoking', async () => {
-    const streamed = await gw.app.inject({ method: 'POST', url: '/fn/hello', headers: { 'content-type': 'application/octet-stream' }, payload: Buffer.alloc(3000, 1) });
+    const streamed = await gw.app.inject({
+      method: 'POST',
+      url: '/fn/hello',
+      headers: { 'content-type': 'application/octet-stream' },
+      payload: Buffer.alloc(3000, 1),
+    });
     expect(streamed.statusCode).toBe(200);
     expect(gw.invoker.requests[0]!.bodyStream?.length).toBe(3000);
     expect(gw.invoker.requests[0]!.body.length).toBe(0);
@@ -77,7 +82,12 @@ describe('request passed to the invoker', () => {
 
   it('answers 413 for a body over FAAS_MAX_BODY_BYTES of unknown length (chunked), without invoking', async () => {
     const { Readable } = await import('node:stream');
-    const res = await gw.app.inject({ method: 'POST', url: '/fn/hello', headers: { 'content-type': 'application/octet-stream' }, payload: Readable.from([Buffer.alloc(1500), Buffer.alloc(1500)]) });
+    const res = await gw.app.inject({
+      method: 'POST',
+      url: '/fn/hello',
+      headers: { 'content-type': 'application/octet-stream' },
+      payload: Readable.from([Buffer.alloc(1500), Buffer.alloc(1500)]),
+    });
     errorOf(res, 413, 'PAYLOAD_TOO_LARGE');
     expect(gw.invoker.requests).toHaveLength(0);
   });

@@ -28,12 +28,7 @@ const record = (fn: string, endedAt: number, over: Partial<UsageRecord> = {}): U
 describe('usage', () => {
   it('defaults to the last 30 days, groups by function and prices each group and the total', async () => {
     const now = Date.now();
-    gw.usage.records = [
-      record('a', now - 1000),
-      record('a', now - 2000, { status: 'timeout' }),
-      record('b', now - 3000),
-      record('a', now - 31 * DAY_MS),
-    ];
+    gw.usage.records = [record('a', now - 1000), record('a', now - 2000, { status: 'timeout' }), record('b', now - 3000), record('a', now - 31 * DAY_MS)];
     const res = await usage();
     expect(res.statusCode).toBe(200);
     const body = res.json();
@@ -100,7 +95,13 @@ describe('invoices', () => {
     const res = await invoice('2025-11');
     expect(res.statusCode).toBe(200);
     const { invoice: inv } = res.json();
-    expect(inv).toMatchObject({ tenant: 'default', period: '2025-11', from: '2025-11-01T00:00:00.000+01:00', to: '2025-12-01T00:00:00.000+01:00', final: true });
+    expect(inv).toMatchObject({
+      tenant: 'default',
+      period: '2025-11',
+      from: '2025-11-01T00:00:00.000+01:00',
+      to: '2025-12-01T00:00:00.000+01:00',
+      final: true,
+    });
     const compute = inv.lines.find((l: { item: string }) => l.item === 'compute');
     // 4 records × 1000 GB-s × $0.00002 = $0.08; 4 requests, 1 free.
     expect(compute).toMatchObject({ quantity: 4000, amountCents: 8 });

@@ -29,7 +29,8 @@ const request = (fn: string): InvocationRequest => ({
   receivedAt: Date.now(),
 });
 
-const deploy = (name: string, config: Partial<FunctionConfig> = {}) => registry.deploy({ name, code: Buffer.from('x'), config: { ...defaultFunctionConfig(), ...config } });
+const deploy = (name: string, config: Partial<FunctionConfig> = {}) =>
+  registry.deploy({ name, code: Buffer.from('x'), config: { ...defaultFunctionConfig(), ...config } });
 
 /** Runs fake time until the promise settles (at most `ms`). */
 async function settle<T>(promise: Promise<T>, ms = 5_000): Promise<T> {

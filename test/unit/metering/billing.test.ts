@@ -121,7 +121,18 @@ describe('rollup', () => {
     const records = [
       ...Array.from({ length: 100 }, (_, i) => rec({ durationMs: i + 1, coldStart: i === 0, status: i < 5 ? 'timeout' : 'ok' })),
       rec({ fn: 'acme.hello', durationMs: 7, cpuMs: 3, peakMemoryMb: 40 }),
-      { kind: 'container', id: 'c', tenant: 'acme', fn: 'acme.hello', memoryMb: 512, startedAt: 0, endedAt: Date.parse('2026-11-15T12:00:00Z'), idleMs: 10_000, keptWarmIdleMs: 8_000, idleGbSeconds: 4 } satisfies ContainerUsageRecord,
+      {
+        kind: 'container',
+        id: 'c',
+        tenant: 'acme',
+        fn: 'acme.hello',
+        memoryMb: 512,
+        startedAt: 0,
+        endedAt: Date.parse('2026-11-15T12:00:00Z'),
+        idleMs: 10_000,
+        keptWarmIdleMs: 8_000,
+        idleGbSeconds: 4,
+      } satisfies ContainerUsageRecord,
     ];
     const { rows, total } = rollup(records, { groupBy: ['tenant', 'function'], plan: plan() });
     expect(rows.map((r) => [r.tenant, r.function, r.invocations])).toEqual([
@@ -130,12 +141,18 @@ describe('rollup', () => {
     ]);
     expect(rows[1]).toMatchObject({ errors: 5, coldStarts: 1 });
     // Percentiles come from a log histogram: within about 2 % of the exact nearest rank (50, 95, 99).
-    for (const [p, exact] of [['p50', 50], ['p95', 95], ['p99', 99]] as const) {
+    for (const [p, exact] of [
+      ['p50', 50],
+      ['p95', 95],
+      ['p99', 99],
+    ] as const) {
       expect(Math.abs(rows[1]!.durationMs![p] - exact) / exact).toBeLessThan(0.025);
     }
     expect(rows[0]).toMatchObject({ idleGbSeconds: 4, cpuSeconds: 0.003, peakMemoryMb: 40 });
     expect(total.invocations).toBe(101);
-    expect(total.cost.totalCents).toBe(grossCost({ requests: 101, gbSeconds: total.gbSeconds, initGbSeconds: 0, idleGbSeconds: 4, cpuSeconds: 0.003 }, plan()).totalCents);
+    expect(total.cost.totalCents).toBe(
+      grossCost({ requests: 101, gbSeconds: total.gbSeconds, initGbSeconds: 0, idleGbSeconds: 4, cpuSeconds: 0.003 }, plan()).totalCents,
+    );
   });
 
   it('percentile of nothing is 0, of one value that value', () => {

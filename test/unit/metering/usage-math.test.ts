@@ -46,12 +46,22 @@ describe('gbSeconds', () => {
 describe('toUsageRecord', () => {
   it('bills the duration rounded up, and the init time of a cold start beside it, rounded up too', () => {
     const record = toUsageRecord(finished({ durationMs: 9.2, coldStart: true, initMs: 179.4, memoryMb: 256 }));
-    expect(record).toMatchObject({ id: 'id-1', tenant: 'default', fn: 'hello', billedDurationMs: 10, memoryMb: 256, coldStart: true, initMs: 179.4, initBilledMs: 180, trigger: 'http' });
+    expect(record).toMatchObject({
+      id: 'id-1',
+      tenant: 'default',
+      fn: 'hello',
+      billedDurationMs: 10,
+      memoryMb: 256,
+      coldStart: true,
+      initMs: 179.4,
+      initBilledMs: 180,
+      trigger: 'http',
+    });
     expect(record.gbSeconds).toBeCloseTo(0.25 * 0.01, 12);
     expect(record.initGbSeconds).toBeCloseTo(0.25 * 0.18, 12);
   });
 
-  it("names the tenant from the function id, and keeps measured CPU time and peak memory", () => {
+  it('names the tenant from the function id, and keeps measured CPU time and peak memory', () => {
     const record = toUsageRecord(finished({ fn: 'acme.hello', cpuMs: 4.5, peakMemoryMb: 61.2 }));
     expect(record).toMatchObject({ tenant: 'acme', fn: 'acme.hello', cpuMs: 4.5, peakMemoryMb: 61.2 });
   });
@@ -67,7 +77,13 @@ describe('toContainerRecord', () => {
   const retired = { containerId: 'c1', fn: 'acme.f', memoryMb: 512, concurrency: 4, readyAt: 1_000, removedAt: 11_000, busyMs: 2_000, idleMs: 8_000 };
 
   it('bills idle time as kept warm only when the function asked for minScale', () => {
-    expect(toContainerRecord({ ...retired, keptWarm: true })).toMatchObject({ kind: 'container', tenant: 'acme', idleMs: 8_000, keptWarmIdleMs: 8_000, idleGbSeconds: 4 });
+    expect(toContainerRecord({ ...retired, keptWarm: true })).toMatchObject({
+      kind: 'container',
+      tenant: 'acme',
+      idleMs: 8_000,
+      keptWarmIdleMs: 8_000,
+      idleGbSeconds: 4,
+    });
     expect(toContainerRecord({ ...retired, keptWarm: false })).toMatchObject({ idleMs: 8_000, keptWarmIdleMs: 0, idleGbSeconds: 0 });
   });
 

@@ -93,7 +93,12 @@ describe('ContainerPool', () => {
     const fn = spec('fifo', { maxScale: 1 });
     const first = await settle(pool.acquire(fn));
     const order: number[] = [];
-    const waiting = [1, 2, 3].map((n) => pool.acquire(fn).then((lease) => (order.push(n), lease)));
+    const waiting = [1, 2, 3].map((n) =>
+      pool.acquire(fn).then((lease) => {
+        order.push(n);
+        return lease;
+      }),
+    );
     await pass(50);
     expect(order).toEqual([]);
     pool.release(first);

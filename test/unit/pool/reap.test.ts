@@ -99,7 +99,11 @@ describe('minScale starts are capped by free memory and the tenant room', () => 
 
   it('removes and pauses as before whatever the room', () => {
     const view = fnView([container({ id: 'a', lastUsedAt: NOW - 90_000 }), container({ id: 'b', lastUsedAt: NOW - 200 })]);
-    expect(reap(view, limits({ minScale: 3, pauseAfterMs: 100 }), NOW, { freeMemoryMb: 0, tenantRoom: 0 })).toEqual({ remove: [], start: 0, pause: ['a', 'b'] });
+    expect(reap(view, limits({ minScale: 3, pauseAfterMs: 100 }), NOW, { freeMemoryMb: 0, tenantRoom: 0 })).toEqual({
+      remove: [],
+      start: 0,
+      pause: ['a', 'b'],
+    });
   });
 });
 

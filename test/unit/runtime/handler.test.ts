@@ -34,10 +34,17 @@ describe('detectStyle', () => {
 
 describe('webResultToResponse', () => {
   it('keeps every set-cookie of a Response', async () => {
-    const headers = new Headers([['set-cookie', 'a=1'], ['set-cookie', 'b=2'], ['x-y', 'z']]);
+    const headers = new Headers([
+      ['set-cookie', 'a=1'],
+      ['set-cookie', 'b=2'],
+      ['x-y', 'z'],
+    ]);
     const res = await webResultToResponse(new Response('body', { status: 202, headers }));
     expect(res.status).toBe(202);
-    expect(res.headers.filter(([n]) => n === 'set-cookie')).toEqual([['set-cookie', 'a=1'], ['set-cookie', 'b=2']]);
+    expect(res.headers.filter(([n]) => n === 'set-cookie')).toEqual([
+      ['set-cookie', 'a=1'],
+      ['set-cookie', 'b=2'],
+    ]);
     expect(res.body.toString()).toBe('body');
   });
 
@@ -61,7 +68,12 @@ describe('adapt', () => {
 
   it('gives a Lambda handler a context with the request id and remaining time', async () => {
     const invoke = adapt(
-      { handler: async (_e: unknown, ctx: { awsRequestId: string; getRemainingTimeInMillis(): number }) => ({ id: ctx.awsRequestId, left: ctx.getRemainingTimeInMillis() > 500 }) },
+      {
+        handler: async (_e: unknown, ctx: { awsRequestId: string; getRemainingTimeInMillis(): number }) => ({
+          id: ctx.awsRequestId,
+          left: ctx.getRemainingTimeInMillis() > 500,
+        }),
+      },
       info,
     );
     const res = await invoke(inv, { deadline: Date.now() + 1000 });

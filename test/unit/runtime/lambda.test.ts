@@ -79,7 +79,13 @@ describe('lambdaResultToResponse', () => {
       body: 'made',
     });
     expect(res.status).toBe(201);
-    expect(res.headers).toEqual([['x-one', '1'], ['x-two', 'a'], ['x-two', 'b'], ['set-cookie', 'a=1'], ['set-cookie', 'b=2']]);
+    expect(res.headers).toEqual([
+      ['x-one', '1'],
+      ['x-two', 'a'],
+      ['x-two', 'b'],
+      ['set-cookie', 'a=1'],
+      ['set-cookie', 'b=2'],
+    ]);
     expect(res.body.toString()).toBe('made');
   });
 

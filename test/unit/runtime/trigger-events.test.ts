@@ -25,7 +25,14 @@ const acceptedAt = Date.UTC(2026, 10, 24, 10);
 
 describe('Lambda events of async triggers', () => {
   it('gives a queue message as an SQS-like record', () => {
-    const event = lambdaEvent(received({ id: 'm1', attempt: 2, createdAt: 0, data: { trigger: 'queue', fn: 'f', acceptedAt, message: { queue: 'orders', body: b64('{"id":7}'), contentType: 'application/json' } } })) as any;
+    const event = lambdaEvent(
+      received({
+        id: 'm1',
+        attempt: 2,
+        createdAt: 0,
+        data: { trigger: 'queue', fn: 'f', acceptedAt, message: { queue: 'orders', body: b64('{"id":7}'), contentType: 'application/json' } },
+      }),
+    ) as any;
     expect(event.Records).toHaveLength(1);
     expect(event.Records[0]).toMatchObject({
       messageId: 'm1',
@@ -39,7 +46,12 @@ describe('Lambda events of async triggers', () => {
   });
 
   it('gives a batch as several records in order', () => {
-    const runs: JobRun[] = ['a', 'b', 'c'].map((body, i) => ({ id: `m${i}`, attempt: 1, createdAt: 0, data: { trigger: 'queue', fn: 'f', acceptedAt, message: { queue: 'q', body: b64(body) } } }));
+    const runs: JobRun[] = ['a', 'b', 'c'].map((body, i) => ({
+      id: `m${i}`,
+      attempt: 1,
+      createdAt: 0,
+      data: { trigger: 'queue', fn: 'f', acceptedAt, message: { queue: 'q', body: b64(body) } },
+    }));
     const event = lambdaEvent(received(runs)) as any;
     expect(event.Records.map((r: { messageId: string; body: string }) => [r.messageId, r.body])).toEqual([
       ['m0', 'a'],
@@ -58,7 +70,11 @@ describe('Lambda events of async triggers', () => {
           trigger: 'event',
           fn: 'f',
           acceptedAt,
-          event: { topic: 'orders', attributes: { specversion: '1.0', id: 'e1', source: '/shop', type: 'order.created', subject: 'order/7', datacontenttype: 'application/json' }, data: b64('{"n":1}') },
+          event: {
+            topic: 'orders',
+            attributes: { specversion: '1.0', id: 'e1', source: '/shop', type: 'order.created', subject: 'order/7', datacontenttype: 'application/json' },
+            data: b64('{"n":1}'),
+          },
         },
       }),
     ) as any;
@@ -67,12 +83,31 @@ describe('Lambda events of async triggers', () => {
   });
 
   it('gives a cron tick as a Scheduled Event', () => {
-    const event = lambdaEvent(received({ id: 'c1', attempt: 1, createdAt: Date.UTC(2026, 10, 24, 3), data: { trigger: 'cron', fn: 'f', acceptedAt: 0, schedule: { cron: '0 3 * * *' } } })) as any;
-    expect(event).toMatchObject({ 'detail-type': 'Scheduled Event', source: 'faas.scheduler', time: '2026-11-24T03:00:00.000Z', resources: ['schedule:0 3 * * *'] });
+    const event = lambdaEvent(
+      received({
+        id: 'c1',
+        attempt: 1,
+        createdAt: Date.UTC(2026, 10, 24, 3),
+        data: { trigger: 'cron', fn: 'f', acceptedAt: 0, schedule: { cron: '0 3 * * *' } },
+      }),
+    ) as any;
+    expect(event).toMatchObject({
+      'detail-type': 'Scheduled Event',
+      source: 'faas.scheduler',
+      time: '2026-11-24T03:00:00.000Z',
+      resources: ['schedule:0 3 * * *'],
+    });
   });
 
   it('gives an async HTTP call the API Gateway HTTP API event, as a synchronous one', () => {
-    const event = lambdaEvent(received({ id: 'a1', attempt: 1, createdAt: 0, data: { trigger: 'async', fn: 'f', acceptedAt, request: { method: 'POST', path: '/x', rawQuery: 'y=1', headers: {}, body: b64('hi') } } })) as any;
+    const event = lambdaEvent(
+      received({
+        id: 'a1',
+        attempt: 1,
+        createdAt: 0,
+        data: { trigger: 'async', fn: 'f', acceptedAt, request: { method: 'POST', path: '/x', rawQuery: 'y=1', headers: {}, body: b64('hi') } },
+      }),
+    ) as any;
     expect(event).toMatchObject({ version: '2.0', rawPath: '/x', rawQueryString: 'y=1', body: 'hi' });
   });
 });

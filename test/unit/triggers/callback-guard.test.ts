@@ -179,8 +179,7 @@ describe('connect-time guard (server on 127.0.0.1 only)', () => {
   it('checks the address actually connected to, even when DNS said otherwise', async () => {
     // A lookup that is not guarded (as if DNS had changed between check and connect) still cannot get through.
     const agent = createGuardedAgent({
-      lookup: (_hostname, options, callback) =>
-        options.all ? callback(null, [{ address: '127.0.0.1', family: 4 }]) : callback(null, '127.0.0.1', 4),
+      lookup: (_hostname, options, callback) => (options.all ? callback(null, [{ address: '127.0.0.1', family: 4 }]) : callback(null, '127.0.0.1', 4)),
     } as Parameters<typeof createGuardedAgent>[0]);
     try {
       const { error } = await post(agent, `http://callback.example.test:${port}/`);
@@ -197,8 +196,7 @@ describe('connect-time guard (server on 127.0.0.1 only)', () => {
     const raw = net.createServer((socket) => socket.on('data', (chunk) => (bytes += chunk.length)));
     await new Promise<void>((resolve) => raw.listen(0, '127.0.0.1', resolve));
     const agent = createGuardedAgent({
-      lookup: (_hostname, options, callback) =>
-        options.all ? callback(null, [{ address: '127.0.0.1', family: 4 }]) : callback(null, '127.0.0.1', 4),
+      lookup: (_hostname, options, callback) => (options.all ? callback(null, [{ address: '127.0.0.1', family: 4 }]) : callback(null, '127.0.0.1', 4)),
     } as Parameters<typeof createGuardedAgent>[0]);
     try {
       const { error } = await post(agent, `https://callback.example.test:${(raw.address() as AddressInfo).port}/`);

@@ -7,7 +7,14 @@ const base = { specversion: '1.0', id: 'e1', source: '/shop', type: 'order.creat
 describe('parseCloudEvent', () => {
   it('reads structured mode: JSON data, data_base64, string data of another type, extensions', () => {
     const json = structured({ ...base, time: '2026-11-24T10:00:00Z', data: { n: 1 }, tenant: 'acme', priority: 5, urgent: true });
-    expect(json.attributes).toEqual({ ...base, time: '2026-11-24T10:00:00Z', datacontenttype: 'application/json', tenant: 'acme', priority: '5', urgent: 'true' });
+    expect(json.attributes).toEqual({
+      ...base,
+      time: '2026-11-24T10:00:00Z',
+      datacontenttype: 'application/json',
+      tenant: 'acme',
+      priority: '5',
+      urgent: 'true',
+    });
     expect(json.data.toString()).toBe('{"n":1}');
     expect(structured({ ...base, data_base64: Buffer.from([1, 2]).toString('base64') }).data).toEqual(Buffer.from([1, 2]));
     const text = structured({ ...base, datacontenttype: 'text/plain', data: 'hello' });

@@ -74,18 +74,37 @@ describe('isJobId', () => {
     expect(isJobId(`repeat:cron-${deterministicId('* * * * *', 'UTC').slice(0, 13)}:1767225600000`)).toBe(true);
   });
 
-  it.each(['meta', 'id', 'events', 'stalled-check', 'limiter', 'repeat', 'de', 'marker', 'pc', 'wait', 'completed', 'failed', '', 'repeat:', 'repeat:cron-x:1', `${randomUUID()}:logs`, randomUUID().toUpperCase(), `${randomUUID()} `, '../x'])(
-    'refuses %j',
-    (id) => {
-      expect(isJobId(id)).toBe(false);
-    },
-  );
+  it.each([
+    'meta',
+    'id',
+    'events',
+    'stalled-check',
+    'limiter',
+    'repeat',
+    'de',
+    'marker',
+    'pc',
+    'wait',
+    'completed',
+    'failed',
+    '',
+    'repeat:',
+    'repeat:cron-x:1',
+    `${randomUUID()}:logs`,
+    randomUUID().toUpperCase(),
+    `${randomUUID()} `,
+    '../x',
+  ])('refuses %j', (id) => {
+    expect(isJobId(id)).toBe(false);
+  });
 });
 
 describe('IdempotencyKeyReusedError', () => {
   it('is 422 IDEMPOTENCY_KEY_REUSED', () => {
     const err = new IdempotencyKeyReusedError();
     expect(err.status).toBe(422);
-    expect(err.toJSON()).toEqual({ error: { code: 'IDEMPOTENCY_KEY_REUSED', message: expect.stringContaining('Idempotency-Key was used with a different request') } });
+    expect(err.toJSON()).toEqual({
+      error: { code: 'IDEMPOTENCY_KEY_REUSED', message: expect.stringContaining('Idempotency-Key was used with a different request') },
+    });
   });
 });

@@ -49,12 +49,23 @@ describe('toInvocationRequest', () => {
     const req = toInvocationRequest(
       run({
         trigger: 'event',
-        event: { topic: 't', attributes: { specversion: '1.0', id: 'e1', source: '/s', type: 'x.y', datacontenttype: 'application/json', tenant: 'a' }, data: b64('{}') },
+        event: {
+          topic: 't',
+          attributes: { specversion: '1.0', id: 'e1', source: '/s', type: 'x.y', datacontenttype: 'application/json', tenant: 'a' },
+          data: b64('{}'),
+        },
       }),
       'f',
       0,
     );
-    expect(req.headers).toEqual({ 'ce-specversion': '1.0', 'ce-id': 'e1', 'ce-source': '/s', 'ce-type': 'x.y', 'content-type': 'application/json', 'ce-tenant': 'a' });
+    expect(req.headers).toEqual({
+      'ce-specversion': '1.0',
+      'ce-id': 'e1',
+      'ce-source': '/s',
+      'ce-type': 'x.y',
+      'content-type': 'application/json',
+      'ce-tenant': 'a',
+    });
     expect(req.context).toMatchObject({ topic: 't', 'event-id': 'e1' });
   });
 
@@ -74,7 +85,10 @@ describe('toBatchRequest', () => {
   it('lists several messages in one JSON body, binary ones in base64', () => {
     const runs = [
       run({ trigger: 'queue', message: { queue: 'q', body: b64('first') } }, { id: 'm1', attempt: 1 }),
-      run({ trigger: 'queue', message: { queue: 'q', body: Buffer.from([0xff, 0x00]).toString('base64'), contentType: 'application/octet-stream' } }, { id: 'm2', attempt: 3 }),
+      run(
+        { trigger: 'queue', message: { queue: 'q', body: Buffer.from([0xff, 0x00]).toString('base64'), contentType: 'application/octet-stream' } },
+        { id: 'm2', attempt: 3 },
+      ),
     ];
     const req = toBatchRequest(runs, 'f', 0);
     expect(req.context).toMatchObject({ queue: 'q', 'batch-size': '2', 'message-id': 'm1' });
@@ -118,9 +132,21 @@ describe('outcomes', () => {
 });
 
 describe('encodeResult', () => {
-  const response = (body: Buffer) => ({ status: 201, headers: { 'content-type': 'x' }, body, meta: { invocationId: 'i', fn: 'f', version: 1, coldStart: true, queueWaitMs: 0, durationMs: 3.5 } });
+  const response = (body: Buffer) => ({
+    status: 201,
+    headers: { 'content-type': 'x' },
+    body,
+    meta: { invocationId: 'i', fn: 'f', version: 1, coldStart: true, queueWaitMs: 0, durationMs: 3.5 },
+  });
   it('keeps text as utf8 and binary as base64, cut at the limit', () => {
-    expect(encodeResult(response(Buffer.from('héllo')), 100)).toEqual({ status: 201, headers: { 'content-type': 'x' }, body: 'héllo', bodyEncoding: 'utf8', durationMs: 3.5, coldStart: true });
+    expect(encodeResult(response(Buffer.from('héllo')), 100)).toEqual({
+      status: 201,
+      headers: { 'content-type': 'x' },
+      body: 'héllo',
+      bodyEncoding: 'utf8',
+      durationMs: 3.5,
+      coldStart: true,
+    });
     expect(encodeResult(response(Buffer.from([0xff, 1])), 100)).toMatchObject({ body: '/wE=', bodyEncoding: 'base64' });
     expect(encodeResult(response(Buffer.from('abcdef')), 3)).toMatchObject({ body: 'abc', truncated: true });
   });
