@@ -8,7 +8,7 @@ import { SETTING_KEYS } from '../../core/function-settings.js';
 import type { InvocationLogStore } from '../../metering/usage-record.js';
 import type { FunctionRegistry } from '../../registry/function-registry.js';
 import { functionId, functionPath, presentSpec, splitFunctionId, splitTriggerId, triggerId } from '../../tenancy/names.js';
-import { deployBody, errorBody, functionParams, functionSpec, type DeployBody } from '../schemas/function.js';
+import { deployBody, errorBody, functionParams, functionSpec, logsReply, type DeployBody } from '../schemas/function.js';
 
 export interface FunctionRoutesDeps {
   registry: FunctionRegistry;
@@ -183,6 +183,7 @@ export function functionRoutes(app: FastifyInstance, deps: FunctionRoutesDeps): 
         params: functionParams,
         // Query values are strings (types are not coerced), so the range 1..100 is a pattern.
         querystring: { type: 'object', additionalProperties: false, properties: { limit: { type: 'string', pattern: '^(100|[1-9][0-9]?)$', default: '20' } } },
+        response: { 200: logsReply },
       },
     },
     async (request) => {

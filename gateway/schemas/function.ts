@@ -47,3 +47,29 @@ export const errorBody = {
     error: { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } } },
   },
 } as const;
+
+/** GET /functions/:name/logs: the last invocations, newest first (metering/usage-record.ts InvocationLogEntry). */
+export const logsReply = {
+  type: 'object',
+  properties: {
+    logs: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          invocationId: { type: 'string' },
+          fn: { type: 'string' },
+          version: { type: 'integer' },
+          trigger: { type: 'string' },
+          time: { type: 'string' },
+          status: { type: 'string' },
+          httpStatus: { type: 'integer' },
+          durationMs: { type: 'number' },
+          coldStart: { type: 'boolean' },
+          logs: { type: 'string' },
+          errorMessage: { type: 'string' },
+        },
+      },
+    },
+  },
+} as const;
