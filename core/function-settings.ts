@@ -18,7 +18,7 @@ export const ENV_NAME_PATTERN = '^(?!FAAS_)[A-Za-z_][A-Za-z0-9_]*$';
  */
 export interface CliFlag {
   flag: string;
-  parse: 'integer' | 'number' | 'duration' | 'names' | 'pairs' | 'switch' | 'schedules';
+  parse: 'integer' | 'number' | 'duration' | 'text' | 'names' | 'pairs' | 'switch' | 'schedules';
   help: string;
 }
 
@@ -41,7 +41,25 @@ const ScheduleSchema = Type.Object(
 /** A cron trigger: a 5-field (or 6-field, with seconds) cron expression, in a time zone (default UTC). */
 export type Schedule = Static<typeof ScheduleSchema>;
 
+/** An export's name (JavaScript identifier); `file.name` as serverless.yml writes it is accepted by the CLI. */
+export const HANDLER_NAME_PATTERN = '^[A-Za-z_$][A-Za-z0-9_$]{0,99}$';
+
 export const SETTINGS = {
+  handler: setting(
+    Type.String({
+      pattern: '^(?:[A-Za-z_$][A-Za-z0-9_$]{0,99})?$',
+      default: '',
+      description: "The export that handles calls; '' finds it: default (a function or { fetch }), or handler.",
+    }),
+    { flag: '--handler <export>', parse: 'text', help: 'the export that handles calls, e.g. hello or handler.hello (default: default, or handler)' },
+  ),
+  eventFormat: setting(
+    Type.Union([Type.Literal('2.0'), Type.Literal('1.0')], {
+      default: '2.0',
+      description: "The HTTP event Lambda-style handlers get: '2.0' API Gateway HTTP API, '1.0' API Gateway REST (httpMethod, path, multiValue fields).",
+    }),
+    { flag: '--event-format <1.0|2.0>', parse: 'text', help: 'HTTP event of Lambda handlers: 2.0 (HTTP API, default) or 1.0 (REST API)' },
+  ),
   memoryMb: setting(integer(32, 10_240, 128, 'Memory limit of each container in MB, swap equal to it (as Lambda, 128 by default).'), {
     flag: '--memory <MB>',
     parse: 'integer',

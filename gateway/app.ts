@@ -8,6 +8,7 @@ import type { PricePlan } from '../metering/billing.js';
 import { requireToken } from './plugins/auth.js';
 import { registerErrorHandling } from './plugins/error-handler.js';
 import { originOf } from './edge/forwarded-headers.js';
+import { functionOfHost, routedUrl, type FunctionHostRequest } from './edge/function-host.js';
 import { clientErrorHandler, frameworkErrors, registerHttpEdge } from './plugins/http-edge.js';
 import { createMetrics, type AsyncSources } from '../metrics/platform-metrics.js';
 import { functionRoutes } from './routes/functions.js';
@@ -32,6 +33,8 @@ export interface GatewayConfig {
   maxCpusPerFunction: number;
   callbackAllowLocal: boolean;
   metricsToken?: string | undefined;
+  /** Functions answer at `<name>[.<tenant>].<domain>` too; '' turns it off. */
+  domain: string;
   /** Prices and the free tier invoices and usage figures are computed with. */
   plan: PricePlan;
 }
@@ -68,6 +71,13 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
     http: { requireHostHeader: false },
     clientErrorHandler,
     frameworkErrors,
+    // A function's own host is routed to its /fn path before the router runs (edge/function-host.ts).
+    rewriteUrl: (req) => {
+      const fn = functionOfHost(req.headers.host, config.domain);
+      if (!fn) return req.url ?? '/';
+      (req as FunctionHostRequest).functionHost = fn;
+      return routedUrl(fn, req.url ?? '/');
+    },
     // Bodies are checked as sent: no dropping unknown fields, no turning 1 into "1" or "256" into 256.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
   });
@@ -93,6 +103,7 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
     maxBodyBytes: config.maxBodyBytes,
     maxStreamBytes: config.maxStreamBytes,
     origin: originOf(config.publicUrl),
+    domain: config.domain,
     known: (id: string) => deps.registry.has(id),
     ...(admit ? { admit } : {}),
     ...(queues
@@ -116,6 +127,7 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
         registry: deps.registry,
         logs: deps.logs,
         publicUrl: config.publicUrl,
+        domain: config.domain,
         maxCodeBytes: config.maxCodeBytes,
         ...(queues ? { triggers: queues } : {}),
         ...(tenants ? { tenantExists: async (id: string) => (await tenants.get(id)) !== undefined } : {}),

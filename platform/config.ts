@@ -19,6 +19,12 @@ export interface PlatformConfig {
    * Prometheus. FAAS_METRICS_TOKEN; unset, only the admin token does. Without a token /metrics has platform-wide series only.
    */
   metricsToken: string | undefined;
+  /**
+   * Functions also answer at `<name>.<domain>` (and `<name>.<tenant>.<domain>`), at the root of their own
+   * host. FAAS_DOMAIN, default localhost (`http://hello.localhost:8080/` works in browsers and curl); `none`
+   * turns it off.
+   */
+  domain: string;
   /** REDIS_URL, default redis://127.0.0.1:6379. */
   redisUrl: string;
   /** Key prefix in Redis, so several platforms (or test runs) share one server. FAAS_REDIS_PREFIX, default "faas:". */
@@ -209,6 +215,7 @@ export function gatewayConfigOf(config: PlatformConfig): GatewayConfig {
     maxCpusPerFunction: config.maxCpusPerFunction,
     callbackAllowLocal: config.callbackAllowLocal,
     metricsToken: config.metricsToken,
+    domain: config.domain,
     plan: pricePlanOf(config),
   };
 }
@@ -223,6 +230,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Readonl
     publicUrl: (env.FAAS_PUBLIC_URL || `http://${shownHost}:${port}`).replace(/\/+$/, ''),
     token: env.FAAS_TOKEN || undefined,
     metricsToken: env.FAAS_METRICS_TOKEN || undefined,
+    domain: env.FAAS_DOMAIN === 'none' ? '' : (env.FAAS_DOMAIN || 'localhost').toLowerCase().replace(/^\.+|\.+$/g, ''),
     redisUrl: env.REDIS_URL || 'redis://127.0.0.1:6379',
     redisPrefix: env.FAAS_REDIS_PREFIX || 'faas:',
     dataDir: path.resolve(cwd, env.FAAS_DATA_DIR || '.faas'),

@@ -15,6 +15,7 @@ import {
   encodeResult,
   formatReason,
   toBatchRequest,
+  messageOutcomes,
   type JobData,
   type JobRun,
   type Outcome,
@@ -193,8 +194,13 @@ export class AsyncDispatcher {
       } catch (err) {
         outcome = classifyError(err);
       }
-      for (const b of batch.slice(1)) await this.settleExtra(b.job, token!, b.run, outcome, response, false);
-      return await this.finish(job, first, outcome, response, false);
+      const outcomes = messageOutcomes(
+        batch.map((b) => b.run),
+        outcome,
+        response,
+      );
+      for (const [i, b] of batch.entries()) if (i > 0) await this.settleExtra(b.job, token!, b.run, outcomes[i]!, response, false);
+      return await this.finish(job, first, outcomes[0]!, response, false);
     } finally {
       if (renew) clearInterval(renew);
     }

@@ -238,3 +238,32 @@ export function encodeHeaderValue(value: string): string {
   }
   return out;
 }
+
+/** The ids a queue handler reported as failed, in SQS's partial batch response (`{ batchItemFailures: [{ itemIdentifier }] }`). */
+function batchItemFailures(response: InvocationResponse): Set<string> | undefined {
+  const type = response.headers['content-type'];
+  if (typeof type !== 'string' || !/json/i.test(type) || response.body.length > 1024 * 1024) return undefined;
+  try {
+    const parsed = JSON.parse(response.body.toString('utf8')) as { batchItemFailures?: unknown };
+    if (!Array.isArray(parsed.batchItemFailures)) return undefined;
+    return new Set(parsed.batchItemFailures.map((f: { itemIdentifier?: unknown }) => String(f?.itemIdentifier)));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Each message's outcome of one queue invocation: all share the call's outcome, except that a successful
+ * answer listing `batchItemFailures` (Workers' message.retry(), Lambda's partial batch response) fails just
+ * those messages, which are retried on their own.
+ */
+export function messageOutcomes(runs: readonly JobRun[], outcome: Outcome, response: InvocationResponse | undefined): Outcome[] {
+  if (!outcome.ok || !response || !runs.every(isQueueRun)) return runs.map(() => outcome);
+  const failed = batchItemFailures(response);
+  if (!failed?.size) return runs.map(() => outcome);
+  return runs.map((run) =>
+    failed.has(run.id)
+      ? { ok: false, retry: true, code: 'MESSAGE_FAILED', message: 'the function reported this message as failed (batchItemFailures)' }
+      : outcome,
+  );
+}

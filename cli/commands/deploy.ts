@@ -58,6 +58,9 @@ function parseFlag(cli: CliFlag, flag: string, value: string | string[] | boolea
     }
     case 'duration':
       return duration(flag, String(value));
+    case 'text':
+      // serverless.yml writes a handler as file.export: the export is what is after the last dot.
+      return flag === 'handler' ? String(value).slice(String(value).lastIndexOf('.') + 1) : String(value);
     case 'names':
       return list(value).map((v) => triggerName(flag, v));
     case 'pairs': {

@@ -5,6 +5,7 @@ import { scheduleProblem } from '../../triggers/schedule.js';
 import { BadRequestError, ConflictError, FunctionNotFoundError, LimitExceededError } from '../../core/errors.js';
 import { defaultFunctionConfig, MAX_WARM_POOL_SHARE, type FunctionConfig, type FunctionSpec } from '../../core/function-spec.js';
 import { SETTING_KEYS } from '../../core/function-settings.js';
+import { functionHostUrl } from '../edge/function-host.js';
 import type { InvocationLogStore } from '../../metering/usage-record.js';
 import type { FunctionRegistry } from '../../registry/function-registry.js';
 import { functionId, functionPath, presentSpec, splitFunctionId, splitTriggerId, triggerId } from '../../tenancy/names.js';
@@ -14,6 +15,8 @@ export interface FunctionRoutesDeps {
   registry: FunctionRegistry;
   logs: InvocationLogStore;
   publicUrl: string;
+  /** Functions answer at their own host under this domain too ('' when off). */
+  domain?: string;
   maxCodeBytes: number;
   /** Async triggers (schedulers, queues): told of deploys and deletes. Absent in gateway-only unit tests. */
   triggers?: Pick<AsyncQueues, 'syncFunction' | 'removeFunction'>;
@@ -79,7 +82,8 @@ async function checkQueueOwners(registry: FunctionRegistry, id: string, queues: 
 
 type NameParams = { name: string };
 
-const deployed = { type: 'object', properties: { function: functionSpec, url: { type: 'string' } } } as const;
+/** A function and where it answers: under the gateway's /fn, and at its own host when a domain is set. */
+const deployed = { type: 'object', properties: { function: functionSpec, url: { type: 'string' }, hostUrl: { type: 'string' } } } as const;
 
 /** The deployed settings: what the body gives, else the previous version's, else the defaults. */
 export function mergeConfig(body: DeployBody, previous: FunctionSpec | undefined): FunctionConfig {
@@ -103,6 +107,7 @@ export function functionRoutes(app: FastifyInstance, deps: FunctionRoutesDeps): 
     const { tenant, name } = splitFunctionId(id);
     return `${deps.publicUrl}${functionPath(tenant, name)}`;
   };
+  const urlsOf = (id: string) => ({ url: urlOf(id), ...(deps.domain ? { hostUrl: functionHostUrl(deps.publicUrl, deps.domain, splitFunctionId(id)) } : {}) });
   /** The caller's own function, or 404 as if it did not exist (another tenant's is never revealed). */
   const own = async (tenant: string, name: string): Promise<FunctionSpec> => {
     const spec = await deps.registry.get(functionId(tenant, name));
@@ -150,7 +155,7 @@ export function functionRoutes(app: FastifyInstance, deps: FunctionRoutesDeps): 
       await checkQueueOwners(deps.registry, id, config.queues);
       const spec = await deps.registry.deploy({ name: id, code, config });
       await deps.triggers?.syncFunction(spec);
-      return reply.code(spec.version === 1 ? 201 : 200).send({ function: presentSpec(spec), url: urlOf(id) });
+      return reply.code(spec.version === 1 ? 201 : 200).send({ function: presentSpec(spec), ...urlsOf(id) });
     },
   );
 
@@ -164,7 +169,7 @@ export function functionRoutes(app: FastifyInstance, deps: FunctionRoutesDeps): 
 
   app.get<{ Params: NameParams }>('/functions/:name', { schema: { params: functionParams, response: { 200: deployed, 404: errorBody } } }, async (request) => {
     const spec = await own(request.principal.tenant, request.params.name);
-    return { function: presentSpec(spec), url: urlOf(spec.name) };
+    return { function: presentSpec(spec), ...urlsOf(spec.name) };
   });
 
   app.delete<{ Params: NameParams }>('/functions/:name', { schema: { params: functionParams } }, async (request, reply) => {

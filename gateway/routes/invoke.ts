@@ -7,6 +7,7 @@ import type { Invoker } from '../../core/invoker.js';
 import type { GatewayMetrics } from '../../metrics/platform-metrics.js';
 import { resolveFunctionPath } from './function-path.js';
 import { forwardedHeaders, type EdgeOrigin } from '../edge/forwarded-headers.js';
+import { functionHostUrl, type FunctionHostRequest } from '../edge/function-host.js';
 
 /** Response headers that belong to one hop and are set again by this server, or that would let a function's page
  * reach beyond its own path on the gateway's origin (a service worker scoped to `/` sees the dashboard's calls). */
@@ -37,6 +38,8 @@ export interface InvokeRoutesDeps {
   maxStreamBytes: number;
   /** The public URL's host and scheme: functions see these, never the client's Host. */
   origin: EdgeOrigin;
+  /** The domain functions have hosts of their own under ('' when off). */
+  domain?: string;
   /** Whether a function id is deployed (the registry's local cache), to resolve `/fn/<tenant>/<name>`. */
   known: (id: string) => boolean;
   /** Called before a tenant's function runs; throws QuotaExceededError past a quota. */
@@ -66,19 +69,22 @@ export async function invokeRoutes(scope: FastifyInstance, deps: InvokeRoutesDep
 
   const handler = async (request: FastifyRequest<{ Params: { name: string } }>, reply: FastifyReply) => {
     const { fn: name, path, rawQuery } = resolveFunctionPath(request.url, '/fn/', request.params.name, deps.known);
+    // Every answer names its invocation, platform errors included.
+    const invocationId = randomUUID();
+    reply.header('x-faas-invocation-id', invocationId);
     try {
       // A dotted name is a tenant function's id: reachable only as /fn/<tenant>/<name>.
       if (name === request.params.name && name.includes('.')) throw new FunctionNotFoundError(name);
       deps.admit?.(name);
       const response = await deps.invoker.invoke(
         {
-          invocationId: randomUUID(),
+          invocationId,
           fn: name,
           trigger: 'http',
           method: request.method,
           path,
           rawQuery,
-          headers: forwardedHeaders(request.headers, deps.origin, request.ip),
+          headers: requestHeaders(request, path),
           ...(request.body instanceof StreamedUpload
             ? { body: EMPTY, bodyStream: { stream: request.body.stream, length: request.body.length } }
             : { body: (request.body as Buffer | undefined) ?? EMPTY }),
@@ -90,6 +96,7 @@ export async function invokeRoutes(scope: FastifyInstance, deps: InvokeRoutesDep
       for (const key in response.headers) if (!DROPPED.has(key)) headers[key] = response.headers[key]!;
       headers['x-faas-invocation-id'] = response.meta.invocationId;
       headers['x-faas-cold-start'] = response.meta.coldStart ? 'true' : 'false';
+      if (response.meta.coldStart && response.meta.initMs !== undefined) headers['x-faas-init-ms'] = response.meta.initMs.toFixed(1);
       // A stream goes out as it comes (chunked); its duration is known only at its end.
       if (response.stream) {
         // Relayed by hand: headers at once (not with the first chunk: an event stream's caller sees it
@@ -112,13 +119,36 @@ export async function invokeRoutes(scope: FastifyInstance, deps: InvokeRoutesDep
       // HEAD: the length a GET would have (the function's, not that of the empty body relayed).
       const length = response.headers['content-length'];
       if (request.method === 'HEAD' && typeof length === 'string') headers['content-length'] = length;
-      return reply.code(response.status).headers(headers).send(response.body);
+      reply.code(response.status).headers(headers);
+      // No body and no type from the function (204, 304, an empty Lambda answer): none is invented.
+      if (response.body.length === 0 && response.headers['content-type'] === undefined) return reply.send();
+      return reply.send(response.body);
     } catch (err) {
       // By code, not class: errors relayed from a remote invoker carry the same codes.
       const rejected = err instanceof FaasError ? REJECTIONS[err.code] : undefined;
       if (rejected) deps.metrics.countRejected(name, rejected);
       throw err;
     }
+  };
+
+  /**
+   * What the function receives: the client's end-to-end headers, the function's public URL as Host (its
+   * own host when the request came to it), and under /fn the prefix it is mounted at (x-forwarded-prefix).
+   */
+  const requestHeaders = (request: FastifyRequest, path: string) => {
+    const own = (request.raw as FunctionHostRequest).functionHost;
+    if (own && deps.domain) {
+      const hostOrigin = {
+        publicHost: new URL(functionHostUrl(`${deps.origin.publicProto}://${deps.origin.publicHost}`, deps.domain, own)).host,
+        publicProto: deps.origin.publicProto,
+      };
+      return forwardedHeaders(request.headers, hostOrigin, request.ip);
+    }
+    const headers = forwardedHeaders(request.headers, deps.origin, request.ip);
+    const q = request.url.indexOf('?');
+    const urlPath = q === -1 ? request.url : request.url.slice(0, q);
+    headers['x-forwarded-prefix'] = urlPath.endsWith(path) ? urlPath.slice(0, urlPath.length - path.length) || '/' : urlPath;
+    return headers;
   };
 
   const options = { logLevel: 'warn' as const };

@@ -16,6 +16,9 @@ export interface ContainerSpec {
   network: boolean;
   /** Function's env vars; the driver adds the runtime's own FAAS_* variables. */
   env: Record<string, string>;
+  /** How the runtime calls the function: the export ('' : found by shape) and the HTTP event format of Lambda handlers. */
+  handler?: string;
+  eventFormat?: '1.0' | '2.0';
   /** Host directory holding the bundle `index.mjs`, mounted read-only at /fn. */
   codeDir: string;
   /** Host directory mounted read-only at /run/faas; the invoker listens on `invoker.sock` there and the runtime connects to it. */

@@ -3,7 +3,7 @@
 // then /init). No filesystem work of its own: that is the ContainerHost's.
 import { randomBytes } from 'node:crypto';
 import type { FunctionSpec } from '../../core/function-spec.js';
-import type { ContainerDriver, ContainerHost } from '../driver/container-driver.js';
+import type { ContainerDriver, ContainerHost, ContainerSpec } from '../driver/container-driver.js';
 import type { RuntimeConnectionFactory } from '../runtime/runtime-connection.js';
 import { CONTAINER_CODE_FILE } from '../../runtime-images/node/protocol.js';
 import type { Entry } from './container-entry.js';
@@ -39,7 +39,7 @@ export class ContainerStarter {
 
   private async run(
     entry: Entry,
-    fields: { name: string; fn: string; memoryMb: number; cpus: number; network: boolean; env: Record<string, string>; codeDir: string; prewarm: boolean },
+    fields: Pick<ContainerSpec, 'name' | 'fn' | 'memoryMb' | 'cpus' | 'network' | 'env' | 'codeDir' | 'prewarm' | 'handler' | 'eventFormat'>,
   ): Promise<boolean> {
     entry.listener = await this.options.host.openChannel(entry.id, entry.concurrency);
     entry.dockerId = await this.options.driver.run({
@@ -67,6 +67,8 @@ export class ContainerStarter {
       cpus: spec.cpus,
       network: spec.network,
       env: spec.env,
+      handler: spec.handler,
+      eventFormat: spec.eventFormat,
       codeDir,
       prewarm: false,
     });
@@ -115,7 +117,15 @@ export class ContainerStarter {
     entry.connection = this.options.connect(entry.listener!, spec.concurrency, { connectTimeoutMs: spec.timeoutMs });
     await Promise.all([
       entry.connection.init(
-        { file: CONTAINER_CODE_FILE, name: spec.name, version: String(spec.version), memoryMb: spec.memoryMb, env: spec.env },
+        {
+          file: CONTAINER_CODE_FILE,
+          name: spec.name,
+          version: String(spec.version),
+          memoryMb: spec.memoryMb,
+          env: spec.env,
+          handler: spec.handler,
+          eventFormat: spec.eventFormat,
+        },
         this.startTimeoutMs,
       ),
       renamed,

@@ -36,6 +36,12 @@ export const RUNTIME_ENV = {
   invokerSocket: 'FAAS_INVOKER_SOCKET',
   /** '1': a prewarmed runtime, waiting for INIT_PATH. */
   prewarm: 'FAAS_PREWARM',
+  /** The export that handles calls ('' or unset: found by shape). */
+  handler: 'FAAS_HANDLER',
+  /** '1.0' or '2.0': the HTTP event Lambda-style handlers get. */
+  eventFormat: 'FAAS_EVENT_FORMAT',
+  /** Comma-separated names of the function's own variables (Workers handlers get them as `env`). */
+  envKeys: 'FAAS_ENV_KEYS',
 } as const;
 
 /** Connections the runtime keeps open and unused, ready for the invoker's next concurrent request. */
@@ -58,6 +64,10 @@ export interface InitBody {
   memoryMb: number;
   /** The function's environment variables, set before its module loads. */
   env: Record<string, string>;
+  /** The export that handles calls ('' : found by shape). */
+  handler?: string;
+  /** The HTTP event Lambda-style handlers get. */
+  eventFormat?: '1.0' | '2.0';
 }
 
 export const HEADER = {

@@ -29,6 +29,9 @@ export function toCreateOptions(spec: ContainerSpec): Dockerode.ContainerCreateO
     [RUNTIME_ENV.functionFile]: CONTAINER_CODE_FILE,
     [RUNTIME_ENV.invokerSocket]: `${CONTAINER.socketDir}/${INVOKER_SOCKET_NAME}`,
     ...(spec.prewarm ? { [RUNTIME_ENV.prewarm]: '1' } : {}),
+    ...(spec.handler ? { [RUNTIME_ENV.handler]: spec.handler } : {}),
+    [RUNTIME_ENV.envKeys]: Object.keys(spec.env).join(','),
+    ...(spec.eventFormat ? { [RUNTIME_ENV.eventFormat]: spec.eventFormat } : {}),
   };
   return {
     name: spec.name,

@@ -1,4 +1,5 @@
-// Lambda style: builds the API Gateway HTTP API payload 2.0 event and maps a handler's result to a response.
+// Lambda style: builds the API Gateway events (HTTP API payload 2.0, REST API payload 1.0) and maps a handler's
+// result to a response.
 
 export interface IncomingInvocation {
   method: string;
@@ -109,6 +110,94 @@ export function buildHttpApiEvent(inv: IncomingInvocation): HttpApiEventV2 {
       timeEpoch: inv.receivedAt,
     },
     ...(inv.body.length > 0 ? { body: text ? inv.body.toString('utf8') : inv.body.toString('base64') } : {}),
+    isBase64Encoded: inv.body.length > 0 && !text,
+  };
+}
+
+/** API Gateway REST API (payload 1.0) event, as code written for it reads: httpMethod, path, multiValue fields. */
+export interface RestApiEventV1 {
+  version: '1.0';
+  resource: string;
+  path: string;
+  httpMethod: string;
+  headers: Record<string, string>;
+  multiValueHeaders: Record<string, string[]>;
+  queryStringParameters: Record<string, string> | null;
+  multiValueQueryStringParameters: Record<string, string[]> | null;
+  pathParameters: Record<string, string> | null;
+  stageVariables: null;
+  requestContext: {
+    accountId: string;
+    apiId: string;
+    domainName: string;
+    domainPrefix: string;
+    httpMethod: string;
+    path: string;
+    protocol: string;
+    requestId: string;
+    requestTime: string;
+    requestTimeEpoch: number;
+    resourcePath: string;
+    stage: string;
+    identity: { sourceIp: string; userAgent: string };
+  };
+  body: string | null;
+  isBase64Encoded: boolean;
+}
+
+/** Header names as clients send them (Content-Type, X-Hub-Signature-256): REST events keep the case, Node lower-cases it. */
+const canonical = (name: string) => name.replace(/(^|-)([a-z])/g, (_, dash: string, c: string) => dash + c.toUpperCase());
+
+export function buildRestApiEvent(inv: IncomingInvocation): RestApiEventV1 {
+  const headers: Record<string, string> = {};
+  const multiValueHeaders: Record<string, string[]> = {};
+  for (const [name, value] of Object.entries(inv.headers)) {
+    if (value === undefined) continue;
+    const values = Array.isArray(value) ? value : [value];
+    const key = canonical(name);
+    multiValueHeaders[key] = values;
+    // API Gateway puts the last value of a repeated header in `headers`.
+    headers[key] = values[values.length - 1]!;
+  }
+  let queryStringParameters: Record<string, string> | null = null;
+  let multiValueQueryStringParameters: Record<string, string[]> | null = null;
+  if (inv.rawQuery) {
+    queryStringParameters = {};
+    multiValueQueryStringParameters = {};
+    for (const [key, value] of new URLSearchParams(inv.rawQuery)) {
+      queryStringParameters[key] = value;
+      (multiValueQueryStringParameters[key] ??= []).push(value);
+    }
+  }
+  const text = inv.body.length > 0 && isTextBody(join(inv.headers['content-type']), inv.body);
+  const domainName = join(inv.headers.host) ?? 'localhost';
+  return {
+    version: '1.0',
+    resource: '/{proxy+}',
+    path: inv.path,
+    httpMethod: inv.method,
+    headers,
+    multiValueHeaders,
+    queryStringParameters,
+    multiValueQueryStringParameters,
+    pathParameters: inv.path === '/' ? null : { proxy: inv.path.slice(1) },
+    stageVariables: null,
+    requestContext: {
+      accountId: 'faas',
+      apiId: 'faas',
+      domainName,
+      domainPrefix: domainName.split('.')[0] ?? domainName,
+      httpMethod: inv.method,
+      path: inv.path,
+      protocol: 'HTTP/1.1',
+      requestId: inv.invocationId,
+      requestTime: new Date(inv.receivedAt).toISOString(),
+      requestTimeEpoch: inv.receivedAt,
+      resourcePath: '/{proxy+}',
+      stage: '$default',
+      identity: { sourceIp: join(inv.headers['x-forwarded-for'])?.split(',')[0]?.trim() ?? '127.0.0.1', userAgent: join(inv.headers['user-agent']) ?? '' },
+    },
+    body: inv.body.length > 0 ? (text ? inv.body.toString('utf8') : inv.body.toString('base64')) : null,
     isBase64Encoded: inv.body.length > 0 && !text,
   };
 }

@@ -34,6 +34,11 @@ let invoke: Invoke | undefined;
 let initError: Error | undefined;
 let ready: ReadyBody;
 
+/** The function's own variables, by name (a Workers handler's `env`); frozen, as Workers' bindings are. */
+function ownVariables(names: string[]): Record<string, string> {
+  return Object.freeze(Object.fromEntries(names.filter((name) => env[name] !== undefined).map((name) => [name, env[name]!])));
+}
+
 /** Imports the function's module and adapts its handler; a failure is kept and reported on every invocation. */
 async function load(file: string, info: FunctionInfo): Promise<ReadyBody> {
   const started = performance.now();
@@ -60,6 +65,9 @@ if (env[RUNTIME_ENV.prewarm] === '1') {
     name: env[RUNTIME_ENV.functionName] ?? 'function',
     version: env[RUNTIME_ENV.functionVersion] ?? '1',
     memoryMb: Number(env[RUNTIME_ENV.memoryMb] ?? 128),
+    handler: env[RUNTIME_ENV.handler] ?? '',
+    eventFormat: env[RUNTIME_ENV.eventFormat] === '1.0' ? '1.0' : '2.0',
+    env: ownVariables((env[RUNTIME_ENV.envKeys] ?? '').split(',').filter(Boolean)),
   });
 }
 
@@ -76,7 +84,14 @@ async function init(req: http.IncomingMessage, res: http.ServerResponse): Promis
     FAAS_MEMORY_MB: String(body.memoryMb),
   });
   delete process.env[RUNTIME_ENV.prewarm];
-  ready = await load(body.file, { name: body.name, version: body.version, memoryMb: body.memoryMb });
+  ready = await load(body.file, {
+    name: body.name,
+    version: body.version,
+    memoryMb: body.memoryMb,
+    handler: body.handler ?? '',
+    eventFormat: body.eventFormat === '1.0' ? '1.0' : '2.0',
+    env: ownVariables(Object.keys(body.env)),
+  });
   res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(ready));
 }
 

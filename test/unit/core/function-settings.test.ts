@@ -6,7 +6,9 @@ import { deploySettings } from '../../../cli/commands/deploy.js';
 import { deployBody } from '../../../gateway/schemas/function.js';
 
 /** A flag value for each kind of setting, in the form commander hands it over. */
-const sample = { integer: '2', number: '0.5', duration: '2s', names: ['orders'], pairs: ['A=1'], switch: true, schedules: ['*/5 * * * *'] } as const;
+const sample = { integer: '2', number: '0.5', duration: '2s', text: '', names: ['orders'], pairs: ['A=1'], switch: true, schedules: ['*/5 * * * *'] } as const;
+/** Text settings take their own values. */
+const texts: Record<string, string> = { handler: 'handler.hello', eventFormat: '1.0' };
 
 describe('function settings', () => {
   it('gives every setting a CLI flag whose value the API accepts under the same key', () => {
@@ -19,10 +21,18 @@ describe('function settings', () => {
         .replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
       const range = (LIMIT_RANGES as Record<string, { default: number }>)[key];
       // Numbers at their default (in range by the next test); durations in ms.
-      flags[name] = range ? (cli.parse === 'duration' ? `${range.default}ms` : String(range.default)) : (sample[cli.parse] as string | string[] | boolean);
+      flags[name] = range
+        ? cli.parse === 'duration'
+          ? `${range.default}ms`
+          : String(range.default)
+        : cli.parse === 'text'
+          ? texts[key]!
+          : (sample[cli.parse] as string | string[] | boolean);
     }
     const { settings } = deploySettings('f.ts', flags);
     expect(Object.keys(settings).sort()).toEqual([...SETTING_KEYS].sort());
+    // serverless.yml's file.export names the export.
+    expect(settings.handler).toBe('hello');
     const validate = new Ajv({ strict: false }).compile(deployBody);
     expect(validate({ code: 'x', ...settings }), JSON.stringify(validate.errors)).toBe(true);
   });

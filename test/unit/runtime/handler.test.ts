@@ -26,9 +26,121 @@ describe('detectStyle', () => {
     expect(detectStyle(mod)).toBe(style);
   });
 
-  it('throws a message naming the accepted exports when there is no handler', () => {
+  it('throws a message naming the exports found and the styles accepted when there is no handler', () => {
     expect(() => detectStyle({ something: 1 })).toThrowError(NoHandlerError);
-    expect(() => detectStyle({})).toThrowError(/export default a function or \{ fetch \}, or export const handler/);
+    expect(() => detectStyle({ something: 1 })).toThrowError(/its exports: something\); export default a function .* or \{ fetch, scheduled, queue \}/);
+    expect(() => detectStyle({})).toThrowError(/its exports: none/);
+  });
+
+  it.each([
+    ['a default Lambda handler taking (event, context)', { default: (_e: unknown, _c: unknown) => 1 }, '', 'lambda'],
+    ['a default callback-style Lambda handler', { default: (_e: unknown, _c: unknown, _cb: unknown) => 1 }, '', 'lambda'],
+    ['a Workers module with only scheduled()', { default: { scheduled: () => 1 } }, '', 'web-fetch'],
+    ['the export --handler names', { hello: async () => 1, handler: 'not a function' }, 'hello', 'lambda'],
+    ['--handler naming a CommonJS export', { default: { hello: async () => 1 } }, 'hello', 'lambda'],
+    ['--handler naming a Workers object', { api: { fetch: () => 1 } }, 'api', 'web-fetch'],
+  ])('recognizes %s', (_label, mod, wanted, style) => {
+    expect(detectStyle(mod, wanted)).toBe(style);
+  });
+
+  it('names the missing export and the ones there are when --handler names none', () => {
+    expect(() => detectStyle({ handler: () => 1, other: 2 }, 'hello')).toThrowError(/no export "hello" \(its exports: handler, other\)/);
+    expect(() => detectStyle({ hello: 42 }, 'hello')).toThrowError(/export "hello" is a number, not a handler/);
+  });
+});
+
+describe('Workers module syntax', () => {
+  it('calls fetch(request, env, ctx) with the function’s variables, and waits for ctx.waitUntil before the call ends', async () => {
+    let finishedLater = false;
+    const invoke = adapt(
+      {
+        default: {
+          fetch: (req: Request, env: Record<string, string>, ctx: { waitUntil(p: Promise<unknown>): void }) => {
+            ctx.waitUntil(new Promise<void>((r) => setTimeout(r, 20)).then(() => (finishedLater = true)));
+            return new Response(`${new URL(req.url).pathname} ${env.PASSWORD}`);
+          },
+        },
+      },
+      { ...info, env: { PASSWORD: 'sesame' } },
+    );
+    const res = await invoke(inv, { deadline: Date.now() + 1_000 });
+    expect(res.body.toString()).toBe('/a sesame');
+    expect(finishedLater).toBe(true);
+  });
+
+  it('calls scheduled(controller, env, ctx) for a cron tick', async () => {
+    const seen: unknown[] = [];
+    const invoke = adapt(
+      { default: { scheduled: (controller: { cron: string; scheduledTime: number }) => void seen.push(controller.cron, controller.scheduledTime) } },
+      info,
+    );
+    const res = await invoke(
+      { ...inv, trigger: 'cron', context: { schedule: '*/5 * * * *', 'scheduled-at': '2026-12-01T10:00:00.000Z' } },
+      { deadline: Date.now() + 1_000 },
+    );
+    expect(res.status).toBe(204);
+    expect(seen).toEqual(['*/5 * * * *', Date.parse('2026-12-01T10:00:00.000Z')]);
+  });
+
+  it('calls queue(batch, env, ctx) and answers the retried messages as batchItemFailures', async () => {
+    const invoke = adapt(
+      {
+        default: {
+          queue: (batch: { queue: string; messages: Array<{ id: string; body: any; attempts: number; ack(): void; retry(): void }> }) => {
+            for (const m of batch.messages) m.body.ok ? m.ack() : m.retry();
+          },
+        },
+      },
+      info,
+    );
+    const messages = [
+      { id: 'm1', body: '{"ok":true}', bodyEncoding: 'utf8', contentType: 'application/json', sentAt: '2026-12-01T10:00:00.000Z', attempt: 1 },
+      { id: 'm2', body: '{"ok":false}', bodyEncoding: 'utf8', contentType: 'application/json', sentAt: '2026-12-01T10:00:00.000Z', attempt: 2 },
+    ];
+    const res = await invoke(
+      { ...inv, method: 'POST', trigger: 'queue', context: { queue: 'orders', 'batch-size': '2' }, body: Buffer.from(JSON.stringify({ messages })) },
+      { deadline: Date.now() + 1_000 },
+    );
+    expect(JSON.parse(res.body.toString())).toEqual({ batchItemFailures: [{ itemIdentifier: 'm2' }] });
+  });
+
+  it('answers 501 to a trigger the module has no handler for', async () => {
+    const invoke = adapt({ default: { scheduled: () => {} } }, info);
+    const res = await invoke(inv, { deadline: Date.now() + 1_000 });
+    expect(res.status).toBe(501);
+    expect(res.body.toString()).toMatch(/no fetch\(\) handler/);
+  });
+});
+
+describe('API Gateway REST events (--event-format 1.0)', () => {
+  it('gives httpMethod, path, multiValue fields and header names as clients send them', async () => {
+    let event: any;
+    const handler = async (e: unknown) => {
+      event = e;
+      return { statusCode: 200, body: 'ok' };
+    };
+    const invoke = adapt({ handler }, { ...info, eventFormat: '1.0' });
+    await invoke(
+      {
+        ...inv,
+        method: 'POST',
+        rawQuery: 'a=1&a=2&b=3',
+        headers: { host: 'h', 'x-hub-signature-256': 'sha256=abc', 'content-type': 'application/json' },
+        body: Buffer.from('{"x":1}'),
+      },
+      { deadline: Date.now() + 1_000 },
+    );
+    expect(event).toMatchObject({
+      httpMethod: 'POST',
+      path: '/a',
+      headers: { 'X-Hub-Signature-256': 'sha256=abc', 'Content-Type': 'application/json' },
+      multiValueHeaders: { 'X-Hub-Signature-256': ['sha256=abc'] },
+      queryStringParameters: { a: '2', b: '3' },
+      multiValueQueryStringParameters: { a: ['1', '2'], b: ['3'] },
+      body: '{"x":1}',
+      isBase64Encoded: false,
+      requestContext: { httpMethod: 'POST', path: '/a' },
+    });
   });
 });
 

@@ -9,11 +9,13 @@ import {
   parseReason,
   statusOf,
   toBatchRequest,
+  messageOutcomes,
   toInvocationRequest,
   type JobData,
   type JobRun,
 } from '../../../triggers/job.js';
 import { FunctionNotFoundError, FunctionTimeoutError } from '../../../core/errors.js';
+import type { InvocationResponse } from '../../../core/invoker.js';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 const run = (data: Partial<JobData> & Pick<JobData, 'trigger'>, over: Partial<JobRun> = {}): JobRun => ({
@@ -172,5 +174,29 @@ describe('encodeHeaderValue', () => {
   ])('%j → %j, a valid header value that decodes back', (value, encoded) => {
     expect(encodeHeaderValue(value)).toBe(encoded);
     expect(decodeURIComponent(encodeHeaderValue(value))).toBe(value);
+  });
+});
+
+describe('messageOutcomes', () => {
+  const queueRun = (id: string) => run({ trigger: 'queue', message: { queue: 'q', body: b64('x') } }, { id });
+  const answer = (body: unknown, type = 'application/json') =>
+    ({ status: 200, headers: { 'content-type': type }, body: Buffer.from(JSON.stringify(body)), meta: {} }) as unknown as InvocationResponse;
+
+  it('fails only the messages a successful answer lists in batchItemFailures', () => {
+    const runs = [queueRun('a'), queueRun('b'), queueRun('c')];
+    const outcomes = messageOutcomes(runs, { ok: true }, answer({ batchItemFailures: [{ itemIdentifier: 'b' }] }));
+    expect(outcomes.map((o) => o.ok)).toEqual([true, false, true]);
+    expect(outcomes[1]).toMatchObject({ retry: true, code: 'MESSAGE_FAILED' });
+  });
+
+  it('gives every message the call’s outcome otherwise (a failed call, no list, an empty list, not JSON, not a queue)', () => {
+    const runs = [queueRun('a'), queueRun('b')];
+    const failed = { ok: false as const, retry: true, code: 'FUNCTION_FAILED', message: 'x' };
+    expect(messageOutcomes(runs, failed, answer({ batchItemFailures: [{ itemIdentifier: 'a' }] }))).toEqual([failed, failed]);
+    expect(messageOutcomes(runs, { ok: true }, answer({ fine: true })).map((o) => o.ok)).toEqual([true, true]);
+    expect(messageOutcomes(runs, { ok: true }, answer({ batchItemFailures: [] })).map((o) => o.ok)).toEqual([true, true]);
+    expect(messageOutcomes(runs, { ok: true }, answer({ batchItemFailures: [{ itemIdentifier: 'a' }] }, 'text/plain')).map((o) => o.ok)).toEqual([true, true]);
+    const asyncRun = run({ trigger: 'async', request: { method: 'GET', path: '/', rawQuery: '', headers: {}, body: '' } });
+    expect(messageOutcomes([asyncRun], { ok: true }, answer({ batchItemFailures: [{ itemIdentifier: asyncRun.id }] })).map((o) => o.ok)).toEqual([true]);
   });
 });

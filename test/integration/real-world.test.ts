@@ -1,0 +1,179 @@
+// Real-world functions as users write them: their own host, mount prefix, and the answers' headers.
+import http from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestPlatform, uniqueName, waitUntil, type TestPlatform } from '../support/platform.js';
+
+let platform: TestPlatform;
+/** Where the test platform listens, and the port of its public URL (FAAS_PUBLIC_URL), which functions are told. */
+let port: number;
+let publicPort: string;
+
+beforeAll(async () => {
+  platform = await startTestPlatform();
+  port = Number(new URL(platform.url).port);
+  publicPort = new URL(platform.config.publicUrl).port;
+});
+afterAll(async () => {
+  await platform?.stop();
+});
+
+async function deploy(code: string, settings: Record<string, unknown> = {}, name = uniqueName('rw')): Promise<{ name: string; body: any }> {
+  const res = await platform.deploy(name, code, settings);
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  return { name, body: res.body };
+}
+
+/** A request to the gateway's address with any Host header (as a browser or curl sends for *.localhost). */
+function request(host: string, path: string, method = 'GET'): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, path, method, headers: { host } }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** Echoes the URL it was called with, the prefix header, and redirects /go to its own root. */
+const URL_ECHO = `export default (req) => {
+  const url = new URL(req.url);
+  if (url.pathname === '/go') return Response.redirect(new URL('/', req.url), 302);
+  return Response.json({ url: req.url, prefix: req.headers.get('x-forwarded-prefix') });
+};`;
+
+describe('a host per function', () => {
+  it('answers at <name>.localhost at the root, sees its own URL there, and its redirects stay on it', async () => {
+    const { name, body } = await deploy(URL_ECHO);
+    expect(body.hostUrl).toBe(`http://${name}.localhost:${publicPort}/`);
+    const root = await request(`${name}.localhost:${port}`, '/a/b?c=1');
+    expect(root.status).toBe(200);
+    expect(JSON.parse(root.body)).toEqual({ url: `http://${name}.localhost:${publicPort}/a/b?c=1`, prefix: null });
+    const redirect = await request(`${name}.localhost:${port}`, '/go');
+    expect(redirect.status).toBe(302);
+    expect(redirect.headers.location).toBe(`http://${name}.localhost:${publicPort}/`);
+  });
+
+  it('sends every path of a function host to the function, the API’s and the dashboard’s too', async () => {
+    const { name } = await deploy(URL_ECHO);
+    for (const path of ['/api/v1/functions', '/dashboard', '/metrics', `/fn/${name}`]) {
+      const res = await request(`${name}.localhost:${port}`, path);
+      expect(res.status, path).toBe(200);
+      expect(JSON.parse(res.body).url, path).toBe(`http://${name}.localhost:${publicPort}${path}`);
+    }
+  });
+
+  it('answers a tenant’s function at <name>.<tenant>.localhost', async () => {
+    expect((await platform.api('POST', '/api/v1/tenants', { id: 'hostco' })).status).toBe(201);
+    const token = (await platform.api('POST', '/api/v1/tenants/hostco/tokens', { name: 'ci' })).body.token as string;
+    const deployed = await platform.apiAs(token, 'PUT', '/api/v1/functions/shop', { code: URL_ECHO });
+    expect(deployed.status).toBe(201);
+    expect(deployed.body.hostUrl).toBe(`http://shop.hostco.localhost:${publicPort}/`);
+    const res = await request(`shop.hostco.localhost:${port}`, '/');
+    expect(JSON.parse(res.body).url).toBe(`http://shop.hostco.localhost:${publicPort}/`);
+    // The default tenant's host of the same name is another function (none here).
+    expect((await request(`shop.localhost:${port}`, '/')).status).toBe(404);
+  });
+
+  it('tells a function under /fn where it is mounted (x-forwarded-prefix)', async () => {
+    const { name } = await deploy(URL_ECHO);
+    for (const [path, prefix] of [
+      [`/fn/${name}`, `/fn/${name}`],
+      [`/fn/${name}/`, `/fn/${name}`],
+      [`/fn/${name}/x/y?z=1`, `/fn/${name}`],
+    ] as const) {
+      const res = await platform.call(name, path.slice(`/fn/${name}`.length));
+      expect(((await res.json()) as { prefix: string }).prefix, path).toBe(prefix);
+    }
+  });
+});
+
+describe('answers', () => {
+  it('names the invocation on every answer, platform errors included, and gives a cold start its init time', async () => {
+    const { name } = await deploy(`export default () => 'hi';`);
+    const first = await platform.call(name);
+    expect(first.headers.get('x-faas-invocation-id')).toMatch(/^[0-9a-f-]{36}$/);
+    expect(first.headers.get('x-faas-cold-start')).toBe('true');
+    expect(Number(first.headers.get('x-faas-init-ms'))).toBeGreaterThan(0);
+    const warm = await platform.call(name);
+    expect(warm.headers.get('x-faas-init-ms')).toBeNull();
+    const missing = await platform.call(uniqueName('nobody'));
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get('x-faas-invocation-id')).toMatch(/^[0-9a-f-]{36}$/);
+    expect(((await missing.json()) as { error: { code: string } }).error.code).toBe('FUNCTION_NOT_FOUND');
+  });
+
+  it('invents no content type for answers without a body (204, 304, an empty Lambda answer)', async () => {
+    const web = await deploy(`export default (req) => new Response(null, { status: new URL(req.url).searchParams.get('s') === '304' ? 304 : 204 });`);
+    for (const status of [204, 304]) {
+      const res = await platform.call(web.name, `?s=${status}`);
+      expect(res.status).toBe(status);
+      expect(res.headers.get('content-type')).toBeNull();
+    }
+    const lambda = await deploy(`export const handler = async () => ({ statusCode: 200 });`);
+    const res = await platform.call(lambda.name);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBeNull();
+    expect(await res.text()).toBe('');
+  });
+});
+
+/** Sends a queue message; returns its invocation id. */
+async function send(queue: string, body: unknown): Promise<string> {
+  const res = await fetch(`${platform.url}/api/v1/queues/${queue}/messages`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${platform.token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  expect(res.status).toBe(202);
+  return ((await res.json()) as { messageId: string }).messageId;
+}
+
+async function finished(id: string): Promise<any> {
+  return waitUntil(`job ${id} to finish`, async () => {
+    const { body } = await platform.api('GET', `/api/v1/invocations/${id}`);
+    return body.status === 'succeeded' || body.status === 'dead' ? body : undefined;
+  });
+}
+
+describe('Lambda handlers as written for Lambda', () => {
+  it('runs the export --handler names, with API Gateway REST (1.0) events when asked', async () => {
+    const code = `export const hello = async (event) => ({ statusCode: 200, headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ method: event.httpMethod, path: event.path, sig: event.headers['X-Hub-Signature-256'], a: event.multiValueQueryStringParameters.a }) });`;
+    const { name } = await deploy(code, { handler: 'hello', eventFormat: '1.0' });
+    const res = await platform.call(name, '/hook?a=1&a=2', { method: 'POST', headers: { 'x-hub-signature-256': 'sha256=1' }, body: 'x' });
+    expect(await res.json()).toEqual({ method: 'POST', path: '/hook', sig: 'sha256=1', a: ['1', '2'] });
+  });
+
+  it('calls a Lambda handler exported as default with (event, context, callback)', async () => {
+    const { name } = await deploy(`export default (event, context, callback) => callback(null, { statusCode: 200, body: context.awsRequestId });`);
+    const res = await platform.call(name);
+    expect(await res.text()).toBe(res.headers.get('x-faas-invocation-id'));
+  });
+});
+
+describe('Workers modules as written for Workers', () => {
+  it('gives fetch(request, env, ctx) the function’s variables as env', async () => {
+    const { name } = await deploy(
+      `export default { async fetch(req, env, ctx) { ctx.waitUntil(Promise.resolve()); return new Response('pw=' + env.PASSWORD); } };`,
+      {
+        env: { PASSWORD: 'sesame' },
+      },
+    );
+    expect(await (await platform.call(name)).text()).toBe('pw=sesame');
+  });
+
+  it('calls queue(batch, env, ctx) for --queue, retrying only the messages it retries', async () => {
+    const queue = uniqueName('rwq');
+    const code = `export default { async queue(batch, env) {
+      for (const m of batch.messages) { if (m.body.flaky && m.attempts < 2) m.retry(); else m.ack(); }
+    } };`;
+    await deploy(code, { queues: [queue], batchSize: 2 });
+    const steady = await send(queue, { flaky: false });
+    const flaky = await send(queue, { flaky: true });
+    expect(await finished(steady)).toMatchObject({ status: 'succeeded', attempts: 1 });
+    expect(await finished(flaky)).toMatchObject({ status: 'succeeded', attempts: 2 });
+  });
+});
