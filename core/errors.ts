@@ -29,6 +29,12 @@ export class LimitExceededError extends FaasError {
   readonly status = 400;
 }
 
+/** The code has no handler the runtime could call (checked at deploy, from the bundle's exports). */
+export class NoHandlerError extends FaasError {
+  readonly code = 'NO_HANDLER';
+  readonly status = 400;
+}
+
 export class UnauthorizedError extends FaasError {
   readonly code = 'UNAUTHORIZED';
   readonly status = 401;

@@ -2,7 +2,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { AsyncQueues } from '../../triggers/async-queues.js';
 import { scheduleProblem } from '../../triggers/schedule.js';
-import { BadRequestError, ConflictError, FunctionNotFoundError, LimitExceededError } from '../../core/errors.js';
+import { BadRequestError, ConflictError, FunctionNotFoundError, LimitExceededError, NoHandlerError } from '../../core/errors.js';
+import { handlerProblem } from './bundle-check.js';
 import { defaultFunctionConfig, MAX_WARM_POOL_SHARE, type FunctionConfig, type FunctionSpec } from '../../core/function-spec.js';
 import { SETTING_KEYS } from '../../core/function-settings.js';
 import { functionHostUrl } from '../edge/function-host.js';
@@ -140,6 +141,8 @@ export function functionRoutes(app: FastifyInstance, deps: FunctionRoutesDeps): 
         throw new ConflictError(`"${name}" is the name of a tenant; choose another function name`);
       }
       const config = mergeConfig(request.body, previous && presentSpec(previous));
+      const noHandler = await handlerProblem(request.body.code, config.handler);
+      if (noHandler) throw new NoHandlerError(noHandler);
       // What can never be honoured (host memory and CPUs, warm memory, the tenant's quota) is refused now.
       const quota = await deps.tenantQuota?.(tenant);
       const problem = limitProblem(config, request.body, {

@@ -42,6 +42,8 @@ export const RUNTIME_ENV = {
   eventFormat: 'FAAS_EVENT_FORMAT',
   /** Comma-separated names of the function's own variables (Workers handlers get them as `env`). */
   envKeys: 'FAAS_ENV_KEYS',
+  /** '1' when the function may connect out (--network); '0': failed connections say so. */
+  network: 'FAAS_NETWORK',
 } as const;
 
 /** Connections the runtime keeps open and unused, ready for the invoker's next concurrent request. */

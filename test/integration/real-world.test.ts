@@ -177,3 +177,28 @@ describe('Workers modules as written for Workers', () => {
     expect(await finished(flaky)).toMatchObject({ status: 'succeeded', attempts: 2 });
   });
 });
+
+describe('clear failures', () => {
+  it('refuses at deploy a module without a handler, naming what it exports', async () => {
+    const res = await platform.deploy(uniqueName('nohandler'), `export const scheduled = () => 1; export const helper = 2;`);
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe('NO_HANDLER');
+    expect(res.body.error.message).toMatch(/it exports scheduled, helper/);
+    const named = await platform.deploy(uniqueName('nohandler'), `export const handler = () => 1;`, { handler: 'hello' });
+    expect(named.status).toBe(400);
+    expect(named.body.error.message).toBe('the code has no export "hello" (--handler); it exports handler');
+  });
+
+  it('tells a function without --network that tries to connect out what to change, in the error and its logs', async () => {
+    const { name } = await deploy(
+      `export default async () => { try { await fetch('http://example.com/'); return 'connected'; } catch (err) { return err.message; } };`,
+    );
+    const res = await platform.call(name);
+    expect(await res.text()).toBe('fetch failed: this function has no outbound network; deploy it with --network to let it connect out');
+    const logs = await waitUntil('the call in the logs', async () => {
+      const { body } = await platform.api('GET', `/api/v1/functions/${name}/logs`);
+      return body.logs?.length ? body.logs : undefined;
+    });
+    expect(logs[0].logs).toContain('deploy it with --network');
+  });
+});

@@ -31,6 +31,7 @@ export function toCreateOptions(spec: ContainerSpec): Dockerode.ContainerCreateO
     ...(spec.prewarm ? { [RUNTIME_ENV.prewarm]: '1' } : {}),
     ...(spec.handler ? { [RUNTIME_ENV.handler]: spec.handler } : {}),
     [RUNTIME_ENV.envKeys]: Object.keys(spec.env).join(','),
+    [RUNTIME_ENV.network]: spec.network ? '1' : '0',
     ...(spec.eventFormat ? { [RUNTIME_ENV.eventFormat]: spec.eventFormat } : {}),
   };
   return {

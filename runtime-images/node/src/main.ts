@@ -29,10 +29,29 @@ const STREAM_BODY_BYTES = 1024 * 1024;
 const invokerSocket = env[RUNTIME_ENV.invokerSocket] ?? `${CONTAINER.socketDir}/${INVOKER_SOCKET_NAME}`;
 
 installConsoleCapture();
+if (env[RUNTIME_ENV.network] === '0') explainNoNetwork();
 
 let invoke: Invoke | undefined;
 let initError: Error | undefined;
 let ready: ReadyBody;
+
+/**
+ * Without --network a connection out fails (no route, no resolver): fetch then says why and what to change,
+ * in the thrown error and in the invocation's logs, instead of a bare "fetch failed".
+ */
+function explainNoNetwork(): void {
+  const original = globalThis.fetch;
+  globalThis.fetch = async (...args: Parameters<typeof fetch>) => {
+    try {
+      return await original(...args);
+    } catch (err) {
+      if (!(err instanceof TypeError) || !/fetch failed/.test(err.message)) throw err;
+      const explained = new TypeError('fetch failed: this function has no outbound network; deploy it with --network to let it connect out', { cause: err });
+      console.error(explained.message);
+      throw explained;
+    }
+  };
+}
 
 /** The function's own variables, by name (a Workers handler's `env`); frozen, as Workers' bindings are. */
 function ownVariables(names: string[]): Record<string, string> {
