@@ -95,6 +95,11 @@ export const SETTINGS = {
     parse: 'duration',
     help: 'idle time before a container is removed, e.g. 10m (default 10m)',
   }),
+  tmpMb: setting(integer(0, 10_240, 0, "Size of the function's /tmp in MB (held in memory, so counted in memoryMb); 0: the platform's FAAS_TMP_MB."), {
+    flag: '--tmp <MB>',
+    parse: 'integer',
+    help: "size of /tmp in MB, held in the function's memory (default: the platform's, 64)",
+  }),
   env: setting(
     Type.Unsafe<Record<string, string>>({
       type: 'object',

@@ -31,6 +31,8 @@ export interface GatewayConfig {
   maxCodeBytes: number;
   poolMemoryMb: number;
   maxCpusPerFunction: number;
+  /** Largest /tmp a function may ask for, MB. */
+  maxTmpMb?: number;
   callbackAllowLocal: boolean;
   metricsToken?: string | undefined;
   /** Functions answer at `<name>[.<tenant>].<domain>` too; '' turns it off. */
@@ -133,6 +135,7 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
         ...(tenants ? { tenantExists: async (id: string) => (await tenants.get(id)) !== undefined } : {}),
         poolMemoryMb: config.poolMemoryMb,
         maxCpusPerFunction: config.maxCpusPerFunction,
+        ...(config.maxTmpMb !== undefined ? { maxTmpMb: config.maxTmpMb } : {}),
         ...(tenants ? { tenantQuota: async (id: string) => (await tenants.get(id))?.quotas ?? {} } : {}),
       });
       if (tenants) tenantRoutes(api, { tenants, registry: deps.registry });

@@ -67,6 +67,8 @@ export interface PlatformConfig {
   pidsLimit: number;
   /** Size of each container's /tmp tmpfs. FAAS_TMP_MB, default 64. */
   tmpMb: number;
+  /** Largest /tmp a function may ask for (--tmp). FAAS_MAX_TMP_MB, default 2048. */
+  maxTmpMb: number;
   /** Largest request or response body of a function call. FAAS_MAX_BODY_BYTES, default 6 MiB (as Lambda). */
   maxBodyBytes: number;
   /**
@@ -213,6 +215,7 @@ export function gatewayConfigOf(config: PlatformConfig): GatewayConfig {
     maxCodeBytes: config.maxCodeBytes,
     poolMemoryMb: config.poolMemoryMb,
     maxCpusPerFunction: config.maxCpusPerFunction,
+    maxTmpMb: config.maxTmpMb,
     callbackAllowLocal: config.callbackAllowLocal,
     metricsToken: config.metricsToken,
     domain: config.domain,
@@ -245,6 +248,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Readonl
     pauseAfterMs: pauseAfter(env),
     pidsLimit: num(env, 'FAAS_PIDS_LIMIT', 128, 8),
     tmpMb: num(env, 'FAAS_TMP_MB', 64, 1),
+    maxTmpMb: num(env, 'FAAS_MAX_TMP_MB', 2048, 1),
     maxBodyBytes: num(env, 'FAAS_MAX_BODY_BYTES', 6 * 1024 * 1024, 1024),
     maxStreamBytes: num(env, 'FAAS_MAX_STREAM_BYTES', 1024 * 1024 * 1024, 1024),
     maxCodeBytes: num(env, 'FAAS_MAX_CODE_BYTES', 20 * 1024 * 1024, 1024),

@@ -26,6 +26,8 @@ export interface FunctionRoutesDeps {
   /** Memory one invoker's pool may hold (FAAS_POOL_MEMORY_MB) and the largest cpus of a function, for deploy checks. */
   poolMemoryMb: number;
   maxCpusPerFunction: number;
+  /** Largest /tmp a function may ask for (FAAS_MAX_TMP_MB); unlimited when absent. */
+  maxTmpMb?: number;
   /** The tenant's maxContainers quota (undefined: none); absent in gateway-only unit tests (no tenants). */
   tenantQuota?: (tenant: string) => Promise<{ maxContainers?: number | undefined }>;
 }
@@ -34,6 +36,7 @@ export interface FunctionRoutesDeps {
 export interface DeployLimits {
   poolMemoryMb: number;
   maxCpusPerFunction: number;
+  maxTmpMb?: number | undefined;
   tenant: string;
   maxContainers?: number | undefined;
 }
@@ -51,6 +54,12 @@ export function limitProblem(config: FunctionConfig, body: Pick<DeployBody, 'max
   }
   if (config.cpus > limits.maxCpusPerFunction) {
     return `cpus ${config.cpus} exceeds this platform's limit of ${limits.maxCpusPerFunction} CPUs per function`;
+  }
+  if (limits.maxTmpMb !== undefined && config.tmpMb > limits.maxTmpMb) {
+    return `tmpMb ${config.tmpMb} exceeds this platform's limit of ${thousands(limits.maxTmpMb)} MB for /tmp (FAAS_MAX_TMP_MB)`;
+  }
+  if (config.tmpMb >= config.memoryMb) {
+    return `tmpMb ${config.tmpMb} needs more memory than memoryMb ${config.memoryMb}: files in /tmp are held in the function's memory; raise --memory above --tmp`;
   }
   const quota = limits.maxContainers;
   if (quota !== undefined && config.minScale > quota) {
@@ -148,6 +157,7 @@ export function functionRoutes(app: FastifyInstance, deps: FunctionRoutesDeps): 
       const problem = limitProblem(config, request.body, {
         poolMemoryMb: deps.poolMemoryMb,
         maxCpusPerFunction: deps.maxCpusPerFunction,
+        maxTmpMb: deps.maxTmpMb,
         tenant,
         maxContainers: quota?.maxContainers,
       });

@@ -355,7 +355,7 @@ export class ContainerPool {
 
   private async startContainer(state: FunctionState, usePrewarmed = true): Promise<void> {
     const spec = state.spec;
-    const stem = usePrewarmed && !spec.network ? this.prewarm.take() : undefined;
+    const stem = usePrewarmed && this.starter.fitsPrewarmed(spec) ? this.prewarm.take() : undefined;
     const id = stem?.id ?? this.starter.newId();
     const entry = newEntry(
       { id, fn: spec.name, version: spec.version, memoryMb: spec.memoryMb, concurrency: spec.concurrency, socketDir: this.starter.socketDirOf(id) },

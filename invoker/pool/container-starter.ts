@@ -17,6 +17,7 @@ export interface ContainerStarterOptions {
   /** Label value naming this invoker's containers. */
   owner: string;
   pidsLimit: number;
+  /** /tmp of prewarmed runtimes and of functions that ask for none of their own (FAAS_TMP_MB). */
   tmpMb: number;
   /** Longest container start (create → runtime ready). Default 15 000. */
   startTimeoutMs?: number;
@@ -29,6 +30,11 @@ export class ContainerStarter {
     return randomBytes(6).toString('hex');
   }
 
+  /** Whether a prewarmed runtime can become this function's container: no network, the platform's /tmp (fixed at start). */
+  fitsPrewarmed(spec: FunctionSpec): boolean {
+    return !spec.network && (spec.tmpMb === 0 || spec.tmpMb === this.options.tmpMb);
+  }
+
   socketDirOf(id: string): string {
     return this.options.host.socketDirOf(id);
   }
@@ -39,15 +45,17 @@ export class ContainerStarter {
 
   private async run(
     entry: Entry,
-    fields: Pick<ContainerSpec, 'name' | 'fn' | 'memoryMb' | 'cpus' | 'network' | 'env' | 'codeDir' | 'prewarm' | 'handler' | 'eventFormat'>,
+    fields: Pick<ContainerSpec, 'name' | 'fn' | 'memoryMb' | 'cpus' | 'network' | 'env' | 'codeDir' | 'prewarm' | 'handler' | 'eventFormat'> & {
+      tmpMb?: number;
+    },
   ): Promise<boolean> {
     entry.listener = await this.options.host.openChannel(entry.id, entry.concurrency);
     entry.dockerId = await this.options.driver.run({
-      ...fields,
       image: this.options.image,
       version: entry.version,
       pidsLimit: this.options.pidsLimit,
       tmpMb: this.options.tmpMb,
+      ...fields,
       socketDir: entry.socketDir,
       owner: this.options.owner,
     });
@@ -69,6 +77,7 @@ export class ContainerStarter {
       env: spec.env,
       handler: spec.handler,
       eventFormat: spec.eventFormat,
+      tmpMb: spec.tmpMb || this.options.tmpMb,
       codeDir,
       prewarm: false,
     });

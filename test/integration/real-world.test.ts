@@ -202,3 +202,31 @@ describe('clear failures', () => {
     expect(logs[0].logs).toContain('deploy it with --network');
   });
 });
+
+describe('per-function settings', () => {
+  /** Writes `mb` MB to /tmp and answers what happened. */
+  const WRITER = `import { appendFileSync, rmSync } from 'node:fs';
+export default (req) => {
+  const mb = Number(new URL(req.url).searchParams.get('mb'));
+  const chunk = Buffer.alloc(1024 * 1024, 1);
+  try { for (let i = 0; i < mb; i++) appendFileSync('/tmp/big', chunk); return 'wrote ' + mb; }
+  catch (err) { return err.code; }
+  finally { rmSync('/tmp/big', { force: true }); }
+};`;
+
+  it('gives a function the /tmp it asks for (--tmp), where the platform default is too small', async () => {
+    const small = await deploy(WRITER);
+    expect(await (await platform.call(small.name, '?mb=100')).text()).toBe('ENOSPC');
+    const large = await deploy(WRITER, { tmpMb: 200, memoryMb: 512 });
+    expect(await (await platform.call(large.name, '?mb=100')).text()).toBe('wrote 100');
+  });
+
+  it('refuses a /tmp past the platform limit or not below the memory, saying why', async () => {
+    const tooBig = await platform.deploy(uniqueName('tmp'), WRITER, { tmpMb: 4096, memoryMb: 8192 });
+    expect(tooBig.status).toBe(400);
+    expect(tooBig.body.error.message).toMatch(/FAAS_MAX_TMP_MB/);
+    const noRoom = await platform.deploy(uniqueName('tmp'), WRITER, { tmpMb: 256 });
+    expect(noRoom.status).toBe(400);
+    expect(noRoom.body.error.message).toMatch(/held in the function's memory; raise --memory above --tmp/);
+  });
+});
