@@ -267,7 +267,11 @@ export class AsyncQueues {
   }
 
   /** A message to a named queue, for its consumer. */
-  async send(queueName: string, message: { body: Buffer; contentType?: string }, idempotency?: Idempotency): Promise<{ id: string; consumer: string }> {
+  async send(
+    queueName: string,
+    message: { body: Buffer; contentType?: string; attributes?: Record<string, string> },
+    idempotency?: Idempotency,
+  ): Promise<{ id: string; consumer: string }> {
     const spec = this.index.consumerOf(queueName);
     if (!spec) {
       const shown = splitTriggerId(queueName).name;
@@ -280,7 +284,12 @@ export class AsyncQueues {
       trigger: 'queue',
       fn: spec.name,
       acceptedAt: Date.now(),
-      message: { queue: queueName, body: message.body.toString('base64'), ...(message.contentType ? { contentType: message.contentType } : {}) },
+      message: {
+        queue: queueName,
+        body: message.body.toString('base64'),
+        ...(message.contentType ? { contentType: message.contentType } : {}),
+        ...(message.attributes ? { attributes: message.attributes } : {}),
+      },
       ...(idempotency ? { idempotencyFingerprint: idempotency.fingerprint } : {}),
     };
     await queue.add('message', data, this.jobOptions(spec, id));

@@ -20,6 +20,32 @@ export interface QueueMessage {
   queue: string;
   body: string;
   contentType?: string;
+  /** SQS-like message attributes (string values), sent in the Message-Attributes header. */
+  attributes?: Record<string, string>;
+}
+
+/** At most this many attributes per message, as SQS. */
+export const MAX_MESSAGE_ATTRIBUTES = 10;
+const ATTRIBUTE_NAME = /^[A-Za-z0-9_.-]{1,256}$/;
+
+/** Parses a Message-Attributes header (a JSON object of string values); a problem is a message for a 400. */
+export function parseMessageAttributes(header: string | undefined): { attributes?: Record<string, string>; problem?: string } {
+  if (header === undefined) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(header);
+  } catch {
+    return { problem: 'Message-Attributes must be a JSON object of strings, e.g. {"priority":"high"}' };
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    return { problem: 'Message-Attributes must be a JSON object of strings, e.g. {"priority":"high"}' };
+  const entries = Object.entries(parsed);
+  if (entries.length > MAX_MESSAGE_ATTRIBUTES) return { problem: `a message has at most ${MAX_MESSAGE_ATTRIBUTES} attributes; this one has ${entries.length}` };
+  for (const [name, value] of entries) {
+    if (!ATTRIBUTE_NAME.test(name)) return { problem: `attribute name "${name}" must be 1–256 letters, digits, dots, dashes or underscores` };
+    if (typeof value !== 'string') return { problem: `attribute "${name}" must be a string` };
+  }
+  return entries.length ? { attributes: Object.fromEntries(entries) as Record<string, string> } : {};
 }
 
 /** CloudEvents 1.0 context attributes (required, optional and extensions), all as strings. */
@@ -92,6 +118,7 @@ export function toInvocationRequest(run: JobRun, fn: string, now: number): Invoc
       const message = data.message;
       context.queue = message.queue;
       context['message-id'] = run.id;
+      if (message.attributes) context.attributes = encodeHeaderValue(JSON.stringify(message.attributes));
       context['sent-at'] = new Date(data.acceptedAt).toISOString();
       const headers = { 'content-type': message.contentType ?? 'application/octet-stream' };
       return { ...request, method: 'POST', path: '/', rawQuery: '', headers, body: b64(message.body) };
@@ -137,6 +164,7 @@ export function toBatchRequest(all: JobRun[], fn: string, now: number): Invocati
       bodyEncoding: utf8 ? 'utf8' : 'base64',
       contentType: run.data.message.contentType ?? 'application/octet-stream',
       sentAt: new Date(run.data.acceptedAt).toISOString(),
+      ...(run.data.message.attributes ? { attributes: run.data.message.attributes } : {}),
       attempt: run.attempt,
     };
   });

@@ -79,15 +79,30 @@ export function registerAsync(program: Command): void {
     .argument('[data]', 'message body, or @file')
     .option('--content-type <type>', 'content type of the message', 'text/plain')
     .option('--idempotency-key <key>', 'the same key sends the message once')
-    .action(async (name: string, data: string | undefined, flags: { contentType: string; idempotencyKey?: string }) => {
+    .option(
+      '--attr <KEY=VALUE>',
+      'a message attribute (repeatable; Lambda handlers see them as messageAttributes)',
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
+    .action(async (name: string, data: string | undefined, flags: { contentType: string; idempotencyKey?: string; attr?: string[] }) => {
       const client = api();
       const config = loadCliConfig();
+      const attributes: Record<string, string> = {};
+      for (const pair of flags.attr ?? []) {
+        const at = pair.indexOf('=');
+        if (at <= 0) throw new CliError(`--attr ${pair} is not KEY=VALUE`, 'e.g. --attr priority=high');
+        attributes[pair.slice(0, at)] = pair.slice(at + 1);
+      }
       const res = await client.fetch(`/api/v1/queues/${encodeURIComponent(name)}/messages`, {
         method: 'POST',
         headers: {
           ...(config.token ? { authorization: `Bearer ${config.token}` } : {}),
           'content-type': flags.contentType,
           ...(flags.idempotencyKey ? { 'idempotency-key': flags.idempotencyKey } : {}),
+          // JSON with non-ASCII escaped: a header value is bytes, and the API parses \u escapes back.
+          ...(flags.attr?.length
+            ? { 'message-attributes': JSON.stringify(attributes).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) }
+            : {}),
         },
         body: readData(data),
       });

@@ -1,10 +1,12 @@
 // The management API of async work (token-protected): invocation status, queue messages, events and
 // the dead-letter list. Registered in a scope whose content parser keeps every body as a raw Buffer.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { BadRequestError } from '../../core/errors.js';
 import { FUNCTION_NAME_PATTERN, TRIGGER_NAME_PATTERN } from '../../core/function-spec.js';
 import { JOB_ID_PATTERN, requestFingerprint, type AsyncQueues, type FunctionFilter, type Idempotency } from '../../triggers/async-queues.js';
 import { functionId, splitFunctionId, splitTriggerId, triggerId } from '../../tenancy/names.js';
 import { parseCloudEvent } from '../cloudevents.js';
+import { parseMessageAttributes } from '../../triggers/job.js';
 import { idempotencyKeyOf } from './async.js';
 import {
   deadInvocationView,
@@ -71,6 +73,9 @@ export function jobRoutes(api: FastifyInstance, deps: JobRoutesDeps): void {
       const body = (request.body as Buffer | undefined) ?? Buffer.alloc(0);
       const contentType = request.headers['content-type'];
       const { queue } = request.params;
+      const attributesHeader = request.headers['message-attributes'];
+      const { attributes, problem } = parseMessageAttributes(Array.isArray(attributesHeader) ? attributesHeader.join(',') : attributesHeader);
+      if (problem) throw new BadRequestError(problem);
       const key = idempotencyKeyOf(request);
       const url = request.url;
       const q = url.indexOf('?');
@@ -87,9 +92,14 @@ export function jobRoutes(api: FastifyInstance, deps: JobRoutesDeps): void {
                 query: q === -1 ? '' : url.slice(q + 1),
                 contentType,
                 body,
+                ...(attributes ? { headers: { 'message-attributes': JSON.stringify(attributes) } } : {}),
               }),
             };
-      const sent = await queues.send(triggerId(request.principal.tenant, queue), { body, ...(contentType ? { contentType } : {}) }, idempotency);
+      const sent = await queues.send(
+        triggerId(request.principal.tenant, queue),
+        { body, ...(contentType ? { contentType } : {}), ...(attributes ? { attributes } : {}) },
+        idempotency,
+      );
       const location = `/api/v1/invocations/${sent.id}`;
       return reply
         .code(202)

@@ -120,4 +120,6 @@ export interface BatchedMessage {
   contentType: string;
   sentAt: string;
   attempt: number;
+  /** SQS-like message attributes. */
+  attributes?: Record<string, string>;
 }

@@ -121,10 +121,10 @@ describe('answers', () => {
 });
 
 /** Sends a queue message; returns its invocation id. */
-async function send(queue: string, body: unknown): Promise<string> {
+async function send(queue: string, body: unknown, headers: Record<string, string> = {}): Promise<string> {
   const res = await fetch(`${platform.url}/api/v1/queues/${queue}/messages`, {
     method: 'POST',
-    headers: { authorization: `Bearer ${platform.token}`, 'content-type': 'application/json' },
+    headers: { authorization: `Bearer ${platform.token}`, 'content-type': 'application/json', ...headers },
     body: JSON.stringify(body),
   });
   expect(res.status).toBe(202);
@@ -151,6 +151,25 @@ describe('Lambda handlers as written for Lambda', () => {
     const { name } = await deploy(`export default (event, context, callback) => callback(null, { statusCode: 200, body: context.awsRequestId });`);
     const res = await platform.call(name);
     expect(await res.text()).toBe(res.headers.get('x-faas-invocation-id'));
+  });
+});
+
+describe('queue messages with attributes', () => {
+  it('gives Lambda handlers the attributes a message was sent with', async () => {
+    const queue = uniqueName('attrq');
+    const code = `export const handler = async (event) => ({ attrs: event.Records.map((r) => [r.messageAttributes.Author?.stringValue, r.messageAttributes.priority?.stringValue]) });`;
+    await deploy(code, { queues: [queue] });
+    const id = await send(queue, { n: 1 }, { 'message-attributes': '{"Author":"ada","priority":"high"}' });
+    const done = await finished(id);
+    expect(done.status).toBe('succeeded');
+    expect(JSON.parse(done.result.body)).toEqual({ attrs: [['ada', 'high']] });
+    const refused = await fetch(`${platform.url}/api/v1/queues/${queue}/messages`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${platform.token}`, 'message-attributes': '{"n":1}' },
+      body: 'x',
+    });
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as { error: { message: string } }).error.message).toMatch(/attribute "n" must be a string/);
   });
 });
 

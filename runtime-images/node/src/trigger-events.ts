@@ -33,6 +33,7 @@ function record(queue: string, m: BatchedMessage, receivedAt: number): SqsLikeRe
       ApproximateFirstReceiveTimestamp: String(receivedAt),
     },
     messageAttributes: {
+      ...Object.fromEntries(Object.entries(m.attributes ?? {}).map(([name, value]) => [name, { stringValue: value, dataType: 'String' as const }])),
       contentType: { stringValue: m.contentType, dataType: 'String' },
       ...(m.bodyEncoding === 'base64' ? { bodyEncoding: { stringValue: 'base64', dataType: 'String' } } : {}),
     },
@@ -58,6 +59,7 @@ export function buildQueueEvent(inv: IncomingInvocation, context: Record<string,
     contentType: header(inv, 'content-type') ?? 'application/octet-stream',
     sentAt: context['sent-at'] ?? new Date(inv.receivedAt).toISOString(),
     attempt: Number(context.attempt ?? 1),
+    ...(context.attributes ? { attributes: JSON.parse(decodeURIComponent(context.attributes)) as Record<string, string> } : {}),
   };
   return { Records: [record(queue, message, inv.receivedAt)] };
 }

@@ -111,3 +111,29 @@ describe('Lambda events of async triggers', () => {
     expect(event).toMatchObject({ version: '2.0', rawPath: '/x', rawQueryString: 'y=1', body: 'hi' });
   });
 });
+
+describe('message attributes', () => {
+  it('reach a Lambda handler as messageAttributes, for one message and in a batch', async () => {
+    const { buildQueueEvent } = await import('../../../runtime-images/node/src/trigger-events.js');
+    const base = { method: 'POST', path: '/', rawQuery: '', invocationId: 'i', receivedAt: 0, trigger: 'queue' };
+    const one = buildQueueEvent(
+      {
+        ...base,
+        headers: { 'content-type': 'text/plain' },
+        body: Buffer.from('x'),
+        context: { queue: 'q', attributes: encodeURIComponent('{"Author":"ada"}') },
+      },
+      { queue: 'q', attributes: encodeURIComponent('{"Author":"ada"}') },
+    );
+    expect(one.Records[0]!.messageAttributes.Author).toEqual({ stringValue: 'ada', dataType: 'String' });
+    const messages = [
+      { id: 'a', body: 'x', bodyEncoding: 'utf8', contentType: 'text/plain', sentAt: '2026-12-01T00:00:00Z', attempt: 1, attributes: { k: 'v' } },
+      { id: 'b', body: 'y', bodyEncoding: 'utf8', contentType: 'text/plain', sentAt: '2026-12-01T00:00:00Z', attempt: 1 },
+    ];
+    const batch = buildQueueEvent(
+      { ...base, headers: {}, body: Buffer.from(JSON.stringify({ messages })), context: { queue: 'q', 'batch-size': '2' } },
+      { queue: 'q', 'batch-size': '2' },
+    );
+    expect(batch.Records.map((r) => r.messageAttributes.k?.stringValue)).toEqual(['v', undefined]);
+  });
+});

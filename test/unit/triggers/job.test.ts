@@ -10,6 +10,7 @@ import {
   statusOf,
   toBatchRequest,
   messageOutcomes,
+  parseMessageAttributes,
   toInvocationRequest,
   type JobData,
   type JobRun,
@@ -198,5 +199,23 @@ describe('messageOutcomes', () => {
     expect(messageOutcomes(runs, { ok: true }, answer({ batchItemFailures: [{ itemIdentifier: 'a' }] }, 'text/plain')).map((o) => o.ok)).toEqual([true, true]);
     const asyncRun = run({ trigger: 'async', request: { method: 'GET', path: '/', rawQuery: '', headers: {}, body: '' } });
     expect(messageOutcomes([asyncRun], { ok: true }, answer({ batchItemFailures: [{ itemIdentifier: asyncRun.id }] })).map((o) => o.ok)).toEqual([true]);
+  });
+});
+
+describe('parseMessageAttributes', () => {
+  it('takes a JSON object of strings, keeping the names’ case', () => {
+    expect(parseMessageAttributes('{"Author":"ada","priority":"high"}')).toEqual({ attributes: { Author: 'ada', priority: 'high' } });
+    expect(parseMessageAttributes(undefined)).toEqual({});
+    expect(parseMessageAttributes('{}')).toEqual({});
+  });
+
+  it.each([
+    ['not JSON', 'priority=high', /JSON object of strings/],
+    ['an array', '["a"]', /JSON object of strings/],
+    ['a number value', '{"n":1}', /attribute "n" must be a string/],
+    ['a bad name', '{"a b":"x"}', /attribute name "a b"/],
+    ['eleven attributes', JSON.stringify(Object.fromEntries(Array.from({ length: 11 }, (_, i) => [`a${i}`, 'x']))), /at most 10 attributes/],
+  ])('refuses %s with a message saying why', (_label, header, problem) => {
+    expect(parseMessageAttributes(header).problem).toMatch(problem);
   });
 });
