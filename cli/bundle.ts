@@ -1,24 +1,106 @@
-// Bundles a function file with esbuild into one ESM module with its npm dependencies inlined.
-import { existsSync } from 'node:fs';
+// Bundles a function with esbuild into one ESM module with its npm dependencies inlined, and collects the
+// files shipped beside it (--include). A directory deploys its entry file (index or handler, or package.json's
+// main); included files keep their paths relative to the entry's directory, where the bundle lands too, so
+// `new URL('./tpl.html', import.meta.url)` and `path.join(__dirname, 'tpl.html')` read them as they would
+// next to the source.
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { build, type Message } from 'esbuild';
+import { build, type Message, type Plugin } from 'esbuild';
+import { glob } from 'tinyglobby';
+import { includedPathProblem, MAX_INCLUDED_FILES } from '../core/code-archive.js';
 import { CliError } from './errors.js';
 
 export interface Bundle {
   code: string;
   bytes: number;
   warnings: string[];
+  /** Files beside the code: path relative to the entry's directory → content. */
+  files: Map<string, Buffer>;
 }
 
-/** CommonJS dependencies that `require` node builtins need a require inside the ESM bundle. */
-const BANNER = "import { createRequire as __faasCreateRequire } from 'node:module'; const require = __faasCreateRequire(import.meta.url);";
+/**
+ * CommonJS globals inside the ESM bundle: `require` for dependencies that require node builtins, and
+ * `__filename`/`__dirname` (the bundle's own, in the code directory beside the included files). Named apart
+ * so they never collide with the code's own declarations; esbuild's define points the free uses at them.
+ */
+const BANNER = [
+  "import { createRequire as __faasCreateRequire } from 'node:module';",
+  "import { fileURLToPath as __faasFileURLToPath } from 'node:url';",
+  "import { dirname as __faasDirname } from 'node:path';",
+  'const require = __faasCreateRequire(import.meta.url);',
+  'const __faas_filename = __faasFileURLToPath(import.meta.url);',
+  'const __faas_dirname = __faasDirname(__faas_filename);',
+].join(' ');
+
+/** Entry files tried, in order, when a directory is deployed. */
+const DIRECTORY_ENTRIES = ['index.ts', 'index.mts', 'index.js', 'index.mjs', 'handler.ts', 'handler.js', 'src/index.ts', 'src/index.js'];
 
 const where = (m: Message) =>
   m.location ? `${path.relative(process.cwd(), m.location.file) || m.location.file}:${m.location.line}:${m.location.column + 1}: ` : '';
 
-export async function bundleFunction(entry: string): Promise<Bundle> {
-  const file = path.resolve(entry);
-  if (!existsSync(file)) throw new CliError(`${entry}: no such file`, 'give the path of a .ts or .js function file');
+/** The package a file in node_modules belongs to (`@scope/name` or `name`). */
+function packageOf(file: string): string {
+  const parts = file.split(/[\\/]/);
+  const at = parts.lastIndexOf('node_modules');
+  if (at === -1) return path.basename(file);
+  const first = parts[at + 1] ?? '';
+  return first.startsWith('@') ? `${first}/${parts[at + 2] ?? ''}` : first;
+}
+
+/**
+ * Native addons (.node files) cannot be inlined into a JavaScript bundle, and a build for this machine may
+ * not run in the function's container: refused, naming the package, instead of failing at the first call.
+ */
+const refuseNativeAddons: Plugin = {
+  name: 'faas-refuse-native-addons',
+  setup(b) {
+    b.onLoad({ filter: /\.node$/ }, (args) => ({
+      errors: [
+        {
+          text: `package "${packageOf(args.path)}" loads a native addon (${path.basename(args.path)}), which cannot be bundled into a function; use a pure-JavaScript or WebAssembly alternative (native addons are not supported yet)`,
+        },
+      ],
+    }));
+  },
+};
+
+/** The file to bundle: the file itself, or a directory's entry. */
+export function entryOf(target: string): string {
+  const resolved = path.resolve(target);
+  if (!existsSync(resolved)) throw new CliError(`${target}: no such file or directory`, 'give the path of a .ts or .js function file, or of its directory');
+  if (!statSync(resolved).isDirectory()) return resolved;
+  const pkg = path.join(resolved, 'package.json');
+  if (existsSync(pkg)) {
+    const main = (JSON.parse(readFileSync(pkg, 'utf8')) as { main?: string }).main;
+    if (main && existsSync(path.join(resolved, main))) return path.join(resolved, main);
+  }
+  for (const name of DIRECTORY_ENTRIES) if (existsSync(path.join(resolved, name))) return path.join(resolved, name);
+  throw new CliError(`${target} has no entry file`, `add ${DIRECTORY_ENTRIES.slice(0, 3).join(', ')} or a package.json "main", or give the file itself`);
+}
+
+/** The files the --include globs match, relative to `base` (the entry's directory). */
+export async function includedFiles(base: string, patterns: readonly string[]): Promise<Map<string, Buffer>> {
+  const files = new Map<string, Buffer>();
+  if (patterns.length === 0) return files;
+  const matched = await glob([...patterns], { cwd: base, onlyFiles: true, dot: false, ignore: ['**/node_modules/**'] });
+  if (matched.length === 0)
+    throw new CliError(
+      `--include ${patterns.join(' ')} matches no file under ${base}`,
+      'globs are relative to the function file’s directory, e.g. --include "templates/**"',
+    );
+  if (matched.length > MAX_INCLUDED_FILES)
+    throw new CliError(`--include matches ${matched.length} files; at most ${MAX_INCLUDED_FILES} are shipped`, 'narrow the globs');
+  for (const file of matched.sort()) {
+    const problem = includedPathProblem(file, 'index.mjs');
+    if (problem) throw new CliError(`--include: ${problem}`, 'rename the file or leave it out');
+    files.set(file, readFileSync(path.join(base, file)));
+  }
+  return files;
+}
+
+export async function bundleFunction(target: string, include: readonly string[] = []): Promise<Bundle> {
+  const file = entryOf(target);
+  const files = await includedFiles(path.dirname(file), include);
   try {
     const result = await build({
       entryPoints: [file],
@@ -30,13 +112,16 @@ export async function bundleFunction(entry: string): Promise<Bundle> {
       minify: false,
       logLevel: 'silent',
       banner: { js: BANNER },
+      define: { __dirname: '__faas_dirname', __filename: '__faas_filename' },
+      plugins: [refuseNativeAddons],
       legalComments: 'none',
     });
     const code = result.outputFiles[0]!.text;
-    return { code, bytes: Buffer.byteLength(code), warnings: result.warnings.map((w) => `${where(w)}${w.text}`) };
+    const bytes = Buffer.byteLength(code) + [...files.values()].reduce((sum, f) => sum + f.length, 0);
+    return { code, bytes, warnings: result.warnings.map((w) => `${where(w)}${w.text}`), files };
   } catch (err) {
     const errors = (err as { errors?: Message[] }).errors;
     if (!errors?.length) throw err;
-    throw new CliError(`could not bundle ${entry}:\n${errors.map((e) => `  ${where(e)}${e.text}`).join('\n')}`, 'fix the error above; nothing was uploaded');
+    throw new CliError(`could not bundle ${target}:\n${errors.map((e) => `  ${where(e)}${e.text}`).join('\n')}`, 'fix the error above; nothing was uploaded');
   }
 }

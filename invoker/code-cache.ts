@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { FunctionSpec } from '../core/function-spec.js';
 import type { FunctionRegistry } from '../registry/function-registry.js';
 import { CONTAINER } from '../runtime-images/node/protocol.js';
+import { includedPathProblem, unpackCode } from '../core/code-archive.js';
 
 export class CodeCache {
   private readonly pending = new Map<string, Promise<string>>();
@@ -32,14 +33,24 @@ export class CodeCache {
       )
     )
       return dir;
-    const code = await this.options.registry.getCode(spec.codeSha256);
-    if (!code) throw new Error(`code ${spec.codeSha256} of function ${spec.name} is missing from the registry`);
+    const stored = await this.options.registry.getCode(spec.codeSha256);
+    if (!stored) throw new Error(`code ${spec.codeSha256} of function ${spec.name} is missing from the registry`);
+    const { bundle, files } = unpackCode(stored);
     await mkdir(dir, { recursive: true, mode: 0o755 });
     await chmod(path.join(this.options.dataDir, 'code'), 0o755);
     await chmod(dir, 0o755);
+    // Files beside the code first; the bundle last, since its presence marks the directory complete.
+    for (const [name, content] of files) {
+      const target = path.resolve(dir, name);
+      // Checked at deploy; checked again here, as this writes on the host.
+      if (includedPathProblem(name, CONTAINER.codeFile) || !target.startsWith(`${dir}${path.sep}`))
+        throw new Error(`unsafe file path in code ${spec.codeSha256}: ${name}`);
+      await mkdir(path.dirname(target), { recursive: true, mode: 0o755 });
+      await writeFile(target, content, { mode: 0o644 });
+    }
     // Write then rename, so a container never sees a half-written bundle.
     const partial = `${file}.${process.pid}.partial`;
-    await writeFile(partial, code, { mode: 0o644 });
+    await writeFile(partial, bundle, { mode: 0o644 });
     await rename(partial, file);
     return dir;
   }

@@ -118,7 +118,7 @@ export function registerDeploy(program: Command): void {
   const command = program
     .command('deploy')
     .description('bundle a function file with esbuild and deploy it')
-    .argument('<file>', 'the function: a .ts or .js file exporting a handler')
+    .argument('<file>', 'the function: a .ts or .js file exporting a handler, or its directory')
     .option('--name <name>', 'function name (default: the file name)');
   // One option per function setting, from the settings table (core/function-settings.ts).
   for (const key of SETTING_KEYS) {
@@ -126,33 +126,37 @@ export function registerDeploy(program: Command): void {
     if (['names', 'pairs', 'schedules'].includes(cli.parse)) command.option(cli.flag, cli.help, collect);
     else command.option(cli.flag, cli.help);
   }
-  command.option('--timezone <tz>', 'time zone of --schedule, e.g. Europe/Paris (default UTC)').action(async (file: string, flags: DeployFlags) => {
-    const { name, settings } = deploySettings(file, flags);
-    const spinner = ora({ text: `bundling ${file}`, stream: process.stderr }).start();
-    const started = performance.now();
-    let bundle: Awaited<ReturnType<typeof bundleFunction>>;
-    try {
-      bundle = await bundleFunction(file);
-    } catch (err) {
-      spinner.fail(`bundling ${file} failed`);
-      throw err;
-    }
-    spinner.succeed(`bundled ${file} (${formatBytes(bundle.bytes)} in ${Math.round(performance.now() - started)} ms)`);
-    for (const warning of bundle.warnings) info(`warning: ${warning}`);
-    const api = new ApiClient(loadCliConfig());
-    spinner.start(`deploying ${name}`);
-    try {
-      const result = await api.request<{ function: FunctionSpec; url: string }>('PUT', `/functions/${name}`, {
-        code: bundle.code,
-        ...settings,
-      });
-      spinner.stop();
-      ok(`deployed ${result.function.name} v${result.function.version} → ${result.url}`);
-      const triggers = describeTriggers(result.function);
-      if (triggers !== '—') info(`triggers: ${triggers}`);
-    } catch (err) {
-      spinner.fail(`deploying ${name} failed`);
-      throw err;
-    }
-  });
+  command
+    .option('--timezone <tz>', 'time zone of --schedule, e.g. Europe/Paris (default UTC)')
+    .option('--include <glob>', 'ship files matching this glob beside the code, relative to the function file (repeatable)', collect)
+    .action(async (file: string, flags: DeployFlags) => {
+      const { name, settings } = deploySettings(file, flags);
+      const spinner = ora({ text: `bundling ${file}`, stream: process.stderr }).start();
+      const started = performance.now();
+      let bundle: Awaited<ReturnType<typeof bundleFunction>>;
+      try {
+        bundle = await bundleFunction(file, (flags.include as string[] | undefined) ?? []);
+      } catch (err) {
+        spinner.fail(`bundling ${file} failed`);
+        throw err;
+      }
+      spinner.succeed(`bundled ${file} (${formatBytes(bundle.bytes)} in ${Math.round(performance.now() - started)} ms)`);
+      for (const warning of bundle.warnings) info(`warning: ${warning}`);
+      const api = new ApiClient(loadCliConfig());
+      spinner.start(`deploying ${name}`);
+      try {
+        const result = await api.request<{ function: FunctionSpec; url: string }>('PUT', `/functions/${name}`, {
+          code: bundle.code,
+          ...(bundle.files.size ? { files: Object.fromEntries([...bundle.files].map(([name, content]) => [name, content.toString('base64')])) } : {}),
+          ...settings,
+        });
+        spinner.stop();
+        ok(`deployed ${result.function.name} v${result.function.version} → ${result.url}`);
+        const triggers = describeTriggers(result.function);
+        if (triggers !== '—') info(`triggers: ${triggers}`);
+      } catch (err) {
+        spinner.fail(`deploying ${name} failed`);
+        throw err;
+      }
+    });
 }

@@ -4,6 +4,8 @@ import type { AsyncQueues } from '../../triggers/async-queues.js';
 import { scheduleProblem } from '../../triggers/schedule.js';
 import { BadRequestError, ConflictError, FunctionNotFoundError, LimitExceededError, NoHandlerError } from '../../core/errors.js';
 import { handlerProblem } from './bundle-check.js';
+import { includedPathProblem, packCode } from '../../core/code-archive.js';
+import { CONTAINER } from '../../runtime-images/node/protocol.js';
 import { defaultFunctionConfig, MAX_WARM_POOL_SHARE, type FunctionConfig, type FunctionSpec } from '../../core/function-spec.js';
 import { SETTING_KEYS } from '../../core/function-settings.js';
 import { functionHostUrl } from '../edge/function-host.js';
@@ -140,10 +142,20 @@ export function functionRoutes(app: FastifyInstance, deps: FunctionRoutesDeps): 
       const { name } = request.params;
       const tenant = request.principal.tenant;
       const id = functionId(tenant, name);
-      const code = Buffer.from(request.body.code, 'utf8');
-      if (code.length > deps.maxCodeBytes) {
-        throw new BadRequestError(`code is ${code.length} bytes; the limit is ${deps.maxCodeBytes} bytes (FAAS_MAX_CODE_BYTES)`);
+      const bundle = Buffer.from(request.body.code, 'utf8');
+      const files = new Map<string, Buffer>();
+      for (const [file, content] of Object.entries(request.body.files ?? {})) {
+        const problem = includedPathProblem(file, CONTAINER.codeFile);
+        if (problem) throw new BadRequestError(`files: ${problem}`);
+        files.set(file, Buffer.from(content, 'base64'));
       }
+      const total = bundle.length + [...files.values()].reduce((sum, f) => sum + f.length, 0);
+      if (total > deps.maxCodeBytes) {
+        throw new BadRequestError(
+          `code${files.size ? ' and files' : ''} come to ${total} bytes; the limit is ${deps.maxCodeBytes} bytes (FAAS_MAX_CODE_BYTES)`,
+        );
+      }
+      const code = packCode(bundle, files);
       const previous = await deps.registry.get(id);
       // `/fn/<tenant>/...` belongs to the tenant: a default-tenant function cannot take a tenant's name.
       if (!previous && id === name && (await deps.tenantExists?.(name))) {

@@ -1,5 +1,6 @@
 // JSON schemas of the function API: one place for validation, the documented shapes and serialization.
 import { FUNCTION_NAME_PATTERN } from '../../core/function-spec.js';
+import { INCLUDED_PATH_PATTERN, MAX_INCLUDED_FILES } from '../../core/code-archive.js';
 import { settingsApiProperties, type FunctionConfig } from '../../core/function-settings.js';
 
 export { ENV_NAME_PATTERN } from '../../core/function-settings.js';
@@ -19,12 +20,19 @@ export const deployBody = {
   additionalProperties: false,
   properties: {
     code: { type: 'string', minLength: 1 },
+    /** Files shipped beside the code (`faas deploy --include`): relative path → base64 content. */
+    files: {
+      type: 'object',
+      propertyNames: { pattern: INCLUDED_PATH_PATTERN },
+      additionalProperties: { type: 'string' },
+      maxProperties: MAX_INCLUDED_FILES,
+    },
     ...settings,
   },
 } as const;
 
 /** A deploy's body: the code, and any of the settings (those left out keep the previous version's). */
-export type DeployBody = { code: string } & Partial<FunctionConfig>;
+export type DeployBody = { code: string; files?: Record<string, string> } & Partial<FunctionConfig>;
 
 export const functionSpec = {
   type: 'object',

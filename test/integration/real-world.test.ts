@@ -1,6 +1,11 @@
 // Real-world functions as users write them: their own host, mount prefix, and the answers' headers.
 import http from 'node:http';
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { bundleFunction } from '../../cli/bundle.js';
 import { startTestPlatform, uniqueName, waitUntil, type TestPlatform } from '../support/platform.js';
 
 let platform: TestPlatform;
@@ -247,5 +252,79 @@ export default (req) => {
     const noRoom = await platform.deploy(uniqueName('tmp'), WRITER, { tmpMb: 256 });
     expect(noRoom.status).toBe(400);
     expect(noRoom.body.error.message).toMatch(/held in the function's memory; raise --memory above --tmp/);
+  });
+});
+
+describe('bad requests in our error shape', () => {
+  it('answers a query with raw UTF-8 bytes as the function would get it, or in our error shape — never fastify’s', async () => {
+    const { name } = await deploy(`export default (req) => new URL(req.url).searchParams.get('q') ?? 'none';`);
+    const raw = await new Promise<string>((resolve, reject) => {
+      const socket = net.connect(port, '127.0.0.1', () => {
+        socket.write(
+          Buffer.concat([
+            Buffer.from(`GET /fn/${name}?q=`),
+            Buffer.from('é', 'utf8'),
+            Buffer.from(' HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n'),
+          ]),
+        );
+      });
+      let text = '';
+      socket.on('data', (c) => (text += c.toString('utf8')));
+      socket.on('end', () => resolve(text));
+      socket.on('error', reject);
+    });
+    const [head, body] = raw.split('\r\n\r\n');
+    const status = Number(head!.split(' ')[1]);
+    if (status === 200) expect(body).toContain('é');
+    else {
+      expect(status).toBe(400);
+      expect(JSON.parse(body!)).toMatchObject({ error: { code: expect.any(String), message: expect.any(String) } });
+      expect(JSON.parse(body!)).not.toHaveProperty('statusCode');
+    }
+  });
+});
+
+describe('files beside the code', () => {
+  it('reads included files next to the code, by import.meta.url and by __dirname, in prewarmed and fresh containers', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'faas-files-'));
+    try {
+      mkdirSync(path.join(dir, 'templates'));
+      writeFileSync(path.join(dir, 'templates', 'page.html'), '<h1>from a file</h1>');
+      // CommonJS, as many real functions are: __dirname and require.
+      writeFileSync(
+        path.join(dir, 'handler.js'),
+        `const fs = require('node:fs'); const path = require('node:path');
+exports.handler = async () => ({ statusCode: 200, body: fs.readFileSync(path.join(__dirname, 'templates', 'page.html'), 'utf8') });`,
+      );
+      writeFileSync(
+        path.join(dir, 'web.mjs'),
+        `import { readFile } from 'node:fs/promises'; export default async () => new Response(await readFile(new URL('./templates/page.html', import.meta.url), 'utf8'));`,
+      );
+      for (const [entry, settings] of [
+        ['handler.js', {}],
+        ['web.mjs', {}],
+        ['web.mjs', { tmpMb: 32 }], // a /tmp of its own: a fresh container, not a prewarmed one
+      ] as const) {
+        const bundle = await bundleFunction(path.join(dir, entry), ['templates/**']);
+        const files = Object.fromEntries([...bundle.files].map(([name, content]) => [name, content.toString('base64')]));
+        const name = uniqueName('files');
+        const res = await platform.apiAs(platform.token, 'PUT', `/api/v1/functions/${name}`, { code: bundle.code, files, ...settings });
+        expect(res.status, JSON.stringify(res.body)).toBe(201);
+        expect(await (await platform.call(name)).text(), entry).toBe('<h1>from a file</h1>');
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a file path that would leave the code directory', async () => {
+    for (const bad of ['../escape.txt', '/etc/passwd', 'a/../../b', 'index.mjs']) {
+      const res = await platform.apiAs(platform.token, 'PUT', `/api/v1/functions/${uniqueName('files')}`, {
+        code: `export default () => 1;`,
+        files: { [bad]: 'eA==' },
+      });
+      expect(res.status, bad).toBe(400);
+      expect(res.body.error.code, bad).toMatch(/BAD_REQUEST|VALIDATION/);
+    }
   });
 });

@@ -1,7 +1,7 @@
 // The Docker driver's host side: each container's channel directory (<dataDir>/sock/<id>, bind-mounted
 // read-only at CONTAINER.socketDir, the invoker listening in it) and code directories (the shared code
 // cache, and prewarmed runtimes' own <dataDir>/prewarm/<id>, mounted read-only at CONTAINER.codeDir).
-import { copyFile, mkdir, rm } from 'node:fs/promises';
+import { copyFile, cp, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { ChannelListener, ContainerHost } from '../container-driver.js';
 import { RuntimeListener } from '../../runtime/runtime-listener.js';
@@ -43,6 +43,8 @@ export class HostDirectories implements ContainerHost {
 
   async placeCode(spec: { name: string; codeSha256: string }, ownCodeDir: string): Promise<void> {
     const from = await this.codeDirFor(spec);
+    // The bundle, and the files shipped beside it (if any) with their directories.
+    await cp(from, ownCodeDir, { recursive: true, filter: (source) => !source.endsWith('.partial') });
     await copyFile(path.join(from, CONTAINER.codeFile), path.join(ownCodeDir, CONTAINER.codeFile));
   }
 

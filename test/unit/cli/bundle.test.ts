@@ -1,0 +1,62 @@
+// The CLI's bundler: directory entries, files shipped beside the code, CommonJS globals, native addons refused.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bundleFunction, entryOf } from '../../../cli/bundle.js';
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'faas-bundle-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const write = (file: string, text: string) => {
+  mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+  writeFileSync(path.join(dir, file), text);
+};
+
+describe('bundleFunction', () => {
+  it('deploys a directory by its entry file and ships the included files with their relative paths', async () => {
+    write('site/index.ts', `export default () => new Response('hi');`);
+    write('site/templates/page.html', '<h1>page</h1>');
+    write('site/templates/part.html', '<p>part</p>');
+    write('site/secret.env', 'X=1');
+    expect(entryOf(path.join(dir, 'site'))).toBe(path.join(dir, 'site', 'index.ts'));
+    const bundle = await bundleFunction(path.join(dir, 'site'), ['templates/**']);
+    expect([...bundle.files.keys()]).toEqual(['templates/page.html', 'templates/part.html']);
+    expect(bundle.files.get('templates/page.html')!.toString()).toBe('<h1>page</h1>');
+  });
+
+  it('gives CommonJS code __dirname and __filename, and leaves the code’s own declarations alone', async () => {
+    write(
+      'cjs/handler.js',
+      `const path = require('node:path'); exports.handler = async () => ({ statusCode: 200, body: path.join(__dirname, 'tpl.html') + ' ' + __filename });`,
+    );
+    write(
+      'esm/index.mjs',
+      `import path from 'node:path'; import { fileURLToPath } from 'node:url'; const __dirname = path.dirname(fileURLToPath(import.meta.url)); export default () => __dirname;`,
+    );
+    const cjs = await bundleFunction(path.join(dir, 'cjs', 'handler.js'));
+    expect(cjs.code).toContain('__faas_dirname');
+    const esm = await bundleFunction(path.join(dir, 'esm', 'index.mjs'));
+    // The bundle parses: its own __dirname does not clash with the banner's.
+    await expect(
+      import(`data:text/javascript,${encodeURIComponent(esm.code.replace(/import\.meta\.url/g, JSON.stringify('file:///fn/index.mjs')))}`),
+    ).resolves.toBeDefined();
+  });
+
+  it('refuses a package with a native addon, naming it', async () => {
+    write('native/node_modules/fastthing/index.js', `module.exports = require('./build/fast.node');`);
+    write('native/node_modules/fastthing/build/fast.node', 'not really a binary');
+    write('native/node_modules/fastthing/package.json', '{"name":"fastthing","main":"index.js"}');
+    write('native/index.js', `import fast from 'fastthing'; export default () => String(fast);`);
+    await expect(bundleFunction(path.join(dir, 'native'))).rejects.toThrow(/package "fastthing" loads a native addon \(fast\.node\)/);
+  });
+
+  it('says when an --include glob matches nothing, or a path is not shippable', async () => {
+    write('lone/index.js', `export default () => 'x';`);
+    await expect(bundleFunction(path.join(dir, 'lone'), ['*.html'])).rejects.toThrow(/matches no file/);
+    await expect(bundleFunction(path.join(dir, 'nowhere'))).rejects.toThrow(/no such file or directory/);
+  });
+});
