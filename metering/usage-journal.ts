@@ -3,9 +3,8 @@
 // record is lost or counted twice when this process, or Redis, dies, and the HTTP event loop does none of
 // the reading back, rollups or Redis round trips.
 import { closeSync, fstatSync, mkdirSync, openSync, writeSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorkerThread } from '../core/worker-thread.js';
 import type { InvocationLogEntry, MeteredRecord } from './usage-record.js';
 import { listSegments, segmentPath } from './journal-segments.js';
 import type { FromShipper, ShipperThreadData, ToShipper } from './journal-shipper-thread.js';
@@ -36,15 +35,6 @@ export interface UsageJournalOptions {
   onError?: (err: Error) => void;
 }
 
-/** The shipping thread; run from the TypeScript sources (tests, tsx), it is loaded through tsx's loader. */
-function startThread(workerData: ShipperThreadData): Worker {
-  const fromSources = path.extname(fileURLToPath(import.meta.url)) === '.ts';
-  const file = new URL(`./journal-shipper-thread${fromSources ? '.ts' : '.js'}`, import.meta.url);
-  if (!fromSources) return new Worker(file, { workerData });
-  const load = `import('tsx/esm/api').then((tsx) => tsx.tsImport(${JSON.stringify(file.href)}, ${JSON.stringify(import.meta.url)}))`;
-  return new Worker(load, { eval: true, workerData });
-}
-
 export class UsageJournal implements MeterSink {
   private fd = -1;
   private seq = 0;
@@ -64,7 +54,7 @@ export class UsageJournal implements MeterSink {
     this.seq = listSegments(dir, journalId).pop() ?? 0;
     this.openSegment();
     const data: ShipperThreadData = { redisUrl: this.options.redisUrl, prefix: this.options.prefix, dir, journalId };
-    const thread = startThread(data);
+    const thread = startWorkerThread(import.meta.url, 'journal-shipper-thread', data);
     this.thread = thread;
     thread.on('message', (message: FromShipper) => {
       if (message.type === 'error') return this.options.onError?.(new Error(message.message));

@@ -25,6 +25,11 @@ export interface PlatformConfig {
    * turns it off.
    */
   domain: string;
+  /**
+   * Where an invoker process runs its async workers: 'thread' (default: a worker thread of their own, off the
+   * HTTP event loop) or 'inline' (the main thread). FAAS_ASYNC_WORKERS.
+   */
+  asyncWorkers: 'thread' | 'inline';
   /** REDIS_URL, default redis://127.0.0.1:6379. */
   redisUrl: string;
   /** Key prefix in Redis, so several platforms (or test runs) share one server. FAAS_REDIS_PREFIX, default "faas:". */
@@ -234,6 +239,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Readonl
     token: env.FAAS_TOKEN || undefined,
     metricsToken: env.FAAS_METRICS_TOKEN || undefined,
     domain: env.FAAS_DOMAIN === 'none' ? '' : (env.FAAS_DOMAIN || 'localhost').toLowerCase().replace(/^\.+|\.+$/g, ''),
+    asyncWorkers: env.FAAS_ASYNC_WORKERS === 'inline' ? 'inline' : 'thread',
     redisUrl: env.REDIS_URL || 'redis://127.0.0.1:6379',
     redisPrefix: env.FAAS_REDIS_PREFIX || 'faas:',
     dataDir: path.resolve(cwd, env.FAAS_DATA_DIR || '.faas'),

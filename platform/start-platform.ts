@@ -32,6 +32,10 @@ import { InvokerServer } from '../invoker/remote/invoker-server.js';
 import { RemoteInvoker } from '../invoker/remote/remote-invoker.js';
 import { ensureRuntimeImage } from '../runtime-images/node/build-image.js';
 import { AsyncDispatcher } from '../triggers/dispatcher.js';
+import { ThreadedDispatcher } from '../triggers/threaded-dispatcher.js';
+
+/** The async workers, in this thread or their own. */
+type Dispatcher = Pick<AsyncDispatcher, 'start' | 'close' | 'onRetry'>;
 import { AsyncQueues } from '../triggers/async-queues.js';
 
 export interface RunningPlatform {
@@ -82,7 +86,7 @@ async function startLocalInvoker(
   config: PlatformConfig,
   shared: { redis: Redis; bullConnection: Redis; registry: RedisFunctionRegistry; log: Logger; quotas: QuotaGuard },
   progress: (message: string) => void,
-): Promise<{ invoker: InProcessInvoker; dispatcher: AsyncDispatcher; close(): Promise<void> }> {
+): Promise<{ invoker: InProcessInvoker; dispatcher: Dispatcher; close(): Promise<void> }> {
   const docker = new Docker({ socketPath: config.dockerSocket });
   progress('checking the runtime image');
   const image = config.runtimeImage ?? (await ensureRuntimeImage(docker, { onProgress: progress, base: config.runtimeBase }));
@@ -130,18 +134,34 @@ async function startLocalInvoker(
   const invoker = new InProcessInvoker({ registry: shared.registry, pool, invokerId: config.invokerId });
   const detachMeter = attachMeter(invoker, journal);
   progress('starting async workers');
-  const dispatcher = new AsyncDispatcher({
-    connection: shared.bullConnection,
-    redisPrefix: config.redisPrefix,
-    registry: shared.registry,
-    invoker,
-    events: invoker,
-    stallMs: config.asyncStallMs,
-    maxResultBytes: config.maxBodyBytes,
-    admit: (fn) => shared.quotas.admit(fn),
-    callbackAllowLocal: config.callbackAllowLocal,
-    log: shared.log.child({ component: 'async' }),
-  });
+  // By default the async workers run in a thread of their own, off the HTTP event loop; their invocations
+  // come back to this thread's invoker (FAAS_ASYNC_WORKERS=inline keeps them here).
+  const dispatcher: Dispatcher =
+    config.asyncWorkers === 'thread'
+      ? new ThreadedDispatcher({
+          redisUrl: config.redisUrl,
+          redisPrefix: config.redisPrefix,
+          stallMs: config.asyncStallMs,
+          maxResultBytes: config.maxBodyBytes,
+          callbackAllowLocal: config.callbackAllowLocal,
+          logLevel: config.logLevel,
+          invoker,
+          events: invoker,
+          admit: (fn) => shared.quotas.admit(fn),
+          onError: (err) => shared.log.error({ err: err.message }, 'async workers thread failed'),
+        })
+      : new AsyncDispatcher({
+          connection: shared.bullConnection,
+          redisPrefix: config.redisPrefix,
+          registry: shared.registry,
+          invoker,
+          events: invoker,
+          stallMs: config.asyncStallMs,
+          maxResultBytes: config.maxBodyBytes,
+          admit: (fn) => shared.quotas.admit(fn),
+          callbackAllowLocal: config.callbackAllowLocal,
+          log: shared.log.child({ component: 'async' }),
+        });
   await dispatcher.start();
   return {
     invoker,
@@ -229,7 +249,7 @@ export async function startPlatform(config: PlatformConfig, options: StartOption
     closers.push(() => directory.close());
 
     let invoker: Invoker & InvocationEvents;
-    let dispatcher: AsyncDispatcher | undefined;
+    let dispatcher: Dispatcher | undefined;
     if (config.role === 'gateway') {
       await directory.watch();
       const remote = new RemoteInvoker({ invokers: () => directory.current(), token, maxBodyBytes: config.maxBodyBytes });

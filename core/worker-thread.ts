@@ -1,0 +1,14 @@
+// Starts a worker thread from a module beside the caller's, from the built JavaScript or, in tests and
+// under tsx, from the TypeScript sources through tsx's loader.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+
+/** `name` is the thread module's file name without extension, in the directory of `callerUrl` (import.meta.url). */
+export function startWorkerThread(callerUrl: string, name: string, workerData: unknown): Worker {
+  const fromSources = path.extname(fileURLToPath(callerUrl)) === '.ts';
+  const file = new URL(`./${name}${fromSources ? '.ts' : '.js'}`, callerUrl);
+  if (!fromSources) return new Worker(file, { workerData });
+  const load = `import('tsx/esm/api').then((tsx) => tsx.tsImport(${JSON.stringify(file.href)}, ${JSON.stringify(callerUrl)}))`;
+  return new Worker(load, { eval: true, workerData });
+}
