@@ -1,17 +1,79 @@
 // A deploy's code is checked before it is accepted: the bundle's exports must hold a handler the runtime
 // can call, so a module without one is refused now (400 naming what it exports) instead of failing at its
 // first call. Static: the exports are read with es-module-lexer, the code never runs in the gateway.
+import { parse as parseProgram, type Node } from 'acorn';
 import { init, parse } from 'es-module-lexer';
 
 const ACCEPTED =
   'export default a function (request) => Response, a Workers module ({ fetch, scheduled, queue }) or a Lambda handler, or export const handler = async (event, context) => …; or name the export with --handler';
 
-/** Why this code cannot be deployed with this handler setting, or undefined when it can. */
-export async function handlerProblem(code: string, handler: string): Promise<string | undefined> {
+/** The triggers a deploy attaches: what a Workers module must handle besides HTTP. */
+export interface DeployedTriggers {
+  schedules: readonly unknown[];
+  queues: readonly unknown[];
+}
+
+type Literal = Node & { type: 'Identifier' | 'Literal'; name?: string; value?: unknown };
+type Property = Node & { type: 'Property'; key: Literal; value: Node; computed: boolean };
+type ObjectExpression = Node & { type: 'ObjectExpression'; properties: Array<Property | Node> };
+
+/**
+ * The handler names of a default export written as an object literal (`export default { fetch() {}, … }`,
+ * which esbuild emits as a variable exported as default); undefined when the default export is anything else.
+ */
+function workersHandlers(code: string, local: string | undefined): Set<string> | undefined {
+  // Parsing a large bundle takes time: only when the default export can be an object literal at all.
+  const literal =
+    local && /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(local) ? new RegExp(`\\b(?:var|let|const)\\s+${local.replace(/\$/g, '\\$')}\\s*=\\s*\\{`) : undefined;
+  if (!/export\s+default\s*\{/.test(code) && !literal?.test(code)) return undefined;
+  let program: Node & { body: Node[] };
+  try {
+    program = parseProgram(code, { ecmaVersion: 'latest', sourceType: 'module' }) as Node & { body: Node[] };
+  } catch {
+    return undefined;
+  }
+  let object: ObjectExpression | undefined;
+  for (const statement of program.body) {
+    const s = statement as Node & { declaration?: Node; declarations?: Array<{ id: Literal; init: Node | null }> };
+    if (s.type === 'ExportDefaultDeclaration' && s.declaration?.type === 'ObjectExpression') object = s.declaration as ObjectExpression;
+    if (local && s.type === 'VariableDeclaration') {
+      for (const d of s.declarations ?? []) if (d.id.name === local && d.init?.type === 'ObjectExpression') object = d.init as ObjectExpression;
+    }
+  }
+  if (!object) return undefined;
+  const names = new Set<string>();
+  for (const p of object.properties) {
+    if (p.type !== 'Property' || (p as Property).computed) return undefined; // spreads or computed keys: not known statically
+    const key = (p as Property).key;
+    names.add(String(key.name ?? key.value));
+  }
+  return names;
+}
+
+/** What a Workers module lacks for the triggers it is deployed with, or undefined. */
+function workersProblem(handlers: Set<string>, triggers: DeployedTriggers): string | undefined {
+  const has = (name: string) => handlers.has(name);
+  const list = [...handlers].join(', ') || 'nothing';
+  if (!has('fetch') && !has('scheduled') && !has('queue')) return `the default export has no fetch, scheduled or queue handler (it has ${list}); ${ACCEPTED}`;
+  if (triggers.schedules.length > 0 && !has('scheduled') && !has('fetch'))
+    return `--schedule needs a scheduled() (or fetch()) handler; the default export has ${list}`;
+  if (triggers.queues.length > 0 && !has('queue') && !has('fetch')) return `--queue needs a queue() (or fetch()) handler; the default export has ${list}`;
+  if (!has('fetch') && triggers.schedules.length === 0 && triggers.queues.length === 0) {
+    const wants = has('scheduled') ? 'a --schedule' : 'a --queue';
+    return `the module handles only ${[...handlers].filter((h) => h === 'scheduled' || h === 'queue').join(' and ')}() and would never run: deploy it with ${wants}, or add fetch()`;
+  }
+  return undefined;
+}
+
+/** Why this code cannot be deployed with this handler setting and these triggers, or undefined when it can. */
+export async function handlerProblem(code: string, handler: string, triggers: DeployedTriggers = { schedules: [], queues: [] }): Promise<string | undefined> {
   await init;
   let names: string[];
+  let defaultLocal: string | undefined;
   try {
-    names = parse(code)[1].map((e) => e.n);
+    const exports = parse(code)[1];
+    names = exports.map((e) => e.n);
+    defaultLocal = exports.find((e) => e.n === 'default')?.ln;
   } catch (err) {
     return `the code is not an ES module (${(err as Error).message}); \`faas deploy\` bundles a function into one`;
   }
@@ -21,6 +83,11 @@ export async function handlerProblem(code: string, handler: string): Promise<str
     if (names.includes(handler) || (names.length === 1 && names[0] === 'default')) return undefined;
     return `the code has no export "${handler}" (--handler); it exports ${found}`;
   }
-  if (names.includes('default') || names.includes('handler')) return undefined;
+  if (names.includes('default')) {
+    // A Workers module (an object literal) is checked against the triggers it is deployed with.
+    const handlers = workersHandlers(code, defaultLocal);
+    return handlers ? workersProblem(handlers, triggers) : undefined;
+  }
+  if (names.includes('handler')) return undefined;
   return `the code exports no handler (it exports ${found}); ${ACCEPTED}`;
 }

@@ -162,7 +162,7 @@ export function functionRoutes(app: FastifyInstance, deps: FunctionRoutesDeps): 
         throw new ConflictError(`"${name}" is the name of a tenant; choose another function name`);
       }
       const config = mergeConfig(request.body, previous && presentSpec(previous));
-      const noHandler = await handlerProblem(request.body.code, config.handler);
+      const noHandler = await handlerProblem(request.body.code, config.handler, config);
       if (noHandler) throw new NoHandlerError(noHandler);
       // What can never be honoured (host memory and CPUs, warm memory, the tenant's quota) is refused now.
       const quota = await deps.tenantQuota?.(tenant);

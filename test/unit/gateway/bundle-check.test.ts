@@ -27,3 +27,35 @@ describe('handlerProblem', () => {
     expect(await handlerProblem('export default (;', '')).toMatch(/not an ES module/);
   });
 });
+
+describe('Workers modules and their triggers', () => {
+  // As esbuild emits `export default { … }`: a variable exported as default.
+  const workers = (methods: string) => `var index_default = { ${methods} };\nexport { index_default as default };`;
+  const none = { schedules: [], queues: [] };
+
+  it('accepts a module whose handlers match the triggers it is deployed with', async () => {
+    expect(await handlerProblem(workers('fetch() {}'), '', none)).toBeUndefined();
+    expect(await handlerProblem(workers('scheduled() {}'), '', { schedules: [{ cron: '* * * * *' }], queues: [] })).toBeUndefined();
+    expect(await handlerProblem(workers('queue() {}'), '', { schedules: [], queues: ['q'] })).toBeUndefined();
+    expect(await handlerProblem(workers('fetch() {}'), '', { schedules: [], queues: ['q'] })).toBeUndefined();
+    expect(await handlerProblem(`export default { async fetch() {}, scheduled: () => 1 };`, '', none)).toBeUndefined();
+  });
+
+  it('refuses a scheduled-only module without --schedule, and --queue without a queue or fetch handler', async () => {
+    expect(await handlerProblem(workers('async scheduled(c, env) {}'), '', none)).toMatch(
+      /handles only scheduled\(\) and would never run: deploy it with a --schedule/,
+    );
+    expect(await handlerProblem(workers('scheduled() {}'), '', { schedules: [], queues: ['q'] })).toMatch(
+      /--queue needs a queue\(\) \(or fetch\(\)\) handler; the default export has scheduled/,
+    );
+    expect(await handlerProblem(workers('queue() {}'), '', { schedules: [{}], queues: [] })).toMatch(/--schedule needs a scheduled\(\)/);
+    expect(await handlerProblem(workers('helper() {}, name: "x"'), '', none)).toMatch(/no fetch, scheduled or queue handler \(it has helper, name\)/);
+  });
+
+  it('leaves alone what it cannot know statically (spreads, a default that is not an object literal)', async () => {
+    expect(await handlerProblem(`var base = {}; var index_default = { ...base };\nexport { index_default as default };`, '', none)).toBeUndefined();
+    expect(
+      await handlerProblem(`import app from './x.js'; export default app;`.replace("import app from './x.js'; ", 'var app = makeApp(); '), '', none),
+    ).toBeUndefined();
+  });
+});
