@@ -135,7 +135,7 @@ export class AsyncDispatcher {
   }
 
   /** More waiting messages for one batch, locked with the same token; fewer (or none) when fewer wait. */
-  private async takeMore(fetcher: Worker<JobData>, token: string, count: number): Promise<Array<Job<JobData>>> {
+  private async takeMore(fetcher: Pick<Worker<JobData>, 'getNextJob'>, token: string, count: number): Promise<Array<Job<JobData>>> {
     const more: Array<Job<JobData>> = [];
     while (more.length < count) {
       const job = await fetcher.getNextJob(token, { block: false });
@@ -157,7 +157,12 @@ export class AsyncDispatcher {
     };
   }
 
-  private async process(fn: string, fetcher: Worker<JobData> | undefined, job: Job<JobData>, token: string | undefined): Promise<StoredResult> {
+  /**
+   * The workers' processor: runs one job (with more messages of its queue, up to the batch size) through the
+   * invoker; returns its result, or throws so BullMQ retries or dead-letters it. Public for the unit tests,
+   * which hand it jobs of their own making.
+   */
+  async process(fn: string, fetcher: Pick<Worker<JobData>, 'getNextJob'> | undefined, job: Job<JobData>, token: string | undefined): Promise<StoredResult> {
     const spec = await this.options.registry.get(fn);
     if (!spec) throw new UnrecoverableError(formatReason('FUNCTION_NOT_FOUND', `function "${fn}" is not deployed any more`));
     const first = this.run(job);
