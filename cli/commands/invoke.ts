@@ -77,7 +77,8 @@ export function registerInvoke(program: Command): void {
             `${response.headers.get('x-faas-duration-ms') ?? '?'} ms · ${response.headers.get('x-faas-invocation-id') ?? ''}`,
         );
       }
-      const platformError = !response.ok && !response.headers.get('x-faas-invocation-id');
+      // Every answer names its invocation; only the function's own answers say whether it started cold.
+      const platformError = !response.ok && !response.headers.get('x-faas-cold-start');
       if (platformError) throw errorFrom(response.status, bytes.toString('utf8'));
       process.stdout.write(bytes);
       if (bytes.length && bytes[bytes.length - 1] !== 0x0a && process.stdout.isTTY) process.stdout.write('\n');
