@@ -188,3 +188,24 @@ export class InMemoryRuntime {
     return connection;
   };
 }
+
+/** A ContainerPool on this engine, with small defaults a test may override. */
+export function inMemoryPool(
+  engine: { driver: InMemoryDriver; runtime: InMemoryRuntime },
+  over: Partial<import('../../../invoker/pool/container-pool.js').ContainerPoolOptions> = {},
+): import('../../../invoker/pool/container-pool.js').ContainerPoolOptions {
+  return {
+    driver: engine.driver,
+    host: new InMemoryHost(),
+    connect: engine.runtime.connect,
+    image: 'runtime:test',
+    owner: 'unit',
+    pidsLimit: 64,
+    tmpMb: 16,
+    poolMemoryMb: 1_024,
+    maxQueue: 10,
+    maxQueueWaitMs: 5_000,
+    clock: () => Date.now(),
+    ...over,
+  };
+}

@@ -1,5 +1,4 @@
 // In-memory fakes of the gateway's dependencies and an app builder over them, for app.inject tests.
-import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../../gateway/app.js';
 import { gatewayConfigOf, loadConfig } from '../../../platform/config.js';
@@ -17,55 +16,25 @@ import type {
 import type { InvocationLogEntry, InvocationLogStore, MeteredRecord } from '../../../metering/usage-record.js';
 import { partialsOf } from '../../../metering/partials.js';
 import type { RollupAnswer, RollupQuery, UsageRollups } from '../../../metering/redis-rollups.js';
-import type { DeployInput, FunctionChange, FunctionRegistry } from '../../../registry/function-registry.js';
+import type { DeployInput } from '../../../registry/function-registry.js';
+import { InMemoryRegistry } from '../../support/in-memory/in-memory-registry.js';
 
 export const TOKEN = 'test-token-0123456789';
 export const AUTH = { authorization: `Bearer ${TOKEN}` };
 export const CODE = `export default () => 'ok';`;
 
-export class FakeRegistry implements FunctionRegistry {
-  readonly specs = new Map<string, FunctionSpec>();
-  readonly code = new Map<string, Buffer>();
+/** The in-memory registry (it passes the registry contract), which can also be made to fail. */
+export class FakeRegistry extends InMemoryRegistry {
   failWith: Error | undefined;
 
-  async deploy(input: DeployInput): Promise<FunctionSpec> {
+  override async deploy(input: DeployInput): Promise<FunctionSpec> {
     if (this.failWith) throw this.failWith;
-    const previous = this.specs.get(input.name);
-    const sha = createHash('sha256').update(input.code).digest('hex');
-    const now = new Date().toISOString();
-    const spec: FunctionSpec = {
-      ...input.config,
-      name: input.name,
-      version: (previous?.version ?? 0) + 1,
-      codeSha256: sha,
-      codeBytes: input.code.length,
-      createdAt: previous?.createdAt ?? now,
-      updatedAt: now,
-    };
-    this.specs.set(input.name, spec);
-    this.code.set(sha, input.code);
-    return spec;
+    return super.deploy(input);
   }
-  async get(name: string) {
+  override async get(name: string) {
     if (this.failWith) throw this.failWith;
-    return this.specs.get(name);
+    return super.get(name);
   }
-  async list() {
-    return [...this.specs.values()];
-  }
-  has(name: string) {
-    return this.specs.has(name);
-  }
-  async remove(name: string) {
-    return this.specs.delete(name);
-  }
-  async getCode(sha: string) {
-    return this.code.get(sha);
-  }
-  onChange(_listener: (change: FunctionChange) => void) {
-    return () => {};
-  }
-  async close() {}
 }
 
 type Answer = (request: InvocationRequest) => InvocationResponse | Promise<InvocationResponse>;

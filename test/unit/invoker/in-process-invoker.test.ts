@@ -8,7 +8,8 @@ import type { InvocationFinished, InvocationRequest } from '../../../core/invoke
 import { InProcessInvoker } from '../../../invoker/in-process-invoker.js';
 import { ContainerPool } from '../../../invoker/pool/container-pool.js';
 import { RuntimeConnectionError } from '../../../invoker/runtime/runtime-connection.js';
-import { InMemoryDriver, InMemoryHost, InMemoryRuntime } from '../../support/in-memory/in-memory-engine.js';
+import { InMemoryDriver, InMemoryRuntime, inMemoryPool } from '../../support/in-memory/in-memory-engine.js';
+import { settle as settleIn } from '../../support/in-memory/fake-time.js';
 import { InMemoryRegistry } from '../../support/in-memory/in-memory-registry.js';
 
 let driver: InMemoryDriver;
@@ -32,36 +33,14 @@ const request = (fn: string): InvocationRequest => ({
 const deploy = (name: string, config: Partial<FunctionConfig> = {}) =>
   registry.deploy({ name, code: Buffer.from('x'), config: { ...defaultFunctionConfig(), ...config } });
 
-/** Runs fake time until the promise settles (at most `ms`). */
-async function settle<T>(promise: Promise<T>, ms = 5_000): Promise<T> {
-  let done = false;
-  promise.then(
-    () => (done = true),
-    () => (done = true),
-  );
-  for (let waited = 0; !done && waited < ms; waited += 10) await vi.advanceTimersByTimeAsync(10);
-  if (!done) throw new Error(`still pending after ${ms} ms of fake time`);
-  return promise;
-}
+const settle = <T>(promise: Promise<T>) => settleIn(promise, 5_000);
 
 beforeEach(() => {
   vi.useFakeTimers();
   driver = new InMemoryDriver();
   runtime = new InMemoryRuntime();
   registry = new InMemoryRegistry();
-  const pool = new ContainerPool({
-    driver,
-    host: new InMemoryHost(),
-    connect: runtime.connect,
-    image: 'runtime:test',
-    owner: 'unit',
-    pidsLimit: 64,
-    tmpMb: 16,
-    poolMemoryMb: 1_024,
-    maxQueue: 10,
-    maxQueueWaitMs: 5_000,
-    clock: () => Date.now(),
-  });
+  const pool = new ContainerPool(inMemoryPool({ driver, runtime }, { poolMemoryMb: 1_024 }));
   invoker = new InProcessInvoker({ registry, pool, clock: () => Date.now() });
   finished = [];
   invoker.onInvocationFinished((event) => finished.push(event));

@@ -4,7 +4,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ContainerPool, type ContainerPoolOptions } from '../../../invoker/pool/container-pool.js';
 import { defaultFunctionConfig, type FunctionConfig, type FunctionSpec } from '../../../core/function-spec.js';
 import { CapacityError, FunctionNotFoundError, QueueFullError, QueueTimeoutError } from '../../../core/errors.js';
-import { InMemoryDriver, InMemoryHost, InMemoryRuntime } from '../../support/in-memory/in-memory-engine.js';
+import { InMemoryDriver, InMemoryRuntime, inMemoryPool } from '../../support/in-memory/in-memory-engine.js';
+import { settle as settleIn } from '../../support/in-memory/fake-time.js';
 
 let driver: InMemoryDriver;
 let runtime: InMemoryRuntime;
@@ -23,39 +24,14 @@ const spec = (name: string, over: Partial<FunctionConfig> & { version?: number }
 });
 
 function makePool(over: Partial<ContainerPoolOptions> = {}): ContainerPool {
-  pool = new ContainerPool({
-    driver,
-    host: new InMemoryHost(),
-    connect: runtime.connect,
-    image: 'runtime:test',
-    owner: 'unit',
-    pidsLimit: 64,
-    tmpMb: 16,
-    poolMemoryMb: 1_024,
-    maxQueue: 10,
-    maxQueueWaitMs: 5_000,
-    reapIntervalMs: 100,
-    clock: () => Date.now(),
-    log: { info() {}, warn: (_obj, msg) => warnings.push(msg) },
-    ...over,
-  });
+  pool = new ContainerPool(inMemoryPool({ driver, runtime }, { reapIntervalMs: 100, log: { info() {}, warn: (_obj, msg) => warnings.push(msg) }, ...over }));
   return pool;
 }
 
 /** Runs timers and the promises they settle for `ms` of fake time. */
 const pass = (ms: number) => vi.advanceTimersByTimeAsync(ms);
 
-/** Settles a promise while fake time runs; fails when it is still pending after `ms` of fake time. */
-async function settle<T>(promise: Promise<T>, ms = 1_000): Promise<T> {
-  let done = false;
-  promise.then(
-    () => (done = true),
-    () => (done = true),
-  );
-  for (let waited = 0; !done && waited < ms; waited += 10) await pass(10);
-  if (!done) throw new Error(`still pending after ${ms} ms of fake time`);
-  return promise;
-}
+const settle = <T>(promise: Promise<T>) => settleIn(promise, 1_000);
 
 beforeEach(async () => {
   vi.useFakeTimers();

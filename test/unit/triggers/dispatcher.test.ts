@@ -10,7 +10,8 @@ import { InProcessInvoker } from '../../../invoker/in-process-invoker.js';
 import { ContainerPool } from '../../../invoker/pool/container-pool.js';
 import { AsyncDispatcher } from '../../../triggers/dispatcher.js';
 import type { JobData, StoredResult } from '../../../triggers/job.js';
-import { InMemoryDriver, InMemoryHost, InMemoryRuntime } from '../../support/in-memory/in-memory-engine.js';
+import { InMemoryDriver, InMemoryRuntime, inMemoryPool } from '../../support/in-memory/in-memory-engine.js';
+import { settle as settleIn } from '../../support/in-memory/fake-time.js';
 import { InMemoryRegistry } from '../../support/in-memory/in-memory-registry.js';
 
 let runtime: InMemoryRuntime;
@@ -55,35 +56,13 @@ const message = (fn: string, queue: string): JobData => ({ trigger: 'queue', fn,
 const deploy = (name: string, config: Partial<FunctionConfig> = {}) =>
   registry.deploy({ name, code: Buffer.from('x'), config: { ...defaultFunctionConfig(), ...config } });
 
-/** Runs fake time until the promise settles. */
-async function settle<T>(promise: Promise<T>, ms = 60_000): Promise<T> {
-  let done = false;
-  promise.then(
-    () => (done = true),
-    () => (done = true),
-  );
-  for (let waited = 0; !done && waited < ms; waited += 10) await vi.advanceTimersByTimeAsync(10);
-  if (!done) throw new Error(`still pending after ${ms} ms of fake time`);
-  return promise;
-}
+const settle = <T>(promise: Promise<T>) => settleIn(promise, 60_000);
 
 beforeEach(() => {
   vi.useFakeTimers();
   runtime = new InMemoryRuntime();
   registry = new InMemoryRegistry();
-  const pool = new ContainerPool({
-    driver: new InMemoryDriver(),
-    host: new InMemoryHost(),
-    connect: runtime.connect,
-    image: 'runtime:test',
-    owner: 'unit',
-    pidsLimit: 64,
-    tmpMb: 16,
-    poolMemoryMb: 4_096,
-    maxQueue: 10,
-    maxQueueWaitMs: 5_000,
-    clock: () => Date.now(),
-  });
+  const pool = new ContainerPool(inMemoryPool({ driver: new InMemoryDriver(), runtime }, { poolMemoryMb: 4_096 }));
   invoker = new InProcessInvoker({ registry, pool, clock: () => Date.now() });
   admitted = () => {};
   dispatcher = new AsyncDispatcher({
