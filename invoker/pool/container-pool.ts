@@ -5,76 +5,21 @@ import type { FunctionSpec } from '../../core/function-spec.js';
 import { CapacityError, FunctionNotFoundError, QueueFullError, QueueTimeoutError, QuotaExceededError, assertNever } from '../../core/errors.js';
 import { splitFunctionId } from '../../core/function-spec.js';
 import type { ContainerInfo, ContainerState } from '../../core/invoker.js';
-import type { RuntimeConnection } from '../runtime/runtime-connection.js';
 import { applyEvent, newEntry, type Entry } from './container-entry.js';
 import type { ContainerEvent } from './container-state.js';
 import { ContainerFreezer } from './container-freezer.js';
 import { countContainers, listContainers, liveByTenant, type ListedFunction } from './container-listing.js';
 import { diagnoseCrash, measureCall, measureLife, retirementOf, type CallUsage, type CrashReport } from './container-probes.js';
+import type { ContainerPoolOptions, Lease, PoolLog } from './pool-contract.js';
 import { buildHostView, freeMemoryMb, type PoolContents } from './host-view.js';
 import { WaitingQueue } from './waiting-queue.js';
-import { ContainerStarter, type ContainerStarterOptions } from './container-starter.js';
+import { ContainerStarter } from './container-starter.js';
 import { decide, pickWarm, planScaleUp, type ScaleUp } from './decide.js';
 import { PrewarmPool } from './prewarm-pool.js';
 import type { FunctionLimits, FunctionView, HostView } from './pool-view.js';
-import type { RetiredContainer } from '../../core/invoker.js';
 import { reap } from './reap.js';
 
-/** Logger subset (pino-compatible). */
-export interface PoolLog {
-  info(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-}
-
-/** What containers are started with (ContainerStarterOptions), plus how the pool behaves. */
-export interface ContainerPoolOptions extends ContainerStarterOptions {
-  /** Memory all containers of this pool may use together. */
-  poolMemoryMb: number;
-  /** Waiting requests per function before QueueFullError (429). */
-  maxQueue: number;
-  /** Longest wait in the queue before QueueTimeoutError (503). */
-  maxQueueWaitMs: number;
-  /** Prewarmed runtimes kept ready for cold starts of functions without network. Default 0 (off). */
-  prewarmCount?: number;
-  /** Memory limit prewarmed runtimes start with. Default 128. */
-  prewarmMemoryMb?: number;
-  /** How often idle containers are reaped (and paused). Default 250. */
-  reapIntervalMs?: number;
-  /**
-   * Idle containers are paused (frozen: no CPU time, memory kept) once idle this long, checked at each
-   * reap; a request resumes one in about 0.1 ms. Undefined: never paused.
-   */
-  pauseAfterMs?: number;
-  /** Told of every function container removed, with its lifetime figures (for metering). */
-  onRetired?: (container: RetiredContainer) => void;
-  /** A tenant's maxContainers quota (undefined: none); read on every scale-up, so it must answer from memory. */
-  tenantLimit?: (tenant: string) => number | undefined;
-  /** The tenant's live containers on other invokers (the quota holds across invokers); read from memory too. */
-  tenantElsewhere?: (tenant: string) => number;
-  clock?: () => number;
-  log?: PoolLog;
-}
-
-/** A container slot handed to one invocation; give it back with release() or discard(). */
-export interface Lease {
-  readonly containerId: string;
-  readonly fn: string;
-  readonly version: number;
-  readonly connection: RuntimeConnection;
-  /** The request waited for this container to start (its first invocation, and it was not started ahead, as by minScale). */
-  readonly coldStart: boolean;
-  readonly initMs?: number;
-  readonly queueWaitMs: number;
-  /**
-   * What this call used, from the container's cgroup (containers of concurrency 1; undefined otherwise):
-   * call it before release(), while no other request runs in the container.
-   */
-  measure(): Promise<CallUsage | undefined>;
-  /** Why the container's connection broke: its exit state and the tail of its output. */
-  diagnose(): Promise<CrashReport>;
-}
-
-export type { CallUsage, CrashReport };
+export type { CallUsage, ContainerPoolOptions, CrashReport, Lease, PoolLog };
 
 interface FunctionState {
   spec: FunctionSpec;
