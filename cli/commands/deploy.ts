@@ -145,13 +145,14 @@ export function registerDeploy(program: Command): void {
       const api = new ApiClient(loadCliConfig());
       spinner.start(`deploying ${name}`);
       try {
-        const result = await api.request<{ function: FunctionSpec; url: string }>('PUT', `/functions/${name}`, {
+        const result = await api.request<{ function: FunctionSpec; url: string; hostUrl?: string }>('PUT', `/functions/${name}`, {
           code: bundle.code,
           ...(bundle.files.size ? { files: Object.fromEntries([...bundle.files].map(([name, content]) => [name, content.toString('base64')])) } : {}),
           ...settings,
         });
         spinner.stop();
         ok(`deployed ${result.function.name} v${result.function.version} → ${result.url}`);
+        if (result.hostUrl) info(`and at its own host: ${result.hostUrl}`);
         const triggers = describeTriggers(result.function);
         if (triggers !== '—') info(`triggers: ${triggers}`);
       } catch (err) {

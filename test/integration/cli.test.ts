@@ -38,6 +38,8 @@ describe('faas CLI', () => {
     expect(deployed.code, deployed.stderr).toBe(0);
     const url = /→ (\S+)/.exec(deployed.stdout)?.[1];
     expect(url).toBe(`${platform.config.publicUrl}/fn/${name}`);
+    // Its own host too (FAAS_DOMAIN, localhost by default).
+    expect(deployed.stdout + deployed.stderr).toContain(`http://${name}.localhost:${new URL(platform.config.publicUrl).port}/`);
     const res = await fetch(`${platform.url}/fn/${name}?name=cli`);
     expect(await res.text()).toBe('Hello, cli!\n');
   });
