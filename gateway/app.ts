@@ -76,7 +76,8 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
     // A function's own host is routed to its /fn path before the router runs (edge/function-host.ts).
     rewriteUrl: (req) => {
       const fn = functionOfHost(req.headers.host, config.domain);
-      if (!fn) return req.url ?? '/';
+      // Only origin-form targets (`/path`): anything else stays as sent, for the edge to refuse.
+      if (!fn || !req.url?.startsWith('/')) return req.url ?? '/';
       (req as FunctionHostRequest).functionHost = fn;
       return routedUrl(fn, req.url ?? '/');
     },

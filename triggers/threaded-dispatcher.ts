@@ -57,6 +57,10 @@ export class ThreadedDispatcher {
     const { invoker, events, onError, admit, ...data } = this.options;
     const thread = startWorkerThread(import.meta.url, 'dispatcher-thread', data satisfies DispatcherThreadData);
     this.thread = thread;
+    // A thread that stopped (or crashed) is not waited for at close.
+    thread.once('exit', () => {
+      if (this.thread === thread) this.thread = undefined;
+    });
     const post = (message: ToDispatcherThread, transfer: ArrayBuffer[] = []) => thread.postMessage(message, transfer);
     // Job logs hold each run's console output: the thread hears of every non-HTTP invocation's end.
     this.detach = events.onInvocationFinished((event) => {
@@ -103,6 +107,7 @@ export class ThreadedDispatcher {
         }
       });
       thread.once('error', reject);
+      thread.once('exit', (code) => reject(new Error(`the async workers thread exited (code ${code}) before it was ready`)));
     });
     thread.on('error', (err) => onError?.(err));
     await ready;

@@ -70,6 +70,13 @@ describe('a host per function', () => {
     }
   });
 
+  it('refuses an absolute-form target at a function host as at the gateway’s', async () => {
+    const { name } = await deploy(URL_ECHO);
+    const res = await request(`${name}.localhost:${port}`, 'http://elsewhere.example/x');
+    expect(res.status).toBe(400);
+    expect(JSON.parse(res.body).error.code).toBeDefined();
+  });
+
   it('answers a tenant’s function at <name>.<tenant>.localhost', async () => {
     expect((await platform.api('POST', '/api/v1/tenants', { id: 'hostco' })).status).toBe(201);
     const token = (await platform.api('POST', '/api/v1/tenants/hostco/tokens', { name: 'ci' })).body.token as string;
