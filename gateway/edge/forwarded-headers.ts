@@ -15,6 +15,8 @@ const NOT_FORWARDED = new Set([
   'x-forwarded-host',
   'x-forwarded-proto',
   'x-forwarded-for',
+  // Set by the platform under /fn; a caller's own would let it steer a function's links and redirects.
+  'x-forwarded-prefix',
   // Client addresses other proxies set: a caller could choose them. The platform sets x-forwarded-for.
   'x-real-ip',
   'true-client-ip',

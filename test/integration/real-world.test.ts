@@ -29,9 +29,14 @@ async function deploy(code: string, settings: Record<string, unknown> = {}, name
 }
 
 /** A request to the gateway's address with any Host header (as a browser or curl sends for *.localhost). */
-function request(host: string, path: string, method = 'GET'): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
+function request(
+  host: string,
+  path: string,
+  method = 'GET',
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path, method, headers: { host } }, (res) => {
+    const req = http.request({ host: '127.0.0.1', port, path, method, headers: { ...headers, host } }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (body += c));
@@ -53,7 +58,8 @@ describe('a host per function', () => {
   it('answers at <name>.localhost at the root, sees its own URL there, and its redirects stay on it', async () => {
     const { name, body } = await deploy(URL_ECHO);
     expect(body.hostUrl).toBe(`http://${name}.localhost:${publicPort}/`);
-    const root = await request(`${name}.localhost:${port}`, '/a/b?c=1');
+    // A caller's own x-forwarded-prefix never reaches the function (it would steer its links).
+    const root = await request(`${name}.localhost:${port}`, '/a/b?c=1', 'GET', { 'x-forwarded-prefix': '//evil.example' });
     expect(root.status).toBe(200);
     expect(JSON.parse(root.body)).toEqual({ url: `http://${name}.localhost:${publicPort}/a/b?c=1`, prefix: null });
     const redirect = await request(`${name}.localhost:${port}`, '/go');
@@ -96,7 +102,7 @@ describe('a host per function', () => {
       [`/fn/${name}/`, `/fn/${name}`],
       [`/fn/${name}/x/y?z=1`, `/fn/${name}`],
     ] as const) {
-      const res = await platform.call(name, path.slice(`/fn/${name}`.length));
+      const res = await platform.call(name, path.slice(`/fn/${name}`.length), { headers: { 'x-forwarded-prefix': '//evil.example' } });
       expect(((await res.json()) as { prefix: string }).prefix, path).toBe(prefix);
     }
   });
