@@ -23,6 +23,8 @@ const DROPPED = new Set([
   'service-worker-allowed',
 ]);
 const EMPTY = Buffer.alloc(0);
+/** Pages under /fn run as scripts of an opaque origin: no access to the gateway origin's storage or cookies. */
+const FN_SANDBOX = 'sandbox allow-scripts allow-forms allow-popups allow-popups-to-escape-sandbox allow-modals allow-downloads';
 const STREAM = { stream: true } as const;
 const REJECTIONS: Record<string, 'throttled' | 'queue_timeout' | 'no_capacity'> = {
   TOO_MANY_REQUESTS: 'throttled',
@@ -95,6 +97,13 @@ export async function invokeRoutes(scope: FastifyInstance, deps: InvokeRoutesDep
       const headers: Record<string, string | string[]> = {};
       for (const key in response.headers) if (!DROPPED.has(key)) headers[key] = response.headers[key]!;
       headers['x-faas-invocation-id'] = response.meta.invocationId;
+      // Under /fn a function's pages share the gateway's origin with the dashboard (and its token in
+      // sessionStorage): they are rendered as a sandbox of an origin of their own. At its own host a
+      // function has a real origin and needs none.
+      if (!(request.raw as FunctionHostRequest).functionHost) {
+        const own = headers['content-security-policy'];
+        headers['content-security-policy'] = own === undefined ? FN_SANDBOX : [...(Array.isArray(own) ? own : [own]), FN_SANDBOX];
+      }
       headers['x-faas-cold-start'] = response.meta.coldStart ? 'true' : 'false';
       if (response.meta.coldStart && response.meta.initMs !== undefined) headers['x-faas-init-ms'] = response.meta.initMs.toFixed(1);
       // A stream goes out as it comes (chunked); its duration is known only at its end.
