@@ -42,8 +42,13 @@ describe('/metrics', () => {
     expect(sample(text, 'faas_tenant_gigabyte_seconds_total', 'tenant="acme",part="duration"')).toBeGreaterThanOrEqual(3 * 0.5 * 0.001);
     expect(sample(text, 'faas_tenant_gigabyte_seconds_total', 'tenant="acme",part="init"')).toBeGreaterThan(0);
 
-    const check = spawnSync(promtool(), ['check', 'metrics'], { input: text, encoding: 'utf8' });
-    expect(`${check.stdout}${check.stderr}`.trim()).toBe('');
-    expect(check.status).toBe(0);
+    // Both forms: the admin's exposition with per-tenant series and the public one without them.
+    const publicText = await (await fetch(`${platform.url}/metrics`)).text();
+    expect(publicText).not.toContain('faas_tenant_invocations_total{');
+    for (const input of [text, publicText]) {
+      const check = spawnSync(promtool(), ['check', 'metrics'], { input, encoding: 'utf8' });
+      expect(`${check.stdout}${check.stderr}`.trim()).toBe('');
+      expect(check.status).toBe(0);
+    }
   });
 });

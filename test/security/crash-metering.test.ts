@@ -9,6 +9,8 @@ import { startPlatformChild, uniqueName } from '../support/platform.js';
 import { requireDocker, startRedis, type TestRedis } from '../support/services.js';
 
 const RUNS = 10;
+/** Calls each run serves before its kill timer starts, so every run kills a platform under load. */
+const MIN_SERVED_PER_RUN = 12;
 let redis: TestRedis;
 let dataDir: string;
 const token = `test-${randomUUID()}`;
@@ -66,17 +68,23 @@ describe('usage records across kill -9', () => {
         expect(res.status).toBe(201);
       }
       let stop = false;
+      let servedThisRun = 0;
       const workers = Array.from({ length: 8 }, async () => {
         while (!stop) {
           try {
             const res = await fetch(`${url}/fn/${name}`);
-            if (res.status === 200 && (await res.text()) === 'ok') served.push(res.headers.get('x-faas-invocation-id')!);
+            if (res.status === 200 && (await res.text()) === 'ok') {
+              served.push(res.headers.get('x-faas-invocation-id')!);
+              servedThisRun++;
+            }
           } catch {
             // The platform was killed mid-call: that call was not served.
           }
         }
       });
-      await new Promise((resolve) => setTimeout(resolve, 400 + Math.random() * 400));
+      // The kill comes at a random moment once this run is under load, however long the cold start took this hour.
+      while (servedThisRun < MIN_SERVED_PER_RUN) await new Promise((resolve) => setTimeout(resolve, 5));
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 400));
       child.kill('SIGKILL');
       await exited;
       stop = true;
