@@ -123,6 +123,14 @@ function readBody(req: http.IncomingMessage): Promise<Buffer> {
   });
 }
 
+/** Reads the rest of a request body into nothing, whatever (a web stream, say) was reading it before. */
+function drain(req: http.IncomingMessage): void {
+  req.removeAllListeners('data');
+  req.removeAllListeners('readable');
+  req.on('data', () => {});
+  req.resume();
+}
+
 function sendError(res: http.ServerResponse, kind: 'init' | 'handler', err: unknown, logs: string): void {
   const error = err instanceof Error ? err : new Error(String(err));
   const body: ErrorBody = { message: error.message, ...(error.stack ? { stack: error.stack } : {}) };
@@ -169,6 +177,9 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse): Prom
     });
     return;
   }
+  // What the function left unread is read and dropped once its answer is out: left on this keep-alive
+  // connection, it would stall the next call's request behind it (the invoker waits to finish writing it).
+  if (streamBody) res.once('finish', () => (req.complete ? undefined : drain(req)));
   const inv: IncomingInvocation = {
     method: req.method ?? 'GET',
     path: q === -1 ? url : url.slice(0, q),
