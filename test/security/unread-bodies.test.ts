@@ -35,9 +35,7 @@ describe('an unread request body', () => {
         expect((await platform.deploy(name, STYLES[style], { concurrency, maxScale: 1, timeoutMs: 20_000 })).status).toBe(201);
         const instance = await (await platform.call(name)).text();
         for (const size of SIZES) {
-          const posts = await Promise.all(
-            Array.from({ length: concurrency }, () => platform.call(name, '', { method: 'POST', body: new Uint8Array(size) })),
-          );
+          const posts = await Promise.all(Array.from({ length: concurrency }, () => platform.call(name, '', { method: 'POST', body: new Uint8Array(size) })));
           for (const post of posts) {
             // Lambda's event holds the body whole: an upload past the body limit is refused, not cut.
             const refused = style === 'lambda' && size > 6 * MiB;
