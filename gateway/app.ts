@@ -10,6 +10,7 @@ import { registerErrorHandling } from './plugins/error-handler.js';
 import { originOf } from './edge/forwarded-headers.js';
 import { functionOfHost, routedUrl, type FunctionHostRequest } from './edge/function-host.js';
 import { clientErrorHandler, frameworkErrors, registerHttpEdge } from './plugins/http-edge.js';
+import { registerConnectionLimits, type EdgeLimits } from './plugins/connection-limits.js';
 import { createMetrics, type AsyncSources } from '../metrics/platform-metrics.js';
 import { functionRoutes } from './routes/functions.js';
 import { healthRoutes } from './routes/health.js';
@@ -39,6 +40,8 @@ export interface GatewayConfig {
   domain: string;
   /** Prices and the free tier invoices and usage figures are computed with. */
   plan: PricePlan;
+  /** Timeouts and connection caps of the HTTP edge. */
+  edge: EdgeLimits;
 }
 
 export interface GatewayDeps {
@@ -68,9 +71,15 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
     ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
     // No per-request log lines: the trigger is the hot path; outcomes are in metrics and invocation logs.
     logController: new LogController({ disableRequestLogging: true }),
-    keepAliveTimeout: 72_000,
-    // A missing Host is answered by the edge in the API's error shape, not by Node's bare 400.
-    http: { requireHostHeader: false },
+    keepAliveTimeout: config.edge.keepAliveTimeoutMs,
+    requestTimeout: config.edge.requestTimeoutMs,
+    http: {
+      // A missing Host is answered by the edge in the API's error shape, not by Node's bare 400.
+      requireHostHeader: false,
+      headersTimeout: config.edge.headersTimeoutMs,
+      // How often Node looks for requests past their header or request timeout (default 30 s late).
+      connectionsCheckingInterval: 1_000,
+    },
     clientErrorHandler,
     frameworkErrors,
     // A function's own host is routed to its /fn path before the router runs (edge/function-host.ts).
@@ -85,11 +94,12 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
   });
   registerErrorHandling(app);
-  registerHttpEdge(app);
   const metrics = createMetrics(deps.events, deps.invoker, {
     ...(deps.queues ? { counts: () => deps.queues!.counts() } : {}),
     ...(deps.retries ? { retries: deps.retries } : {}),
   });
+  registerConnectionLimits(app, config.edge, { onShed: (reason) => metrics.countShedConnection(reason) });
+  registerHttpEdge(app);
   app.addHook('onClose', async () => metrics.detach());
 
   healthRoutes(app, metrics, {

@@ -16,6 +16,8 @@ export interface GatewayMetrics {
   publicRegistry: client.Registry;
   /** Counts a request the platform refused before it reached a container (429, 503). */
   countRejected(fn: string, status: 'throttled' | 'queue_timeout' | 'no_capacity'): void;
+  /** Counts a connection the HTTP edge refused, or closed to make room (gateway/plugins/connection-limits.ts). */
+  countShedConnection(reason: 'client_limit' | 'total_limit' | 'evicted'): void;
   detach(): void;
 }
 
@@ -42,6 +44,12 @@ export function createMetrics(events: InvocationEvents, invoker: Pick<Invoker, '
   for (const { name } of registry.getMetricsAsArray()) {
     if (name.startsWith('process_') || name.startsWith('nodejs_')) publicRegistry.registerMetric(registry.getSingleMetric(name)!);
   }
+  const shed = new client.Counter({
+    name: 'faas_connections_shed_total',
+    help: 'Connections refused at a connection limit (per client, in total) or closed to make room for a new one',
+    labelNames: ['reason'],
+    registers: [registry, publicRegistry],
+  });
   const invocations = new client.Counter({
     name: 'faas_invocations_total',
     help: 'Invocations by function, outcome and whether the container was cold',
@@ -166,6 +174,9 @@ export function createMetrics(events: InvocationEvents, invoker: Pick<Invoker, '
     publicRegistry,
     countRejected(fn, status) {
       invocations.inc({ function: fn, status, start: 'none' });
+    },
+    countShedConnection(reason) {
+      shed.inc({ reason });
     },
     detach() {
       detach();

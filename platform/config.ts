@@ -1,4 +1,5 @@
 // Platform configuration, read once from the environment with defaults inline; nothing else reads process.env.
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import ipaddr from 'ipaddr.js';
@@ -30,6 +31,21 @@ export interface PlatformConfig {
    * HTTP event loop) or 'inline' (the main thread). FAAS_ASYNC_WORKERS.
    */
   asyncWorkers: 'thread' | 'inline';
+  /** Request line and headers must arrive within this. FAAS_HEADERS_TIMEOUT_MS, default 15 000 (Node 60 000, nginx 60 s). */
+  headersTimeoutMs: number;
+  /** Longest silence inside a request body. FAAS_BODY_IDLE_TIMEOUT_MS, default 15 000 (nginx client_body_timeout 60 s; Node none). */
+  bodyIdleTimeoutMs: number;
+  /** A whole request, headers and body, must arrive within this. FAAS_REQUEST_TIMEOUT_MS, default 120 000 (Node 300 000; nginx none). */
+  requestTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this. FAAS_KEEP_ALIVE_TIMEOUT_MS, default 72 000 (nginx 75 s, Node 5 s). */
+  keepAliveTimeoutMs: number;
+  /**
+   * Open client connections in all; past it the longest-idle or slowest-receiving one is closed for a new one (or the
+   * new one refused when all are busy). FAAS_MAX_CONNECTIONS, default half the process's open-file limit, at most 10 000.
+   */
+  maxConnections: number;
+  /** Open connections from one client address (IPv6: one /64). FAAS_MAX_CONNECTIONS_PER_CLIENT, default 512; raise it behind a load balancer. */
+  maxConnectionsPerClient: number;
   /** REDIS_URL, default redis://127.0.0.1:6379. */
   redisUrl: string;
   /** Key prefix in Redis, so several platforms (or test runs) share one server. FAAS_REDIS_PREFIX, default "faas:". */
@@ -198,6 +214,33 @@ function cidrList(env: Env, key: string): string[] {
   });
 }
 
+/** The HTTP edge's timeouts and connection caps. */
+function edgeLimits(env: Env) {
+  const headersTimeoutMs = num(env, 'FAAS_HEADERS_TIMEOUT_MS', 15_000, 100);
+  const requestTimeoutMs = num(env, 'FAAS_REQUEST_TIMEOUT_MS', 120_000, 100);
+  // Node refuses a headers timeout longer than the request's.
+  if (headersTimeoutMs > requestTimeoutMs)
+    throw new ConfigError(`FAAS_HEADERS_TIMEOUT_MS (${headersTimeoutMs}) must not exceed FAAS_REQUEST_TIMEOUT_MS (${requestTimeoutMs})`);
+  return {
+    headersTimeoutMs,
+    bodyIdleTimeoutMs: num(env, 'FAAS_BODY_IDLE_TIMEOUT_MS', 15_000, 100),
+    requestTimeoutMs,
+    keepAliveTimeoutMs: num(env, 'FAAS_KEEP_ALIVE_TIMEOUT_MS', 72_000, 100),
+    maxConnections: num(env, 'FAAS_MAX_CONNECTIONS', Math.min(10_000, Math.floor(openFileLimit() / 2)), 1),
+    maxConnectionsPerClient: num(env, 'FAAS_MAX_CONNECTIONS_PER_CLIENT', 512, 1),
+  };
+}
+
+/** The process's soft limit of open files (Linux /proc), or 1024 where it cannot be read. */
+function openFileLimit(): number {
+  try {
+    const line = /^Max open files\s+(\d+|unlimited)/m.exec(readFileSync('/proc/self/limits', 'utf8'))?.[1];
+    return line === undefined ? 1024 : line === 'unlimited' ? 1_000_000 : Number(line);
+  } catch {
+    return 1024;
+  }
+}
+
 /** The price plan every usage figure, invoice and quota is computed with. */
 export function pricePlanOf(config: PlatformConfig): PricePlan {
   return {
@@ -225,6 +268,14 @@ export function gatewayConfigOf(config: PlatformConfig): GatewayConfig {
     metricsToken: config.metricsToken,
     domain: config.domain,
     plan: pricePlanOf(config),
+    edge: {
+      headersTimeoutMs: config.headersTimeoutMs,
+      bodyIdleTimeoutMs: config.bodyIdleTimeoutMs,
+      requestTimeoutMs: config.requestTimeoutMs,
+      keepAliveTimeoutMs: config.keepAliveTimeoutMs,
+      maxConnections: config.maxConnections,
+      maxPerClient: config.maxConnectionsPerClient,
+    },
   };
 }
 
@@ -240,6 +291,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Readonl
     metricsToken: env.FAAS_METRICS_TOKEN || undefined,
     domain: env.FAAS_DOMAIN === 'none' ? '' : (env.FAAS_DOMAIN || 'localhost').toLowerCase().replace(/^\.+|\.+$/g, ''),
     asyncWorkers: env.FAAS_ASYNC_WORKERS === 'inline' ? 'inline' : 'thread',
+    ...edgeLimits(env),
     redisUrl: env.REDIS_URL || 'redis://127.0.0.1:6379',
     redisPrefix: env.FAAS_REDIS_PREFIX || 'faas:',
     dataDir: path.resolve(cwd, env.FAAS_DATA_DIR || '.faas'),

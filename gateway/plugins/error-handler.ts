@@ -47,6 +47,14 @@ export function mapError(error: FastifyError | Error): { status: number; body: {
 
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
+    // The caller left (or was cut off at a limit) before its request was in: nobody to answer, nothing broken.
+    if (request.raw.socket?.destroyed || request.raw.aborted) {
+      request.log.debug({ url: request.url, reason: error.message }, 'caller left before its request was complete');
+      return reply
+        .code(400)
+        .type('application/json')
+        .send({ error: { code: 'CLIENT_CLOSED', message: 'the request was not complete' } });
+    }
     const { status, body } = mapError(error);
     if (status >= 500 && !(error instanceof FaasError)) request.log.error({ err: error }, 'request failed');
     return reply.code(status).type('application/json').send(body);
