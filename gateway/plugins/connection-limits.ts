@@ -47,7 +47,8 @@ export function registerConnectionLimits(app: FastifyInstance, limits: EdgeLimit
     reply.raw.once('close', () => {
       if (!socket.destroyed) table.waiting(socket);
     });
-    if (!hasBody(req)) return;
+    // app.inject's requests have no real socket (and no timeout to set).
+    if (!hasBody(req) || typeof socket.setTimeout !== 'function') return;
     // Node's own socket timeout closes the connection after this long without a byte of the body (nothing is
     // answered: a client that stalls mid-body is not waiting for one). Cleared once the body is in.
     socket.setTimeout(limits.bodyIdleTimeoutMs);
