@@ -17,23 +17,22 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 describe('background work between calls', () => {
   it('does not run between calls that keep coming 40 ms apart', async () => {
     const name = uniqueName('bg');
-    // Counts 2 ms timer ticks, and burns CPU in them as a miner would.
-    const code = `let ticks = 0;
-setInterval(() => { ticks++; const t = Date.now(); while (Date.now() - t < 1); }, 2);
-export default () => new Response(String(ticks));`;
+    // Burns CPU in a 2 ms timer as a miner would, and answers the longest stretch since the last call in which the
+    // timer did not run: about 2 ms if it ran on between calls, about the 40 ms wait if the container was frozen.
+    // (Told by time, not by ticks: on a busy machine a call itself takes long enough for many ticks.)
+    const code = `let last = Date.now();
+let longest = 0;
+setInterval(() => { const now = Date.now(); longest = Math.max(longest, now - last); last = now; while (Date.now() - now < 1); }, 2);
+export default () => { const gap = Math.max(longest, Date.now() - last); longest = 0; return new Response(String(gap)); };`;
     expect((await platform.deploy(name, code)).status).toBe(201);
     await platform.call(name);
-    const seen: number[] = [];
+    const gaps: number[] = [];
     for (let i = 0; i < 25; i++) {
-      seen.push(Number(await (await platform.call(name)).text()));
       await sleep(40);
+      gaps.push(Number(await (await platform.call(name)).text()));
     }
-    const gaps = seen
-      .slice(1)
-      .map((n, i) => n - seen[i]!)
-      .sort((a, b) => a - b);
+    gaps.sort((a, b) => a - b);
     const median = gaps[Math.floor(gaps.length / 2)]!;
-    // Running between calls, the timer would tick about 15 times in each 40 ms gap.
-    expect(median, `ticks between consecutive calls: ${gaps.join(',')}`).toBeLessThanOrEqual(4);
+    expect(median, `longest stretch without a tick between consecutive calls, ms: ${gaps.join(',')}`).toBeGreaterThanOrEqual(30);
   });
 });
