@@ -8,6 +8,7 @@ import type { GatewayMetrics } from '../../metrics/platform-metrics.js';
 import { resolveFunctionPath } from './function-path.js';
 import { forwardedHeaders, type EdgeOrigin } from '../edge/forwarded-headers.js';
 import { functionHostUrl, type FunctionHostRequest } from '../edge/function-host.js';
+import { ORIGIN_WIDE_HEADERS, scopeSetCookie } from '../edge/function-cookies.js';
 
 /** Response headers that belong to one hop and are set again by this server, or that would let a function's page
  * reach beyond its own path on the gateway's origin (a service worker scoped to `/` sees the dashboard's calls). */
@@ -98,9 +99,17 @@ export async function invokeRoutes(scope: FastifyInstance, deps: InvokeRoutesDep
       for (const key in response.headers) if (!DROPPED.has(key)) headers[key] = response.headers[key]!;
       headers['x-faas-invocation-id'] = response.meta.invocationId;
       // Under /fn a function's pages share the gateway's origin with the dashboard (and its token in
-      // sessionStorage): they are rendered as a sandbox of an origin of their own. At its own host a
-      // function has a real origin and needs none.
-      if (!(request.raw as FunctionHostRequest).functionHost) {
+      // sessionStorage) and with every other function: they are rendered as a sandbox of an origin of their
+      // own, their cookies are pinned to their own prefix, and origin-wide instructions are dropped. At its own
+      // host a function has a real origin and needs none of that, but still sets no cookie for a parent domain.
+      const underFn = !(request.raw as FunctionHostRequest).functionHost;
+      const cookies = headers['set-cookie'];
+      if (cookies !== undefined) {
+        const prefix = underFn ? functionPrefix(request.url, path) : undefined;
+        headers['set-cookie'] = (Array.isArray(cookies) ? cookies : [cookies]).map((cookie) => scopeSetCookie(cookie, prefix));
+      }
+      if (underFn) {
+        for (const name of ORIGIN_WIDE_HEADERS) delete headers[name];
         const own = headers['content-security-policy'];
         headers['content-security-policy'] = own === undefined ? FN_SANDBOX : [...(Array.isArray(own) ? own : [own]), FN_SANDBOX];
       }
@@ -154,9 +163,7 @@ export async function invokeRoutes(scope: FastifyInstance, deps: InvokeRoutesDep
       return forwardedHeaders(request.headers, hostOrigin, request.ip);
     }
     const headers = forwardedHeaders(request.headers, deps.origin, request.ip);
-    const q = request.url.indexOf('?');
-    const urlPath = q === -1 ? request.url : request.url.slice(0, q);
-    headers['x-forwarded-prefix'] = urlPath.endsWith(path) ? urlPath.slice(0, urlPath.length - path.length) || '/' : urlPath;
+    headers['x-forwarded-prefix'] = functionPrefix(request.url, path);
     return headers;
   };
 
@@ -164,6 +171,13 @@ export async function invokeRoutes(scope: FastifyInstance, deps: InvokeRoutesDep
   scope.all('/fn/:name', options, handler);
   scope.all('/fn/:name/*', options, handler);
   deps.extra?.(scope);
+}
+
+/** The prefix a function is mounted at under /fn (`/fn/<name>`, `/fn/<tenant>/<name>`): the URL's path less the function's own. */
+function functionPrefix(url: string, path: string): string {
+  const q = url.indexOf('?');
+  const urlPath = q === -1 ? url : url.slice(0, q);
+  return urlPath.endsWith(path) ? urlPath.slice(0, urlPath.length - path.length) || '/' : urlPath;
 }
 
 /** An upload relayed as it arrives. */

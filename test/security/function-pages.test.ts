@@ -65,4 +65,38 @@ describe('function pages and the dashboard', () => {
       await page.close();
     }
   });
+
+  it("a function under /fn cannot set cookies for another function's path or the whole origin, nor clear the origin's storage", async () => {
+    const victim = uniqueName('victim');
+    const attacker = uniqueName('tosser');
+    // The victim shows the cookies its requests carry.
+    expect((await platform.deploy(victim, `export default (req) => new Response('cookies:' + (req.headers.get('cookie') ?? ''));`)).status).toBe(201);
+    const tosser = `export default () => new Response('tossed', { headers: [
+      ['set-cookie', 'fixed=1; Path=/fn/${victim}'],
+      ['set-cookie', 'everywhere=1; Path=/'],
+      ['set-cookie', 'mine=1'],
+      ['clear-site-data', '"storage"'],
+    ] });`;
+    expect((await platform.deploy(attacker, tosser)).status).toBe(201);
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    try {
+      await page.goto(`${platform.url}/dashboard`);
+      await page.evaluate(`sessionStorage.setItem('faas-token', '${platform.token}')`);
+      const tossed = await page.goto(`${platform.url}/fn/${attacker}`);
+      expect((await tossed!.allHeaders())['clear-site-data']).toBeUndefined();
+      await page.goto(`${platform.url}/fn/${victim}/page`);
+      expect(await page.textContent('body')).toBe('cookies:');
+      // The attacker's cookies all land on its own path, and the dashboard keeps its session.
+      expect((await context.cookies(`${platform.url}/fn/${attacker}/x`)).map((c) => `${c.name}@${c.path}`).sort()).toEqual([
+        `everywhere@/fn/${attacker}`,
+        `fixed@/fn/${attacker}`,
+        `mine@/fn/${attacker}`,
+      ]);
+      await page.goto(`${platform.url}/dashboard`);
+      expect(await page.evaluate("sessionStorage.getItem('faas-token')")).toBe(platform.token);
+    } finally {
+      await context.close();
+    }
+  });
 });
