@@ -3,7 +3,7 @@
 // main); included files keep their paths relative to the entry's directory, where the bundle lands too, so
 // `new URL('./tpl.html', import.meta.url)` and `path.join(__dirname, 'tpl.html')` read them as they would
 // next to the source.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { build, type Message, type Plugin } from 'esbuild';
 import { glob } from 'tinyglobby';
@@ -90,10 +90,16 @@ export async function includedFiles(base: string, patterns: readonly string[]): 
     );
   if (matched.length > MAX_INCLUDED_FILES)
     throw new CliError(`--include matches ${matched.length} files; at most ${MAX_INCLUDED_FILES} are shipped`, 'narrow the globs');
+  // A symbolic link (to a file, or a directory on the way) is followed only while it stays inside the function's
+  // directory: a link out of it would ship whatever it points at (a key, /etc/...) to the platform.
+  const root = realpathSync(base);
   for (const file of matched.sort()) {
     const problem = includedPathProblem(file, 'index.mjs');
     if (problem) throw new CliError(`--include: ${problem}`, 'rename the file or leave it out');
-    files.set(file, readFileSync(path.join(base, file)));
+    const real = realpathSync(path.join(base, file));
+    if (real !== root && !real.startsWith(`${root}${path.sep}`))
+      throw new CliError(`--include: ${file} is a link to ${real}, outside ${root}`, 'copy the file into the function’s directory, or leave it out');
+    files.set(file, readFileSync(real));
   }
   return files;
 }

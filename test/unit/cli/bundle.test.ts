@@ -1,5 +1,5 @@
 // The CLI's bundler: directory entries, files shipped beside the code, CommonJS globals, native addons refused.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -58,5 +58,26 @@ describe('bundleFunction', () => {
     write('lone/index.js', `export default () => 'x';`);
     await expect(bundleFunction(path.join(dir, 'lone'), ['*.html'])).rejects.toThrow(/matches no file/);
     await expect(bundleFunction(path.join(dir, 'nowhere'))).rejects.toThrow(/no such file or directory/);
+  });
+
+  it('refuses an included link that leads out of the function’s directory, naming it, and follows one that stays inside', async () => {
+    write('outside/secret.txt', 'key');
+    write('outside/dir/also.txt', 'key');
+    write('linked/index.js', `export default () => 'x';`);
+    write('linked/templates/page.html', '<p>');
+    symlinkSync(path.join(dir, 'outside/secret.txt'), path.join(dir, 'linked/templates/secret.txt'));
+    await expect(bundleFunction(path.join(dir, 'linked'), ['templates/**'])).rejects.toThrow(
+      /templates\/secret\.txt is a link to .*outside\/secret\.txt, outside/,
+    );
+    write('linked2/index.js', `export default () => 'x';`);
+    symlinkSync(path.join(dir, 'outside/dir'), path.join(dir, 'linked2/assets'));
+    await expect(bundleFunction(path.join(dir, 'linked2'), ['assets/**'])).rejects.toThrow(/assets\/also\.txt is a link to/);
+    symlinkSync('/etc/hostname', path.join(dir, 'linked2/hostname'));
+    await expect(bundleFunction(path.join(dir, 'linked2'), ['hostname'])).rejects.toThrow(/hostname is a link to \/etc\/hostname/);
+    write('linked3/index.js', `export default () => 'x';`);
+    write('linked3/real/page.html', '<p>');
+    symlinkSync(path.join(dir, 'linked3/real/page.html'), path.join(dir, 'linked3/alias.html'));
+    const bundle = await bundleFunction(path.join(dir, 'linked3'), ['*.html']);
+    expect(bundle.files.get('alias.html')?.toString()).toBe('<p>');
   });
 });
