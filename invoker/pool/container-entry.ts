@@ -32,6 +32,8 @@ export interface Entry {
   busySince?: number;
   /** CPU time (ns) at the last measurement, the start of the next measured call. */
   cpuNs?: number;
+  /** CPU time (ns) the container had used when it was given to its function: a prewarmed runtime's boot, the platform's. */
+  cpuBaseNs?: number;
   /** A pause or resume in progress (they run one after another); settles without throwing. */
   transition?: Promise<void>;
   /** Set once removal began; removing twice returns the same promise. */

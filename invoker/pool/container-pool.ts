@@ -9,7 +9,7 @@ import { applyEvent, newEntry, type Entry } from './container-entry.js';
 import type { ContainerEvent } from './container-state.js';
 import { ContainerFreezer } from './container-freezer.js';
 import { countContainers, listContainers, liveByTenant, type ListedFunction } from './container-listing.js';
-import { diagnoseCrash, measureCall, measureLife, retirementOf, type CallUsage, type CrashReport } from './container-probes.js';
+import { diagnoseCrash, markAssigned, measureCall, measureLife, retirementOf, type CallUsage, type CrashReport } from './container-probes.js';
 import type { ContainerPoolOptions, Lease, PoolLog } from './pool-contract.js';
 import { buildHostView, freeMemoryMb, type PoolContents } from './host-view.js';
 import { WaitingQueue } from './waiting-queue.js';
@@ -312,6 +312,8 @@ export class ContainerPool {
         entry.dockerId = stem.dockerId;
         entry.ownCodeDir = stem.ownCodeDir;
         if (stem.listener) entry.listener = stem.listener;
+        // The runtime's boot so far was the platform's: the function's CPU time counts from here.
+        await markAssigned(this.options.driver, entry);
         await this.starter.assign(entry, spec, stem.memoryMb);
       } else if (!(await this.starter.startFunction(entry, spec))) {
         return;

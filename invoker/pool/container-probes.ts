@@ -21,14 +21,14 @@ const MB = 1024 * 1024;
 
 /**
  * What the call used, from the container's cgroup: only while no other request can run in the container
- * (concurrency 1), before the slot is released. The first call's CPU time includes the runtime's start and
- * the module load.
+ * (concurrency 1), before the slot is released. The first call's CPU time includes the module load, and the
+ * runtime's start in a fresh container; a prewarmed runtime's boot is not counted (cpuBaseNs, read at assignment).
  */
 export async function measureCall(driver: ContainerDriver, entry: Entry): Promise<CallUsage | undefined> {
   if (!entry.dockerId || entry.concurrency !== 1) return undefined;
   const usage = await driver.usage(entry.dockerId).catch(() => undefined);
   if (!usage) return undefined;
-  const cpuMs = (usage.cpuNs - (entry.cpuNs ?? 0)) / 1e6;
+  const cpuMs = (usage.cpuNs - (entry.cpuNs ?? entry.cpuBaseNs ?? 0)) / 1e6;
   entry.cpuNs = usage.cpuNs;
   return { cpuMs: Math.max(0, cpuMs), peakMemoryMb: usage.peakMemoryBytes / MB };
 }
@@ -51,7 +51,14 @@ export async function diagnoseCrash(driver: ContainerDriver, entry: Entry): Prom
 export async function measureLife(driver: ContainerDriver, entry: Entry): Promise<{ cpuMs: number; peakMemoryMb: number } | undefined> {
   if (!entry.dockerId) return undefined;
   const usage = await driver.usage(entry.dockerId).catch(() => undefined);
-  return usage && { cpuMs: usage.cpuNs / 1e6, peakMemoryMb: usage.peakMemoryBytes / MB };
+  return usage && { cpuMs: Math.max(0, usage.cpuNs - (entry.cpuBaseNs ?? 0)) / 1e6, peakMemoryMb: usage.peakMemoryBytes / MB };
+}
+
+/** Reads the CPU time a container used before its function was given it (cpuBaseNs); none when the engine cannot tell. */
+export async function markAssigned(driver: ContainerDriver, entry: Entry): Promise<void> {
+  if (!entry.dockerId) return;
+  const usage = await driver.usage(entry.dockerId).catch(() => undefined);
+  if (usage) entry.cpuBaseNs = usage.cpuNs;
 }
 
 /**
