@@ -48,7 +48,8 @@ export function mapError(error: FastifyError | Error): { status: number; body: {
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     // The caller left (or was cut off at a limit) before its request was in: nobody to answer, nothing broken.
-    if (request.raw.socket?.destroyed || request.raw.aborted) {
+    // (The platform's own errors keep their answer: a timed-out upload's 504 still reaches a caller that waits.)
+    if (!(error instanceof FaasError) && (request.raw.socket?.destroyed || request.raw.aborted)) {
       request.log.debug({ url: request.url, reason: error.message }, 'caller left before its request was complete');
       return reply
         .code(400)
