@@ -83,6 +83,34 @@ export class FunctionInitError extends FaasError {
   readonly status = 502;
 }
 
+/** What a start whose module init never finished used, billed once to the first call it failed (status init_timeout). */
+export interface InitTimeoutUsage {
+  version: number;
+  /** Time from the container's assignment (or creation) to giving up, ms. */
+  initMs: number;
+  /** CPU the function's init burnt in that time, when the engine could tell. */
+  cpuMs?: number;
+}
+
+/** The function's module did not finish loading in time (its top-level code runs too long, or for ever). */
+export class FunctionInitTimeoutError extends FaasError {
+  readonly code = 'FUNCTION_INIT_TIMEOUT';
+  readonly status = 504;
+  private billed = false;
+  constructor(
+    message: string,
+    readonly usage: InitTimeoutUsage,
+  ) {
+    super(message);
+  }
+  /** True for the first caller only: the one call this failed start is billed to (every waiter gets the error). */
+  claimUsage(): boolean {
+    if (this.billed) return false;
+    this.billed = true;
+    return true;
+  }
+}
+
 /** The handler threw or rejected. */
 export class FunctionHandlerError extends FaasError {
   readonly code = 'FUNCTION_ERROR';

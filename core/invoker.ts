@@ -102,7 +102,7 @@ export interface ContainerInfo {
 export type ContainerState = 'prewarmed' | 'starting' | 'idle' | 'paused' | 'busy' | 'removing';
 
 /** Outcome of an invocation as metering and logs see it. A function answering 500 itself is 'ok'. */
-export type InvocationStatus = 'ok' | 'function_error' | 'init_error' | 'timeout' | 'out_of_memory' | 'crashed';
+export type InvocationStatus = 'ok' | 'function_error' | 'init_error' | 'init_timeout' | 'timeout' | 'out_of_memory' | 'crashed';
 
 /**
  * Emitted once per invocation that reached a container, success or not.

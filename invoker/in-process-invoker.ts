@@ -4,6 +4,7 @@ import {
   FunctionCrashedError,
   FunctionHandlerError,
   FunctionInitError,
+  FunctionInitTimeoutError,
   FunctionNotFoundError,
   FunctionOutOfMemoryError,
   FunctionResponseTooLargeError,
@@ -110,7 +111,10 @@ export class InProcessInvoker implements Invoker, InvocationEvents {
   private async run(request: InvocationRequest, retried: boolean, streaming: boolean): Promise<InvocationResponse> {
     const spec = await this.options.registry.get(request.fn);
     if (!spec) throw new FunctionNotFoundError(request.fn);
-    const lease = await this.options.pool.acquire(spec, request.receivedAt);
+    const lease = await this.options.pool.acquire(spec, request.receivedAt).catch((err: Error) => {
+      if (err instanceof FunctionInitTimeoutError && err.claimUsage()) this.emitInitTimeout(request, spec, err);
+      throw err;
+    });
     const call: Call = { request, spec, lease, startedAt: this.clock(), startedPerf: performance.now() };
     let reply: RuntimeReply | RuntimeStream;
     try {
@@ -290,6 +294,40 @@ export class InProcessInvoker implements Invoker, InvocationEvents {
     return durationMs;
   }
 
+  /** A start whose init never finished, billed to the first call it failed: its init time and CPU, no run time. */
+  private emitInitTimeout(request: InvocationRequest, spec: FunctionSpec, err: FunctionInitTimeoutError): void {
+    const now = this.clock();
+    const event: InvocationFinished = {
+      invocationId: request.invocationId,
+      fn: spec.name,
+      version: err.usage.version,
+      trigger: request.trigger,
+      startedAt: now,
+      endedAt: now,
+      durationMs: 0,
+      memoryMb: spec.memoryMb,
+      coldStart: true,
+      initMs: err.usage.initMs,
+      queueWaitMs: Math.max(0, now - request.receivedAt),
+      status: 'init_timeout',
+      httpStatus: err.status,
+      logs: `${err.message}\n`,
+      errorMessage: err.message,
+      ...(err.usage.cpuMs !== undefined ? { cpuMs: Math.round(err.usage.cpuMs * 1000) / 1000 } : {}),
+    };
+    this.notify(event);
+  }
+
+  private notify(event: InvocationFinished): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch {
+        // A listener's failure must never fail the invocation.
+      }
+    }
+  }
+
   /** Tells listeners how the call ended; returns its duration in ms. */
   private emit(call: Call, outcome: Outcome & Pick<InvocationFinished, 'cpuMs' | 'peakMemoryMb'>, durationMs = performance.now() - call.startedPerf): number {
     if (this.listeners.size === 0) return durationMs;
@@ -313,13 +351,7 @@ export class InProcessInvoker implements Invoker, InvocationEvents {
       ...(outcome.cpuMs !== undefined ? { cpuMs: Math.round(outcome.cpuMs * 1000) / 1000 } : {}),
       ...(outcome.peakMemoryMb !== undefined ? { peakMemoryMb: Math.round(outcome.peakMemoryMb * 100) / 100 } : {}),
     };
-    for (const listener of this.listeners) {
-      try {
-        listener(event);
-      } catch {
-        // A listener's failure must never fail the invocation.
-      }
-    }
+    this.notify(event);
     return durationMs;
   }
 }

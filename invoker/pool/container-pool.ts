@@ -2,7 +2,16 @@
 // and waiting queue, asks decide/reap what to do, moves containers through the state machine
 // (container-state.ts) and carries decisions out through the starter and the driver.
 import type { FunctionSpec } from '../../core/function-spec.js';
-import { CapacityError, FunctionNotFoundError, QueueFullError, QueueTimeoutError, QuotaExceededError, assertNever } from '../../core/errors.js';
+import {
+  CapacityError,
+  FunctionInitTimeoutError,
+  FunctionNotFoundError,
+  QueueFullError,
+  QueueTimeoutError,
+  QuotaExceededError,
+  assertNever,
+} from '../../core/errors.js';
+import { RuntimeTimeoutError } from '../runtime/runtime-connection.js';
 import { splitFunctionId } from '../../core/function-spec.js';
 import type { ContainerInfo, ContainerState } from '../../core/invoker.js';
 import { applyEvent, newEntry, type Entry } from './container-entry.js';
@@ -327,7 +336,22 @@ export class ContainerPool {
       this.dispatch(state);
     } catch (err) {
       this.log.warn({ fn: spec.name, containerId: id, prewarmed: !!stem, err: (err as Error).message }, 'container failed to start');
-      await this.removeEntry(state.containers, entry, 'start failed');
+      // The runtime took the code but its init never finished: the function's time, billed (once) and told to
+      // every waiter; another start would only spin the same init again.
+      const initTimedOut = err instanceof RuntimeTimeoutError && entry.phase === 'starting';
+      const usage = initTimedOut ? await measureLife(this.options.driver, entry) : undefined;
+      await this.removeEntry(state.containers, entry, initTimedOut ? 'init timed out' : 'start failed');
+      if (initTimedOut) {
+        const initMs = this.clock() - entry.createdAt;
+        state.queue.rejectAll(
+          new FunctionInitTimeoutError(`function ${spec.name} did not finish loading within ${Math.round(initMs)} ms: its top-level code runs too long`, {
+            version: spec.version,
+            initMs,
+            ...(usage ? { cpuMs: usage.cpuMs } : {}),
+          }),
+        );
+        return;
+      }
       // A prewarmed container that could not take the function (e.g. a limit it cannot shrink to): start a fresh one.
       if (stem && state.queue.length > 0) return this.startContainer(state, false);
       // Waiters nothing else will serve get the failure now rather than a queue timeout.

@@ -90,4 +90,23 @@ describe('measured usage', () => {
     // here) was the platform's and used to be billed to this first call.
     expect(total.cpuSeconds).toBeLessThan(0.15);
   });
+
+  it('records and bills module init that never finishes (init_timeout), in usage and in the logs', async () => {
+    const fn = uniqueName('spin');
+    expect((await platform.deploy(fn, `const until = Date.now() + 120_000; while (Date.now() < until); export default () => 'never';`)).status).toBe(201);
+    const res = await platform.call(fn);
+    expect(res.status).toBe(504);
+    expect(((await res.json()) as any).error.code).toBe('FUNCTION_INIT_TIMEOUT');
+    const total = await waitUntil('the init_timeout record', async () => {
+      const u = await usageOf(fn);
+      return u.total.invocations === 1 ? u.total : undefined;
+    });
+    // The 15 s start timeout of a 128 MB function, spent spinning (used to be free: no record at all).
+    expect(total.errors).toBe(1);
+    expect(total.initGbSeconds).toBeGreaterThan(0.125 * 10);
+    expect(total.cpuSeconds).toBeGreaterThan(1);
+    const logs = await platform.api('GET', `/api/v1/functions/${fn}/logs?limit=1`);
+    expect(logs.body.logs[0]).toMatchObject({ status: 'init_timeout' });
+    expect(logs.body.logs[0].logs).toContain('did not finish loading');
+  }, 120_000);
 });
