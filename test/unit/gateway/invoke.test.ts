@@ -113,7 +113,8 @@ describe('reply to the caller', () => {
     });
     const res = await gw.app.inject({ method: 'GET', url: '/fn/hello' });
     expect(res.statusCode).toBe(201);
-    expect(res.headers['set-cookie']).toEqual(['a=1; Path=/', 'b=2; HttpOnly']);
+    // Under /fn, pinned to the function's own prefix (gateway/edge/function-cookies.ts).
+    expect(res.headers['set-cookie']).toEqual(['a=1; Path=/fn/hello', 'b=2; Path=/fn/hello; HttpOnly']);
     expect(res.headers['x-from-fn']).toBe('yes');
     expect(res.headers['content-type']).toBe('application/octet-stream');
     expect(res.headers['content-length']).toBe(String(BINARY.length));
