@@ -34,6 +34,8 @@ export interface GatewayConfig {
   maxCpusPerFunction: number;
   /** Largest /tmp a function may ask for, MB. */
   maxTmpMb?: number;
+  /** Shortest time between two runs of a cron trigger, ms. */
+  minScheduleIntervalMs?: number;
   callbackAllowLocal: boolean;
   metricsToken?: string | undefined;
   /** Functions answer at `<name>[.<tenant>].<domain>` too; '' turns it off. */
@@ -147,6 +149,7 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
         poolMemoryMb: config.poolMemoryMb,
         maxCpusPerFunction: config.maxCpusPerFunction,
         ...(config.maxTmpMb !== undefined ? { maxTmpMb: config.maxTmpMb } : {}),
+        ...(config.minScheduleIntervalMs !== undefined ? { minScheduleIntervalMs: config.minScheduleIntervalMs } : {}),
         ...(tenants ? { tenantQuota: async (id: string) => (await tenants.get(id))?.quotas ?? {} } : {}),
       });
       if (tenants) tenantRoutes(api, { tenants, registry: deps.registry });

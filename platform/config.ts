@@ -46,6 +46,11 @@ export interface PlatformConfig {
   maxConnections: number;
   /** Open connections from one client address (IPv6: one /64). FAAS_MAX_CONNECTIONS_PER_CLIENT, default 512; raise it behind a load balancer. */
   maxConnectionsPerClient: number;
+  /**
+   * Shortest time between two runs of a cron trigger; a deploy whose schedule fires more often is refused.
+   * FAAS_MIN_SCHEDULE_INTERVAL_MS, default 60 000 (EventBridge and Cloudflare Cron Triggers: one minute).
+   */
+  minScheduleIntervalMs: number;
   /** REDIS_URL, default redis://127.0.0.1:6379. */
   redisUrl: string;
   /** Key prefix in Redis, so several platforms (or test runs) share one server. FAAS_REDIS_PREFIX, default "faas:". */
@@ -264,6 +269,7 @@ export function gatewayConfigOf(config: PlatformConfig): GatewayConfig {
     poolMemoryMb: config.poolMemoryMb,
     maxCpusPerFunction: config.maxCpusPerFunction,
     maxTmpMb: config.maxTmpMb,
+    minScheduleIntervalMs: config.minScheduleIntervalMs,
     callbackAllowLocal: config.callbackAllowLocal,
     metricsToken: config.metricsToken,
     domain: config.domain,
@@ -292,6 +298,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Readonl
     domain: env.FAAS_DOMAIN === 'none' ? '' : (env.FAAS_DOMAIN || 'localhost').toLowerCase().replace(/^\.+|\.+$/g, ''),
     asyncWorkers: env.FAAS_ASYNC_WORKERS === 'inline' ? 'inline' : 'thread',
     ...edgeLimits(env),
+    minScheduleIntervalMs: num(env, 'FAAS_MIN_SCHEDULE_INTERVAL_MS', 60_000, 0),
     redisUrl: env.REDIS_URL || 'redis://127.0.0.1:6379',
     redisPrefix: env.FAAS_REDIS_PREFIX || 'faas:',
     dataDir: path.resolve(cwd, env.FAAS_DATA_DIR || '.faas'),

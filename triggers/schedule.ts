@@ -28,3 +28,14 @@ export function nextTicks(schedule: Schedule, from: Date, count: number): Date[]
   const expression = CronExpressionParser.parse(schedule.cron, { tz: schedule.timezone ?? 'UTC', currentDate: from });
   return Array.from({ length: count }, () => expression.next().toDate());
 }
+
+/** Ticks looked at for the shortest gap: enough for any hourly or daily pattern of a list or range field. */
+const GAP_SAMPLE_TICKS = 100;
+
+/** The shortest time between two ticks of a valid schedule, ms (over its next GAP_SAMPLE_TICKS ticks from `from`). */
+export function shortestIntervalMs(schedule: Schedule, from: Date): number {
+  const ticks = nextTicks(schedule, from, GAP_SAMPLE_TICKS);
+  let shortest = Number.POSITIVE_INFINITY;
+  for (let i = 1; i < ticks.length; i++) shortest = Math.min(shortest, ticks[i]!.getTime() - ticks[i - 1]!.getTime());
+  return shortest;
+}

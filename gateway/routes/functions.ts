@@ -1,7 +1,7 @@
 // Management of functions: deploy (create or update), list, get, delete, and recent invocation logs.
 import type { FastifyInstance } from 'fastify';
 import type { AsyncQueues } from '../../triggers/async-queues.js';
-import { scheduleProblem } from '../../triggers/schedule.js';
+import { scheduleProblem, shortestIntervalMs } from '../../triggers/schedule.js';
 import { BadRequestError, ConflictError, FunctionNotFoundError, LimitExceededError, NoHandlerError } from '../../core/errors.js';
 import { handlerProblem } from './bundle-check.js';
 import { includedPathProblem, packCode } from '../../core/code-archive.js';
@@ -30,6 +30,8 @@ export interface FunctionRoutesDeps {
   maxCpusPerFunction: number;
   /** Largest /tmp a function may ask for (FAAS_MAX_TMP_MB); unlimited when absent. */
   maxTmpMb?: number;
+  /** Shortest time between two runs of a cron trigger (FAAS_MIN_SCHEDULE_INTERVAL_MS); any when absent. */
+  minScheduleIntervalMs?: number;
   /** The tenant's maxContainers quota (undefined: none); absent in gateway-only unit tests (no tenants). */
   tenantQuota?: (tenant: string) => Promise<{ maxContainers?: number | undefined }>;
 }
@@ -39,6 +41,7 @@ export interface DeployLimits {
   poolMemoryMb: number;
   maxCpusPerFunction: number;
   maxTmpMb?: number | undefined;
+  minScheduleIntervalMs?: number | undefined;
   tenant: string;
   maxContainers?: number | undefined;
 }
@@ -59,6 +62,13 @@ export function limitProblem(config: FunctionConfig, body: Pick<DeployBody, 'max
   }
   if (limits.maxTmpMb !== undefined && config.tmpMb > limits.maxTmpMb) {
     return `tmpMb ${config.tmpMb} exceeds this platform's limit of ${thousands(limits.maxTmpMb)} MB for /tmp (FAAS_MAX_TMP_MB)`;
+  }
+  if (limits.minScheduleIntervalMs !== undefined) {
+    for (const schedule of config.schedules) {
+      const gapMs = shortestIntervalMs(schedule, new Date());
+      if (gapMs < limits.minScheduleIntervalMs)
+        return `schedule "${schedule.cron}" runs ${gapMs / 1000} s apart; this platform runs a schedule at most every ${limits.minScheduleIntervalMs / 1000} s (FAAS_MIN_SCHEDULE_INTERVAL_MS)`;
+    }
   }
   if (config.tmpMb >= config.memoryMb) {
     return `tmpMb ${config.tmpMb} needs more memory than memoryMb ${config.memoryMb}: files in /tmp are held in the function's memory; raise --memory above --tmp`;
@@ -170,6 +180,7 @@ export function functionRoutes(app: FastifyInstance, deps: FunctionRoutesDeps): 
         poolMemoryMb: deps.poolMemoryMb,
         maxCpusPerFunction: deps.maxCpusPerFunction,
         maxTmpMb: deps.maxTmpMb,
+        minScheduleIntervalMs: deps.minScheduleIntervalMs,
         tenant,
         maxContainers: quota?.maxContainers,
       });

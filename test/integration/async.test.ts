@@ -326,6 +326,9 @@ describe('async invocations', () => {
     await expectError(await platform.deploy(name, ECHO, { maxAttempts: -1 }), 400, 'BAD_REQUEST', /maxAttempts/);
     await expectError(await platform.deploy(name, ECHO, { schedules: [{ cron: '61 * * * *' }] }), 400, 'BAD_REQUEST', /cron expression "61 \* \* \* \*"/);
     await expectError(await platform.deploy(name, ECHO, { schedules: [{ cron: '* * *' }] }), 400, 'BAD_REQUEST', /3 fields/);
+    // More often than once a minute (FAAS_MIN_SCHEDULE_INTERVAL_MS): a storm of ticks is refused, naming the limit.
+    await expectError(await platform.deploy(name, ECHO, { schedules: [{ cron: '* * * * * *' }] }), 400, 'LIMIT_EXCEEDED', /1 s apart.*every 60 s/);
+    await expectError(await platform.deploy(name, ECHO, { schedules: [{ cron: '0,30 * * * * *' }] }), 400, 'LIMIT_EXCEEDED', /30 s apart/);
     await expectError(await platform.deploy(name, ECHO, { schedules: [{ cron: '* * * * *', timezone: 'Mars/Olympus' }] }), 400, 'BAD_REQUEST', /time zone/);
     await expectError(await platform.deploy(name, ECHO, { queues: ['bad queue'] }), 400, 'BAD_REQUEST', /queues/);
     await expectError(await platform.api('GET', '/api/v1/invocations/00000000-0000-4000-8000-000000000000'), 404, 'INVOCATION_NOT_FOUND');

@@ -110,7 +110,8 @@ describe('deploy and invoke', () => {
     const res = await platform.call(name, '/items/7?color=red', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"n":1}' });
     expect(res.status).toBe(201);
     expect(res.headers.get('x-kind')).toBe('lambda');
-    expect(res.headers.getSetCookie()).toEqual(['a=1; Path=/', 'b=2; Path=/']);
+    // Under /fn a function's cookies are pinned to its own prefix (the origin is shared with other functions).
+    expect(res.headers.getSetCookie()).toEqual([`a=1; Path=/fn/${name}`, `b=2; Path=/fn/${name}`]);
     const event = (await res.json()) as any;
     expect(event).toMatchObject({
       rawPath: '/items/7',

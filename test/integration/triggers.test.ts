@@ -33,7 +33,8 @@ async function finished(id: string, timeoutMs = 30_000): Promise<any> {
 }
 
 beforeAll(async () => {
-  platform = await startTestPlatform({ FAAS_RETRY_DELAY_MS: '100', FAAS_PREWARM: '0' });
+  // A per-second cron below: this platform allows it (the default refuses schedules under a minute apart).
+  platform = await startTestPlatform({ FAAS_RETRY_DELAY_MS: '100', FAAS_PREWARM: '0', FAAS_MIN_SCHEDULE_INTERVAL_MS: '1000' });
 });
 
 afterAll(async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nextTicks, scheduleProblem } from '../../../triggers/schedule.js';
+import { nextTicks, scheduleProblem, shortestIntervalMs } from '../../../triggers/schedule.js';
 import { TriggerIndex } from '../../../triggers/trigger-index.js';
 import { defaultFunctionConfig, type FunctionSpec } from '../../../core/function-spec.js';
 
@@ -68,5 +68,20 @@ describe('TriggerIndex', () => {
     index.reset([spec('new', { queues: ['q'], createdAt: '2026-11-24T02:00:00.000Z' }), spec('old', { queues: ['q'], createdAt: '2026-11-24T01:00:00.000Z' })]);
     expect(index.consumerOf('q')?.name).toBe('old');
     expect([...index.queues()].map(([q, s]) => [q, s.name])).toEqual([['q', 'old']]);
+  });
+});
+
+describe('shortestIntervalMs', () => {
+  const from = new Date('2026-12-02T10:00:00Z');
+  it.each([
+    ['* * * * * *', 1_000],
+    ['*/10 * * * * *', 10_000],
+    ['* * * * *', 60_000],
+    ['0,1 * * * *', 60_000],
+    ['0 0,1 * * *', 3_600_000],
+    ['0 3 * * *', 86_400_000],
+    ['0 0 0,1 * * *', 3_600_000],
+  ])('%s: %d ms', (cron, ms) => {
+    expect(shortestIntervalMs({ cron }, from)).toBe(ms);
   });
 });
