@@ -51,6 +51,11 @@ export interface PlatformConfig {
    * FAAS_MIN_SCHEDULE_INTERVAL_MS, default 60 000 (EventBridge and Cloudflare Cron Triggers: one minute).
    */
   minScheduleIntervalMs: number;
+  /**
+   * Largest body of an async call, queue message or event: it waits in Redis until run (and its job, results and
+   * dead letters are kept). FAAS_MAX_ASYNC_BODY_BYTES, default 1 MiB (Lambda's async payload and SQS's message limit).
+   */
+  maxAsyncBodyBytes: number;
   /** REDIS_URL, default redis://127.0.0.1:6379. */
   redisUrl: string;
   /** Key prefix in Redis, so several platforms (or test runs) share one server. FAAS_REDIS_PREFIX, default "faas:". */
@@ -299,6 +304,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Readonl
     asyncWorkers: env.FAAS_ASYNC_WORKERS === 'inline' ? 'inline' : 'thread',
     ...edgeLimits(env),
     minScheduleIntervalMs: num(env, 'FAAS_MIN_SCHEDULE_INTERVAL_MS', 60_000, 0),
+    maxAsyncBodyBytes: num(env, 'FAAS_MAX_ASYNC_BODY_BYTES', 1024 * 1024, 0),
     redisUrl: env.REDIS_URL || 'redis://127.0.0.1:6379',
     redisPrefix: env.FAAS_REDIS_PREFIX || 'faas:',
     dataDir: path.resolve(cwd, env.FAAS_DATA_DIR || '.faas'),

@@ -285,6 +285,7 @@ export async function startPlatform(config: PlatformConfig, options: StartOption
       registry,
       retryDelayMs: config.retryDelayMs,
       keepResultsMs: config.keepResultsMs,
+      maxMessageBytes: config.maxAsyncBodyBytes,
     });
     closers.push(() => queues.close());
     await queues.start();

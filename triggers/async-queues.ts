@@ -5,7 +5,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { FlowProducer, Job, Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { BacklogFullError, IdempotencyKeyReusedError, InvocationNotFoundError, UnknownTriggerError } from '../core/errors.js';
+import { BacklogFullError, IdempotencyKeyReusedError, InvocationNotFoundError, PayloadTooLargeError, UnknownTriggerError } from '../core/errors.js';
 import type { FunctionSpec } from '../core/function-spec.js';
 import type { FunctionRegistry } from '../registry/function-registry.js';
 import { parseReason, statusOf, type AsyncStatus, type CloudEventAttributes, type JobData, type StoredResult } from './job.js';
@@ -88,6 +88,8 @@ export interface AsyncQueuesOptions {
   retryDelayMs: number;
   /** How long succeeded jobs (and their results) are kept. */
   keepResultsMs: number;
+  /** Largest body an async call, queue message or event may carry (it is stored in Redis until run); none when absent. */
+  maxMessageBytes?: number;
 }
 
 /** An async invocation, queue message or event delivery as the API shows it. */
@@ -221,6 +223,15 @@ export class AsyncQueues {
     this.queues.delete(functionQueueName(name));
   }
 
+  /** 413 past maxMessageBytes: what waits in Redis is bounded per message (and by maxBacklog per function). */
+  private checkSize(what: string, bytes: number): void {
+    const limit = this.options.maxMessageBytes;
+    if (limit !== undefined && bytes > limit)
+      throw new PayloadTooLargeError(
+        `${what} carries ${bytes} bytes; at most ${limit} are stored for later (FAAS_MAX_ASYNC_BODY_BYTES): send large inputs by reference`,
+      );
+  }
+
   /** 429 past maxBacklog: exact near the limit, an estimate (no Redis read) far below it. */
   private async ensureRoom(queue: Queue<JobData>, spec: FunctionSpec): Promise<void> {
     let backlog = this.backlogs.get(queue.name);
@@ -240,6 +251,7 @@ export class AsyncQueues {
    * request gives the same invocation; with another request, IdempotencyKeyReusedError.
    */
   async submit(spec: FunctionSpec, data: JobData, idempotency?: Idempotency): Promise<string> {
+    if (data.trigger === 'async') this.checkSize('an async call', Buffer.byteLength(data.request.body, 'base64'));
     const queue = this.queue(functionQueueName(spec.name));
     const id = idempotency ? idempotentJobId('async', spec.name, idempotency) : randomUUID();
     await this.ensureRoom(queue, spec);
@@ -277,6 +289,7 @@ export class AsyncQueues {
       const shown = splitTriggerId(queueName).name;
       throw new UnknownTriggerError('UNKNOWN_QUEUE', `no function consumes queue "${shown}"; deploy one with --queue ${shown}`);
     }
+    this.checkSize('a queue message', message.body.length);
     const queue = this.queue(messageQueueName(queueName));
     const id = idempotency ? idempotentJobId('queue', queueName, idempotency) : randomUUID();
     await this.ensureRoom(queue, spec);
@@ -307,6 +320,7 @@ export class AsyncQueues {
       const shown = splitTriggerId(topic).name;
       throw new UnknownTriggerError('UNKNOWN_TOPIC', `no function is subscribed to topic "${shown}"; deploy one with --on ${shown}`);
     }
+    this.checkSize('an event', data.length);
     for (const spec of subscribers) await this.ensureRoom(this.queue(functionQueueName(spec.name)), spec);
     const acceptedAt = Date.now();
     const deliveries = subscribers.map((spec) => ({ id: deterministicId('event', spec.name, attributes.source, attributes.id), function: spec.name }));

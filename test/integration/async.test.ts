@@ -331,6 +331,21 @@ describe('async invocations', () => {
     await expectError(await platform.deploy(name, ECHO, { schedules: [{ cron: '0,30 * * * * *' }] }), 400, 'LIMIT_EXCEEDED', /30 s apart/);
     await expectError(await platform.deploy(name, ECHO, { schedules: [{ cron: '* * * * *', timezone: 'Mars/Olympus' }] }), 400, 'BAD_REQUEST', /time zone/);
     await expectError(await platform.deploy(name, ECHO, { queues: ['bad queue'] }), 400, 'BAD_REQUEST', /queues/);
+    // What waits in Redis is bounded per message (FAAS_MAX_ASYNC_BODY_BYTES, 1 MiB): 6 MB async calls filled it.
+    const big = new Uint8Array(2 * 1024 * 1024);
+    await expectError(await submit(name, '', { body: big }), 413, 'PAYLOAD_TOO_LARGE', /2097152 bytes; at most 1048576.*FAAS_MAX_ASYNC_BODY_BYTES/);
+    const consumer = uniqueName('sink');
+    const queue = `q-${consumer.slice(-8)}`;
+    expect((await platform.deploy(consumer, ECHO, { queues: [queue], topics: [queue] })).status).toBe(201);
+    const auth = { authorization: `Bearer ${platform.token}` };
+    await expectError(
+      await fetch(`${platform.url}/api/v1/queues/${queue}/messages`, { method: 'POST', headers: auth, body: big }),
+      413,
+      'PAYLOAD_TOO_LARGE',
+      /a queue message/,
+    );
+    const ce = { ...auth, 'ce-specversion': '1.0', 'ce-type': 't', 'ce-source': 's', 'ce-id': '1' };
+    await expectError(await fetch(`${platform.url}/api/v1/events/${queue}`, { method: 'POST', headers: ce, body: big }), 413, 'PAYLOAD_TOO_LARGE', /an event/);
     await expectError(await platform.api('GET', '/api/v1/invocations/00000000-0000-4000-8000-000000000000'), 404, 'INVOCATION_NOT_FOUND');
   });
 });
