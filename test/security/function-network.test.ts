@@ -3,7 +3,7 @@
 // rules (invoker/driver/docker/function-network.ts). A function without network has loopback only.
 //
 // Traffic here only goes to loopback, to this machine's own bridge address, and to a network namespace the
-// test makes itself (10.201.0.2, behind a veth pair).
+// test makes itself (10.201.0.2 and 198.18.201.2, behind a veth pair).
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import net from 'node:net';
@@ -18,6 +18,9 @@ const run = promisify(execFile);
 const NS_HOST = '10.201.0.1';
 const NS_ADDR = '10.201.0.2';
 const NS_PORT = 8099;
+/** A benchmarking-range address (198.18.0.0/15) on the same namespace: such ranges are real LANs on some hosts. */
+const NS_HOST_2 = '198.18.201.1';
+const NS_ADDR_2 = '198.18.201.2';
 
 const probe = `
 import net from 'node:net';
@@ -46,12 +49,12 @@ export default async (req) => {
   });
 };`;
 
-/** Packets counted so far by the rule of `chain` whose spec contains `match`. */
+/** Packets counted so far by the TCP-refusing rule of `chain` whose spec contains `match`. */
 async function dropped(chain: string, match: string): Promise<number> {
   const { stdout } = await run('iptables', ['-w', '5', '-v', '-S', chain]);
-  const line = stdout.split('\n').find((l) => l.includes(match) && l.endsWith('-j DROP'));
+  const line = stdout.split('\n').find((l) => l.includes(match) && l.endsWith('-j REJECT --reject-with tcp-reset'));
   const counter = /-c (\d+) \d+/.exec(line ?? '');
-  if (!counter) throw new Error(`no DROP rule with ${match} in ${chain}:\n${stdout}`);
+  if (!counter) throw new Error(`no REJECT rule with ${match} in ${chain}:\n${stdout}`);
   return Number(counter[1]);
 }
 
@@ -110,9 +113,17 @@ describe('function network', () => {
     vethMade = true;
     await run('ip', ['link', 'set', vethInner, 'netns', ns]);
     await run('ip', ['addr', 'add', `${NS_HOST}/24`, 'dev', veth]);
+    await run('ip', ['addr', 'add', `${NS_HOST_2}/24`, 'dev', veth]);
     await run('ip', ['link', 'set', veth, 'up']);
-    await run('ip', ['netns', 'exec', ns, 'sh', '-c', `ip addr add ${NS_ADDR}/24 dev ${vethInner}; ip link set ${vethInner} up; ip link set lo up`]);
-    listener = spawn('ip', ['netns', 'exec', ns, process.execPath, '-e', `require('net').createServer(s=>s.end('hi')).listen(${NS_PORT},'${NS_ADDR}')`], {
+    await run('ip', [
+      'netns',
+      'exec',
+      ns,
+      'sh',
+      '-c',
+      `ip addr add ${NS_ADDR}/24 dev ${vethInner}; ip addr add ${NS_ADDR_2}/24 dev ${vethInner}; ip link set ${vethInner} up; ip link set lo up`,
+    ]);
+    listener = spawn('ip', ['netns', 'exec', ns, process.execPath, '-e', `require('net').createServer(s=>s.end('hi')).listen(${NS_PORT},'0.0.0.0')`], {
       stdio: 'ignore',
     });
 
@@ -149,14 +160,14 @@ describe('function network', () => {
     expect(await (await fetch(`http://127.0.0.1:${serverPort}/`)).text()).toBe('host-secret');
     expect(await (await fetch(`http://${gateway}:${serverPort}/`)).text()).toBe('host-secret');
 
-    const before = await dropped(INPUT_CHAIN, `-i ${bridge} -c`);
+    const before = await dropped(INPUT_CHAIN, `-i ${bridge} -p tcp`);
     const result = await callProbe(networked, `mode=fetch&host=${gateway}&port=${serverPort}`);
     expect(result).toMatchObject({ reached: false });
     expect(result.ms).toBeLessThan(5_000);
     // It was our INPUT rule that dropped it.
-    expect(await dropped(INPUT_CHAIN, `-i ${bridge} -c`)).toBeGreaterThan(before);
+    expect(await dropped(INPUT_CHAIN, `-i ${bridge} -p tcp`)).toBeGreaterThan(before);
     const tcp = await callProbe(networked, `mode=tcp&host=${gateway}&port=${serverPort}`);
-    expect(tcp).toMatchObject({ reached: false });
+    expect(tcp).toMatchObject({ reached: false, error: 'ECONNREFUSED' });
   });
 
   it('cannot reach a private address (10.201.0.2, a namespace of this test), which the host reaches', async () => {
@@ -169,9 +180,20 @@ describe('function network', () => {
 
     const before = await dropped(EGRESS_CHAIN, '-d 10.0.0.0/8');
     const result = await callProbe(networked, `mode=tcp&host=${NS_ADDR}&port=${NS_PORT}`);
-    expect(result).toMatchObject({ reached: false });
-    expect(result.ms).toBeLessThan(5_000);
+    // Refused at once, not left to time out: the function's error names the refusal.
+    expect(result).toMatchObject({ reached: false, error: 'ECONNREFUSED' });
     expect(await dropped(EGRESS_CHAIN, '-d 10.0.0.0/8')).toBeGreaterThan(before);
+  });
+
+  it('cannot reach a special-purpose address (198.18.201.2, benchmarking range), which the host reaches', async () => {
+    let reachable = false;
+    for (let i = 0; i < 50 && !reachable; i++) {
+      reachable = await canConnect(NS_ADDR_2, NS_PORT, 500);
+      if (!reachable) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(reachable).toBe(true);
+    const result = await callProbe(networked, `mode=tcp&host=${NS_ADDR_2}&port=${NS_PORT}`);
+    expect(result).toMatchObject({ reached: false, error: 'ECONNREFUSED' });
   });
 
   it('gives a function without network no interface but loopback', async () => {

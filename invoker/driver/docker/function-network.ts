@@ -2,9 +2,9 @@
 // off this host, the other containers and private ranges. Functions reach the internet through Docker's NAT.
 //
 // Rules live in two chains of our own, so installing them again replaces them and removing them is clean:
-//   FAAS-EGRESS (jumped to from DOCKER-USER, the FORWARD path): drops what enters from the function bridge
-//     towards private, loopback, link-local, multicast and reserved IPv4 ranges, except what the operator allows.
-//   FAAS-INPUT (jumped to from INPUT): drops everything from the function bridge to this host itself (any of its
+//   FAAS-EGRESS (jumped to from DOCKER-USER, the FORWARD path): refuses what enters from the function bridge
+//     towards private, loopback, link-local, multicast and special-purpose IPv4 ranges, except what the operator allows.
+//   FAAS-INPUT (jumped to from INPUT): refuses everything from the function bridge to this host itself (any of its
 //     addresses, the bridge gateway included), except replies to connections the host opened.
 // IPv6 is off on the network; the same chains in ip6tables drop any IPv6 (link-local included) from the bridge.
 //
@@ -25,7 +25,11 @@ export const FUNCTION_BRIDGE = 'faas-egress0';
 export const EGRESS_CHAIN = 'FAAS-EGRESS';
 export const INPUT_CHAIN = 'FAAS-INPUT';
 
-/** Destinations a function never reaches unless the operator allows them (FAAS_FUNCTION_NETWORK_ALLOW). */
+/**
+ * Destinations a function never reaches unless the operator allows them (FAAS_FUNCTION_NETWORK_ALLOW): every range
+ * of IANA's IPv4 Special-Purpose Address Registry that is not globally reachable (RFC 6890 and updates), multicast,
+ * and the reserved 240/4 (broadcast included). Documentation and benchmarking ranges are often used as real LANs.
+ */
 export const BLOCKED_CIDRS = [
   '10.0.0.0/8',
   '172.16.0.0/12',
@@ -34,9 +38,24 @@ export const BLOCKED_CIDRS = [
   '169.254.0.0/16',
   '127.0.0.0/8',
   '0.0.0.0/8',
+  '192.0.0.0/24',
+  '192.0.2.0/24',
+  '198.18.0.0/15',
+  '198.51.100.0/24',
+  '203.0.113.0/24',
+  '192.88.99.0/24',
   '224.0.0.0/4',
   '240.0.0.0/4',
 ] as const;
+
+/**
+ * Refused, not silently dropped, so a function's connect fails at once naming the address (ECONNREFUSED for TCP,
+ * EHOSTUNREACH otherwise) instead of hanging until its timeout.
+ */
+const refuse = (match: string[]): Rule[] => [
+  [...match, '-p', 'tcp', '-j', 'REJECT', '--reject-with', 'tcp-reset'],
+  [...match, '-j', 'REJECT', '--reject-with', 'icmp-admin-prohibited'],
+];
 
 const ICC = 'com.docker.network.bridge.enable_icc';
 const BRIDGE_NAME = 'com.docker.network.bridge.name';
@@ -90,9 +109,9 @@ export function egressRules(subnet: string, bridgeInterface: string, allowCidrs:
       ...resolvers.flatMap((ip) =>
         ['udp', 'tcp'].map((proto) => ['-A', EGRESS_CHAIN, ...fromBridge, '-d', `${ip}/32`, '-p', proto, '--dport', '53', '-j', 'RETURN']),
       ),
-      ...BLOCKED_CIDRS.map((cidr) => ['-A', EGRESS_CHAIN, ...fromBridge, '-d', cidr, '-j', 'DROP']),
+      ...BLOCKED_CIDRS.flatMap((cidr) => refuse(['-A', EGRESS_CHAIN, ...fromBridge, '-d', cidr])),
       ['-A', INPUT_CHAIN, ...fromBridge, '-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', '-j', 'RETURN'],
-      ['-A', INPUT_CHAIN, ...fromBridge, '-j', 'DROP'],
+      ...refuse(['-A', INPUT_CHAIN, ...fromBridge]),
     ],
   };
 }

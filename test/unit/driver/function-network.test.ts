@@ -17,21 +17,34 @@ const BR = 'faas-egress0';
 describe('egressRules', () => {
   it.each<[string, string[], string[][]]>([
     [
-      'no allow list: anti-spoofing, then every blocked range dropped',
+      'no allow list: anti-spoofing, then every blocked range refused (TCP reset, else ICMP admin-prohibited)',
       [],
       [
         ['-A', 'FAAS-EGRESS', '-i', BR, '!', '-s', SUBNET, '-j', 'DROP'],
-        ['-A', 'FAAS-EGRESS', '-i', BR, '-d', '10.0.0.0/8', '-j', 'DROP'],
-        ['-A', 'FAAS-EGRESS', '-i', BR, '-d', '172.16.0.0/12', '-j', 'DROP'],
-        ['-A', 'FAAS-EGRESS', '-i', BR, '-d', '192.168.0.0/16', '-j', 'DROP'],
-        ['-A', 'FAAS-EGRESS', '-i', BR, '-d', '100.64.0.0/10', '-j', 'DROP'],
-        ['-A', 'FAAS-EGRESS', '-i', BR, '-d', '169.254.0.0/16', '-j', 'DROP'],
-        ['-A', 'FAAS-EGRESS', '-i', BR, '-d', '127.0.0.0/8', '-j', 'DROP'],
-        ['-A', 'FAAS-EGRESS', '-i', BR, '-d', '0.0.0.0/8', '-j', 'DROP'],
-        ['-A', 'FAAS-EGRESS', '-i', BR, '-d', '224.0.0.0/4', '-j', 'DROP'],
-        ['-A', 'FAAS-EGRESS', '-i', BR, '-d', '240.0.0.0/4', '-j', 'DROP'],
+        ['-A', 'FAAS-EGRESS', '-i', BR, '-d', '10.0.0.0/8', '-p', 'tcp', '-j', 'REJECT', '--reject-with', 'tcp-reset'],
+        ['-A', 'FAAS-EGRESS', '-i', BR, '-d', '10.0.0.0/8', '-j', 'REJECT', '--reject-with', 'icmp-admin-prohibited'],
+        ...[
+          '172.16.0.0/12',
+          '192.168.0.0/16',
+          '100.64.0.0/10',
+          '169.254.0.0/16',
+          '127.0.0.0/8',
+          '0.0.0.0/8',
+          '192.0.0.0/24',
+          '192.0.2.0/24',
+          '198.18.0.0/15',
+          '198.51.100.0/24',
+          '203.0.113.0/24',
+          '192.88.99.0/24',
+          '224.0.0.0/4',
+          '240.0.0.0/4',
+        ].flatMap((cidr) => [
+          ['-A', 'FAAS-EGRESS', '-i', BR, '-d', cidr, '-p', 'tcp', '-j', 'REJECT', '--reject-with', 'tcp-reset'],
+          ['-A', 'FAAS-EGRESS', '-i', BR, '-d', cidr, '-j', 'REJECT', '--reject-with', 'icmp-admin-prohibited'],
+        ]),
         ['-A', 'FAAS-INPUT', '-i', BR, '-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', '-j', 'RETURN'],
-        ['-A', 'FAAS-INPUT', '-i', BR, '-j', 'DROP'],
+        ['-A', 'FAAS-INPUT', '-i', BR, '-p', 'tcp', '-j', 'REJECT', '--reject-with', 'tcp-reset'],
+        ['-A', 'FAAS-INPUT', '-i', BR, '-j', 'REJECT', '--reject-with', 'icmp-admin-prohibited'],
       ],
     ],
     [
@@ -41,9 +54,13 @@ describe('egressRules', () => {
         ['-A', 'FAAS-EGRESS', '-i', BR, '!', '-s', SUBNET, '-j', 'DROP'],
         ['-A', 'FAAS-EGRESS', '-i', BR, '-d', '10.1.2.0/24', '-j', 'RETURN'],
         ['-A', 'FAAS-EGRESS', '-i', BR, '-d', '192.168.5.7/32', '-j', 'RETURN'],
-        ...BLOCKED_CIDRS.map((cidr) => ['-A', 'FAAS-EGRESS', '-i', BR, '-d', cidr, '-j', 'DROP']),
+        ...BLOCKED_CIDRS.flatMap((cidr) => [
+          ['-A', 'FAAS-EGRESS', '-i', BR, '-d', cidr, '-p', 'tcp', '-j', 'REJECT', '--reject-with', 'tcp-reset'],
+          ['-A', 'FAAS-EGRESS', '-i', BR, '-d', cidr, '-j', 'REJECT', '--reject-with', 'icmp-admin-prohibited'],
+        ]),
         ['-A', 'FAAS-INPUT', '-i', BR, '-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', '-j', 'RETURN'],
-        ['-A', 'FAAS-INPUT', '-i', BR, '-j', 'DROP'],
+        ['-A', 'FAAS-INPUT', '-i', BR, '-p', 'tcp', '-j', 'REJECT', '--reject-with', 'tcp-reset'],
+        ['-A', 'FAAS-INPUT', '-i', BR, '-j', 'REJECT', '--reject-with', 'icmp-admin-prohibited'],
       ],
     ],
   ])('%s', (_, allow, rules) => {
@@ -57,7 +74,16 @@ describe('egressRules', () => {
       { from: 'DOCKER-USER', chain: EGRESS_CHAIN },
       { from: 'INPUT', chain: INPUT_CHAIN },
     ]);
-    expect(set.rules.filter((r) => r[1] === INPUT_CHAIN).at(-1)).toEqual(['-A', 'FAAS-INPUT', '-i', BR, '-j', 'DROP']);
+    expect(set.rules.filter((r) => r[1] === INPUT_CHAIN).at(-1)).toEqual([
+      '-A',
+      'FAAS-INPUT',
+      '-i',
+      BR,
+      '-j',
+      'REJECT',
+      '--reject-with',
+      'icmp-admin-prohibited',
+    ]);
   });
 
   it('drops every IPv6 packet from the bridge, forwarded or to the host', () => {
@@ -134,7 +160,7 @@ describe('installRules / removeRules', () => {
     expect(ipt.chains.get('DOCKER-USER')).toEqual(['-j FAAS-EGRESS']);
     expect(ipt.chains.get('INPUT')).toEqual(['-j FAAS-INPUT']);
     expect(ipt.chains.get('FORWARD')).toEqual(['-j DOCKER-USER']);
-    expect(ipt.chains.get(EGRESS_CHAIN)).toHaveLength(1 + BLOCKED_CIDRS.length);
+    expect(ipt.chains.get(EGRESS_CHAIN)).toHaveLength(1 + 2 * BLOCKED_CIDRS.length);
 
     ipt.calls.length = 0;
     await installRules(ipt.run, 'iptables', egressRules(SUBNET, BR));
@@ -142,7 +168,7 @@ describe('installRules / removeRules', () => {
     expect(ipt.chains.get('DOCKER-USER')).toEqual(['-j FAAS-EGRESS']);
 
     await installRules(ipt.run, 'iptables', egressRules(SUBNET, BR, ['10.1.2.0/24']));
-    expect(ipt.chains.get(EGRESS_CHAIN)).toHaveLength(2 + BLOCKED_CIDRS.length);
+    expect(ipt.chains.get(EGRESS_CHAIN)).toHaveLength(2 + 2 * BLOCKED_CIDRS.length);
     expect(ipt.chains.get(EGRESS_CHAIN)![1]).toBe(`-i ${BR} -d 10.1.2.0/24 -j RETURN`);
     expect(ipt.chains.get('DOCKER-USER')).toEqual(['-j FAAS-EGRESS']);
 
