@@ -38,3 +38,13 @@ export const formatUsd = (usd: number) => `$${usd < 0.01 && usd > 0 ? usd.toPrec
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
+
+/**
+ * Text a function wrote, safe to print on a terminal: control characters other than newline and tab (escape
+ * sequences that clear the screen, set the title or add links; a carriage return that overwrites a line to forge
+ * an entry) are shown as `\xNN` instead of acted on.
+ */
+export function printable(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+  return text.replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}

@@ -6,7 +6,7 @@ import pc from 'picocolors';
 import { ApiClient, errorFrom } from '../api-client.js';
 import { loadCliConfig } from '../cli-config.js';
 import { CliError } from '../errors.js';
-import { ok, printJson, table } from '../output.js';
+import { ok, printJson, printable, table } from '../output.js';
 import type { DeadLetter, InvocationView } from '../../triggers/async-queues.js';
 
 const api = () => new ApiClient(loadCliConfig());
@@ -51,9 +51,10 @@ function printView(view: InvocationView): void {
   console.log(`${pc.bold(view.id)}  ${(STATUS_COLOR[view.status] ?? String)(view.status)}  ${view.function} (${view.trigger}${source})`);
   console.log(`  attempts ${view.attempts}/${view.maxAttempts} · accepted ${view.acceptedAt}${view.finishedAt ? ` · finished ${view.finishedAt}` : ''}`);
   if (view.nextAttemptAt) console.log(`  next attempt ${view.nextAttemptAt}`);
-  if (view.error) console.log(`  ${pc.red(`${view.error.code}: ${view.error.message}`)}`);
-  if (view.result) console.log(`  result ${view.result.status}: ${Buffer.from(view.result.body, view.result.bodyEncoding).toString('utf8').slice(0, 500)}`);
-  for (const line of view.logs) console.log(pc.dim(`  ${line.replace(/\n/g, '\n  ')}`));
+  if (view.error) console.log(`  ${pc.red(`${view.error.code}: ${printable(view.error.message)}`)}`);
+  if (view.result)
+    console.log(`  result ${view.result.status}: ${printable(Buffer.from(view.result.body, view.result.bodyEncoding).toString('utf8').slice(0, 500))}`);
+  for (const line of view.logs) console.log(pc.dim(`  ${printable(line).replace(/\n/g, '\n  ')}`));
 }
 
 export function registerAsync(program: Command): void {

@@ -4,7 +4,7 @@ import pc from 'picocolors';
 import { ApiClient } from '../api-client.js';
 import { loadCliConfig } from '../cli-config.js';
 import { CliError } from '../errors.js';
-import { formatAge, formatMs, ok, printJson, table } from '../output.js';
+import { formatAge, formatMs, ok, printJson, printable, table } from '../output.js';
 import { DEFAULT_TENANT, type FunctionSpec } from '../../core/function-spec.js';
 import { functionPath } from '../../tenancy/names.js';
 import { describeTriggers } from './deploy.js';
@@ -67,8 +67,8 @@ export function registerManage(program: Command): void {
         console.log(
           `${pc.dim(entry.time)} ${status} ${entry.durationMs.toFixed(1)} ms${entry.coldStart ? pc.yellow(' cold') : ''} ${pc.dim(entry.invocationId)}`,
         );
-        if (entry.errorMessage) console.log(`  ${pc.red(entry.errorMessage)}`);
-        for (const line of entry.logs.split('\n').filter(Boolean)) console.log(`  ${line}`);
+        if (entry.errorMessage) console.log(`  ${pc.red(printable(entry.errorMessage))}`);
+        for (const line of entry.logs.split('\n').filter(Boolean)) console.log(`  ${printable(line)}`);
       }
     });
 
