@@ -79,8 +79,9 @@ export async function handlerProblem(code: string, handler: string, triggers: De
   }
   const found = names.length ? names.join(', ') : 'nothing';
   if (handler) {
-    // A CommonJS module bundled as ESM has only a default export; its named handler is checked when it loads.
-    if (names.includes(handler) || (names.length === 1 && names[0] === 'default')) return undefined;
+    // A CommonJS module bundled as ESM (esbuild's __commonJS wrapper) has only a default export, module.exports:
+    // its named handler is checked when it loads. Any other default-only module has no export of that name.
+    if (names.includes(handler) || (names.length === 1 && names[0] === 'default' && code.includes('__commonJS('))) return undefined;
     return `the code has no export "${handler}" (--handler); it exports ${found}`;
   }
   if (names.includes('default')) {

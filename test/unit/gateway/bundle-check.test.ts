@@ -7,7 +7,11 @@ describe('handlerProblem', () => {
     ['a default export', 'export default () => 1;', ''],
     ['a Lambda handler', 'export const handler = async () => 1;', ''],
     ['the export --handler names', 'export const hello = async () => 1; export const other = 2;', 'hello'],
-    ['a CommonJS bundle (default only) with --handler', 'var m = {}; export default m;', 'hello'],
+    [
+      'a CommonJS bundle (default only, as esbuild wraps it) with --handler',
+      'var require_m = __commonJS({ "m.js"(exports, module) { module.exports.hello = () => 1; } }); export default require_m();',
+      'hello',
+    ],
   ])('accepts %s', async (_label, code, handler) => {
     expect(await handlerProblem(code, handler)).toBeUndefined();
   });
@@ -21,6 +25,10 @@ describe('handlerProblem', () => {
 
   it('refuses a --handler the module does not export', async () => {
     expect(await handlerProblem('export const handler = () => 1;', 'hello')).toBe('the code has no export "hello" (--handler); it exports handler');
+    // A default-only ES module is not CommonJS: --handler nope would fail every call.
+    expect(await handlerProblem('var f_default = (req) => new Response("x"); export { f_default as default };', 'nope')).toBe(
+      'the code has no export "nope" (--handler); it exports default',
+    );
   });
 
   it('refuses code that is not an ES module', async () => {
