@@ -1,5 +1,5 @@
 // faas up: the whole platform in this process (gateway + invoker), on the local Docker engine and Redis.
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync } from 'node:fs';
 import type { Command } from 'commander';
 import pc from 'picocolors';
 import { loadConfig } from '../../platform/config.js';
@@ -27,14 +27,20 @@ export function registerUp(program: Command): void {
         info(`${signal}: stopping before the platform is up`);
         void redis.stop(5_000).finally(() => process.exit(130));
       };
+      // A closed terminal (SIGHUP) stops the platform as Ctrl-C does; its output has nowhere to go then, and the
+      // logger's synchronous writes to the hung-up terminal would block the drain: they go to /dev/null instead.
+      for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
+      process.once('SIGHUP', detachFromTerminal);
       process.once('SIGINT', early);
       process.once('SIGTERM', early);
+      process.once('SIGHUP', early);
       let platform: RunningPlatform;
       try {
         platform = await startPlatform(config, { onProgress: info });
       } catch (err) {
         process.off('SIGINT', early);
         process.off('SIGTERM', early);
+        process.off('SIGHUP', early);
         await redis.stop();
         const e = err as NodeJS.ErrnoException;
         if (e.code === 'EADDRINUSE') throw new CliError(`port ${config.port} is in use`, 'stop what holds it, or set FAAS_PORT');
@@ -48,6 +54,7 @@ export function registerUp(program: Command): void {
       info('deploy a function: faas deploy functions/hello.ts');
       process.off('SIGINT', early);
       process.off('SIGTERM', early);
+      process.off('SIGHUP', early);
       const running = platform;
       const code = await new Promise<number>((resolve) => {
         let signals = 0;
@@ -63,6 +70,7 @@ export function registerUp(program: Command): void {
         };
         process.on('SIGINT', onSignal);
         process.on('SIGTERM', onSignal);
+        process.on('SIGHUP', onSignal);
       });
       // Whatever still holds the event loop (a reconnecting client, a timer) must not keep a stopped platform alive.
       process.exit(code);
@@ -111,4 +119,18 @@ async function shutdown(platform: RunningPlatform, redis: LocalRedis, boundMs: n
   }
   info(`stopped in ${seconds(Date.now() - began)}`);
   return code;
+}
+
+/** Points file descriptors 1 and 2, where they are a terminal (a character device; a hung-up one fails isatty), at /dev/null (close, then open takes the lowest free fd). */
+function detachFromTerminal(): void {
+  for (const fd of [1, 2]) {
+    if (!fstatSync(fd).isCharacterDevice()) continue;
+    try {
+      closeSync(fd);
+      const reopened = openSync('/dev/null', 'w');
+      if (reopened !== fd) closeSync(reopened);
+    } catch {
+      // Nothing more to do: the shutdown goes on either way.
+    }
+  }
 }

@@ -206,4 +206,17 @@ describe('faas up in a terminal', () => {
     expect(code).toBe(0);
     expect(listeners(second.redisPort)).toEqual([]);
   });
+
+  it('stops when its terminal closes (SIGHUP): its containers and the redis-server it started go too', async () => {
+    const u = await up('hangup');
+    const owner = `${os.hostname()}-${u.port}`;
+    const docker = await requireDocker();
+    const containers = () => docker.listContainers({ all: true, filters: { label: [`faas.owner=${owner}`] } });
+    for (let i = 0; i < 600 && (await containers()).length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+    expect((await containers()).length).toBeGreaterThan(0); // its prewarmed runtime
+    tmux('kill-session', '-t', u.session);
+    await waitFor('faas and its redis-server to exit', () => !alive(u.pid) && !alive(u.redisPid), BOUND_MS + 5_000);
+    expect(listeners(u.redisPort)).toEqual([]);
+    expect(await containers()).toEqual([]);
+  });
 });
