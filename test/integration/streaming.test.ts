@@ -180,6 +180,18 @@ export default () => {
     expect(head.headers['x-kind']).toBe('greeting');
     head.resume();
   });
+
+  it("answers HEAD on a streamed answer with its status and headers, not as the function's error", async () => {
+    const name = await deploy(TICKER);
+    const head = await new Promise<http.IncomingMessage>((resolve, reject) => {
+      http.request(`${platform.url}/fn/${name}?n=2`, { method: 'HEAD' }, resolve).on('error', reject).end();
+    });
+    expect(head.statusCode).toBe(200);
+    expect(head.headers['content-type']).toBe('text/plain');
+    head.resume();
+    const [latest] = await logsOf(name, 1);
+    expect(latest!.status).toBe('ok');
+  });
 });
 
 describe('invocation logs', () => {

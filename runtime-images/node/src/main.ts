@@ -214,6 +214,13 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse): Prom
     }
     // Streamed: chunked, the log tail (and a failure after the first byte) in trailers at the end.
     const head = own.filter(([name]) => name !== 'content-length' && name !== 'transfer-encoding');
+    if (req.method === 'HEAD') {
+      // No body, so no chunks and no trailers: the headers, the log tail among them, and the stream let go.
+      res.writeHead(out.status, [...head.flat(), HEADER.logResult, Buffer.from(tail.text()).toString('base64')]);
+      res.end();
+      await (out.stream as AsyncIterable<Uint8Array> & { return?: () => Promise<unknown> })[Symbol.asyncIterator]().return?.();
+      return;
+    }
     res.writeHead(out.status, [...head.flat(), 'trailer', `${HEADER.logResult}, ${HEADER.error}`]);
     // Headers now, not with the first chunk: a caller of an event stream sees it open at once.
     res.flushHeaders();
