@@ -19,7 +19,11 @@ export default async (req) => {
 };`;
 
 beforeAll(async () => {
-  platform = await startTestPlatform({ FAAS_MAX_BODY_BYTES: String(4 * 1024 * 1024), FAAS_MAX_STREAM_BYTES: String(4.5 * 1024 * 1024) });
+  platform = await startTestPlatform({
+    FAAS_MAX_BODY_BYTES: String(4 * 1024 * 1024),
+    FAAS_MAX_STREAM_BYTES: String(4.5 * 1024 * 1024),
+    FAAS_MAX_ASYNC_BODY_BYTES: String(4 * 1024 * 1024),
+  });
   port = Number(new URL(platform.url).port);
   expect((await platform.deploy(name, ECHO)).status).toBe(201);
 });
