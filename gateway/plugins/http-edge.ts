@@ -25,12 +25,20 @@ export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): 
   );
 }
 
-/** Fastify's `frameworkErrors`: a URL the router cannot decode, say. */
+/** Longest path segment the router takes as a parameter (fastify's maxParamLength, default 100). */
+const MAX_PARAM_LENGTH = 100;
+
+/** Fastify's `frameworkErrors`: a URL the router cannot decode, or a segment past its length; the URL is not echoed. */
 export function frameworkErrors(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  const tooLong = error.message.includes('max param length');
   void reply
-    .code(400)
+    .code(tooLong ? 414 : 400)
     .type('application/json')
-    .send({ error: { code: 'BAD_REQUEST', message: `the request URL is not valid: ${error.message}` } });
+    .send(
+      tooLong
+        ? { error: { code: 'URI_TOO_LONG', message: `a path segment is longer than ${MAX_PARAM_LENGTH} characters` } }
+        : { error: { code: 'BAD_REQUEST', message: 'the request URL is not valid (its percent-encoding cannot be decoded)' } },
+    );
 }
 
 export function registerHttpEdge(app: FastifyInstance): void {

@@ -81,6 +81,7 @@ describe('HTTP edge', () => {
     ['a broken request line', `GET\r\n\r\n`, 400],
     ['an absolute-form target', `GET http://x/fn/${name}/a HTTP/1.1\r\nHost: x\r\n\r\n`, 400],
     ['a URL over 8 KiB', `GET /fn/${name}/${'a'.repeat(9_000)} HTTP/1.1\r\nHost: localhost\r\n\r\n`, 414],
+    ['a function name (path segment) over 100 characters', `GET /fn/${'a'.repeat(120)}/x HTTP/1.1\r\nHost: localhost\r\n\r\n`, 414],
     ['headers over 16 KiB', `GET /fn/${name}/ HTTP/1.1\r\nHost: localhost\r\nx-big: ${'a'.repeat(20_000)}\r\n\r\n`, 431],
     ['an unmeetable Expect', `POST /fn/${name}/ HTTP/1.1\r\nHost: localhost\r\nExpect: 200-ok\r\ncontent-length: 2\r\n\r\nhi`, 417],
     ['a body over the limit', `POST /fn/${name}/ HTTP/1.1\r\nHost: localhost\r\ncontent-length: ${5 * 1024 * 1024}\r\n\r\n`, 413],
