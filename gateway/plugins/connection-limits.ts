@@ -50,10 +50,11 @@ export function registerConnectionLimits(app: FastifyInstance, limits: EdgeLimit
     // app.inject's requests have no real socket (and no timeout to set).
     if (!hasBody(req) || typeof socket.setTimeout !== 'function') return;
     // Node's own socket timeout closes the connection after this long without a byte of the body (nothing is
-    // answered: a client that stalls mid-body is not waiting for one). Cleared once the body is in.
+    // answered: a client that stalls mid-body is not waiting for one). Cleared once the body is in — unless the
+    // answer went first (a body read only to be dropped): Node has set the keep-alive timeout by then.
     socket.setTimeout(limits.bodyIdleTimeoutMs);
     const clear = () => {
-      if (!socket.destroyed) socket.setTimeout(0);
+      if (!socket.destroyed && !reply.raw.writableFinished) socket.setTimeout(0);
     };
     req.once('end', clear);
     req.once('close', clear);

@@ -16,6 +16,7 @@ beforeAll(async () => {
     FAAS_HEADERS_TIMEOUT_MS: '1000',
     FAAS_BODY_IDLE_TIMEOUT_MS: '1000',
     FAAS_REQUEST_TIMEOUT_MS: '3000',
+    FAAS_KEEP_ALIVE_TIMEOUT_MS: '1000',
   });
   port = Number(new URL(platform.url).port);
   expect((await platform.deploy(name, `export default () => 'ok';`)).status).toBe(201);
@@ -54,6 +55,12 @@ describe('a client holding a request open', () => {
     expect(await trickle.closed).toBeGreaterThanOrEqual(3_000);
     expect(await slowHeaders.closed).toBeGreaterThanOrEqual(1_000);
     expect((await platform.call(name)).status).toBe(200);
+  });
+
+  it('is closed when idle after an answer that left its body unread (the keep-alive timeout still applies)', async () => {
+    // An unknown route answers without reading the body; the connection then idles past FAAS_KEEP_ALIVE_TIMEOUT_MS.
+    const idle = held(`POST /no-such-route HTTP/1.1\r\nHost: localhost\r\nContent-Length: 5\r\n\r\nhello`);
+    expect(await idle.closed).toBeGreaterThanOrEqual(1_000);
   });
 });
 
