@@ -1,5 +1,5 @@
 // RuntimeConnection with undici keep-alive connections over the sockets the runtime opened to the invoker (the invocation hot path).
-import { Transform } from 'node:stream';
+import { PassThrough, Transform, type Readable } from 'node:stream';
 import { Pool, errors, type Dispatcher } from 'undici';
 import type { IncomingHttpHeaders } from 'undici/types/header.js';
 import { HEADER, INIT_PATH, PROTOCOL_HEADER_PREFIX, READY_PATH, type InitBody, type ReadyBody } from '../../runtime-images/node/protocol.js';
@@ -96,6 +96,22 @@ async function readBody(body: Dispatcher.ResponseData['body'], deadline: number,
   return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
 }
 
+/**
+ * The caller's upload as undici sends it, through a relay undici may destroy (it does when the answer completes
+ * before the upload): the caller's own stream is then read to its end and dropped, not destroyed, so the caller
+ * gets the answer instead of a reset connection (as nginx's lingering close). A failing upload fails the relay.
+ */
+function relayUpload(source: Readable): Readable {
+  const relay = new PassThrough();
+  source.on('error', (err) => relay.destroy(err));
+  relay.once('close', () => {
+    source.unpipe(relay);
+    if (!source.readableEnded) source.resume();
+  });
+  source.pipe(relay);
+  return relay;
+}
+
 class UndiciRuntimeConnection implements RuntimeConnection {
   private readonly pool: Pool;
   private readonly maxResponseBytes: number;
@@ -186,7 +202,7 @@ class UndiciRuntimeConnection implements RuntimeConnection {
         path: request.rawQuery ? `${request.path}?${request.rawQuery}` : request.path,
         method: request.method as 'GET',
         headers,
-        body: request.bodyStream ? request.bodyStream.stream : request.body.length > 0 ? request.body : null,
+        body: request.bodyStream ? relayUpload(request.bodyStream.stream) : request.body.length > 0 ? request.body : null,
         // undici's own timers (no AbortSignal and timer per request on the hot path).
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
