@@ -36,6 +36,7 @@ export interface GatewayConfig {
   maxTmpMb?: number;
   /** Shortest time between two runs of a cron trigger, ms. */
   minScheduleIntervalMs?: number;
+  maxSchedulesPerTenant?: number;
   callbackAllowLocal: boolean;
   metricsToken?: string | undefined;
   /** Functions answer at `<name>[.<tenant>].<domain>` too; '' turns it off. */
@@ -150,6 +151,7 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
         maxCpusPerFunction: config.maxCpusPerFunction,
         ...(config.maxTmpMb !== undefined ? { maxTmpMb: config.maxTmpMb } : {}),
         ...(config.minScheduleIntervalMs !== undefined ? { minScheduleIntervalMs: config.minScheduleIntervalMs } : {}),
+        ...(config.maxSchedulesPerTenant !== undefined ? { maxSchedulesPerTenant: config.maxSchedulesPerTenant } : {}),
         ...(tenants ? { tenantQuota: async (id: string) => (await tenants.get(id))?.quotas ?? {} } : {}),
       });
       if (tenants) tenantRoutes(api, { tenants, registry: deps.registry });
@@ -161,7 +163,7 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
           jobRoutes(raw, { queues });
         });
       }
-      usageRoutes(api, { rollups: deps.rollups, plan: config.plan });
+      usageRoutes(api, { rollups: deps.rollups, plan: config.plan, ...(queues ? { queued: (tenant: string) => queues.queuedBytesOf(tenant) } : {}) });
     },
     { prefix: '/api/v1' },
   );

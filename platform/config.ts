@@ -56,6 +56,19 @@ export interface PlatformConfig {
    * dead letters are kept). FAAS_MAX_ASYNC_BODY_BYTES, default 1 MiB (Lambda's async payload and SQS's message limit).
    */
   maxAsyncBodyBytes: number;
+  /**
+   * Bytes one tenant may keep waiting in Redis (bodies of async calls, queue messages and events not yet run,
+   * and dead letters), unless its maxQueuedBytes quota says otherwise; past it, 429 QUOTA_EXCEEDED.
+   * FAAS_MAX_QUEUED_BYTES, default 256 MiB (256 messages at the largest size, ~2.6 million of 100 bytes);
+   * "none" for no limit. Size Redis's memory as tenants × this.
+   */
+  maxQueuedBytes: number | undefined;
+  /**
+   * Cron triggers of all of one tenant's functions together (each function has at most 10). A deploy past it
+   * is refused. FAAS_MAX_SCHEDULES_PER_TENANT, default 100: with the one-minute minimum, at most 100 runs a
+   * minute per tenant (Cloudflare allows 250 cron triggers per account, EventBridge far more but billed).
+   */
+  maxSchedulesPerTenant: number;
   /** REDIS_URL, default redis://127.0.0.1:6379. */
   redisUrl: string;
   /** Key prefix in Redis, so several platforms (or test runs) share one server. FAAS_REDIS_PREFIX, default "faas:". */
@@ -275,6 +288,7 @@ export function gatewayConfigOf(config: PlatformConfig): GatewayConfig {
     maxCpusPerFunction: config.maxCpusPerFunction,
     maxTmpMb: config.maxTmpMb,
     minScheduleIntervalMs: config.minScheduleIntervalMs,
+    maxSchedulesPerTenant: config.maxSchedulesPerTenant,
     callbackAllowLocal: config.callbackAllowLocal,
     metricsToken: config.metricsToken,
     domain: config.domain,
@@ -305,6 +319,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Readonl
     ...edgeLimits(env),
     minScheduleIntervalMs: num(env, 'FAAS_MIN_SCHEDULE_INTERVAL_MS', 60_000, 0),
     maxAsyncBodyBytes: num(env, 'FAAS_MAX_ASYNC_BODY_BYTES', 1024 * 1024, 0),
+    maxQueuedBytes: env.FAAS_MAX_QUEUED_BYTES?.trim().toLowerCase() === 'none' ? undefined : num(env, 'FAAS_MAX_QUEUED_BYTES', 256 * 1024 * 1024, 0),
+    maxSchedulesPerTenant: num(env, 'FAAS_MAX_SCHEDULES_PER_TENANT', 100, 0),
     redisUrl: env.REDIS_URL || 'redis://127.0.0.1:6379',
     redisPrefix: env.FAAS_REDIS_PREFIX || 'faas:',
     dataDir: path.resolve(cwd, env.FAAS_DATA_DIR || '.faas'),

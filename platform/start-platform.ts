@@ -37,6 +37,7 @@ import { ThreadedDispatcher } from '../triggers/threaded-dispatcher.js';
 /** The async workers, in this thread or their own. */
 type Dispatcher = Pick<AsyncDispatcher, 'start' | 'close' | 'onRetry'>;
 import { AsyncQueues } from '../triggers/async-queues.js';
+import { QueuedBytes } from '../triggers/queued-bytes.js';
 
 export interface RunningPlatform {
   /** Where this process listens: the gateway's URL, or for role 'invoker' the invoker server's. */
@@ -286,6 +287,7 @@ export async function startPlatform(config: PlatformConfig, options: StartOption
       retryDelayMs: config.retryDelayMs,
       keepResultsMs: config.keepResultsMs,
       maxMessageBytes: config.maxAsyncBodyBytes,
+      queuedBytes: new QueuedBytes({ redis: bullConnection, prefix: config.redisPrefix, defaultLimitBytes: config.maxQueuedBytes }),
     });
     closers.push(() => queues.close());
     await queues.start();

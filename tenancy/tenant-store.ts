@@ -10,6 +10,8 @@ export interface TenantQuotas {
   maxContainers?: number;
   /** GB-seconds (handler + init) per billing period; past it, invocations answer 429. Absent = no limit. */
   maxGbSecondsPerPeriod?: number;
+  /** Bytes waiting in Redis (async calls, queue messages, events, dead letters); absent = the platform's FAAS_MAX_QUEUED_BYTES. */
+  maxQueuedBytes?: number;
 }
 
 export interface Tenant {

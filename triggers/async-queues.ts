@@ -5,10 +5,18 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { FlowProducer, Job, Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { BacklogFullError, IdempotencyKeyReusedError, InvocationNotFoundError, PayloadTooLargeError, UnknownTriggerError } from '../core/errors.js';
+import {
+  BacklogFullError,
+  IdempotencyKeyReusedError,
+  InvocationNotFoundError,
+  PayloadTooLargeError,
+  QuotaExceededError,
+  UnknownTriggerError,
+} from '../core/errors.js';
 import type { FunctionSpec } from '../core/function-spec.js';
 import type { FunctionRegistry } from '../registry/function-registry.js';
-import { parseReason, statusOf, type AsyncStatus, type CloudEventAttributes, type JobData, type StoredResult } from './job.js';
+import { parseReason, queuedBytesOf, statusOf, type AsyncStatus, type CloudEventAttributes, type JobData, type StoredResult } from './job.js';
+import { tenantOfQueue, type QueuedBytes } from './queued-bytes.js';
 import { TriggerIndex } from './trigger-index.js';
 import { BacklogEstimate } from './backlog.js';
 import { splitTriggerId } from '../tenancy/names.js';
@@ -90,6 +98,8 @@ export interface AsyncQueuesOptions {
   keepResultsMs: number;
   /** Largest body an async call, queue message or event may carry (it is stored in Redis until run); none when absent. */
   maxMessageBytes?: number;
+  /** Bytes each tenant keeps waiting, with its limit; unbounded when absent. */
+  queuedBytes?: QueuedBytes;
 }
 
 /** An async invocation, queue message or event delivery as the API shows it. */
@@ -219,6 +229,7 @@ export class AsyncQueues {
     const queue = this.queue(functionQueueName(name));
     for (const existing of await queue.getJobSchedulers()) await queue.removeJobScheduler(existing.key);
     await queue.obliterate({ force: true });
+    await this.options.queuedBytes?.forget(queue.name);
     await queue.close();
     this.queues.delete(functionQueueName(name));
   }
@@ -230,6 +241,44 @@ export class AsyncQueues {
       throw new PayloadTooLargeError(
         `${what} carries ${bytes} bytes; at most ${limit} are stored for later (FAAS_MAX_ASYNC_BODY_BYTES): send large inputs by reference`,
       );
+  }
+
+  /**
+   * 429 QUOTA_EXCEEDED when the bytes would take the tenant past its queued-bytes limit; otherwise they are
+   * counted. A job id that already exists (an idempotent repeat) adds nothing: BullMQ keeps the first job.
+   */
+  private async reserveBytes(entries: Array<{ queue: string; bytes: number; jobId: string }>): Promise<() => Promise<void>> {
+    const counter = this.options.queuedBytes;
+    if (!counter || entries.length === 0) return async () => {};
+    const pipeline = this.options.connection.pipeline();
+    for (const e of entries) pipeline.exists(`${this.prefix}:${e.queue}:${e.jobId}`);
+    const exists = ((await pipeline.exec()) ?? []).map(([, n]) => n === 1);
+    const fresh = entries.filter((_, i) => !exists[i]);
+    const tenant = tenantOfQueue(entries[0]!.queue);
+    const reservation = await counter.reserve(tenant, fresh);
+    if (!reservation.admitted) {
+      const mib = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
+      const wanted = fresh.reduce((sum, e) => sum + e.bytes, 0);
+      throw new QuotaExceededError(
+        `tenant "${tenant}" keeps ${mib(reservation.usedBytes)} waiting in queues (async calls, queue messages, events, dead letters); ` +
+          `${wanted} bytes more would pass its limit of ${reservation.limitBytes} bytes (FAAS_MAX_QUEUED_BYTES, or faas tenant set ${tenant} --max-queued-bytes N): ` +
+          'retry when they have run, or purge them (faas queue purge, faas dlq purge)',
+      );
+    }
+    return async () => {
+      for (const e of fresh) await counter.release(e.queue, e.bytes).catch(() => {});
+    };
+  }
+
+  /** Adds a job whose bytes were reserved; gives them back when the add fails. */
+  private async addCounted(queue: Queue<JobData>, name: string, data: JobData, opts: JobsOptions): Promise<void> {
+    const undo = await this.reserveBytes([{ queue: queue.name, bytes: queuedBytesOf(data), jobId: opts.jobId! }]);
+    try {
+      await queue.add(name, data, opts);
+    } catch (err) {
+      await undo();
+      throw err;
+    }
   }
 
   /** 429 past maxBacklog: exact near the limit, an estimate (no Redis read) far below it. */
@@ -255,7 +304,7 @@ export class AsyncQueues {
     const queue = this.queue(functionQueueName(spec.name));
     const id = idempotency ? idempotentJobId('async', spec.name, idempotency) : randomUUID();
     await this.ensureRoom(queue, spec);
-    await queue.add('async', idempotency ? { ...data, idempotencyFingerprint: idempotency.fingerprint } : data, this.jobOptions(spec, id));
+    await this.addCounted(queue, 'async', idempotency ? { ...data, idempotencyFingerprint: idempotency.fingerprint } : data, this.jobOptions(spec, id));
     if (idempotency) await this.checkSameRequest(queue, id, idempotency.fingerprint);
     return id;
   }
@@ -305,7 +354,7 @@ export class AsyncQueues {
       },
       ...(idempotency ? { idempotencyFingerprint: idempotency.fingerprint } : {}),
     };
-    await queue.add('message', data, this.jobOptions(spec, id));
+    await this.addCounted(queue, 'message', data, this.jobOptions(spec, id));
     if (idempotency) await this.checkSameRequest(queue, id, idempotency.fingerprint);
     return { id, consumer: spec.name };
   }
@@ -324,14 +373,20 @@ export class AsyncQueues {
     for (const spec of subscribers) await this.ensureRoom(this.queue(functionQueueName(spec.name)), spec);
     const acceptedAt = Date.now();
     const deliveries = subscribers.map((spec) => ({ id: deterministicId('event', spec.name, attributes.source, attributes.id), function: spec.name }));
-    await this.flows.addBulk(
-      subscribers.map((spec, i) => ({
-        name: 'event',
-        queueName: functionQueueName(spec.name),
-        data: { trigger: 'event', fn: spec.name, acceptedAt, event: { topic, attributes, data: data.toString('base64') } } satisfies JobData,
-        opts: this.jobOptions(spec, deliveries[i]!.id),
-      })),
-    );
+    const undo = await this.reserveBytes(deliveries.map((d) => ({ queue: functionQueueName(d.function), bytes: data.length, jobId: d.id })));
+    await this.flows
+      .addBulk(
+        subscribers.map((spec, i) => ({
+          name: 'event',
+          queueName: functionQueueName(spec.name),
+          data: { trigger: 'event', fn: spec.name, acceptedAt, event: { topic, attributes, data: data.toString('base64') } } satisfies JobData,
+          opts: this.jobOptions(spec, deliveries[i]!.id),
+        })),
+      )
+      .catch(async (err: unknown) => {
+        await undo();
+        throw err;
+      });
     return deliveries;
   }
 
@@ -444,13 +499,64 @@ export class AsyncQueues {
   async purge(id: string, filter: FunctionFilter = ALL): Promise<void> {
     const found = await this.findJob(id, filter);
     if (!found || (await found.job.getState()) !== 'failed') throw new InvocationNotFoundError(id);
-    await found.job.remove();
+    await this.removeCounted(found.queue, found.job);
+  }
+
+  /** Removes a job and gives its bytes back to its tenant's queued-bytes count. */
+  private async removeCounted(queue: Queue<JobData>, job: Job<JobData>): Promise<void> {
+    await job.remove();
+    await this.options.queuedBytes?.release(queue.name, queuedBytesOf(job.data));
   }
 
   async purgeAll(filter: FunctionFilter = ALL): Promise<number> {
     let count = 0;
-    for (const { name } of this.knownQueues(filter)) count += (await this.queue(name).clean(0, 0, 'failed')).length;
+    for (const { name } of this.knownQueues(filter)) {
+      const queue = this.queue(name);
+      for (;;) {
+        const dead = (await queue.getFailed(0, 999)).filter(Boolean) as Array<Job<JobData>>;
+        if (dead.length === 0) break;
+        for (const job of dead) await this.removeCounted(queue, job);
+        count += dead.length;
+      }
+    }
     return count;
+  }
+
+  /**
+   * DELETE /api/v1/queues/<q>/messages: every message of a named queue that is not running now (waiting,
+   * delayed for a retry, dead) is removed, whether or not a function consumes the queue any more. A queue
+   * never used is UNKNOWN_QUEUE. Messages being run finish (and are acknowledged) as usual.
+   */
+  async purgeQueue(queueId: string): Promise<number> {
+    const name = messageQueueName(queueId);
+    const queue = this.queue(name);
+    if (!this.index.consumerOf(queueId) && (await this.options.connection.exists(`${this.prefix}:${name}:meta`)) === 0) {
+      const shown = splitTriggerId(queueId).name;
+      throw new UnknownTriggerError('UNKNOWN_QUEUE', `queue "${shown}" holds no messages and no function consumes it`);
+    }
+    let count = 0;
+    for (;;) {
+      const jobs = (await queue.getJobs(['wait', 'prioritized', 'delayed', 'failed'], 0, 999)).filter(Boolean) as Array<Job<JobData>>;
+      let removed = 0;
+      for (const job of jobs) {
+        // Taken by a worker meanwhile (a locked job cannot be removed): it runs, and releases its bytes when it succeeds.
+        if (
+          await this.removeCounted(queue, job).then(
+            () => true,
+            () => false,
+          )
+        )
+          removed += 1;
+      }
+      count += removed;
+      if (removed === 0) break;
+    }
+    return count;
+  }
+
+  /** Bytes the tenant keeps waiting and its limit; undefined when nothing counts them. */
+  async queuedBytesOf(tenant: string): Promise<{ bytes: number; limitBytes?: number } | undefined> {
+    return this.options.queuedBytes?.status(tenant);
   }
 
   /** Per queue: jobs waiting, running, waiting to retry, dead, and the oldest waiting one's age. */

@@ -1,7 +1,7 @@
 // The consumer side of async work: in every invoker process, one BullMQ worker per function queue and per
 // consumed named queue runs jobs through the local invoker. BullMQ gives at-least-once: a job whose
 // process dies mid-run is found stalled (its lock not renewed) and run again by another worker.
-import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { FunctionSpec } from '../core/function-spec.js';
@@ -9,6 +9,7 @@ import type { InvocationEvents, InvocationFinished, InvocationResponse, Invoker 
 import type { FunctionRegistry } from '../registry/function-registry.js';
 import { bullPrefix, functionQueueName, messageQueueName } from './async-queues.js';
 import { deliverCallback, type CallbackOutcome } from './callback.js';
+import { QueuedBytes } from './queued-bytes.js';
 import {
   classifyError,
   classifyResponse,
@@ -16,6 +17,7 @@ import {
   formatReason,
   toBatchRequest,
   messageOutcomes,
+  queuedBytesOf,
   type JobData,
   type JobRun,
   type Outcome,
@@ -47,6 +49,7 @@ interface Consumer {
 }
 
 const now = () => Date.now();
+const isNamedQueueJob = (job: Job<JobData>) => job.queueName.startsWith('q.');
 
 export class AsyncDispatcher {
   private readonly consumers = new Map<string, Consumer>();
@@ -57,8 +60,10 @@ export class AsyncDispatcher {
   private closed = false;
   private sync: Promise<void> = Promise.resolve();
   private readonly retryListeners = new Set<(fn: string) => void>();
+  private readonly queuedBytes: QueuedBytes;
 
   constructor(private readonly options: DispatcherOptions) {
+    this.queuedBytes = new QueuedBytes({ redis: options.connection, prefix: options.redisPrefix });
     this.detach = options.events.onInvocationFinished((event) => {
       if (event.trigger !== 'http') this.finished.set(event.invocationId, event);
     });
@@ -164,7 +169,10 @@ export class AsyncDispatcher {
    */
   async process(fn: string, fetcher: Pick<Worker<JobData>, 'getNextJob'> | undefined, job: Job<JobData>, token: string | undefined): Promise<StoredResult> {
     const spec = await this.options.registry.get(fn);
-    if (!spec) throw new UnrecoverableError(formatReason('FUNCTION_NOT_FOUND', `function "${fn}" is not deployed any more`));
+    if (!spec) {
+      if (token && isNamedQueueJob(job)) return this.handBack([job], token);
+      throw new UnrecoverableError(formatReason('FUNCTION_NOT_FOUND', `function "${fn}" is not deployed any more`));
+    }
     const first = this.run(job);
     const stale = this.staleness(first, spec);
     if (stale) return this.finish(job, first, stale, undefined, true);
@@ -199,6 +207,13 @@ export class AsyncDispatcher {
       } catch (err) {
         outcome = classifyError(err);
       }
+      // The consumer was deleted mid-run: its messages wait for the queue's next consumer (not dead letters).
+      if (!outcome.ok && outcome.code === 'FUNCTION_NOT_FOUND' && token && isNamedQueueJob(job)) {
+        return await this.handBack(
+          batch.map((b) => b.job),
+          token,
+        );
+      }
       const outcomes = messageOutcomes(
         batch.map((b) => b.run),
         outcome,
@@ -211,12 +226,26 @@ export class AsyncDispatcher {
     }
   }
 
+  /**
+   * Named-queue messages whose consumer is gone go back to wait for the queue's next consumer, the attempt
+   * not counted (a second later, so a closing worker does not take them again at once). A queue outlives
+   * its consumer: its messages are the sender's, not the deleted function's.
+   */
+  private async handBack(jobs: Array<Job<JobData>>, token: string): Promise<never> {
+    for (const j of jobs) await j.moveToDelayed(now() + 1_000, token);
+    throw new DelayedError();
+  }
+
   /** Logs the run; returns the result, or throws so BullMQ retries or dead-letters the job. */
   private async finish(job: Job<JobData>, run: JobRun, outcome: Outcome, response: InvocationResponse | undefined, skipped: boolean): Promise<StoredResult> {
     const line = this.logLine(run, outcome, response, skipped);
     if (outcome.ok) {
       const result = encodeResult(response!, this.options.maxResultBytes);
       if (run.data.callbackUrl) await this.callback(run, { status: 'succeeded', result });
+      // Its body leaves the tenant's queued bytes now (a dead letter's stays counted until purged).
+      await this.queuedBytes
+        .release(job.queueName, queuedBytesOf(run.data))
+        .catch((err: Error) => this.options.log.warn({ err: err.message, invocationId: run.id }, 'queued bytes not released'));
       // The successful run's log line is kept with the result: one Redis write less per job.
       return { ...result, log: line };
     }

@@ -79,6 +79,24 @@ export type JobData =
   | (JobBase & { trigger: 'event'; event: EventDelivery })
   | (JobBase & { trigger: 'cron'; schedule: { cron: string; timezone?: string } });
 
+/**
+ * Bytes of caller data a job keeps in Redis until it has run: the body of an async call, queue message or
+ * event (decoded size; a cron tick carries none). Counted against the tenant's queued-bytes limit when
+ * accepted and released when it succeeds, so both sides must use this one measure.
+ */
+export function queuedBytesOf(data: JobData): number {
+  switch (data.trigger) {
+    case 'async':
+      return Buffer.byteLength(data.request.body, 'base64');
+    case 'queue':
+      return Buffer.byteLength(data.message.body, 'base64');
+    case 'event':
+      return Buffer.byteLength(data.event.data, 'base64');
+    case 'cron':
+      return 0;
+  }
+}
+
 /** A queue message's job. */
 export type QueueJobData = Extract<JobData, { trigger: 'queue' }>;
 

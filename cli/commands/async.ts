@@ -112,6 +112,14 @@ export function registerAsync(program: Command): void {
       console.log((JSON.parse(text) as { messageId: string }).messageId);
     });
   queue
+    .command('purge')
+    .description("remove a queue's messages that are not running now (waiting, retrying, dead), consumed or not")
+    .argument('<queue>', 'queue name')
+    .action(async (name: string) => {
+      const { purged } = await api().request<{ purged: number }>('DELETE', `/queues/${encodeURIComponent(name)}/messages`);
+      ok(`purged ${purged} message${purged === 1 ? '' : 's'} of queue ${name}`);
+    });
+  queue
     .command('ls')
     .description('list queues and their consumers')
     .action(async () => {

@@ -3,10 +3,10 @@ import type { Command } from 'commander';
 import { ApiClient } from '../api-client.js';
 import { loadCliConfig } from '../cli-config.js';
 import { CliError } from '../errors.js';
-import { ok, printJson, table } from '../output.js';
+import { formatBytes, ok, printJson, table } from '../output.js';
 import type { Tenant, TenantQuotas, TokenInfo } from '../../tenancy/tenant-store.js';
 
-type QuotaFlags = { maxContainers?: string; maxGbSeconds?: string };
+type QuotaFlags = { maxContainers?: string; maxGbSeconds?: string; maxQueuedBytes?: string };
 
 /** Quota flags to the API's fields; "none" clears a quota. */
 export function quotasFrom(flags: QuotaFlags): Record<keyof TenantQuotas, number | null | undefined> {
@@ -25,12 +25,29 @@ export function quotasFrom(flags: QuotaFlags): Record<keyof TenantQuotas, number
   return {
     maxContainers: parse('--max-containers', flags.maxContainers, true),
     maxGbSecondsPerPeriod: parse('--max-gb-seconds', flags.maxGbSeconds, false),
+    maxQueuedBytes: parseBytes('--max-queued-bytes', flags.maxQueuedBytes),
   };
+}
+
+const UNITS: Record<string, number> = { '': 1, b: 1, kb: 1000, kib: 1024, mb: 1000 ** 2, mib: 1024 ** 2, gb: 1000 ** 3, gib: 1024 ** 3 };
+
+/** A size such as 512MiB, 1GB or 1048576 (bytes); "none" clears the quota (null). */
+export function parseBytes(flag: string, value: string | undefined): number | null | undefined {
+  if (value === undefined) return undefined;
+  if (value === 'none') return null;
+  const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(value.trim());
+  const unit = m ? UNITS[m[2]!.toLowerCase()] : undefined;
+  if (!m || unit === undefined) throw new CliError(`${flag} ${value} is not a size`, `e.g. ${flag} 512MiB, ${flag} 1GB or ${flag} 1048576 (bytes)`);
+  return Math.floor(Number(m[1]) * unit);
 }
 
 const defined = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
 const describeQuotas = (q: TenantQuotas) =>
-  [q.maxContainers ? `${q.maxContainers} containers` : '', q.maxGbSecondsPerPeriod ? `${q.maxGbSecondsPerPeriod} GB-s/period` : '']
+  [
+    q.maxContainers ? `${q.maxContainers} containers` : '',
+    q.maxGbSecondsPerPeriod ? `${q.maxGbSecondsPerPeriod} GB-s/period` : '',
+    q.maxQueuedBytes !== undefined ? `${formatBytes(q.maxQueuedBytes)} queued` : '',
+  ]
     .filter(Boolean)
     .join(', ') || 'none';
 
@@ -39,7 +56,8 @@ export function registerTenants(program: Command): void {
   const quotaOptions = (cmd: Command) =>
     cmd
       .option('--max-containers <n>', 'containers of all its functions at once ("none" for no limit)')
-      .option('--max-gb-seconds <n>', 'GB-seconds per billing period ("none" for no limit)');
+      .option('--max-gb-seconds <n>', 'GB-seconds per billing period ("none" for no limit)')
+      .option('--max-queued-bytes <size>', 'bytes waiting in queues, e.g. 512MiB ("none": the platform default)');
 
   quotaOptions(tenant.command('create').argument('<id>', 'tenant id (a-z, 0-9, -)').description('create a tenant')).action(
     async (id: string, flags: QuotaFlags) => {
@@ -50,7 +68,7 @@ export function registerTenants(program: Command): void {
 
   quotaOptions(tenant.command('set').argument('<id>', 'tenant id').description("change a tenant's quotas")).action(async (id: string, flags: QuotaFlags) => {
     const body = defined(quotasFrom(flags));
-    if (Object.keys(body).length === 0) throw new CliError('nothing to set', 'give --max-containers and/or --max-gb-seconds');
+    if (Object.keys(body).length === 0) throw new CliError('nothing to set', 'give --max-containers, --max-gb-seconds or --max-queued-bytes');
     const { tenant: updated } = await new ApiClient(loadCliConfig()).request<{ tenant: Tenant }>('PATCH', `/tenants/${id}`, body);
     ok(`tenant ${updated.id}: quotas ${describeQuotas(updated.quotas)}`);
   });

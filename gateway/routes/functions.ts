@@ -32,6 +32,8 @@ export interface FunctionRoutesDeps {
   maxTmpMb?: number;
   /** Shortest time between two runs of a cron trigger (FAAS_MIN_SCHEDULE_INTERVAL_MS); any when absent. */
   minScheduleIntervalMs?: number;
+  /** Cron triggers of one tenant's functions together (FAAS_MAX_SCHEDULES_PER_TENANT); any number when absent. */
+  maxSchedulesPerTenant?: number;
   /** The tenant's maxContainers quota (undefined: none); absent in gateway-only unit tests (no tenants). */
   tenantQuota?: (tenant: string) => Promise<{ maxContainers?: number | undefined }>;
 }
@@ -86,6 +88,19 @@ export function limitProblem(config: FunctionConfig, body: Pick<DeployBody, 'max
     return `minScale ${config.minScale} × memory ${config.memoryMb} MB needs ${thousands(warm)} MB; the platform keeps at most ${thousands(warmLimit)} MB warm per function`;
   }
   return undefined;
+}
+
+/** Why the tenant would hold too many cron triggers with this deploy, or undefined. `others`: its other functions. */
+export function tenantSchedulesProblem(
+  schedules: number,
+  others: Array<Pick<FunctionSpec, 'schedules'>>,
+  tenant: string,
+  limit: number | undefined,
+): string | undefined {
+  if (limit === undefined || schedules === 0) return undefined;
+  const existing = others.reduce((sum, spec) => sum + spec.schedules.length, 0);
+  if (existing + schedules <= limit) return undefined;
+  return `tenant ${tenant} has ${existing} cron trigger(s) on its other functions; ${schedules} more would pass its limit of ${limit} (FAAS_MAX_SCHEDULES_PER_TENANT): remove schedules from other functions first`;
 }
 
 /** A named queue has one consumer: deploying a second one for it is a conflict. Names are stored ids. */
@@ -189,6 +204,11 @@ export function functionRoutes(app: FastifyInstance, deps: FunctionRoutesDeps): 
       config.queues = config.queues.map((q) => triggerId(tenant, q));
       config.topics = config.topics.map((t) => triggerId(tenant, t));
       await checkQueueOwners(deps.registry, id, config.queues);
+      if (deps.maxSchedulesPerTenant !== undefined && config.schedules.length > 0) {
+        const others = (await deps.registry.list()).filter((s) => s.name !== id && splitFunctionId(s.name).tenant === tenant);
+        const tooMany = tenantSchedulesProblem(config.schedules.length, others, tenant, deps.maxSchedulesPerTenant);
+        if (tooMany) throw new LimitExceededError(tooMany);
+      }
       const spec = await deps.registry.deploy({ name: id, code, config });
       await deps.triggers?.syncFunction(spec);
       return reply.code(spec.version === 1 ? 201 : 200).send({ function: presentSpec(spec), ...urlsOf(id) });

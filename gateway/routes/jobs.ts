@@ -108,6 +108,15 @@ export function jobRoutes(api: FastifyInstance, deps: JobRoutesDeps): void {
     },
   );
 
+  // Purge: the messages a queue keeps (also after its consumer was deleted: they wait for the next one).
+  api.delete<{ Params: { queue: string } }>(
+    '/queues/:queue/messages',
+    { schema: { params: queueParams, response: { 200: purgedReply } } },
+    async (request) => ({
+      purged: await queues.purgeQueue(triggerId(request.principal.tenant, request.params.queue)),
+    }),
+  );
+
   api.get('/queues', { schema: { response: { 200: queueListReply } } }, async (request) => ({
     queues: [...queues.index.queues()]
       .filter(([queue]) => splitTriggerId(queue).tenant === request.principal.tenant)

@@ -16,6 +16,7 @@ export interface TenantRoutesDeps {
 const quotaProperties = {
   maxContainers: { type: ['integer', 'null'], minimum: 1, maximum: 100_000 },
   maxGbSecondsPerPeriod: { type: ['number', 'null'], exclusiveMinimum: 0 },
+  maxQueuedBytes: { type: ['integer', 'null'], minimum: 0 },
 } as const;
 const tenantParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: TENANT_ID_PATTERN } } } as const;
 const tokenParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: '^[0-9a-f]{12}$' } } } as const;

@@ -67,6 +67,8 @@ export function parseTime(field: string, value: string | undefined, fallback: nu
 export interface UsageRoutesDeps {
   rollups: UsageRollups;
   plan: PricePlan;
+  /** Bytes a tenant keeps waiting in queues now, and its limit (absent without async triggers). */
+  queued?: (tenant: string) => Promise<{ bytes: number; limitBytes?: number } | undefined>;
   clock?: () => number;
 }
 
@@ -132,6 +134,8 @@ export function usageRoutes(app: FastifyInstance, deps: UsageRoutesDeps): void {
         ...(query.interval ? { interval: query.interval, buckets: bucketStarts(answer.from, answer.to, query.interval, plan.timeZone, MAX_BUCKETS) } : {}),
         rows: rows.map((row) => (row.bucket === undefined ? row : { ...row, bucketStart: isoInZone(row.bucket, plan.timeZone) })),
         total,
+        // Storage now, not over the range: what the tenant keeps waiting in Redis (not priced).
+        ...(tenant && deps.queued ? { queued: await deps.queued(tenant) } : {}),
         plan,
       };
     },

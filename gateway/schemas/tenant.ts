@@ -6,6 +6,7 @@ export const tenantQuotas = {
   properties: {
     maxContainers: { type: 'integer' },
     maxGbSecondsPerPeriod: { type: 'number' },
+    maxQueuedBytes: { type: 'integer' },
   },
 } as const;
 

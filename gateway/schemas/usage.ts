@@ -73,6 +73,7 @@ export const usageReply = {
     rows: { type: 'array', items: usageRow },
     total: usageSummary,
     plan: pricePlan,
+    queued: { type: 'object', properties: { bytes: { type: 'integer' }, limitBytes: { type: 'integer' } } },
   },
 } as const;
 

@@ -1,6 +1,6 @@
 // The async dispatcher's processor on the in-memory engine with fake timers: what becomes of a job for each
 // way its invocation can end, batches with partial failures, and lock renewal — without BullMQ or Redis.
-import { UnrecoverableError, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -28,6 +28,9 @@ function job(id: string, data: JobData, attemptsMade = 0, attempts = 3) {
   const j = {
     id,
     data,
+    queueName: data.trigger === 'queue' ? `q.${data.message.queue}` : `fn.${data.fn}`,
+    delayedUntil: undefined as number | undefined,
+    moveToDelayed: async (until: number) => void (j.delayedUntil = until),
     attemptsMade,
     timestamp: Date.now(),
     delay: 0,
@@ -134,6 +137,17 @@ describe('AsyncDispatcher.process', () => {
     await expect(refused).rejects.toThrow(/^QUOTA_EXCEEDED/);
     await expect(refused).rejects.not.toBeInstanceOf(UnrecoverableError);
     await expect(dispatcher.process('gone', undefined, asJob(job('j7', asyncCall('gone'))), 't')).rejects.toBeInstanceOf(UnrecoverableError);
+  });
+
+  it("hands a named queue's message back to wait for the next consumer when its consumer is gone, the attempt not counted", async () => {
+    const orphan = job('q1', message('deleted', 'orders'));
+    await expect(dispatcher.process('deleted', undefined, asJob(orphan), 't')).rejects.toBeInstanceOf(DelayedError);
+    expect(orphan.delayedUntil).toBeGreaterThan(Date.now());
+    expect(orphan.failed).toBeUndefined();
+    // A function's own async call has no other consumer: that one is over for good.
+    const own = job('a1', asyncCall('deleted'));
+    await expect(dispatcher.process('deleted', undefined, asJob(own), 't')).rejects.toBeInstanceOf(UnrecoverableError);
+    expect(own.delayedUntil).toBeUndefined();
   });
 
   it('runs a queue batch in one invocation, fails only the messages reported in batchItemFailures, and keeps the extra messages locked meanwhile', async () => {
