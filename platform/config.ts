@@ -175,9 +175,11 @@ export interface PlatformConfig {
    */
   shutdownTimeoutMs: number;
   /**
-   * IPv4 ranges inside the private, link-local and reserved ones that functions deployed with network may
-   * reach anyway (an internal API, a DNS resolver on a private address). FAAS_FUNCTION_NETWORK_ALLOW, comma-separated
-   * CIDRs (a bare address is /32), default none. This host's own addresses stay unreachable whatever it says.
+   * Destinations inside the private, link-local and reserved ranges that functions deployed with network may
+   * reach anyway (an internal API, a database, a DNS resolver on a private address). FAAS_FUNCTION_NETWORK_ALLOW,
+   * comma-separated: CIDRs (a bare address is /32), an address or CIDR with a TCP port (10.0.0.5:5432), or
+   * host:PORT for one service of this host (as functions see it: the network's gateway). Default none. This
+   * host stays unreachable except for the ports named so. Host-wide: the platform started last on a host sets it.
    */
   functionNetworkAllow: readonly string[];
 }
@@ -224,16 +226,31 @@ function timeZone(env: Env, key: string): string {
   return raw;
 }
 
-function cidrList(env: Env, key: string): string[] {
+/**
+ * Comma-separated destinations: an IPv4 CIDR (a bare address is /32), optionally with a TCP port
+ * (`10.0.0.5:5432`, `10.1.2.0/24:443`), or `host:<port>` for a service of this host. Normalised to
+ * `<network>/<bits>[:<port>]` and `host:<port>`.
+ */
+function allowList(env: Env, key: string): string[] {
   const entries = (env[key] ?? '')
     .split(',')
     .map((entry) => entry.trim())
     .filter(Boolean);
   return entries.map((entry) => {
-    const cidr = entry.includes('/') ? entry : `${entry}/32`;
-    if (!ipaddr.IPv4.isValidCIDRFourPartDecimal(cidr)) throw new ConfigError(`${key}: ${entry} is not an IPv4 CIDR such as 10.1.2.0/24`);
+    const m = /^(.*?)(?::(\d{1,5}))?$/.exec(entry)!;
+    const [, target = '', portText] = m;
+    const port = portText === undefined ? undefined : Number(portText);
+    if (port !== undefined && (port < 1 || port > 65_535)) throw new ConfigError(`${key}: ${entry} has port ${portText}; ports are 1-65535`);
+    if (target === 'host') {
+      if (port === undefined) throw new ConfigError(`${key}: ${entry} needs a port: this host is opened one service at a time (host:5432)`);
+      return `host:${port}`;
+    }
+    const cidr = target.includes('/') ? target : `${target}/32`;
+    if (!ipaddr.IPv4.isValidCIDRFourPartDecimal(cidr))
+      throw new ConfigError(`${key}: ${entry} is not an IPv4 CIDR such as 10.1.2.0/24, an address and port such as 10.0.0.5:5432, or host:PORT`);
     const [, bits] = ipaddr.IPv4.parseCIDR(cidr);
-    return `${ipaddr.IPv4.networkAddressFromCIDR(cidr).toString()}/${bits}`;
+    const network = `${ipaddr.IPv4.networkAddressFromCIDR(cidr).toString()}/${bits}`;
+    return port === undefined ? network : `${network}:${port}`;
   });
 }
 
@@ -358,6 +375,6 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Readonl
     keepResultsMs: num(env, 'FAAS_KEEP_RESULTS_MS', 86_400_000, 1_000),
     callbackAllowLocal: ['1', 'true', 'yes'].includes((env.FAAS_CALLBACK_ALLOW_LOCAL ?? '').toLowerCase()),
     shutdownTimeoutMs: num(env, 'FAAS_SHUTDOWN_TIMEOUT_MS', 30_000, 1_000),
-    functionNetworkAllow: Object.freeze(cidrList(env, 'FAAS_FUNCTION_NETWORK_ALLOW')),
+    functionNetworkAllow: Object.freeze(allowList(env, 'FAAS_FUNCTION_NETWORK_ALLOW')),
   });
 }

@@ -10,7 +10,7 @@ import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FUNCTION_NETWORK, EGRESS_CHAIN, INPUT_CHAIN } from '../../invoker/driver/docker/function-network.js';
+import { FUNCTION_NETWORK, EGRESS_CHAIN, INPUT_CHAIN, installEgressRules } from '../../invoker/driver/docker/function-network.js';
 import { requireDocker } from '../support/services.js';
 import { startTestPlatform, uniqueName, type TestPlatform } from '../support/platform.js';
 
@@ -194,6 +194,37 @@ describe('function network', () => {
     expect(reachable).toBe(true);
     const result = await callProbe(networked, `mode=tcp&host=${NS_ADDR_2}&port=${NS_PORT}`);
     expect(result).toMatchObject({ reached: false, error: 'ECONNREFUSED' });
+  });
+
+  it('reaches exactly the service of this host an operator allows (host:PORT), and no other port of it', async () => {
+    // A second service of this host: the one the operator opens. The first (serverPort) stays closed.
+    const service = http.createServer((_req, res) => res.end('allowed-service'));
+    await new Promise<void>((resolve) => service.listen(0, '0.0.0.0', resolve));
+    const servicePort = (service.address() as net.AddressInfo).port;
+    const docker = await requireDocker();
+    const info = await docker.getNetwork(FUNCTION_NETWORK).inspect();
+    const subnet = (info.IPAM?.Config ?? []).find((c) => c.Subnet && !c.Subnet.includes(':'))!.Subnet!;
+    const network = { name: FUNCTION_NETWORK, id: info.Id, subnet, gateway, bridge };
+    const opened = async () => (await run('iptables', ['-w', '5', '-S', INPUT_CHAIN])).stdout.includes(`--dport ${servicePort} -j RETURN`);
+    try {
+      // The rules are host-wide and every platform (re)installs its own at start: another test file's platform
+      // may replace ours meanwhile, so a refusal counts only when our rule was still there afterwards.
+      let result: any;
+      for (let i = 0; i < 10; i++) {
+        await installEgressRules(network, [`host:${servicePort}`]);
+        result = await callProbe(networked, `mode=fetch&host=${gateway}&port=${servicePort}`);
+        if (result.reached || (await opened())) break;
+      }
+      expect(result).toMatchObject({ reached: true, body: 'allowed-service' });
+      expect(await opened()).toBe(true);
+      const other = await callProbe(networked, `mode=tcp&host=${gateway}&port=${serverPort}`);
+      expect(other).toMatchObject({ reached: false, error: 'ECONNREFUSED' });
+    } finally {
+      // Back as the platform installed them: nothing of this host open.
+      await installEgressRules(network, []);
+      service.close();
+    }
+    expect(await opened()).toBe(false);
   });
 
   it('gives a function without network no interface but loopback', async () => {

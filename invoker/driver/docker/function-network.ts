@@ -89,11 +89,36 @@ export interface RuleSet {
 }
 
 /**
- * Pure: the IPv4 rules for the function network. `subnet` is the network's, `bridgeInterface` its bridge,
- * `allowCidrs` destinations inside the blocked ranges that functions may reach (an internal API, a resolver).
+ * One allowance as iptables matches: `<cidr>` (any port, never this host), `<cidr>:<port>` (that TCP port,
+ * on this host too when the address is one of its own) or `host:<port>` (that TCP port of the host at the
+ * network's gateway address). Each returns before the refusals of the chain it belongs to.
  */
-export function egressRules(subnet: string, bridgeInterface: string, allowCidrs: readonly string[] = [], resolvers: readonly string[] = []): RuleSet {
+function allowRules(entry: string, fromBridge: string[], gateway: string | undefined): Rule[] {
+  const at = entry.lastIndexOf(':');
+  if (at === -1) return [['-A', EGRESS_CHAIN, ...fromBridge, '-d', entry, '-j', 'RETURN']];
+  const target = entry.slice(0, at);
+  const port = ['-p', 'tcp', '--dport', entry.slice(at + 1)];
+  if (target === 'host') return gateway ? [['-A', INPUT_CHAIN, ...fromBridge, '-d', `${gateway}/32`, ...port, '-j', 'RETURN']] : [];
+  return [
+    ['-A', EGRESS_CHAIN, ...fromBridge, '-d', target, ...port, '-j', 'RETURN'],
+    ['-A', INPUT_CHAIN, ...fromBridge, '-d', target, ...port, '-j', 'RETURN'],
+  ];
+}
+
+/**
+ * Pure: the IPv4 rules for the function network. `subnet` is the network's, `bridgeInterface` its bridge,
+ * `allow` destinations inside the blocked ranges (or services of this host) that functions may reach
+ * (config.ts's FAAS_FUNCTION_NETWORK_ALLOW forms), `gateway` this host's address on the network.
+ */
+export function egressRules(
+  subnet: string,
+  bridgeInterface: string,
+  allow: readonly string[] = [],
+  resolvers: readonly string[] = [],
+  gateway?: string,
+): RuleSet {
   const fromBridge = ['-i', bridgeInterface];
+  const allowed = allow.flatMap((entry) => allowRules(entry, fromBridge, gateway));
   return {
     parents: ['DOCKER-USER'],
     jumps: [
@@ -103,7 +128,7 @@ export function egressRules(subnet: string, bridgeInterface: string, allowCidrs:
     rules: [
       // Functions cannot open raw sockets (no capabilities), but a source outside the subnet is dropped anyway.
       ['-A', EGRESS_CHAIN, ...fromBridge, '!', '-s', subnet, '-j', 'DROP'],
-      ...allowCidrs.map((cidr) => ['-A', EGRESS_CHAIN, ...fromBridge, '-d', cidr, '-j', 'RETURN']),
+      ...allowed.filter((rule) => rule[1] === EGRESS_CHAIN),
       // Docker's embedded DNS forwards a function's lookups from its own namespace to the host's resolvers,
       // often on a private address: port 53 of those, nothing else of them.
       ...resolvers.flatMap((ip) =>
@@ -111,6 +136,7 @@ export function egressRules(subnet: string, bridgeInterface: string, allowCidrs:
       ),
       ...BLOCKED_CIDRS.flatMap((cidr) => refuse(['-A', EGRESS_CHAIN, ...fromBridge, '-d', cidr])),
       ['-A', INPUT_CHAIN, ...fromBridge, '-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', '-j', 'RETURN'],
+      ...allowed.filter((rule) => rule[1] === INPUT_CHAIN),
       ...refuse(['-A', INPUT_CHAIN, ...fromBridge]),
     ],
   };
@@ -201,8 +227,8 @@ export async function removeRules(run: IptablesRunner, program: 'iptables' | 'ip
 const hasIpv6 = () => existsSync('/proc/sys/net/ipv6');
 
 /** Installs the IPv4 rules and, where the kernel has IPv6, the IPv6 ones. Rejects on any failure. */
-export async function installEgressRules(network: FunctionNetwork, allowCidrs: readonly string[], run: IptablesRunner = runIptables): Promise<void> {
-  await installRules(run, 'iptables', egressRules(network.subnet, network.bridge, allowCidrs, await hostResolvers()));
+export async function installEgressRules(network: FunctionNetwork, allow: readonly string[], run: IptablesRunner = runIptables): Promise<void> {
+  await installRules(run, 'iptables', egressRules(network.subnet, network.bridge, allow, await hostResolvers(), network.gateway));
   if (hasIpv6()) await installRules(run, 'ip6tables', egressRules6(network.bridge));
 }
 

@@ -67,6 +67,25 @@ describe('egressRules', () => {
     expect(egressRules(SUBNET, BR, allow).rules).toEqual(rules);
   });
 
+  it('opens one TCP port of an address (forwarded or this host) and of this host at the gateway, before the refusals', () => {
+    const rules = egressRules(SUBNET, BR, ['10.0.0.5/32:5432', 'host:6379', '10.1.2.0/24'], [], '172.30.0.1').rules;
+    const egress = rules.filter((r) => r[1] === EGRESS_CHAIN);
+    const input = rules.filter((r) => r[1] === INPUT_CHAIN);
+    expect(egress.slice(1, 3)).toEqual([
+      ['-A', 'FAAS-EGRESS', '-i', BR, '-d', '10.0.0.5/32', '-p', 'tcp', '--dport', '5432', '-j', 'RETURN'],
+      ['-A', 'FAAS-EGRESS', '-i', BR, '-d', '10.1.2.0/24', '-j', 'RETURN'],
+    ]);
+    expect(input).toEqual([
+      ['-A', 'FAAS-INPUT', '-i', BR, '-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', '-j', 'RETURN'],
+      ['-A', 'FAAS-INPUT', '-i', BR, '-d', '10.0.0.5/32', '-p', 'tcp', '--dport', '5432', '-j', 'RETURN'],
+      ['-A', 'FAAS-INPUT', '-i', BR, '-d', '172.30.0.1/32', '-p', 'tcp', '--dport', '6379', '-j', 'RETURN'],
+      ['-A', 'FAAS-INPUT', '-i', BR, '-p', 'tcp', '-j', 'REJECT', '--reject-with', 'tcp-reset'],
+      ['-A', 'FAAS-INPUT', '-i', BR, '-j', 'REJECT', '--reject-with', 'icmp-admin-prohibited'],
+    ]);
+    // A range without a port never opens the host.
+    expect(input.some((r) => r.includes('10.1.2.0/24'))).toBe(false);
+  });
+
   it('jumps from DOCKER-USER (FORWARD path) and INPUT, and the host is never an allowed destination', () => {
     const set = egressRules(SUBNET, BR, ['0.0.0.0/0']);
     expect(set.parents).toEqual(['DOCKER-USER']);

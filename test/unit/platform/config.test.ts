@@ -93,7 +93,13 @@ describe('loadConfig', () => {
       '192.168.5.7/32',
       '10.9.0.0/16',
     ]);
-    for (const bad of ['10.1.2.0/33', 'fd00::/8', 'intranet', '10.1.2/24']) {
+    // One service: an address (or range) and a TCP port, or a port of this host.
+    expect(loadConfig({ FAAS_FUNCTION_NETWORK_ALLOW: '10.0.0.5:5432, 10.1.2.9/24:443,host:6379' }).functionNetworkAllow).toEqual([
+      '10.0.0.5/32:5432',
+      '10.1.2.0/24:443',
+      'host:6379',
+    ]);
+    for (const bad of ['10.1.2.0/33', 'fd00::/8', 'intranet', '10.1.2/24', 'host', 'host:0', '10.0.0.5:70000', 'db:5432']) {
       expect(() => loadConfig({ FAAS_FUNCTION_NETWORK_ALLOW: bad })).toThrowError(/FAAS_FUNCTION_NETWORK_ALLOW/);
     }
   });
