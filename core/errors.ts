@@ -89,7 +89,7 @@ export interface InitTimeoutUsage {
   /** Time from the container's assignment (or creation) to giving up, ms. */
   initMs: number;
   /** CPU the function's init burnt in that time, when the engine could tell. */
-  cpuMs?: number;
+  initCpuMs?: number;
 }
 
 /** The function's module did not finish loading in time (its top-level code runs too long, or for ever). */

@@ -121,6 +121,8 @@ export interface InvocationFinished {
   memoryMb: number;
   coldStart: boolean;
   initMs?: number;
+  /** CPU time of the init (module load; a fresh container's runtime start), when cold and measured. */
+  initCpuMs?: number;
   queueWaitMs: number;
   status: InvocationStatus;
   /** HTTP status given to the caller. */

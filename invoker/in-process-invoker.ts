@@ -313,7 +313,7 @@ export class InProcessInvoker implements Invoker, InvocationEvents {
       httpStatus: err.status,
       logs: `${err.message}\n`,
       errorMessage: err.message,
-      ...(err.usage.cpuMs !== undefined ? { cpuMs: Math.round(err.usage.cpuMs * 1000) / 1000 } : {}),
+      ...(err.usage.initCpuMs !== undefined ? { initCpuMs: Math.round(err.usage.initCpuMs * 1000) / 1000 } : {}),
     };
     this.notify(event);
   }
@@ -343,6 +343,7 @@ export class InProcessInvoker implements Invoker, InvocationEvents {
       memoryMb: spec.memoryMb,
       coldStart: lease.coldStart,
       ...(lease.initMs !== undefined ? { initMs: lease.initMs } : {}),
+      ...(lease.initCpuMs !== undefined ? { initCpuMs: Math.round(lease.initCpuMs * 1000) / 1000 } : {}),
       queueWaitMs: lease.queueWaitMs,
       status: outcome.status,
       httpStatus: outcome.httpStatus,

@@ -115,7 +115,7 @@ function lines(q: BillableQuantities, plan: PricePlan, allowance: Allowance): In
     line('compute', 'Compute: memory × billed duration', 'GB-s', q.gbSeconds, freeCompute, plan.perGbSecond),
     line('init', 'Init: memory × cold-start init time', 'GB-s', q.initGbSeconds, freeInit, plan.perGbSecond),
     line('idle', 'Kept warm (minScale): memory × idle time', 'GB-s', q.idleGbSeconds, 0, plan.perIdleGbSecond),
-    line('cpu', 'CPU time measured in the container', 'CPU-s', q.cpuSeconds, freeCpu, plan.perCpuSecond),
+    line('cpu', 'CPU time measured in the container (handlers and init)', 'CPU-s', q.cpuSeconds, freeCpu, plan.perCpuSecond),
   ];
 }
 

@@ -23,6 +23,8 @@ export interface UsagePartial {
   initGbSeconds: number;
   idleGbSeconds: number;
   cpuMs: number;
+  /** Init's CPU time (cold starts), billed with cpuMs, shown apart as initGbSeconds is. */
+  initCpuMs: number;
   /** Highest peak memory measured, MB (0: none). */
   peakMemoryMb: number;
   /** Duration histogram: bucket index → count. */
@@ -71,6 +73,7 @@ export const emptyPartial = (tenant: string, fn: string, at: number): UsageParti
   initGbSeconds: 0,
   idleGbSeconds: 0,
   cpuMs: 0,
+  initCpuMs: 0,
   peakMemoryMb: 0,
   durations: {},
 });
@@ -90,6 +93,7 @@ export function addRecord(p: UsagePartial, r: MeteredRecord): void {
   p.initBilledMs += r.initBilledMs ?? 0;
   p.gbSeconds += r.gbSeconds;
   p.initGbSeconds += r.initGbSeconds ?? 0;
+  p.initCpuMs += r.initCpuMs ?? 0;
   const b = durationBucket(r.durationMs);
   p.durations[b] = (p.durations[b] ?? 0) + 1;
 }
@@ -105,6 +109,7 @@ export function mergePartial(into: UsagePartial, p: UsagePartial): void {
   into.initGbSeconds += p.initGbSeconds;
   into.idleGbSeconds += p.idleGbSeconds;
   into.cpuMs += p.cpuMs;
+  into.initCpuMs += p.initCpuMs;
   if (p.peakMemoryMb > into.peakMemoryMb) into.peakMemoryMb = p.peakMemoryMb;
   for (const [b, n] of Object.entries(p.durations)) into.durations[Number(b)] = (into.durations[Number(b)] ?? 0) + n;
 }
@@ -151,6 +156,7 @@ const SCALARS: Array<[keyof UsagePartial, string]> = [
   ['initGbSeconds', 'igbs'],
   ['idleGbSeconds', 'idle'],
   ['cpuMs', 'cpu'],
+  ['initCpuMs', 'icpu'],
   ['peakMemoryMb', 'peak'],
 ];
 

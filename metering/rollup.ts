@@ -17,7 +17,9 @@ export interface UsageSummary {
   gbSeconds: number;
   initGbSeconds: number;
   idleGbSeconds: number;
+  /** Handler CPU time; init's is initCpuSeconds (both billed as CPU). */
   cpuSeconds: number;
+  initCpuSeconds: number;
   /** Highest peak memory measured (MB), 0 when none was. */
   peakMemoryMb: number;
   /** Handler duration percentiles (nearest rank over a log histogram: within about 2 %), ms; null with no invocations. */
@@ -58,7 +60,13 @@ class Accumulator {
 
   quantities(): BillableQuantities {
     const s = this.sum;
-    return { requests: s.invocations, gbSeconds: s.gbSeconds, initGbSeconds: s.initGbSeconds, idleGbSeconds: s.idleGbSeconds, cpuSeconds: s.cpuMs / 1000 };
+    return {
+      requests: s.invocations,
+      gbSeconds: s.gbSeconds,
+      initGbSeconds: s.initGbSeconds,
+      idleGbSeconds: s.idleGbSeconds,
+      cpuSeconds: (s.cpuMs + s.initCpuMs) / 1000,
+    };
   }
 
   summary(plan: PricePlan): UsageSummary {
@@ -74,6 +82,7 @@ class Accumulator {
       initGbSeconds: s.initGbSeconds,
       idleGbSeconds: s.idleGbSeconds,
       cpuSeconds: s.cpuMs / 1000,
+      initCpuSeconds: s.initCpuMs / 1000,
       peakMemoryMb: s.peakMemoryMb,
       durationMs: s.invocations
         ? {

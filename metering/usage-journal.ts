@@ -50,7 +50,7 @@ export class UsageJournal implements MeterSink {
   /** Opens the journal, starts its shipping thread, and ships whatever an earlier run left unshipped. */
   async open(): Promise<void> {
     const { dir, journalId } = this.options;
-    mkdirSync(dir, { recursive: true });
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
     this.seq = listSegments(dir, journalId).pop() ?? 0;
     this.openSegment();
     const data: ShipperThreadData = { redisUrl: this.options.redisUrl, prefix: this.options.prefix, dir, journalId };

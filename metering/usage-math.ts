@@ -35,6 +35,7 @@ export function toUsageRecord(event: InvocationFinished): UsageRecord {
     coldStart: event.coldStart,
     ...(initBilled !== undefined ? { initMs: event.initMs, initBilledMs: initBilled, initGbSeconds: gbSeconds(event.memoryMb, initBilled) } : {}),
     ...(event.cpuMs !== undefined ? { cpuMs: event.cpuMs } : {}),
+    ...(event.initCpuMs !== undefined ? { initCpuMs: event.initCpuMs } : {}),
     ...(event.peakMemoryMb !== undefined ? { peakMemoryMb: event.peakMemoryMb } : {}),
     queueWaitMs: event.queueWaitMs,
     status: event.status,

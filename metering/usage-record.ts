@@ -28,6 +28,8 @@ export interface UsageRecord {
   initGbSeconds?: number;
   /** CPU time the container's cgroup used during this invocation (containers that run one request at a time). */
   cpuMs?: number;
+  /** CPU time of the init this cold start waited for (module load; a fresh container's runtime start), billed as CPU. */
+  initCpuMs?: number;
   /** Highest memory the container's cgroup had used by the end of this invocation (one request at a time). */
   peakMemoryMb?: number;
   queueWaitMs: number;

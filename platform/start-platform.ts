@@ -1,7 +1,7 @@
 // Wires one platform process by role: gateway and invoker together ('all'), a gateway relaying to remote
 // invokers, or an invoker serving gateways. Redis holds what they share.
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import Docker from 'dockerode';
 import { Redis } from 'ioredis';
@@ -182,7 +182,10 @@ async function startLocalInvoker(
 export async function startPlatform(config: PlatformConfig, options: StartOptions = {}): Promise<RunningPlatform> {
   const progress = options.onProgress ?? (() => {});
   const log = pino({ level: config.logLevel });
-  await mkdir(config.dataDir, { recursive: true, mode: 0o755 });
+  // Only this user may enter it (token, usage journal, code). Containers see their code and socket through
+  // bind mounts, which need no way through the host's path: code stays readable by the functions' uid 65534.
+  await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+  await chmod(config.dataDir, 0o700);
   const { token, tokenFile } = await resolveToken(config);
   const closers: Array<() => Promise<void>> = [];
   // Our Redis connections wait for Redis forever while it is down (maxRetriesPerRequest: null): right while

@@ -23,6 +23,7 @@ const summaryProperties = {
   initGbSeconds: { type: 'number' },
   idleGbSeconds: { type: 'number' },
   cpuSeconds: { type: 'number' },
+  initCpuSeconds: { type: 'number' },
   peakMemoryMb: { type: 'number' },
   durationMs: { type: ['object', 'null'], properties: { p50: { type: 'number' }, p95: { type: 'number' }, p99: { type: 'number' } } },
   cost,

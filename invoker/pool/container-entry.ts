@@ -20,6 +20,8 @@ export interface Entry {
   /** Epoch ms the runtime answered ready with the function loaded. */
   readyAt?: number;
   initMs?: number;
+  /** CPU time (ms) from assignment (or creation) to ready: the module load, and a fresh container's runtime start. */
+  initCpuMs?: number;
   dockerId?: string;
   connection?: RuntimeConnection;
   /** The invoker's listening socket the runtime connects to, in `socketDir` (mounted read-only). */

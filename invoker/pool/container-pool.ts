@@ -18,7 +18,7 @@ import { applyEvent, newEntry, type Entry } from './container-entry.js';
 import type { ContainerEvent } from './container-state.js';
 import { ContainerFreezer } from './container-freezer.js';
 import { countContainers, listContainers, liveByTenant, type ListedFunction } from './container-listing.js';
-import { diagnoseCrash, markAssigned, measureCall, measureLife, retirementOf, type CallUsage, type CrashReport } from './container-probes.js';
+import { diagnoseCrash, markAssigned, markReady, measureCall, measureLife, retirementOf, type CallUsage, type CrashReport } from './container-probes.js';
 import type { ContainerPoolOptions, Lease, PoolLog } from './pool-contract.js';
 import { buildHostView, freeMemoryMb, type PoolContents } from './host-view.js';
 import { WaitingQueue } from './waiting-queue.js';
@@ -264,6 +264,7 @@ export class ContainerPool {
       connection: entry.connection!,
       coldStart,
       ...(coldStart && entry.initMs !== undefined ? { initMs: entry.initMs } : {}),
+      ...(coldStart && entry.initCpuMs !== undefined ? { initCpuMs: entry.initCpuMs } : {}),
       queueWaitMs: Math.max(0, this.clock() - enqueuedAt),
       measure: () => measureCall(driver, entry),
       diagnose: () => diagnoseCrash(driver, entry),
@@ -328,6 +329,8 @@ export class ContainerPool {
         return;
       }
       if (entry.phase !== 'starting') return;
+      await markReady(this.options.driver, entry);
+      if (entry.phase !== 'starting') return;
       entry.readyAt = this.clock();
       entry.initMs = entry.readyAt - entry.createdAt;
       this.move(entry, 'ready');
@@ -347,7 +350,7 @@ export class ContainerPool {
           new FunctionInitTimeoutError(`function ${spec.name} did not finish loading within ${Math.round(initMs)} ms: its top-level code runs too long`, {
             version: spec.version,
             initMs,
-            ...(usage ? { cpuMs: usage.cpuMs } : {}),
+            ...(usage ? { initCpuMs: usage.cpuMs } : {}),
           }),
         );
         return;

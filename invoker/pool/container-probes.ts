@@ -21,8 +21,8 @@ const MB = 1024 * 1024;
 
 /**
  * What the call used, from the container's cgroup: only while no other request can run in the container
- * (concurrency 1), before the slot is released. The first call's CPU time includes the module load, and the
- * runtime's start in a fresh container; a prewarmed runtime's boot is not counted (cpuBaseNs, read at assignment).
+ * (concurrency 1), before the slot is released. The function's init (module load, and the runtime's start in a
+ * fresh container) is counted apart (markReady); a prewarmed runtime's boot not at all (cpuBaseNs, read at assignment).
  */
 export async function measureCall(driver: ContainerDriver, entry: Entry): Promise<CallUsage | undefined> {
   if (!entry.dockerId || entry.concurrency !== 1) return undefined;
@@ -59,6 +59,18 @@ export async function markAssigned(driver: ContainerDriver, entry: Entry): Promi
   if (!entry.dockerId) return;
   const usage = await driver.usage(entry.dockerId).catch(() => undefined);
   if (usage) entry.cpuBaseNs = usage.cpuNs;
+}
+
+/**
+ * At ready: the CPU time of the function's init (from assignment, or creation for a fresh container), billed
+ * apart as init; the first call's own CPU is counted from here.
+ */
+export async function markReady(driver: ContainerDriver, entry: Entry): Promise<void> {
+  if (!entry.dockerId) return;
+  const usage = await driver.usage(entry.dockerId).catch(() => undefined);
+  if (!usage) return;
+  entry.initCpuMs = Math.max(0, usage.cpuNs - (entry.cpuBaseNs ?? 0)) / 1e6;
+  entry.cpuNs = usage.cpuNs;
 }
 
 /**

@@ -48,6 +48,8 @@ export interface Lease {
   /** The request waited for this container to start (its first invocation, and it was not started ahead, as by minScale). */
   readonly coldStart: boolean;
   readonly initMs?: number;
+  /** CPU time of the init, when cold and the engine could tell. */
+  readonly initCpuMs?: number;
   readonly queueWaitMs: number;
   /**
    * What this call used, from the container's cgroup (containers of concurrency 1; undefined otherwise):

@@ -91,6 +91,27 @@ describe('measured usage', () => {
     expect(total.cpuSeconds).toBeLessThan(0.15);
   });
 
+  it("shows a cold start's init CPU apart from its call's, both billed as CPU", async () => {
+    const fn = uniqueName('heavyinit');
+    // A fixed amount of work at module load (not a time: a loaded machine gives it less CPU per second).
+    const code = `let x = 0; for (let i = 0; i < 300_000_000; i++) x = (x + i) % 7919; export default () => String(x);`;
+    expect((await platform.deploy(fn, code)).status).toBe(201);
+    expect((await platform.call(fn)).headers.get('x-faas-cold-start')).toBe('true');
+    const first = await waitUntil('the first record', async () => {
+      const u = await usageOf(fn);
+      return u.total.invocations === 1 ? u.total : undefined;
+    });
+    expect(first.initCpuSeconds).toBeGreaterThan(0.1);
+    // The call itself returns a ready string: its CPU is a small part of the init's (was all of it, one figure).
+    expect(first.cpuSeconds).toBeLessThan(first.initCpuSeconds / 3);
+    expect((await platform.call(fn)).headers.get('x-faas-cold-start')).toBe('false');
+    const second = await waitUntil('the second record', async () => {
+      const u = await usageOf(fn);
+      return u.total.invocations === 2 ? u.total : undefined;
+    });
+    expect(second.initCpuSeconds).toBe(first.initCpuSeconds);
+  });
+
   it('records and bills module init that never finishes (init_timeout), in usage and in the logs', async () => {
     const fn = uniqueName('spin');
     expect((await platform.deploy(fn, `const until = Date.now() + 120_000; while (Date.now() < until); export default () => 'never';`)).status).toBe(201);
@@ -104,7 +125,8 @@ describe('measured usage', () => {
     // The 15 s start timeout of a 128 MB function, spent spinning (used to be free: no record at all).
     expect(total.errors).toBe(1);
     expect(total.initGbSeconds).toBeGreaterThan(0.125 * 10);
-    expect(total.cpuSeconds).toBeGreaterThan(1);
+    expect(total.initCpuSeconds).toBeGreaterThan(1);
+    expect(total.cpuSeconds).toBe(0);
     const logs = await platform.api('GET', `/api/v1/functions/${fn}/logs?limit=1`);
     expect(logs.body.logs[0]).toMatchObject({ status: 'init_timeout' });
     expect(logs.body.logs[0].logs).toContain('did not finish loading');

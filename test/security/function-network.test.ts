@@ -58,17 +58,36 @@ async function dropped(chain: string, match: string): Promise<number> {
   return Number(counter[1]);
 }
 
-function canConnect(host: string, port: number, timeoutMs = 1_000): Promise<boolean> {
+/** 'reached', or why not (error code), from one TCP connect of this host. */
+function connectFromHost(host: string, port: number, timeoutMs = 1_000): Promise<string> {
   return new Promise((resolve) => {
     const socket = net.connect({ host, port, timeout: timeoutMs });
-    const done = (ok: boolean) => {
+    const done = (outcome: string) => {
       socket.destroy();
-      resolve(ok);
+      resolve(outcome);
     };
-    socket.once('connect', () => done(true));
-    socket.once('timeout', () => done(false));
-    socket.once('error', () => done(false));
+    socket.once('connect', () => done('reached'));
+    socket.once('timeout', () => done('timeout'));
+    socket.once('error', (err: NodeJS.ErrnoException) => done(err.code ?? err.message));
   });
+}
+
+/**
+ * 'reached' once this host connects to host:port (the namespace's listener may take a moment to bind), else
+ * the last failure with the route the host took, so a failing run says what the host saw.
+ */
+async function hostReaches(host: string, port: number): Promise<string> {
+  let outcome = '';
+  for (let i = 0; i < 50; i++) {
+    outcome = await connectFromHost(host, port, 500);
+    if (outcome === 'reached') return outcome;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const route = await run('ip', ['route', 'get', host]).then(
+    (r) => r.stdout.trim(),
+    (err: Error) => err.message,
+  );
+  return `${outcome} (route: ${route})`;
 }
 
 describe('function network', () => {
@@ -171,12 +190,7 @@ describe('function network', () => {
   });
 
   it('cannot reach a private address (10.201.0.2, a namespace of this test), which the host reaches', async () => {
-    let reachable = false;
-    for (let i = 0; i < 50 && !reachable; i++) {
-      reachable = await canConnect(NS_ADDR, NS_PORT, 500);
-      if (!reachable) await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    expect(reachable).toBe(true);
+    expect(await hostReaches(NS_ADDR, NS_PORT)).toBe('reached');
 
     const before = await dropped(EGRESS_CHAIN, '-d 10.0.0.0/8');
     const result = await callProbe(networked, `mode=tcp&host=${NS_ADDR}&port=${NS_PORT}`);
@@ -186,12 +200,7 @@ describe('function network', () => {
   });
 
   it('cannot reach a special-purpose address (198.18.201.2, benchmarking range), which the host reaches', async () => {
-    let reachable = false;
-    for (let i = 0; i < 50 && !reachable; i++) {
-      reachable = await canConnect(NS_ADDR_2, NS_PORT, 500);
-      if (!reachable) await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    expect(reachable).toBe(true);
+    expect(await hostReaches(NS_ADDR_2, NS_PORT)).toBe('reached');
     const result = await callProbe(networked, `mode=tcp&host=${NS_ADDR_2}&port=${NS_PORT}`);
     expect(result).toMatchObject({ reached: false, error: 'ECONNREFUSED' });
   });

@@ -6,7 +6,7 @@ import { buildInvoice, invoiceCsv } from '../../../metering/invoice.js';
 import { bucketStart, bucketStarts, parsePeriod, periodOf } from '../../../metering/periods.js';
 import { percentile, rollup } from '../../../metering/rollup.js';
 import { bucketValue, coarsen, durationBucket, fromHash, histogramPercentile, partialsOf, toFieldValue } from '../../../metering/partials.js';
-import type { ContainerUsageRecord, UsageRecord } from '../../../metering/usage-record.js';
+import type { ContainerUsageRecord, MeteredRecord, UsageRecord } from '../../../metering/usage-record.js';
 
 const plan = (over: Partial<PricePlan> = {}): PricePlan => ({
   ...DEFAULT_PLAN,
@@ -153,6 +153,31 @@ describe('rollup', () => {
     expect(total.cost.totalCents).toBe(
       grossCost({ requests: 101, gbSeconds: total.gbSeconds, initGbSeconds: 0, idleGbSeconds: 4, cpuSeconds: 0.003 }, plan()).totalCents,
     );
+  });
+
+  it("shows a cold start's init CPU apart and bills it with the handlers' CPU", () => {
+    const base = {
+      tenant: 'acme',
+      fn: 'acme.hello',
+      version: 1,
+      trigger: 'http' as const,
+      startedAt: 1_000,
+      endedAt: 1_010,
+      durationMs: 10,
+      billedDurationMs: 10,
+      memoryMb: 128,
+      gbSeconds: 0.00125,
+      queueWaitMs: 0,
+      status: 'ok' as const,
+    };
+    const records: MeteredRecord[] = [
+      { ...base, id: 'a', coldStart: true, initMs: 400, initBilledMs: 400, initGbSeconds: 0.05, cpuMs: 2, initCpuMs: 350 },
+      { ...base, id: 'b', coldStart: false, cpuMs: 3 },
+    ];
+    const p = plan({ perCpuSecond: 0.01 });
+    const { total } = rollup(records, { groupBy: [], plan: p });
+    expect(total).toMatchObject({ cpuSeconds: 0.005, initCpuSeconds: 0.35 });
+    expect(total.cost.cpuCents).toBe(grossCost({ requests: 0, gbSeconds: 0, initGbSeconds: 0, idleGbSeconds: 0, cpuSeconds: 0.355 }, p).cpuCents);
   });
 
   it('percentile of nothing is 0, of one value that value', () => {
