@@ -22,6 +22,21 @@ export function includedPathProblem(path: string, bundleFile: string): string | 
   return undefined;
 }
 
+/**
+ * Why a set of included paths cannot all be files of one directory tree, or undefined: a path that is also
+ * the directory of another (`a` and `a/b`), which would fail the container's start, not the deploy.
+ */
+export function includedTreeProblem(paths: Iterable<string>): string | undefined {
+  const files = new Set(paths);
+  for (const file of files) {
+    for (let at = file.indexOf('/'); at !== -1; at = file.indexOf('/', at + 1)) {
+      const dir = file.slice(0, at);
+      if (files.has(dir)) return `"${dir}" is a file and the directory of "${file}"; a path is one or the other`;
+    }
+  }
+  return undefined;
+}
+
 /** Packs the bundle and files beside it; the bundle alone stays as it is (so its hash is unchanged). */
 export function packCode(bundle: Buffer, files: ReadonlyMap<string, Buffer>): Buffer {
   if (files.size === 0) return bundle;

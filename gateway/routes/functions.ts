@@ -4,7 +4,7 @@ import type { AsyncQueues } from '../../triggers/async-queues.js';
 import { scheduleProblem, shortestIntervalMs } from '../../triggers/schedule.js';
 import { BadRequestError, ConflictError, FunctionNotFoundError, LimitExceededError, NoHandlerError } from '../../core/errors.js';
 import { handlerProblem } from './bundle-check.js';
-import { includedPathProblem, packCode } from '../../core/code-archive.js';
+import { includedPathProblem, includedTreeProblem, packCode } from '../../core/code-archive.js';
 import { CONTAINER } from '../../runtime-images/node/protocol.js';
 import { defaultFunctionConfig, MAX_WARM_POOL_SHARE, type FunctionConfig, type FunctionSpec } from '../../core/function-spec.js';
 import { SETTING_KEYS } from '../../core/function-settings.js';
@@ -174,6 +174,8 @@ export function functionRoutes(app: FastifyInstance, deps: FunctionRoutesDeps): 
         if (problem) throw new BadRequestError(`files: ${problem}`);
         files.set(file, Buffer.from(content, 'base64'));
       }
+      const clash = includedTreeProblem(files.keys());
+      if (clash) throw new BadRequestError(`files: ${clash}`);
       const total = bundle.length + [...files.values()].reduce((sum, f) => sum + f.length, 0);
       if (total > deps.maxCodeBytes) {
         throw new BadRequestError(

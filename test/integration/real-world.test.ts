@@ -339,5 +339,12 @@ exports.handler = async () => ({ statusCode: 200, body: fs.readFileSync(path.joi
       expect(res.status, bad).toBe(400);
       expect(res.body.error.code, bad).toMatch(/BAD_REQUEST|VALIDATION/);
     }
+    // A path that is both a file and a directory: refused at deploy (it failed every container start).
+    const clash = await platform.apiAs(platform.token, 'PUT', `/api/v1/functions/${uniqueName('files')}`, {
+      code: `export default () => 1;`,
+      files: { a: 'eA==', 'a/b': 'eA==' },
+    });
+    expect(clash.status).toBe(400);
+    expect(clash.body.error.message).toBe('files: "a" is a file and the directory of "a/b"; a path is one or the other');
   });
 });
