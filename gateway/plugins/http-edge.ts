@@ -25,12 +25,27 @@ export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): 
   );
 }
 
+/**
+ * Connections the edge refused a request on. Node parses (and dispatches) requests pipelined behind the
+ * refused one before its answer goes out; none of them may run, and the connection ends after the refusal.
+ */
+const refusedConnections = new WeakSet<Socket>();
+
+/** Ends the connection once this refusal is out; requests pipelined behind it never run (see the hook). */
+function closeAfter(request: FastifyRequest, reply: FastifyReply): void {
+  const socket = request.raw.socket;
+  refusedConnections.add(socket);
+  reply.raw.once('finish', () => socket.end());
+  void reply.header('connection', 'close');
+}
+
 /** Longest path segment the router takes as a parameter (fastify's maxParamLength, default 100). */
 const MAX_PARAM_LENGTH = 100;
 
 /** Fastify's `frameworkErrors`: a URL the router cannot decode, or a segment past its length; the URL is not echoed. */
-export function frameworkErrors(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+export function frameworkErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
   const tooLong = error.message.includes('max param length');
+  closeAfter(request, reply);
   void reply
     .code(tooLong ? 414 : 400)
     .type('application/json')
@@ -43,6 +58,12 @@ export function frameworkErrors(error: FastifyError, _request: FastifyRequest, r
 
 export function registerHttpEdge(app: FastifyInstance): void {
   app.addHook('onRequest', async (request, reply) => {
+    const socket = request.raw.socket;
+    if (refusedConnections.has(socket)) {
+      // Never answered: the connection closes once the refusal is out.
+      reply.hijack();
+      return;
+    }
     const rejection = checkRequest({
       method: request.raw.method ?? '',
       url: request.raw.url ?? '/',
@@ -51,9 +72,10 @@ export function registerHttpEdge(app: FastifyInstance): void {
       hostHeaders: countHost(request.raw.rawHeaders),
     });
     if (!rejection) return;
+    closeAfter(request, reply);
     void reply
       .code(rejection.status)
-      .headers({ ...rejection.headers, connection: 'close' })
+      .headers(rejection.headers ?? {})
       .type('application/json');
     return reply.send({ error: { code: rejection.code, message: rejection.message } });
   });

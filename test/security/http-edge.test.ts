@@ -166,6 +166,30 @@ describe('HTTP edge', () => {
     expect(answer.status).toBe(200);
   });
 
+  it('runs no request pipelined behind one the edge refused: the connection closes after the refusal', async () => {
+    const counter = uniqueName('count');
+    expect((await platform.deploy(counter, `let n = 0; export default () => String(++n);`, { maxScale: 1, concurrency: 1 })).status).toBe(201);
+    const next = `GET /fn/${counter} HTTP/1.1\r\nHost: localhost\r\n\r\n`;
+    for (const refused of [
+      `TRACE /fn/${counter} HTTP/1.1\r\nHost: localhost\r\n\r\n`,
+      `GET /fn/${counter} HTTP/1.1\r\nHost: a b\r\n\r\n`,
+      `GET /fn/${'a'.repeat(120)}/x HTTP/1.1\r\nHost: localhost\r\n\r\n`,
+    ]) {
+      const all = await new Promise<string>((resolve, reject) => {
+        const socket = net.connect(port, '127.0.0.1');
+        let data = '';
+        socket.on('data', (chunk) => (data += chunk.toString('latin1')));
+        socket.on('close', () => resolve(data));
+        socket.on('error', reject);
+        socket.write(refused + next);
+      });
+      expect(all.match(/^HTTP\/1\.1 /gm)?.length, all).toBe(1);
+      expect(all).toMatch(/^HTTP\/1\.1 4\d\d /);
+    }
+    // The first call the function ever ran: none of the pipelined ones did.
+    expect(await (await platform.call(counter)).text()).toBe('1');
+  });
+
   it("counted none of the rejected requests as the function's errors", async () => {
     const logs = await waitUntil('invocation logs', async () => {
       const res = await platform.api('GET', `/api/v1/functions/${name}/logs?limit=100`);
