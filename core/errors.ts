@@ -66,6 +66,12 @@ export class CapacityError extends FaasError {
   readonly status = 503;
 }
 
+/** The invoker running a call went away mid-call (its process died or its host was lost): the call's outcome is unknown. */
+export class InvokerLostError extends FaasError {
+  readonly code = 'INVOKER_LOST';
+  readonly status = 502;
+}
+
 export class FunctionTimeoutError extends FaasError {
   readonly code = 'FUNCTION_TIMEOUT';
   readonly status = 504;

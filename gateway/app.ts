@@ -13,7 +13,7 @@ import { clientErrorHandler, frameworkErrors, registerHttpEdge } from './plugins
 import { registerConnectionLimits, type EdgeLimits } from './plugins/connection-limits.js';
 import { createMetrics, type AsyncSources } from '../metrics/platform-metrics.js';
 import { functionRoutes } from './routes/functions.js';
-import { healthRoutes } from './routes/health.js';
+import { healthRoutes, type Readiness } from './routes/health.js';
 import { invokeRoutes } from './routes/invoke.js';
 import { usageRoutes } from './routes/usage.js';
 import { asyncRoutes } from './routes/async.js';
@@ -66,6 +66,8 @@ export interface GatewayDeps {
   admit?: (fn: string) => void;
   /** The process's pino logger; none in tests. */
   logger?: FastifyBaseLogger;
+  /** Whether calls can run now (a gateway apart: some invoker is live), for /healthz and /readyz; always when absent. */
+  readiness?: () => Readiness;
 }
 
 export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
@@ -105,11 +107,16 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
   registerHttpEdge(app);
   app.addHook('onClose', async () => metrics.detach());
 
-  healthRoutes(app, metrics, {
-    token: deps.token,
-    metricsToken: config.metricsToken,
-    lookup: deps.tenants ? (token) => deps.tenants!.authenticate(token) : undefined,
-  });
+  healthRoutes(
+    app,
+    metrics,
+    {
+      token: deps.token,
+      metricsToken: config.metricsToken,
+      lookup: deps.tenants ? (token) => deps.tenants!.authenticate(token) : undefined,
+    },
+    deps.readiness,
+  );
   dashboardRoutes(app);
   const queues = deps.queues;
   const admit = deps.admit;

@@ -69,6 +69,11 @@ export interface PlatformConfig {
    * minute per tenant (Cloudflare allows 250 cron triggers per account, EventBridge far more but billed).
    */
   maxSchedulesPerTenant: number;
+  /**
+   * A gateway apart from its invokers (FAAS_ROLE=gateway) with none live yet holds a call this long for one to
+   * announce itself before 503 NO_CAPACITY. FAAS_WAIT_FOR_INVOKER_MS, default 10 000; /readyz says 503 meanwhile.
+   */
+  waitForInvokerMs: number;
   /** REDIS_URL, default redis://127.0.0.1:6379. */
   redisUrl: string;
   /** Key prefix in Redis, so several platforms (or test runs) share one server. FAAS_REDIS_PREFIX, default "faas:". */
@@ -338,6 +343,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Readonl
     maxAsyncBodyBytes: num(env, 'FAAS_MAX_ASYNC_BODY_BYTES', 1024 * 1024, 0),
     maxQueuedBytes: env.FAAS_MAX_QUEUED_BYTES?.trim().toLowerCase() === 'none' ? undefined : num(env, 'FAAS_MAX_QUEUED_BYTES', 256 * 1024 * 1024, 0),
     maxSchedulesPerTenant: num(env, 'FAAS_MAX_SCHEDULES_PER_TENANT', 100, 0),
+    waitForInvokerMs: num(env, 'FAAS_WAIT_FOR_INVOKER_MS', 10_000, 0),
     redisUrl: env.REDIS_URL || 'redis://127.0.0.1:6379',
     redisPrefix: env.FAAS_REDIS_PREFIX || 'faas:',
     dataDir: path.resolve(cwd, env.FAAS_DATA_DIR || '.faas'),

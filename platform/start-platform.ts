@@ -30,6 +30,7 @@ import { QuotaGuard } from '../tenancy/quota-guard.js';
 import { InvokerDirectory } from '../invoker/remote/invoker-directory.js';
 import { InvokerServer } from '../invoker/remote/invoker-server.js';
 import { RemoteInvoker } from '../invoker/remote/remote-invoker.js';
+import type { Readiness } from '../gateway/routes/health.js';
 import { ensureRuntimeImage } from '../runtime-images/node/build-image.js';
 import { AsyncDispatcher } from '../triggers/dispatcher.js';
 import { ThreadedDispatcher } from '../triggers/threaded-dispatcher.js';
@@ -254,14 +255,30 @@ export async function startPlatform(config: PlatformConfig, options: StartOption
 
     let invoker: Invoker & InvocationEvents;
     let dispatcher: Dispatcher | undefined;
+    let localClose: (() => Promise<void>) | undefined;
+    let readiness: (() => Readiness) | undefined;
     if (config.role === 'gateway') {
       await directory.watch();
-      const remote = new RemoteInvoker({ invokers: () => directory.current(), token, maxBodyBytes: config.maxBodyBytes });
+      const remote = new RemoteInvoker({
+        invokers: () => directory.current(),
+        refresh: () => directory.refresh(),
+        waitForInvokerMs: config.waitForInvokerMs,
+        token,
+        maxBodyBytes: config.maxBodyBytes,
+        onHealthChange: (id, up, reason) =>
+          up ? log.info({ invoker: id }, 'invoker back: calls go to it again') : log.warn({ invoker: id, reason }, 'invoker down: calls go to the next one'),
+      });
       closers.push(() => remote.close());
       invoker = remote;
+      readiness = () => {
+        const ids = directory.current().map((i) => i.id);
+        const live = ids.filter((id) => remote.health.isUp(id)).length;
+        return { ready: live > 0, invokers: { live, down: ids.length - live } };
+      };
     } else {
       const local = await startLocalInvoker(config, { redis, bullConnection, registry, log, quotas }, progress);
-      closers.push(() => local.close());
+      localClose = () => local.close();
+      closers.push(localClose);
       invoker = local.invoker;
       dispatcher = local.dispatcher;
     }
@@ -275,9 +292,15 @@ export async function startPlatform(config: PlatformConfig, options: StartOption
         metrics: async () => ({ contentType: metrics.registry.contentType, text: await metrics.registry.metrics() }),
       });
       const url = await server.listen(config.host, options.invokerPort ?? config.invokerPort);
-      closers.push(async () => {
+      // Shutting down: leave the directory and turn new calls away (gateways send them to another invoker),
+      // let the calls running here finish, then close the server.
+      closers.splice(closers.indexOf(localClose!), 0, async () => {
         metrics.detach();
         await server.close();
+      });
+      closers.push(async () => {
+        await directory.close();
+        server.drain();
       });
       await directory.announce(config.invokerId, config.invokerUrl ?? url);
       return { url, token, ...(tokenFile ? { tokenFile } : {}), close };
@@ -306,6 +329,7 @@ export async function startPlatform(config: PlatformConfig, options: StartOption
       logs,
       queues,
       ...(dispatcher ? { retries: dispatcher } : {}),
+      ...(readiness ? { readiness } : {}),
       logger: log,
     });
     closers.push(async () => {

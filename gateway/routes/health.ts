@@ -21,7 +21,21 @@ export interface MetricsAccess {
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
-export function healthRoutes(app: FastifyInstance, metrics: GatewayMetrics, access: MetricsAccess): void {
+/** Whether this gateway can run calls: for a gateway apart from its invokers, how many are live and how many marked down. */
+export interface Readiness {
+  ready: boolean;
+  invokers?: { live: number; down: number };
+}
+
+const healthReply = {
+  type: 'object',
+  properties: {
+    status: { type: 'string' },
+    invokers: { type: 'object', properties: { live: { type: 'integer' }, down: { type: 'integer' } } },
+  },
+} as const;
+
+export function healthRoutes(app: FastifyInstance, metrics: GatewayMetrics, access: MetricsAccess, readiness: () => Readiness = () => ({ ready: true })): void {
   const admin = digest(access.token);
   const scraper = access.metricsToken ? digest(access.metricsToken) : undefined;
 
@@ -47,9 +61,16 @@ export function healthRoutes(app: FastifyInstance, metrics: GatewayMetrics, acce
     throw new UnauthorizedError('invalid or revoked token');
   };
 
-  app.get('/healthz', { schema: { response: { 200: { type: 'object', properties: { status: { type: 'string' } } } } } }, async () => ({
-    status: 'ok',
-  }));
+  // Liveness: the process answers (and says what it knows of its invokers). Readiness, for a load balancer:
+  // 503 while no invoker is live, so traffic goes to a gateway that can run it.
+  app.get('/healthz', { schema: { response: { 200: healthReply } } }, async () => {
+    const { invokers } = readiness();
+    return { status: 'ok', ...(invokers ? { invokers } : {}) };
+  });
+  app.get('/readyz', { schema: { response: { 200: healthReply, 503: healthReply } } }, async (_request, reply) => {
+    const { ready, invokers } = readiness();
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'no invoker is live', ...(invokers ? { invokers } : {}) });
+  });
   app.get('/metrics', async (request, reply) => {
     const registry = await registryFor(request);
     const text = await registry.metrics();

@@ -9,6 +9,7 @@ import {
   CONTAINER_LIST_PATH,
   CONTAINERS_PATH,
   INVOKE_PATH,
+  DRAINING_CODE,
   STREAM_HEADER,
   decodeFrame,
   encodeFrame,
@@ -47,6 +48,7 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
 export class InvokerServer {
   private readonly server: http.Server;
   private readonly expected: Buffer;
+  private draining = false;
 
   constructor(private readonly options: InvokerServerOptions) {
     this.expected = digest(options.token);
@@ -65,7 +67,11 @@ export class InvokerServer {
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    if (req.url === '/healthz') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
+    if (req.url === '/healthz') {
+      return void (this.draining
+        ? res.writeHead(503, { 'content-type': 'application/json' }).end('{"status":"draining"}')
+        : res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}'));
+    }
     if (!this.authorized(req)) {
       return void res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":{"code":"UNAUTHORIZED","message":"invalid token"}}');
     }
@@ -82,6 +88,13 @@ export class InvokerServer {
     }
     if (req.method !== 'POST' || req.url !== INVOKE_PATH) {
       return void res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":{"code":"NOT_FOUND","message":"no such route"}}');
+    }
+    if (this.draining) {
+      // Read, not run: the gateway sends it to another invoker.
+      req.resume();
+      return void res
+        .writeHead(503, { 'content-type': 'application/json', connection: 'close' })
+        .end(`{"error":{"code":"${DRAINING_CODE}","message":"this invoker is shutting down"}}`);
     }
     const { head, body } = decodeFrame<RequestHead>(await readBody(req, this.options.maxFrameBytes));
     let reply: ResponseHead;
@@ -114,7 +127,14 @@ export class InvokerServer {
     return `http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${address.port}`;
   }
 
+  /** Takes no new call from now on (answered INVOKER_DRAINING), nor new connections; running calls go on. */
+  drain(): void {
+    this.draining = true;
+    this.server.close();
+  }
+
   async close(): Promise<void> {
+    this.draining = true;
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     // Keep-alive connections with no request in flight would hold close() open.
     this.server.closeIdleConnections();

@@ -1,6 +1,9 @@
 // Invoker over HTTP: places each function on one live invoker process and relays the invocation frame.
-import { Pool } from 'undici';
-import { CapacityError, RemoteFaasError } from '../../core/errors.js';
+// A call the chosen invoker never received (connection refused or unreachable, the invoker draining) goes at
+// once to the next invoker in the function's rendezvous ranking, and the failed invoker is marked down until
+// a probe finds it again (invoker-health.ts); a call lost mid-way ends with 502 INVOKER_LOST, never a hang.
+import { Pool, request as httpRequest } from 'undici';
+import { CapacityError, InvokerLostError, RemoteFaasError } from '../../core/errors.js';
 import { Readable } from 'node:stream';
 import type {
   ContainerInfo,
@@ -13,10 +16,43 @@ import type {
   InvokeOptions,
 } from '../../core/invoker.js';
 import type { InvokerEntry } from './invoker-directory.js';
-import { placeFunction } from './placement.js';
-import { CONTAINER_LIST_PATH, CONTAINERS_PATH, INVOKE_PATH, STREAM_HEADER, encodeFrame, readHead, type ResponseHead } from './wire.js';
+import { InvokerHealth } from './invoker-health.js';
+import { rankInvokers } from './placement.js';
+import {
+  CONTAINER_LIST_PATH,
+  CONTAINERS_PATH,
+  DRAINING_CODE,
+  INVOKE_PATH,
+  STREAM_HEADER,
+  encodeFrame,
+  readHead,
+  type RequestHead,
+  type ResponseHead,
+} from './wire.js';
 
 const EMPTY = Buffer.alloc(0);
+
+/** Connecting to an invoker takes longer than this only when its host is gone: try the next one. */
+const CONNECT_TIMEOUT_MS = 1_000;
+const PROBE_EVERY_MS = 100;
+const PROBE_TIMEOUT_MS = 1_000;
+
+/** Errors of a connection that never carried the call: the invoker did not get it. */
+const NOT_CONNECTED = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']);
+/**
+ * Of those, the ones of a host that went silent: calls still open to it would wait for ever, so its connections
+ * are dropped. A refused connection is a process gone (its connections closed with it) or draining (its calls
+ * finish): those are left alone.
+ */
+const HOST_SILENT = new Set(['EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'UND_ERR_CONNECT_TIMEOUT']);
+
+const codeOf = (err: unknown): string | undefined => {
+  const e = err as { code?: string; cause?: { code?: string } };
+  return e?.code ?? e?.cause?.code;
+};
+
+/** The invoker never got the call: it may go to another one. */
+class Undelivered extends Error {}
 
 async function collect(stream: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -53,6 +89,13 @@ export interface RemoteInvokerOptions {
   token: string;
   /** Connections per invoker. Default 64. */
   connections?: number;
+  /** Reads the directory again now (e.g. InvokerDirectory.refresh): used while waiting for a first invoker. */
+  refresh?: () => Promise<unknown>;
+  /** With no invoker known, a call waits this long for one to announce itself before 503. Default 0. */
+  waitForInvokerMs?: number;
+  clock?: () => number;
+  /** Told when an invoker is marked down or back up. */
+  onHealthChange?: (id: string, up: boolean, reason: string) => void;
 }
 
 /**
@@ -61,16 +104,74 @@ export interface RemoteInvokerOptions {
  */
 export class RemoteInvoker implements Invoker, InvocationEvents {
   private readonly pools = new Map<string, Pool>();
+  readonly health = new InvokerHealth();
+  private readonly clock: () => number;
+  private readonly prober: NodeJS.Timeout;
 
-  constructor(private readonly options: RemoteInvokerOptions) {}
+  constructor(private readonly options: RemoteInvokerOptions) {
+    this.clock = options.clock ?? Date.now;
+    this.prober = setInterval(() => this.probeDue(), PROBE_EVERY_MS);
+    this.prober.unref();
+  }
 
   private pool(url: string): Pool {
     let pool = this.pools.get(url);
     if (!pool) {
-      pool = new Pool(url, { connections: this.options.connections ?? 64, pipelining: 1, keepAliveTimeout: 60_000 });
+      pool = new Pool(url, { connections: this.options.connections ?? 64, pipelining: 1, keepAliveTimeout: 60_000, connect: { timeout: CONNECT_TIMEOUT_MS } });
       this.pools.set(url, pool);
     }
     return pool;
+  }
+
+  /**
+   * The invoker failed: skipped from now until a probe finds it. When its host went silent, its connections are
+   * dropped too, so calls still waiting on it end now (INVOKER_LOST) instead of hanging on a host that may never answer.
+   */
+  private markDown(target: InvokerEntry, reason: string, dropConnections = false): void {
+    const wasUp = this.health.isUp(target.id);
+    this.health.markDown(target.id, this.clock());
+    if (wasUp) this.options.onHealthChange?.(target.id, false, reason);
+    if (!dropConnections) return;
+    const pool = this.pools.get(target.url);
+    if (pool) {
+      this.pools.delete(target.url);
+      void pool.destroy().catch(() => {});
+    }
+  }
+
+  private probeDue(): void {
+    const due = this.health.dueForProbe(this.clock());
+    if (due.length === 0) return;
+    const byId = new Map(this.options.invokers().map((i) => [i.id, i]));
+    this.health.retain([...byId.keys()]);
+    for (const id of due) {
+      const target = byId.get(id);
+      if (!target) continue;
+      void httpRequest(`${target.url}/healthz`, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) })
+        .then(async (res) => {
+          await res.body.dump();
+          return res.statusCode === 200;
+        })
+        .catch(() => false)
+        .then((ok) => {
+          this.health.probed(id, ok, this.clock());
+          if (ok) this.options.onHealthChange?.(id, true, 'probe answered');
+        });
+    }
+  }
+
+  /** The live invokers; with none yet, waits (bounded by waitForInvokerMs) for a first one to announce itself. */
+  private async liveInvokers(): Promise<readonly InvokerEntry[]> {
+    let invokers = this.options.invokers();
+    const waitMs = this.options.waitForInvokerMs ?? 0;
+    if (invokers.length > 0 || waitMs <= 0) return invokers;
+    const until = this.clock() + waitMs;
+    while (invokers.length === 0 && this.clock() < until) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await this.options.refresh?.().catch(() => {});
+      invokers = this.options.invokers();
+    }
+    return invokers;
   }
 
   onInvocationFinished(_listener: (event: InvocationFinished) => void): () => void {
@@ -78,13 +179,8 @@ export class RemoteInvoker implements Invoker, InvocationEvents {
   }
 
   async invoke(request: InvocationRequest, options?: InvokeOptions): Promise<InvocationResponse> {
-    const invokers = this.options.invokers();
-    const id = placeFunction(
-      request.fn,
-      invokers.map((i) => i.id),
-    );
-    const target = invokers.find((i) => i.id === id);
-    if (!target) throw new CapacityError('no invoker is running: start one with `faas up --role invoker`');
+    const invokers = await this.liveInvokers();
+    if (invokers.length === 0) throw new CapacityError('no invoker is running: start one with `faas up --role invoker`');
     const { body: whole, bodyStream, ...head } = request;
     // Across hosts an upload travels in one frame: a streamed one is read here first (the invoker takes
     // frames up to FAAS_MAX_BODY_BYTES and answers 413 beyond).
@@ -93,13 +189,29 @@ export class RemoteInvoker implements Invoker, InvocationEvents {
       throw new RemoteFaasError('PAYLOAD_TOO_LARGE', 413, 'an upload through a remote invoker may be at most FAAS_MAX_BODY_BYTES');
     }
     const body = bodyStream ? await collect(bodyStream.stream) : whole;
-    const streaming = options?.stream === true;
+    const byId = new Map(invokers.map((i) => [i.id, i]));
+    const order = this.health.usable(rankInvokers(request.fn, [...byId.keys()]));
+    const failures: string[] = [];
+    for (const id of order) {
+      const target = byId.get(id)!;
+      try {
+        return await this.invokeOn(target, head, body, options?.stream === true);
+      } catch (err) {
+        if (!(err instanceof Undelivered)) throw err;
+        failures.push(`${id}: ${err.message}`);
+      }
+    }
+    throw new CapacityError(`no invoker could take the call (${failures.join('; ')})`);
+  }
+
+  /** One attempt on one invoker; Undelivered when it never got the call. */
+  private async invokeOn(target: InvokerEntry, head: RequestHead, body: Buffer, streaming: boolean): Promise<InvocationResponse> {
     let reply: ResponseHead;
     let rest: Buffer;
     let stream: Readable | undefined;
-    let tooLarge = false;
+    let res: Awaited<ReturnType<Pool['request']>>;
     try {
-      const res = await this.pool(target.url).request({
+      res = await this.pool(target.url).request({
         path: INVOKE_PATH,
         method: 'POST',
         headers: {
@@ -111,15 +223,28 @@ export class RemoteInvoker implements Invoker, InvocationEvents {
         headersTimeout: 0,
         bodyTimeout: 0,
       });
-      if (res.statusCode === 413) {
-        await res.body.dump();
-        tooLarge = true;
-        throw new Error('upload over the invoker frame limit');
+    } catch (err) {
+      const code = codeOf(err);
+      if (code && NOT_CONNECTED.has(code)) {
+        this.markDown(target, code, HOST_SILENT.has(code));
+        throw new Undelivered(`${code} at ${target.url}`);
       }
-      if (res.statusCode !== 200) {
-        const text = await res.body.text();
-        throw new Error(`invoker ${target.id} answered ${res.statusCode}: ${text.slice(0, 200)}`);
+      this.markDown(target, code ?? (err as Error).message);
+      throw new InvokerLostError(`invoker ${target.id} was lost during the call (${code ?? (err as Error).message}); its outcome is unknown`);
+    }
+    if (res.statusCode === 413) {
+      await res.body.dump();
+      throw new RemoteFaasError('PAYLOAD_TOO_LARGE', 413, 'an upload through a remote invoker may be at most FAAS_MAX_BODY_BYTES');
+    }
+    if (res.statusCode !== 200) {
+      const text = await res.body.text().catch(() => '');
+      if (res.statusCode === 503 && text.includes(DRAINING_CODE)) {
+        this.markDown(target, 'draining');
+        throw new Undelivered(`${target.id} is draining`);
       }
+      throw new CapacityError(`invoker ${target.id} answered ${res.statusCode}: ${text.slice(0, 200)}`);
+    }
+    try {
       const chunks = res.body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
       const start = await readHead<ResponseHead>(chunks);
       reply = start.head;
@@ -134,8 +259,9 @@ export class RemoteInvoker implements Invoker, InvocationEvents {
         rest = Buffer.concat(tail);
       }
     } catch (err) {
-      if (tooLarge) throw new RemoteFaasError('PAYLOAD_TOO_LARGE', 413, 'an upload through a remote invoker may be at most FAAS_MAX_BODY_BYTES');
-      throw new CapacityError(`invoker ${target.id} at ${target.url} failed: ${(err as Error).message}`);
+      const code = codeOf(err);
+      this.markDown(target, code ?? (err as Error).message);
+      throw new InvokerLostError(`invoker ${target.id} was lost during the call (${code ?? (err as Error).message}); its outcome is unknown`);
     }
     if (!reply.ok) throw new RemoteFaasError(reply.error.code, reply.error.status, reply.error.message);
     return { status: reply.status, headers: reply.headers, body: rest, ...(stream ? { stream } : {}), meta: reply.meta };
@@ -168,6 +294,7 @@ export class RemoteInvoker implements Invoker, InvocationEvents {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.prober);
     await Promise.all([...this.pools.values()].map((p) => p.close()));
   }
 }

@@ -12,6 +12,8 @@ export type RequestHead = Omit<InvocationRequest, 'body'>;
 
 /** Request header of a gateway that relays streamed answers. */
 export const STREAM_HEADER = 'x-faas-stream';
+/** The error code of an invoker that is shutting down: it took no new call, which may go to another invoker. */
+export const DRAINING_CODE = 'INVOKER_DRAINING';
 
 export type ResponseHead =
   | { ok: true; status: number; headers: InvocationResponse['headers']; meta: InvocationMeta; stream?: boolean }

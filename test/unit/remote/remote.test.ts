@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { liveInvokers } from '../../../invoker/remote/invoker-directory.js';
-import { placeFunction } from '../../../invoker/remote/placement.js';
+import { placeFunction, rankInvokers } from '../../../invoker/remote/placement.js';
+import { FIRST_BACKOFF_MS, InvokerHealth, MAX_BACKOFF_MS } from '../../../invoker/remote/invoker-health.js';
 import { decodeFrame, encodeFrame } from '../../../invoker/remote/wire.js';
 
 describe('placeFunction', () => {
@@ -51,5 +52,68 @@ describe('invocation frames', () => {
 
   it('rejects a truncated frame', () => {
     expect(() => decodeFrame(encodeFrame({ a: 1 }, Buffer.alloc(0)).subarray(0, 6))).toThrowError(/truncated/);
+  });
+});
+
+describe('rankInvokers', () => {
+  const ids = ['a', 'b', 'c', 'd'];
+  it('ranks every invoker, the placement first, the same whatever order they are listed in', () => {
+    for (const name of ['x', 'y', 'resize', 'thumb']) {
+      const ranked = rankInvokers(name, ids);
+      expect(ranked[0]).toBe(placeFunction(name, ids));
+      expect([...ranked].sort()).toEqual(ids);
+      expect(rankInvokers(name, [...ids].reverse())).toEqual(ranked);
+    }
+  });
+
+  it('sends a function whose invoker is gone to the same next one its ranking named', () => {
+    for (const name of ['x', 'y', 'resize', 'thumb']) {
+      const [first, second] = rankInvokers(name, ids);
+      expect(
+        placeFunction(
+          name,
+          ids.filter((id) => id !== first),
+        ),
+      ).toBe(second);
+    }
+  });
+});
+
+describe('InvokerHealth', () => {
+  it('skips an invoker from its first failure, and probes it again after a backoff that doubles up to 5 s', () => {
+    const health = new InvokerHealth();
+    health.markDown('a', 1_000);
+    expect(health.usable(['a', 'b'])).toEqual(['b']);
+    expect(health.dueForProbe(1_000 + FIRST_BACKOFF_MS - 1)).toEqual([]);
+    expect(health.dueForProbe(1_000 + FIRST_BACKOFF_MS)).toEqual(['a']);
+    // Not probed twice at once.
+    expect(health.dueForProbe(1_000 + FIRST_BACKOFF_MS + 10)).toEqual([]);
+    health.probed('a', false, 2_000);
+    expect(health.dueForProbe(2_000 + 2 * FIRST_BACKOFF_MS - 1)).toEqual([]);
+    expect(health.dueForProbe(2_000 + 2 * FIRST_BACKOFF_MS)).toEqual(['a']);
+    let now = 3_000;
+    for (let i = 0; i < 10; i++) {
+      health.probed('a', false, now);
+      now += MAX_BACKOFF_MS;
+      expect(health.dueForProbe(now)).toEqual(['a']);
+    }
+    health.probed('a', true, now);
+    expect(health.usable(['a', 'b'])).toEqual(['a', 'b']);
+    expect(health.isUp('a')).toBe(true);
+  });
+
+  it('tries every invoker when all are marked down rather than failing the call unasked', () => {
+    const health = new InvokerHealth();
+    health.markDown('a', 0);
+    health.markDown('b', 0);
+    expect(health.usable(['b', 'a'])).toEqual(['b', 'a']);
+  });
+
+  it('forgets invokers that left the directory', () => {
+    const health = new InvokerHealth();
+    health.markDown('gone', 0);
+    health.markDown('kept', 0);
+    health.retain(['kept', 'other']);
+    expect(health.downIds()).toEqual(['kept']);
   });
 });
