@@ -14,6 +14,7 @@ import { registerConnectionLimits, type EdgeLimits } from './plugins/connection-
 import { createMetrics, type AsyncSources } from '../metrics/platform-metrics.js';
 import { functionRoutes } from './routes/functions.js';
 import { healthRoutes, type Readiness } from './routes/health.js';
+import type { TenantLimits } from '../tenancy/tenant-limits.js';
 import { invokeRoutes } from './routes/invoke.js';
 import { usageRoutes } from './routes/usage.js';
 import { asyncRoutes } from './routes/async.js';
@@ -36,7 +37,8 @@ export interface GatewayConfig {
   maxTmpMb?: number;
   /** Shortest time between two runs of a cron trigger, ms. */
   minScheduleIntervalMs?: number;
-  maxSchedulesPerTenant?: number;
+  /** What one tenant may deploy in all. */
+  tenantLimits?: TenantLimits;
   callbackAllowLocal: boolean;
   metricsToken?: string | undefined;
   /** Functions answer at `<name>[.<tenant>].<domain>` too; '' turns it off. */
@@ -158,7 +160,7 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
         maxCpusPerFunction: config.maxCpusPerFunction,
         ...(config.maxTmpMb !== undefined ? { maxTmpMb: config.maxTmpMb } : {}),
         ...(config.minScheduleIntervalMs !== undefined ? { minScheduleIntervalMs: config.minScheduleIntervalMs } : {}),
-        ...(config.maxSchedulesPerTenant !== undefined ? { maxSchedulesPerTenant: config.maxSchedulesPerTenant } : {}),
+        ...(config.tenantLimits ? { tenantLimits: config.tenantLimits } : {}),
         ...(tenants ? { tenantQuota: async (id: string) => (await tenants.get(id))?.quotas ?? {} } : {}),
       });
       if (tenants) tenantRoutes(api, { tenants, registry: deps.registry });

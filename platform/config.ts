@@ -64,10 +64,15 @@ export interface PlatformConfig {
    */
   maxQueuedBytes: number | undefined;
   /**
-   * Cron triggers of all of one tenant's functions together (each function has at most 10). A deploy past it
-   * is refused. FAAS_MAX_SCHEDULES_PER_TENANT, default 100: with the one-minute minimum, at most 100 runs a
-   * minute per tenant (Cloudflare allows 250 cron triggers per account, EventBridge far more but billed).
+   * What one tenant may deploy in all; a deploy past it is 429 QUOTA_EXCEEDED naming the limit. Each costs
+   * something no call pays for: a function holds a BullMQ worker (a Redis connection) on every invoker, a
+   * consumed queue two. FAAS_MAX_FUNCTIONS_PER_TENANT (500, as Cloudflare Workers per paid account),
+   * FAAS_MAX_QUEUES_PER_TENANT (100), FAAS_MAX_TOPICS_PER_TENANT (100), FAAS_MAX_SCHEDULES_PER_TENANT (100: with
+   * the one-minute minimum, at most 100 cron runs a minute per tenant; Cloudflare allows 250 per account).
    */
+  maxFunctionsPerTenant: number;
+  maxQueuesPerTenant: number;
+  maxTopicsPerTenant: number;
   maxSchedulesPerTenant: number;
   /**
    * A gateway apart from its invokers (FAAS_ROLE=gateway) with none live yet holds a call this long for one to
@@ -310,7 +315,12 @@ export function gatewayConfigOf(config: PlatformConfig): GatewayConfig {
     maxCpusPerFunction: config.maxCpusPerFunction,
     maxTmpMb: config.maxTmpMb,
     minScheduleIntervalMs: config.minScheduleIntervalMs,
-    maxSchedulesPerTenant: config.maxSchedulesPerTenant,
+    tenantLimits: {
+      maxFunctions: config.maxFunctionsPerTenant,
+      maxQueues: config.maxQueuesPerTenant,
+      maxTopics: config.maxTopicsPerTenant,
+      maxSchedules: config.maxSchedulesPerTenant,
+    },
     callbackAllowLocal: config.callbackAllowLocal,
     metricsToken: config.metricsToken,
     domain: config.domain,
@@ -342,6 +352,9 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Readonl
     minScheduleIntervalMs: num(env, 'FAAS_MIN_SCHEDULE_INTERVAL_MS', 60_000, 0),
     maxAsyncBodyBytes: num(env, 'FAAS_MAX_ASYNC_BODY_BYTES', 1024 * 1024, 0),
     maxQueuedBytes: env.FAAS_MAX_QUEUED_BYTES?.trim().toLowerCase() === 'none' ? undefined : num(env, 'FAAS_MAX_QUEUED_BYTES', 256 * 1024 * 1024, 0),
+    maxFunctionsPerTenant: num(env, 'FAAS_MAX_FUNCTIONS_PER_TENANT', 500, 1),
+    maxQueuesPerTenant: num(env, 'FAAS_MAX_QUEUES_PER_TENANT', 100, 0),
+    maxTopicsPerTenant: num(env, 'FAAS_MAX_TOPICS_PER_TENANT', 100, 0),
     maxSchedulesPerTenant: num(env, 'FAAS_MAX_SCHEDULES_PER_TENANT', 100, 0),
     waitForInvokerMs: num(env, 'FAAS_WAIT_FOR_INVOKER_MS', 10_000, 0),
     redisUrl: env.REDIS_URL || 'redis://127.0.0.1:6379',

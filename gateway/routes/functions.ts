@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { AsyncQueues } from '../../triggers/async-queues.js';
 import { scheduleProblem, shortestIntervalMs } from '../../triggers/schedule.js';
-import { BadRequestError, ConflictError, FunctionNotFoundError, LimitExceededError, NoHandlerError } from '../../core/errors.js';
+import { BadRequestError, ConflictError, FunctionNotFoundError, LimitExceededError, NoHandlerError, QuotaExceededError } from '../../core/errors.js';
 import { handlerProblem } from './bundle-check.js';
 import { includedPathProblem, includedTreeProblem, packCode } from '../../core/code-archive.js';
 import { CONTAINER } from '../../runtime-images/node/protocol.js';
@@ -12,6 +12,7 @@ import { functionHostUrl } from '../edge/function-host.js';
 import type { InvocationLogStore } from '../../metering/usage-record.js';
 import type { FunctionRegistry } from '../../registry/function-registry.js';
 import { functionId, functionPath, presentSpec, splitFunctionId, splitTriggerId, triggerId } from '../../tenancy/names.js';
+import { tenantLimitProblem, type TenantLimits } from '../../tenancy/tenant-limits.js';
 import { deployBody, errorBody, functionParams, functionSpec, logsReply, type DeployBody } from '../schemas/function.js';
 
 export interface FunctionRoutesDeps {
@@ -32,8 +33,8 @@ export interface FunctionRoutesDeps {
   maxTmpMb?: number;
   /** Shortest time between two runs of a cron trigger (FAAS_MIN_SCHEDULE_INTERVAL_MS); any when absent. */
   minScheduleIntervalMs?: number;
-  /** Cron triggers of one tenant's functions together (FAAS_MAX_SCHEDULES_PER_TENANT); any number when absent. */
-  maxSchedulesPerTenant?: number;
+  /** What one tenant may deploy in all (functions, queues, topics, cron triggers); no limit where absent. */
+  tenantLimits?: TenantLimits;
   /** The tenant's maxContainers quota (undefined: none); absent in gateway-only unit tests (no tenants). */
   tenantQuota?: (tenant: string) => Promise<{ maxContainers?: number | undefined }>;
 }
@@ -88,19 +89,6 @@ export function limitProblem(config: FunctionConfig, body: Pick<DeployBody, 'max
     return `minScale ${config.minScale} × memory ${config.memoryMb} MB needs ${thousands(warm)} MB; the platform keeps at most ${thousands(warmLimit)} MB warm per function`;
   }
   return undefined;
-}
-
-/** Why the tenant would hold too many cron triggers with this deploy, or undefined. `others`: its other functions. */
-export function tenantSchedulesProblem(
-  schedules: number,
-  others: Array<Pick<FunctionSpec, 'schedules'>>,
-  tenant: string,
-  limit: number | undefined,
-): string | undefined {
-  if (limit === undefined || schedules === 0) return undefined;
-  const existing = others.reduce((sum, spec) => sum + spec.schedules.length, 0);
-  if (existing + schedules <= limit) return undefined;
-  return `tenant ${tenant} has ${existing} cron trigger(s) on its other functions; ${schedules} more would pass its limit of ${limit} (FAAS_MAX_SCHEDULES_PER_TENANT): remove schedules from other functions first`;
 }
 
 /** A named queue has one consumer: deploying a second one for it is a conflict. Names are stored ids. */
@@ -206,10 +194,11 @@ export function functionRoutes(app: FastifyInstance, deps: FunctionRoutesDeps): 
       config.queues = config.queues.map((q) => triggerId(tenant, q));
       config.topics = config.topics.map((t) => triggerId(tenant, t));
       await checkQueueOwners(deps.registry, id, config.queues);
-      if (deps.maxSchedulesPerTenant !== undefined && config.schedules.length > 0) {
-        const others = (await deps.registry.list()).filter((s) => s.name !== id && splitFunctionId(s.name).tenant === tenant);
-        const tooMany = tenantSchedulesProblem(config.schedules.length, others, tenant, deps.maxSchedulesPerTenant);
-        if (tooMany) throw new LimitExceededError(tooMany);
+      if (deps.tenantLimits) {
+        const all = await deps.registry.list();
+        const others = all.filter((s) => s.name !== id && splitFunctionId(s.name).tenant === tenant);
+        const tooMany = tenantLimitProblem(config, others, !all.some((s) => s.name === id), tenant, deps.tenantLimits);
+        if (tooMany) throw new QuotaExceededError(tooMany);
       }
       const spec = await deps.registry.deploy({ name: id, code, config });
       await deps.triggers?.syncFunction(spec);

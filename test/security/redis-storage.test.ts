@@ -17,6 +17,7 @@ beforeAll(async () => {
   platform = await startTestPlatform({
     FAAS_MAX_QUEUED_BYTES: String(LIMIT),
     FAAS_MAX_SCHEDULES_PER_TENANT: '3',
+    FAAS_MAX_FUNCTIONS_PER_TENANT: '6',
     FAAS_PREWARM: '0',
     FAAS_RETRY_DELAY_MS: '100',
   });
@@ -153,13 +154,33 @@ describe('Redis storage per tenant', () => {
     const every = (n: number) => Array.from({ length: n }, (_, i) => ({ cron: `${i} * * * *` }));
     expect((await platform.deploy(a, ECHO, { schedules: every(2) })).status).toBe(201);
     const refused = await platform.deploy(b, ECHO, { schedules: every(2) });
-    expect(refused.status).toBe(400);
-    expect(refused.body.error.code).toBe('LIMIT_EXCEEDED');
+    expect(refused.status).toBe(429);
+    expect(refused.body.error.code).toBe('QUOTA_EXCEEDED');
     expect(refused.body.error.message).toMatch(/has 2 cron trigger\(s\).*2 more would pass its limit of 3 \(FAAS_MAX_SCHEDULES_PER_TENANT\)/);
     // A redeploy of the same function does not count its own schedules twice.
     expect((await platform.deploy(a, ECHO, { schedules: every(3) })).status).toBe(200);
     expect((await platform.deploy(b, ECHO)).status).toBe(201);
     await platform.api('DELETE', `/api/v1/functions/${a}`);
     await platform.api('DELETE', `/api/v1/functions/${b}`);
+  });
+
+  it("refuses a function past the tenant's limit (each holds Redis connections on every invoker), and takes it once one is deleted", async () => {
+    const names: string[] = [];
+    let refused: { status: number; body: any } | undefined;
+    for (let i = 0; i < 10 && !refused; i++) {
+      const name = uniqueName('many');
+      const res = await platform.deploy(name, ECHO);
+      if (res.status === 201) names.push(name);
+      else refused = res;
+    }
+    expect(names.length).toBe(6);
+    expect(refused?.status).toBe(429);
+    expect(refused?.body.error.message).toMatch(/has 6 functions; 1 more would pass its limit of 6 \(FAAS_MAX_FUNCTIONS_PER_TENANT\)/);
+    // A redeploy of one of them is no new function.
+    expect((await platform.deploy(names[0]!, ECHO)).status).toBe(200);
+    await platform.api('DELETE', `/api/v1/functions/${names.pop()}`);
+    const next = uniqueName('many');
+    expect((await platform.deploy(next, ECHO)).status).toBe(201);
+    for (const name of [...names, next]) await platform.api('DELETE', `/api/v1/functions/${name}`);
   });
 });

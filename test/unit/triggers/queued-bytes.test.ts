@@ -4,7 +4,6 @@ import { describe, expect, it } from 'vitest';
 import { queuedBytesOf, type JobData } from '../../../triggers/job.js';
 import { tenantOfQueue } from '../../../triggers/queued-bytes.js';
 import { parseBytes } from '../../../cli/commands/tenants.js';
-import { tenantSchedulesProblem } from '../../../gateway/routes/functions.js';
 
 const b64 = (n: number) => Buffer.alloc(n, 7).toString('base64');
 const base = { fn: 'acme.f', acceptedAt: 1 };
@@ -45,17 +44,5 @@ describe('parseBytes (--max-queued-bytes)', () => {
   it('refuses what is not a size, naming the flag and showing the form', () => {
     expect(() => parseBytes('--max-queued-bytes', '12 parsecs')).toThrow(/--max-queued-bytes 12 parsecs is not a size/);
     expect(() => parseBytes('--max-queued-bytes', '-5')).toThrow(/not a size/);
-  });
-});
-
-describe('tenantSchedulesProblem', () => {
-  const spec = (n: number) => ({ schedules: Array.from({ length: n }, () => ({ cron: '0 * * * *' })) });
-  it("counts the tenant's other functions' cron triggers with the deployed ones", () => {
-    expect(tenantSchedulesProblem(2, [spec(1)], 'acme', 3)).toBeUndefined();
-    expect(tenantSchedulesProblem(2, [spec(1), spec(1)], 'acme', 3)).toBe(
-      'tenant acme has 2 cron trigger(s) on its other functions; 2 more would pass its limit of 3 (FAAS_MAX_SCHEDULES_PER_TENANT): remove schedules from other functions first',
-    );
-    expect(tenantSchedulesProblem(0, [spec(10)], 'acme', 3)).toBeUndefined();
-    expect(tenantSchedulesProblem(5, [spec(10)], 'acme', undefined)).toBeUndefined();
   });
 });
