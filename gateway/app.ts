@@ -15,6 +15,7 @@ import { createMetrics, type AsyncSources } from '../metrics/platform-metrics.js
 import { functionRoutes } from './routes/functions.js';
 import { healthRoutes, type Readiness } from './routes/health.js';
 import type { TenantLimits } from '../tenancy/tenant-limits.js';
+import { nodeRoutes, type NodeView } from './routes/nodes.js';
 import { invokeRoutes } from './routes/invoke.js';
 import { usageRoutes } from './routes/usage.js';
 import { asyncRoutes } from './routes/async.js';
@@ -68,6 +69,8 @@ export interface GatewayDeps {
   admit?: (fn: string) => void;
   /** The process's pino logger; none in tests. */
   logger?: FastifyBaseLogger;
+  /** The invokers behind this gateway, for `faas nodes`; the route is absent without it. */
+  nodes?: () => Promise<NodeView[]>;
   /** Whether calls can run now (a gateway apart: some invoker is live), for /healthz and /readyz; always when absent. */
   readiness?: () => Readiness;
 }
@@ -165,6 +168,7 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
       });
       if (tenants) tenantRoutes(api, { tenants, registry: deps.registry });
       containerRoutes(api, { invoker: deps.invoker });
+      if (deps.nodes) nodeRoutes(api, { nodes: deps.nodes });
       if (queues) {
         await api.register(async (raw) => {
           raw.removeAllContentTypeParsers();

@@ -1,11 +1,11 @@
 // The usage journal's worker thread: ships the journal to Redis off the HTTP event loop. The writer (the
 // UsageJournal, on the main thread) nudges it after writes and asks it to flush; it reports errors back.
 import { parentPort, workerData } from 'node:worker_threads';
-import { Redis } from 'ioredis';
 import { JournalShipper } from './journal-shipper.js';
+import { connectRedis, ReplicaWait, type RedisTarget } from '../platform/redis-connection.js';
 
 export interface ShipperThreadData {
-  redisUrl: string;
+  redis: RedisTarget;
   prefix: string;
   dir: string;
   journalId: string;
@@ -24,9 +24,21 @@ if (parentPort) {
   const post = (message: FromShipper) => port.postMessage(message);
   // One retry per request while Redis is unreachable, then the command fails: shipping is retried every
   // second, and a flush while closing answers instead of waiting for Redis forever.
-  const redis = new Redis(data.redisUrl, { maxRetriesPerRequest: 1, enableAutoPipelining: false });
+  const redis = connectRedis(data.redis, { maxRetriesPerRequest: 1, enableAutoPipelining: false });
   redis.on('error', () => {}); // reported through failed shipments, once per attempt
-  const shipper = new JournalShipper({ ...data, redis, onError: (err) => post({ type: 'error', message: err.message }) });
+  let shortToldAt = 0;
+  const replicas = new ReplicaWait(redis, data.redis, (acked, wanted) => {
+    // Once a minute at most: after a failover the new master has no replica until one is added.
+    if (Date.now() - shortToldAt < 60_000) return;
+    shortToldAt = Date.now();
+    post({ type: 'error', message: `usage batches reach ${acked} of ${wanted} Redis replicas (FAAS_REDIS_WAIT_REPLICAS)` });
+  });
+  const shipper = new JournalShipper({
+    ...data,
+    redis,
+    onError: (err) => post({ type: 'error', message: err.message }),
+    ...(data.redis.waitReplicas > 0 ? { replicated: () => replicas.afterWrite() } : {}),
+  });
   let running: Promise<void> = Promise.resolve();
   let retry: NodeJS.Timeout | undefined;
   /** Ship attempts run one after another; a failed one is retried after RETRY_MS. */

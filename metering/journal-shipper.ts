@@ -17,6 +17,11 @@ export interface JournalShipperOptions {
   journalId: string;
   /** A failed command of a shipped batch (the batch counts; the command is not retried). */
   onError?: (err: Error) => void;
+  /**
+   * Waits until what was shipped is on Redis's replicas (WAIT), before segments are deleted and the next
+   * batch goes: a master lost right after a batch then loses none of it. Absent: no replica to wait for.
+   */
+  replicated?: () => Promise<void>;
 }
 
 const READ_CHUNK = 1024 * 1024;
@@ -48,6 +53,7 @@ export class JournalShipper {
       // Position first, then delete: a crash between leaves a shipped segment the next run deletes.
       const moved = { seq: next, offset: 0 };
       await this.options.redis.set(positionKey(this.options.prefix, journalId), formatPosition(moved));
+      await this.options.replicated?.();
       this.position = moved;
       this.remove(pos.seq);
     }
@@ -129,6 +135,7 @@ export class JournalShipper {
     // the batch is shipped once the position is; a failed command is reported, never retried into duplicates.
     const failed = results.find(([err]) => err);
     if (failed?.[0]) this.options.onError?.(failed[0]);
+    await this.options.replicated?.();
     this.position = next;
     return true;
   }

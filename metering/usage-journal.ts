@@ -8,6 +8,7 @@ import { startWorkerThread } from '../core/worker-thread.js';
 import type { InvocationLogEntry, MeteredRecord } from './usage-record.js';
 import { listSegments, segmentPath } from './journal-segments.js';
 import type { FromShipper, ShipperThreadData, ToShipper } from './journal-shipper-thread.js';
+import type { RedisTarget } from '../platform/redis-connection.js';
 
 export interface JournalEntry {
   usage: MeteredRecord;
@@ -21,7 +22,7 @@ export interface MeterSink {
 }
 
 export interface UsageJournalOptions {
-  redisUrl: string;
+  redis: RedisTarget;
   prefix: string;
   /** Directory of the journal's segment files. */
   dir: string;
@@ -53,7 +54,7 @@ export class UsageJournal implements MeterSink {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     this.seq = listSegments(dir, journalId).pop() ?? 0;
     this.openSegment();
-    const data: ShipperThreadData = { redisUrl: this.options.redisUrl, prefix: this.options.prefix, dir, journalId };
+    const data: ShipperThreadData = { redis: this.options.redis, prefix: this.options.prefix, dir, journalId };
     const thread = startWorkerThread(import.meta.url, 'journal-shipper-thread', data);
     this.thread = thread;
     thread.on('message', (message: FromShipper) => {

@@ -5,6 +5,7 @@ import path from 'node:path';
 import ipaddr from 'ipaddr.js';
 import type { PricePlan } from '../metering/billing.js';
 import type { GatewayConfig } from '../gateway/app.js';
+import { parseSentinels, type RedisTarget } from './redis-connection.js';
 
 export interface PlatformConfig {
   /** Address the gateway listens on. FAAS_HOST, default 127.0.0.1 (compose sets 0.0.0.0). */
@@ -79,8 +80,16 @@ export interface PlatformConfig {
    * announce itself before 503 NO_CAPACITY. FAAS_WAIT_FOR_INVOKER_MS, default 10 000; /readyz says 503 meanwhile.
    */
   waitForInvokerMs: number;
-  /** REDIS_URL, default redis://127.0.0.1:6379. */
+  /** REDIS_URL, default redis://127.0.0.1:6379 (rediss:// for TLS; user:password@ for an ACL user; /N a database). */
   redisUrl: string;
+  /**
+   * How to reach Redis: REDIS_URL, or with REDIS_SENTINELS (host:port,...) the master REDIS_SENTINEL_MASTER
+   * (default mymaster) the sentinels name, followed across failovers (REDIS_URL then gives only credentials,
+   * TLS and database; REDIS_SENTINEL_PASSWORD the sentinels' own). FAAS_REDIS_WAIT_REPLICAS (default 1 with
+   * sentinels, else 0) replicas must hold an accepted async job and a shipped usage batch (Redis WAIT, at most
+   * FAAS_REDIS_WAIT_TIMEOUT_MS, default 1 000).
+   */
+  redis: RedisTarget;
   /** Key prefix in Redis, so several platforms (or test runs) share one server. FAAS_REDIS_PREFIX, default "faas:". */
   redisPrefix: string;
   /** State on this host: token, code cache, container sockets. FAAS_DATA_DIR, default ./.faas (absolute). */
@@ -264,6 +273,24 @@ function allowList(env: Env, key: string): string[] {
   });
 }
 
+function redisTarget(env: Env): RedisTarget {
+  const url = env.REDIS_URL || 'redis://127.0.0.1:6379';
+  if (!/^rediss?:\/\//.test(url)) throw new ConfigError(`REDIS_URL=${url} must start with redis:// or rediss://`);
+  let sentinels: RedisTarget['sentinels'];
+  try {
+    sentinels = env.REDIS_SENTINELS ? parseSentinels(env.REDIS_SENTINELS) : undefined;
+  } catch (err) {
+    throw new ConfigError(`REDIS_SENTINELS: ${(err as Error).message} (e.g. 10.0.0.1:26379,10.0.0.2:26379)`);
+  }
+  return {
+    url,
+    ...(sentinels?.length ? { sentinels, masterName: env.REDIS_SENTINEL_MASTER || 'mymaster' } : {}),
+    ...(env.REDIS_SENTINEL_PASSWORD ? { sentinelPassword: env.REDIS_SENTINEL_PASSWORD } : {}),
+    waitReplicas: num(env, 'FAAS_REDIS_WAIT_REPLICAS', sentinels?.length ? 1 : 0, 0),
+    waitTimeoutMs: num(env, 'FAAS_REDIS_WAIT_TIMEOUT_MS', 1_000, 1),
+  };
+}
+
 /** The HTTP edge's timeouts and connection caps. */
 function edgeLimits(env: Env) {
   const headersTimeoutMs = num(env, 'FAAS_HEADERS_TIMEOUT_MS', 15_000, 100);
@@ -358,6 +385,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Readonl
     maxSchedulesPerTenant: num(env, 'FAAS_MAX_SCHEDULES_PER_TENANT', 100, 0),
     waitForInvokerMs: num(env, 'FAAS_WAIT_FOR_INVOKER_MS', 10_000, 0),
     redisUrl: env.REDIS_URL || 'redis://127.0.0.1:6379',
+    redis: redisTarget(env),
     redisPrefix: env.FAAS_REDIS_PREFIX || 'faas:',
     dataDir: path.resolve(cwd, env.FAAS_DATA_DIR || '.faas'),
     dockerSocket: env.DOCKER_SOCKET || '/var/run/docker.sock',

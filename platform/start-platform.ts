@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import Docker from 'dockerode';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { pino, type Logger } from 'pino';
 import { gatewayConfigOf, type PlatformConfig } from './config.js';
 import { buildApp } from '../gateway/app.js';
@@ -39,6 +39,9 @@ import { ThreadedDispatcher } from '../triggers/threaded-dispatcher.js';
 type Dispatcher = Pick<AsyncDispatcher, 'start' | 'close' | 'onRetry'>;
 import { AsyncQueues } from '../triggers/async-queues.js';
 import { QueuedBytes } from '../triggers/queued-bytes.js';
+import { connectRedis, ReplicaWait } from './redis-connection.js';
+import type { NodeView } from '../gateway/routes/nodes.js';
+import { rankInvokers } from '../invoker/remote/placement.js';
 
 export interface RunningPlatform {
   /** Where this process listens: the gateway's URL, or for role 'invoker' the invoker server's. */
@@ -95,7 +98,7 @@ async function startLocalInvoker(
   const tenantQuotas = new TenantQuotaCache(new TenantStore({ redis: shared.redis, prefix: config.redisPrefix }));
   await tenantQuotas.start((err) => shared.log.warn({ err: err.message }, 'tenant quotas not refreshed; retrying'));
   const journal = new UsageJournal({
-    redisUrl: config.redisUrl,
+    redis: config.redis,
     prefix: config.redisPrefix,
     dir: path.join(config.dataDir, 'journal'),
     journalId: config.invokerId,
@@ -141,7 +144,7 @@ async function startLocalInvoker(
   const dispatcher: Dispatcher =
     config.asyncWorkers === 'thread'
       ? new ThreadedDispatcher({
-          redisUrl: config.redisUrl,
+          redis: config.redis,
           redisPrefix: config.redisPrefix,
           stallMs: config.asyncStallMs,
           maxResultBytes: config.maxBodyBytes,
@@ -220,7 +223,7 @@ export async function startPlatform(config: PlatformConfig, options: StartOption
     })());
 
   try {
-    const redis = new Redis(config.redisUrl, { enableAutoPipelining: true, maxRetriesPerRequest: null, lazyConnect: true });
+    const redis = connectRedis(config.redis, { enableAutoPipelining: true, maxRetriesPerRequest: null, lazyConnect: true });
     watchRedis(redis, log, 'main');
     await redis.connect();
     connections.push(redis);
@@ -229,7 +232,7 @@ export async function startPlatform(config: PlatformConfig, options: StartOption
     closers.push(() => registry.close());
     // BullMQ wants its own connection settings (no per-command retry limit); its workers duplicate it for
     // blocking reads. Auto-pipelining: the commands of one event-loop turn go out in one socket write.
-    const bullConnection = new Redis(config.redisUrl, { maxRetriesPerRequest: null, lazyConnect: true, enableAutoPipelining: true });
+    const bullConnection = connectRedis(config.redis, { maxRetriesPerRequest: null, lazyConnect: true, enableAutoPipelining: true });
     watchRedis(bullConnection, log, 'jobs');
     await bullConnection.connect();
     connections.push(bullConnection);
@@ -257,6 +260,7 @@ export async function startPlatform(config: PlatformConfig, options: StartOption
     let dispatcher: Dispatcher | undefined;
     let localClose: (() => Promise<void>) | undefined;
     let readiness: (() => Readiness) | undefined;
+    let nodes: (() => Promise<NodeView[]>) | undefined;
     if (config.role === 'gateway') {
       await directory.watch();
       const remote = new RemoteInvoker({
@@ -274,6 +278,28 @@ export async function startPlatform(config: PlatformConfig, options: StartOption
         const ids = directory.current().map((i) => i.id);
         const live = ids.filter((id) => remote.health.isUp(id)).length;
         return { ready: live > 0, invokers: { live, down: ids.length - live } };
+      };
+      nodes = async () => {
+        const entries = directory.current();
+        const ids = entries.map((e) => e.id);
+        const placed = new Map<string, number>();
+        for (const spec of await registry.list()) {
+          const first = rankInvokers(spec.name, ids)[0];
+          if (first) placed.set(first, (placed.get(first) ?? 0) + 1);
+        }
+        return Promise.all(
+          entries.map(async (e) => {
+            const containers = await remote.containerCountsOn(e).catch(() => undefined);
+            return {
+              id: e.id,
+              url: e.url,
+              state: remote.health.isUp(e.id) ? ('up' as const) : ('down' as const),
+              lastSeenMs: Math.max(0, Date.now() - e.seenAt),
+              ...(containers ? { containers } : {}),
+              functions: placed.get(e.id) ?? 0,
+            };
+          }),
+        );
       };
     } else {
       const local = await startLocalInvoker(config, { redis, bullConnection, registry, log, quotas }, progress);
@@ -306,6 +332,13 @@ export async function startPlatform(config: PlatformConfig, options: StartOption
       return { url, token, ...(tokenFile ? { tokenFile } : {}), close };
     }
 
+    // Warned at most once a minute: after a failover the new master has no replica until one is added.
+    let shortWarnedAt = 0;
+    const jobReplicas = new ReplicaWait(bullConnection, config.redis, (acked, wanted) => {
+      if (Date.now() - shortWarnedAt < 60_000) return;
+      shortWarnedAt = Date.now();
+      log.warn({ acked, wanted }, 'accepted async jobs reach fewer Redis replicas than FAAS_REDIS_WAIT_REPLICAS: a master lost now would lose them');
+    });
     const queues = new AsyncQueues({
       connection: bullConnection,
       redisPrefix: config.redisPrefix,
@@ -314,6 +347,7 @@ export async function startPlatform(config: PlatformConfig, options: StartOption
       keepResultsMs: config.keepResultsMs,
       maxMessageBytes: config.maxAsyncBodyBytes,
       queuedBytes: new QueuedBytes({ redis: bullConnection, prefix: config.redisPrefix, defaultLimitBytes: config.maxQueuedBytes }),
+      ...(config.redis.waitReplicas > 0 ? { replicated: () => jobReplicas.afterWrite() } : {}),
     });
     closers.push(() => queues.close());
     await queues.start();
@@ -330,6 +364,18 @@ export async function startPlatform(config: PlatformConfig, options: StartOption
       queues,
       ...(dispatcher ? { retries: dispatcher } : {}),
       ...(readiness ? { readiness } : {}),
+      nodes:
+        nodes ??
+        (async () => [
+          {
+            id: config.invokerId,
+            url: 'in-process',
+            state: 'up' as const,
+            lastSeenMs: 0,
+            containers: await invoker.containerCounts(),
+            functions: (await registry.list()).length,
+          },
+        ]),
       logger: log,
     });
     closers.push(async () => {

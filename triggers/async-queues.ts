@@ -100,6 +100,11 @@ export interface AsyncQueuesOptions {
   maxMessageBytes?: number;
   /** Bytes each tenant keeps waiting, with its limit; unbounded when absent. */
   queuedBytes?: QueuedBytes;
+  /**
+   * Waits until the jobs just added are on Redis's replicas (WAIT on `connection`), before they are answered
+   * as accepted: a master lost right after loses none. Absent: no replica to wait for.
+   */
+  replicated?: () => Promise<void>;
 }
 
 /** An async invocation, queue message or event delivery as the API shows it. */
@@ -306,6 +311,7 @@ export class AsyncQueues {
     await this.ensureRoom(queue, spec);
     await this.addCounted(queue, 'async', idempotency ? { ...data, idempotencyFingerprint: idempotency.fingerprint } : data, this.jobOptions(spec, id));
     if (idempotency) await this.checkSameRequest(queue, id, idempotency.fingerprint);
+    await this.options.replicated?.();
     return id;
   }
 
@@ -356,6 +362,7 @@ export class AsyncQueues {
     };
     await this.addCounted(queue, 'message', data, this.jobOptions(spec, id));
     if (idempotency) await this.checkSameRequest(queue, id, idempotency.fingerprint);
+    await this.options.replicated?.();
     return { id, consumer: spec.name };
   }
 
@@ -387,6 +394,7 @@ export class AsyncQueues {
         await undo();
         throw err;
       });
+    await this.options.replicated?.();
     return deliveries;
   }
 

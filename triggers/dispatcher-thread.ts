@@ -1,7 +1,7 @@
 // The async workers' thread (threaded-dispatcher.ts): an AsyncDispatcher with its own Redis connections,
 // and registry, whose invocations (the quota check included) run on the main thread.
 import { parentPort, workerData } from 'node:worker_threads';
-import { Redis } from 'ioredis';
+import { connectRedis } from '../platform/redis-connection.js';
 import { pino } from 'pino';
 import { RemoteFaasError } from '../core/errors.js';
 import type { InvocationEvents, InvocationFinished, InvocationRequest, InvocationResponse, Invoker } from '../core/invoker.js';
@@ -43,8 +43,8 @@ if (parentPort) {
     },
   };
 
-  const redis = new Redis(data.redisUrl, { enableAutoPipelining: true, maxRetriesPerRequest: null });
-  const bull = new Redis(data.redisUrl, { enableAutoPipelining: true, maxRetriesPerRequest: null });
+  const redis = connectRedis(data.redis, { enableAutoPipelining: true, maxRetriesPerRequest: null });
+  const bull = connectRedis(data.redis, { enableAutoPipelining: true, maxRetriesPerRequest: null });
   for (const connection of [redis, bull]) connection.on('error', () => {}); // BullMQ and the retries report outages
   let dispatcher: AsyncDispatcher | undefined;
   let registry: RedisFunctionRegistry | undefined;

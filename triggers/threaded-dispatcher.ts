@@ -6,10 +6,11 @@ import type { Worker } from 'node:worker_threads';
 import { FaasError } from '../core/errors.js';
 import type { InvocationEvents, InvocationFinished, InvocationRequest, InvocationResponse, Invoker } from '../core/invoker.js';
 import { startWorkerThread } from '../core/worker-thread.js';
+import type { RedisTarget } from '../platform/redis-connection.js';
 
 /** What the thread needs to build its own dispatcher: its Redis connections, registry and quota guard. */
 export interface DispatcherThreadData {
-  redisUrl: string;
+  redis: RedisTarget;
   redisPrefix: string;
   stallMs: number;
   maxResultBytes: number;

@@ -10,6 +10,7 @@ import { functionPath } from '../../tenancy/names.js';
 import { describeTriggers } from './deploy.js';
 import type { InvocationLogEntry } from '../../metering/usage-record.js';
 import type { ContainerInfo } from '../../core/invoker.js';
+import type { NodeView } from '../../gateway/routes/nodes.js';
 
 type ContainerRow = Omit<ContainerInfo, 'fn'> & { tenant: string | null; name: string | null };
 
@@ -70,6 +71,31 @@ export function registerManage(program: Command): void {
         if (entry.errorMessage) console.log(`  ${pc.red(printable(entry.errorMessage))}`);
         for (const line of entry.logs.split('\n').filter(Boolean)) console.log(`  ${printable(line)}`);
       }
+    });
+
+  program
+    .command('nodes')
+    .description('invokers behind the gateway (admin token): state, last announcement, containers by state, functions placed')
+    .option('--json', 'print JSON')
+    .action(async (flags: { json?: boolean }) => {
+      const { nodes } = await new ApiClient(loadCliConfig()).request<{ nodes: NodeView[] }>('GET', '/nodes');
+      if (flags.json) return printJson(nodes);
+      if (nodes.length === 0) return void console.log('no invoker is running: start one with `faas up --role invoker`');
+      console.log(
+        table(
+          ['invoker', 'state', 'seen', 'busy', 'idle', 'paused', 'starting', 'prewarmed', 'functions', 'url'],
+          nodes.map((n) => [
+            printable(n.id),
+            n.state === 'up' ? pc.green('up') : pc.red('down'),
+            n.lastSeenMs === 0 ? '—' : `${(n.lastSeenMs / 1000).toFixed(1)} s ago`,
+            ...(n.containers
+              ? [n.containers.busy, n.containers.idle, n.containers.paused, n.containers.starting, n.containers.prewarmed]
+              : ['?', '?', '?', '?', '?']),
+            n.functions,
+            printable(n.url),
+          ]),
+        ),
+      );
     });
 
   program

@@ -21,7 +21,8 @@ export function registerUp(program: Command): void {
           'install and start Docker: `bash cli/setup-host.sh` (as root), or set DOCKER_SOCKET',
         );
       }
-      const redis = await ensureRedis(config.redisUrl, config.dataDir, info);
+      // With Redis Sentinel the operator runs Redis; otherwise one is started here when none answers.
+      const redis = config.redis.sentinels ? { stop: async () => {}, signal: () => {} } : await ensureRedis(config.redisUrl, config.dataDir, info);
       // A signal while the platform starts: nothing to drain yet; stop the redis-server we started and go.
       const early = (signal: NodeJS.Signals) => {
         info(`${signal}: stopping before the platform is up`);

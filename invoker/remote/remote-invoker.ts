@@ -279,18 +279,23 @@ export class RemoteInvoker implements Invoker, InvocationEvents {
     return (await this.fromEach<ContainerInfo[]>(CONTAINER_LIST_PATH, tenant)).flat();
   }
 
+  /** One invoker's containers by state (`faas nodes`). */
+  containerCountsOn(invoker: InvokerEntry): Promise<Record<ContainerState, number>> {
+    return this.fromOne(invoker, CONTAINERS_PATH, undefined);
+  }
+
+  private async fromOne<T>(invoker: InvokerEntry, route: string, tenant: string | undefined): Promise<T> {
+    const res = await this.pool(invoker.url).request({
+      path: tenant === undefined ? route : `${route}?tenant=${encodeURIComponent(tenant)}`,
+      method: 'GET',
+      headers: { authorization: `Bearer ${this.options.token}` },
+    });
+    return (await res.body.json()) as T;
+  }
+
   /** The same GET to every live invoker. */
   private fromEach<T>(route: string, tenant: string | undefined): Promise<T[]> {
-    return Promise.all(
-      this.options.invokers().map(async (invoker) => {
-        const res = await this.pool(invoker.url).request({
-          path: tenant === undefined ? route : `${route}?tenant=${encodeURIComponent(tenant)}`,
-          method: 'GET',
-          headers: { authorization: `Bearer ${this.options.token}` },
-        });
-        return (await res.body.json()) as T;
-      }),
-    );
+    return Promise.all(this.options.invokers().map((invoker) => this.fromOne<T>(invoker, route, tenant)));
   }
 
   async close(): Promise<void> {

@@ -74,7 +74,8 @@ function setup() {
   const prefix = `j-${randomUUID().slice(0, 8)}:`;
   const dir = mkdtempSync(path.join(os.tmpdir(), 'faas-journal-'));
   dirs.push(dir);
-  const journal = (shipDelayMs = 20) => new UsageJournal({ redisUrl: redis.url, prefix, dir, journalId: 'inv-1', shipDelayMs });
+  const journal = (shipDelayMs = 20) =>
+    new UsageJournal({ redis: { url: redis.url, waitReplicas: 0, waitTimeoutMs: 0 }, prefix, dir, journalId: 'inv-1', shipDelayMs });
   const totals = async (fn: string) => (await totalsOf(new RedisUsageStore({ redis: client, prefix }), 0, Date.now() + 60_000, fn))[0];
   return { prefix, journal, totals };
 }
@@ -128,7 +129,13 @@ describe('UsageJournal', () => {
     const { prefix, totals } = setup();
     await client.set(`${prefix}logs:e`, 'not a stream');
     const errors: Error[] = [];
-    const j = new UsageJournal({ redisUrl: redis.url, prefix, dir: dirs[dirs.length - 1]!, journalId: 'inv-e', onError: (e) => errors.push(e) });
+    const j = new UsageJournal({
+      redis: { url: redis.url, waitReplicas: 0, waitTimeoutMs: 0 },
+      prefix,
+      dir: dirs[dirs.length - 1]!,
+      journalId: 'inv-e',
+      onError: (e) => errors.push(e),
+    });
     await j.open();
     for (let i = 0; i < 3; i++) j.write(entry('e'));
     await j.flush();
@@ -200,7 +207,7 @@ describe('UsageJournal segments', () => {
     const { journal, totals } = setup();
     const dir = dirs[dirs.length - 1]!;
     const j = new UsageJournal({
-      redisUrl: redis.url,
+      redis: { url: redis.url, waitReplicas: 0, waitTimeoutMs: 0 },
       prefix: (journal() as unknown as { options: { prefix: string } }).options.prefix,
       dir,
       journalId: 'inv-1',
@@ -220,7 +227,7 @@ describe('UsageJournal segments', () => {
     await j.close();
     // A restart ships nothing twice.
     const again = new UsageJournal({
-      redisUrl: redis.url,
+      redis: { url: redis.url, waitReplicas: 0, waitTimeoutMs: 0 },
       prefix: (journal() as unknown as { options: { prefix: string } }).options.prefix,
       dir,
       journalId: 'inv-1',

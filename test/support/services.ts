@@ -32,7 +32,7 @@ export interface TestRedis {
   stop(): Promise<void>;
 }
 
-function redisBinary(): string {
+export function redisBinary(): string {
   try {
     return execFileSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' }).trim();
   } catch {
@@ -40,7 +40,7 @@ function redisBinary(): string {
   }
 }
 
-async function waitForPort(port: number, timeoutMs: number): Promise<void> {
+export async function waitForPort(port: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const ok = await new Promise<boolean>((resolve) => {
