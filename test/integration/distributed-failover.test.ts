@@ -66,6 +66,16 @@ afterAll(async () => {
       await new Promise((resolve) => child.once('exit', resolve));
     }
   }
+  // A killed invoker leaves its containers; a test that failed before restarting it would leave them for good.
+  const docker = await requireDocker();
+  for (const id of ids) {
+    for (const c of await docker.listContainers({ all: true, filters: { label: [`faas.owner=${id}`] } })) {
+      await docker
+        .getContainer(c.Id)
+        .remove({ force: true })
+        .catch(() => {});
+    }
+  }
   await redis?.stop();
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });

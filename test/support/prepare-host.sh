@@ -13,6 +13,7 @@ tools=()
 command -v chromium >/dev/null 2>&1 || tools+=(chromium)
 command -v promtool >/dev/null 2>&1 || tools+=(prometheus)
 command -v tmux >/dev/null 2>&1 || tools+=(tmux)
+command -v docker-compose >/dev/null 2>&1 || tools+=(docker-compose)
 if [ ${#tools[@]} -gt 0 ]; then
   printf '\033[1;34m▸\033[0m installing test tools: %s\n' "${tools[*]}"
   apt-get update -qq
