@@ -171,8 +171,14 @@ export interface PlatformConfig {
   role: 'all' | 'gateway' | 'invoker';
   /** Port of an invoker process's server for gateways. FAAS_INVOKER_PORT, default 8081. */
   invokerPort: number;
-  /** URL gateways reach this invoker at. FAAS_INVOKER_URL, default http://<host>:<invokerPort>. */
+  /** URL gateways reach this invoker at. FAAS_INVOKER_URL, default http(s)://<host>:<invokerPort>. */
   invokerUrl: string | undefined;
+  /**
+   * Gateway↔invoker TLS: an invoker with FAAS_INVOKER_TLS_CERT and FAAS_INVOKER_TLS_KEY (PEM files) serves
+   * https://; gateways check invokers' certificates against FAAS_INVOKER_TLS_CA (PEM; the system's CAs when
+   * unset). The platform token still authenticates the gateway.
+   */
+  invokerTls: { certFile?: string; keyFile?: string; caFile?: string };
   /**
    * A running async job's lock lasts this long (renewed at half of it); a job whose invoker died runs
    * again within about twice this. FAAS_ASYNC_STALL_MS, default 30 000 (BullMQ's).
@@ -271,6 +277,14 @@ function allowList(env: Env, key: string): string[] {
     const network = `${ipaddr.IPv4.networkAddressFromCIDR(cidr).toString()}/${bits}`;
     return port === undefined ? network : `${network}:${port}`;
   });
+}
+
+function invokerTls(env: Env): PlatformConfig['invokerTls'] {
+  const certFile = env.FAAS_INVOKER_TLS_CERT || undefined;
+  const keyFile = env.FAAS_INVOKER_TLS_KEY || undefined;
+  if (!certFile !== !keyFile) throw new ConfigError('FAAS_INVOKER_TLS_CERT and FAAS_INVOKER_TLS_KEY go together: set both (PEM files) or neither');
+  const caFile = env.FAAS_INVOKER_TLS_CA || undefined;
+  return { ...(certFile ? { certFile } : {}), ...(keyFile ? { keyFile } : {}), ...(caFile ? { caFile } : {}) };
 }
 
 function redisTarget(env: Env): RedisTarget {
@@ -417,6 +431,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Readonl
     role: oneOf(env, 'FAAS_ROLE', ROLES, 'all'),
     invokerPort: num(env, 'FAAS_INVOKER_PORT', 8081),
     invokerUrl: env.FAAS_INVOKER_URL || undefined,
+    invokerTls: invokerTls(env),
     asyncStallMs: num(env, 'FAAS_ASYNC_STALL_MS', 30_000, 500),
     retryDelayMs: num(env, 'FAAS_RETRY_DELAY_MS', 1_000, 0),
     keepResultsMs: num(env, 'FAAS_KEEP_RESULTS_MS', 86_400_000, 1_000),

@@ -183,6 +183,15 @@ async function startLocalInvoker(
   };
 }
 
+/** A PEM file a setting names; an error naming the setting when it cannot be read. */
+async function readPem(file: string, setting: string): Promise<Buffer> {
+  try {
+    return await readFile(file);
+  } catch (err) {
+    throw new Error(`${setting}=${file} cannot be read: ${(err as Error).message}`);
+  }
+}
+
 export async function startPlatform(config: PlatformConfig, options: StartOptions = {}): Promise<RunningPlatform> {
   const progress = options.onProgress ?? (() => {});
   const log = pino({ level: config.logLevel });
@@ -269,6 +278,7 @@ export async function startPlatform(config: PlatformConfig, options: StartOption
         waitForInvokerMs: config.waitForInvokerMs,
         token,
         maxBodyBytes: config.maxBodyBytes,
+        ...(config.invokerTls.caFile ? { tlsCa: await readPem(config.invokerTls.caFile, 'FAAS_INVOKER_TLS_CA') } : {}),
         onHealthChange: (id, up, reason) =>
           up ? log.info({ invoker: id }, 'invoker back: calls go to it again') : log.warn({ invoker: id, reason }, 'invoker down: calls go to the next one'),
       });
@@ -315,6 +325,14 @@ export async function startPlatform(config: PlatformConfig, options: StartOption
         invoker,
         token,
         maxFrameBytes: config.maxBodyBytes + 1024 * 1024,
+        ...(config.invokerTls.certFile && config.invokerTls.keyFile
+          ? {
+              tls: {
+                cert: await readPem(config.invokerTls.certFile, 'FAAS_INVOKER_TLS_CERT'),
+                key: await readPem(config.invokerTls.keyFile, 'FAAS_INVOKER_TLS_KEY'),
+              },
+            }
+          : {}),
         metrics: async () => ({ contentType: metrics.registry.contentType, text: await metrics.registry.metrics() }),
       });
       const url = await server.listen(config.host, options.invokerPort ?? config.invokerPort);

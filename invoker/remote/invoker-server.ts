@@ -1,6 +1,7 @@
 // Serves an Invoker to gateways in other processes: invocation frames over HTTP, bearer token required.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { FaasError } from '../../core/errors.js';
 import type { Invoker } from '../../core/invoker.js';
@@ -25,6 +26,8 @@ export interface InvokerServerOptions {
   maxFrameBytes: number;
   /** Serves Prometheus text at /metrics when given. */
   metrics?: () => Promise<{ contentType: string; text: string }>;
+  /** HTTPS with this certificate and key (PEM): gateways reach it at https:// and check the certificate. */
+  tls?: { cert: Buffer; key: Buffer };
 }
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
@@ -46,19 +49,22 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
 }
 
 export class InvokerServer {
-  private readonly server: http.Server;
+  private readonly server: http.Server | https.Server;
   private readonly expected: Buffer;
   private draining = false;
 
   constructor(private readonly options: InvokerServerOptions) {
     this.expected = digest(options.token);
-    this.server = http.createServer({ keepAliveTimeout: 72_000 }, (req, res) => {
+    const serve = (req: http.IncomingMessage, res: http.ServerResponse) => {
       this.handle(req, res).catch((err: Error & { statusCode?: number }) => {
         if (res.headersSent) return res.destroy(err);
         res.writeHead(err.statusCode ?? 500, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ error: { code: 'INVOKER_ERROR', message: err.message } }));
       });
-    });
+    };
+    this.server = options.tls
+      ? https.createServer({ keepAliveTimeout: 72_000, cert: options.tls.cert, key: options.tls.key }, serve)
+      : http.createServer({ keepAliveTimeout: 72_000 }, serve);
   }
 
   private authorized(req: http.IncomingMessage): boolean {
@@ -124,7 +130,7 @@ export class InvokerServer {
       this.server.listen(port, host, () => resolve());
     });
     const address = this.server.address() as AddressInfo;
-    return `http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${address.port}`;
+    return `${this.options.tls ? 'https' : 'http'}://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${address.port}`;
   }
 
   /** Takes no new call from now on (answered INVOKER_DRAINING), nor new connections; running calls go on. */

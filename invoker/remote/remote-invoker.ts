@@ -2,7 +2,7 @@
 // A call the chosen invoker never received (connection refused or unreachable, the invoker draining) goes at
 // once to the next invoker in the function's rendezvous ranking, and the failed invoker is marked down until
 // a probe finds it again (invoker-health.ts); a call lost mid-way ends with 502 INVOKER_LOST, never a hang.
-import { Pool, request as httpRequest } from 'undici';
+import { Agent, Pool, request as httpRequest } from 'undici';
 import { CapacityError, InvokerLostError, RemoteFaasError } from '../../core/errors.js';
 import { Readable } from 'node:stream';
 import type {
@@ -45,6 +45,9 @@ const NOT_CONNECTED = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'E
  * finish): those are left alone.
  */
 const HOST_SILENT = new Set(['EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'UND_ERR_CONNECT_TIMEOUT']);
+/** TLS handshake failures (a certificate not trusted, expired, for another name): the call was never sent. */
+const TLS_FAILURE = /CERT|SELF_SIGNED|UNABLE_TO_|^ERR_TLS_|^ERR_SSL_|^EPROTO$/;
+const neverSent = (code: string) => NOT_CONNECTED.has(code) || TLS_FAILURE.test(code);
 
 const codeOf = (err: unknown): string | undefined => {
   const e = err as { code?: string; cause?: { code?: string } };
@@ -96,6 +99,8 @@ export interface RemoteInvokerOptions {
   clock?: () => number;
   /** Told when an invoker is marked down or back up. */
   onHealthChange?: (id: string, up: boolean, reason: string) => void;
+  /** CA certificates (PEM) that sign invokers' certificates, for invokers served over https://. */
+  tlsCa?: Buffer;
 }
 
 /**
@@ -107,9 +112,11 @@ export class RemoteInvoker implements Invoker, InvocationEvents {
   readonly health = new InvokerHealth();
   private readonly clock: () => number;
   private readonly prober: NodeJS.Timeout;
+  private readonly probeAgent: Agent;
 
   constructor(private readonly options: RemoteInvokerOptions) {
     this.clock = options.clock ?? Date.now;
+    this.probeAgent = new Agent({ connect: { timeout: CONNECT_TIMEOUT_MS, ...(options.tlsCa ? { ca: options.tlsCa } : {}) } });
     this.prober = setInterval(() => this.probeDue(), PROBE_EVERY_MS);
     this.prober.unref();
   }
@@ -117,7 +124,12 @@ export class RemoteInvoker implements Invoker, InvocationEvents {
   private pool(url: string): Pool {
     let pool = this.pools.get(url);
     if (!pool) {
-      pool = new Pool(url, { connections: this.options.connections ?? 64, pipelining: 1, keepAliveTimeout: 60_000, connect: { timeout: CONNECT_TIMEOUT_MS } });
+      pool = new Pool(url, {
+        connections: this.options.connections ?? 64,
+        pipelining: 1,
+        keepAliveTimeout: 60_000,
+        connect: { timeout: CONNECT_TIMEOUT_MS, ...(this.options.tlsCa ? { ca: this.options.tlsCa } : {}) },
+      });
       this.pools.set(url, pool);
     }
     return pool;
@@ -147,7 +159,7 @@ export class RemoteInvoker implements Invoker, InvocationEvents {
     for (const id of due) {
       const target = byId.get(id);
       if (!target) continue;
-      void httpRequest(`${target.url}/healthz`, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) })
+      void httpRequest(`${target.url}/healthz`, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS), dispatcher: this.probeAgent })
         .then(async (res) => {
           await res.body.dump();
           return res.statusCode === 200;
@@ -225,7 +237,7 @@ export class RemoteInvoker implements Invoker, InvocationEvents {
       });
     } catch (err) {
       const code = codeOf(err);
-      if (code && NOT_CONNECTED.has(code)) {
+      if (code && neverSent(code)) {
         this.markDown(target, code, HOST_SILENT.has(code));
         throw new Undelivered(`${code} at ${target.url}`);
       }
@@ -300,6 +312,7 @@ export class RemoteInvoker implements Invoker, InvocationEvents {
 
   async close(): Promise<void> {
     clearInterval(this.prober);
+    await this.probeAgent.close();
     await Promise.all([...this.pools.values()].map((p) => p.close()));
   }
 }

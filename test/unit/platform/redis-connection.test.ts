@@ -47,3 +47,15 @@ describe('Redis connection', () => {
     expect(() => loadConfig({ REDIS_URL: 'http://x' })).toThrow(/REDIS_URL/);
   });
 });
+
+describe('gateway↔invoker TLS settings', () => {
+  it('takes a certificate and key together, and a CA for gateways', () => {
+    expect(loadConfig({}).invokerTls).toEqual({});
+    expect(loadConfig({ FAAS_INVOKER_TLS_CERT: '/c.pem', FAAS_INVOKER_TLS_KEY: '/k.pem', FAAS_INVOKER_TLS_CA: '/ca.pem' }).invokerTls).toEqual({
+      certFile: '/c.pem',
+      keyFile: '/k.pem',
+      caFile: '/ca.pem',
+    });
+    expect(() => loadConfig({ FAAS_INVOKER_TLS_CERT: '/c.pem' })).toThrow(/FAAS_INVOKER_TLS_CERT and FAAS_INVOKER_TLS_KEY go together/);
+  });
+});
