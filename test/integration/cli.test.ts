@@ -116,6 +116,15 @@ describe('faas CLI', { timeout: 240_000 }, () => {
     expect((await faas('dlq', 'purge', '--all', '--function', name)).stdout).toContain('purged 1');
     expect(JSON.parse((await faas('dlq', 'ls', '--function', name, '--json')).stdout)).toEqual([]);
 
+    // Purging a queue: what waits there goes (nothing here: the message ran), said in a sentence.
+    const purged = await faas('queue', 'purge', queue);
+    expect(purged.code, purged.stderr).toBe(0);
+    expect(purged.stdout + purged.stderr).toContain(`purged 0 messages of queue ${queue}`);
+    // The invokers (here one, in this process).
+    const nodes = await faas('nodes', '--json');
+    expect(nodes.code, nodes.stderr).toBe(0);
+    expect(JSON.parse(nodes.stdout)).toEqual([expect.objectContaining({ url: 'in-process', state: 'up', functions: expect.any(Number) })]);
+
     const bad = await faas('queue', 'send', 'nobody-consumes', 'x');
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('UNKNOWN_QUEUE');
