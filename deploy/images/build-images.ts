@@ -52,6 +52,35 @@ function copyIptables(rootfs: string): void {
   for (const dir of extensions) cpSync(dir, path.join(rootfs, dir), { recursive: true });
 }
 
+/**
+ * Builds `tag` FROM scratch unless the engine has it: `assemble` fills the root filesystem, `dockerfile` is
+ * what follows `FROM scratch` and `COPY rootfs/ /`.
+ */
+async function buildFromRootfs(
+  docker: Docker,
+  tag: string,
+  log: (line: string) => void,
+  assemble: (rootfs: string) => void,
+  dockerfile: string[],
+): Promise<string> {
+  if (await exists(docker, tag)) return tag;
+  log(`building ${tag}`);
+  const context = mkdtempSync(path.join(os.tmpdir(), 'faas-image-'));
+  try {
+    const rootfs = path.join(context, 'rootfs');
+    mkdirSync(rootfs, { recursive: true });
+    assemble(rootfs);
+    writeFileSync(
+      path.join(context, 'Dockerfile'),
+      ['# Assembled by deploy/images/build-images.ts.', 'FROM scratch', 'COPY rootfs/ /', ...dockerfile, ''].join('\n'),
+    );
+    await build(docker, context, tag);
+    return tag;
+  } finally {
+    rmSync(context, { recursive: true, force: true });
+  }
+}
+
 async function build(docker: Docker, context: string, tag: string): Promise<void> {
   const stream = await docker.buildImage({ context, src: ['Dockerfile', 'rootfs'] }, { t: tag, labels: { 'faas.image': tag.split(':')[0]! } });
   await new Promise<void>((resolve, reject) => {
@@ -87,40 +116,30 @@ async function platformImage(docker: Docker, log: (line: string) => void): Promi
   walk(path.join(root, 'gateway', 'dashboard'));
   hash.update(readFileSync(path.join(root, 'package-lock.json'))).update(`${nodePath}\n${process.version}\n${nodeLibraries(nodePath).join('\n')}`);
   const tag = `faas-platform:${hash.digest('hex').slice(0, 12)}`;
-  if (await exists(docker, tag)) return tag;
-  log(`building ${tag}`);
-  const context = mkdtempSync(path.join(os.tmpdir(), 'faas-platform-image-'));
-  try {
-    const rootfs = path.join(context, 'rootfs');
-    const app = path.join(rootfs, 'app');
-    mkdirSync(app, { recursive: true });
-    copyBinary(rootfs, nodePath, '/usr/local/bin/node');
-    baseFiles(rootfs);
-    copyIptables(rootfs);
-    cpSync(dist, path.join(app, 'dist'), { recursive: true });
-    cpSync(path.join(root, 'gateway', 'dashboard'), path.join(app, 'gateway', 'dashboard'), { recursive: true });
-    for (const file of ['package.json', 'package-lock.json']) copyFileSync(path.join(root, file), path.join(app, file));
-    // Production dependencies only, from the lock file (npm's cache makes this fast; no dev tools in the image).
-    execFileSync('npm', ['install', '--omit=dev', '--no-audit', '--no-fund', '--ignore-scripts'], { cwd: app, stdio: 'ignore' });
-    writeFileSync(
-      path.join(context, 'Dockerfile'),
-      [
-        '# The platform, FROM scratch with the building host node (assembled by deploy/images/build-images.ts).',
-        'FROM scratch',
-        'COPY rootfs/ /',
-        'ENV PATH=/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin NODE_ENV=production',
-        'WORKDIR /app',
-        'EXPOSE 8080 8081',
-        'ENTRYPOINT ["/usr/local/bin/node", "/app/dist/cli/main.js"]',
-        'CMD ["up"]',
-        '',
-      ].join('\n'),
-    );
-    await build(docker, context, tag);
-    return tag;
-  } finally {
-    rmSync(context, { recursive: true, force: true });
-  }
+  return buildFromRootfs(
+    docker,
+    tag,
+    log,
+    (rootfs) => {
+      const app = path.join(rootfs, 'app');
+      mkdirSync(app, { recursive: true });
+      copyBinary(rootfs, nodePath, '/usr/local/bin/node');
+      baseFiles(rootfs);
+      copyIptables(rootfs);
+      cpSync(dist, path.join(app, 'dist'), { recursive: true });
+      cpSync(path.join(root, 'gateway', 'dashboard'), path.join(app, 'gateway', 'dashboard'), { recursive: true });
+      for (const file of ['package.json', 'package-lock.json']) copyFileSync(path.join(root, file), path.join(app, file));
+      // Production dependencies only, from the lock file (npm's cache makes this fast; no dev tools in the image).
+      execFileSync('npm', ['install', '--omit=dev', '--no-audit', '--no-fund', '--ignore-scripts'], { cwd: app, stdio: 'ignore' });
+    },
+    [
+      'ENV PATH=/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin NODE_ENV=production',
+      'WORKDIR /app',
+      'EXPOSE 8080 8081',
+      'ENTRYPOINT ["/usr/local/bin/node", "/app/dist/cli/main.js"]',
+      'CMD ["up"]',
+    ],
+  );
 }
 
 /** Redis: the host's redis-server. */
@@ -131,30 +150,17 @@ async function redisImage(docker: Docker, log: (line: string) => void): Promise<
   const libs = nodeLibraries(real);
   const hash = createHash('sha256').update(readFileSync(real)).update(libs.join('\n')).digest('hex').slice(0, 12);
   const tag = `faas-redis:${hash}`;
-  if (await exists(docker, tag)) return tag;
-  log(`building ${tag}`);
-  const context = mkdtempSync(path.join(os.tmpdir(), 'faas-redis-image-'));
-  try {
-    const rootfs = path.join(context, 'rootfs');
-    copyBinary(rootfs, real, '/usr/bin/redis-server');
-    baseFiles(rootfs);
-    mkdirSync(path.join(rootfs, 'data'), { recursive: true });
-    writeFileSync(
-      path.join(context, 'Dockerfile'),
-      [
-        '# redis-server, FROM scratch with the building host binary.',
-        'FROM scratch',
-        'COPY rootfs/ /',
-        'WORKDIR /data',
-        'ENTRYPOINT ["/usr/bin/redis-server"]',
-        '',
-      ].join('\n'),
-    );
-    await build(docker, context, tag);
-    return tag;
-  } finally {
-    rmSync(context, { recursive: true, force: true });
-  }
+  return buildFromRootfs(
+    docker,
+    tag,
+    log,
+    (rootfs) => {
+      copyBinary(rootfs, real, '/usr/bin/redis-server');
+      baseFiles(rootfs);
+      mkdirSync(path.join(rootfs, 'data'), { recursive: true });
+    },
+    ['WORKDIR /data', 'ENTRYPOINT ["/usr/bin/redis-server"]'],
+  );
 }
 
 export interface BuiltImages {
