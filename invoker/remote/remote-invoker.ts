@@ -113,6 +113,7 @@ export class RemoteInvoker implements Invoker, InvocationEvents {
   private readonly clock: () => number;
   private readonly prober: NodeJS.Timeout;
   private readonly probeAgent: Agent;
+  private waiting: Promise<void> | undefined;
 
   constructor(private readonly options: RemoteInvokerOptions) {
     this.clock = options.clock ?? Date.now;
@@ -172,18 +173,25 @@ export class RemoteInvoker implements Invoker, InvocationEvents {
     }
   }
 
-  /** The live invokers; with none yet, waits (bounded by waitForInvokerMs) for a first one to announce itself. */
+  /**
+   * The live invokers; with none yet, waits (bounded by waitForInvokerMs) for a first one to announce itself.
+   * Calls waiting at once share one wait, so a burst at start reads the directory 10 times a second, not per call.
+   */
   private async liveInvokers(): Promise<readonly InvokerEntry[]> {
-    let invokers = this.options.invokers();
+    const invokers = this.options.invokers();
     const waitMs = this.options.waitForInvokerMs ?? 0;
     if (invokers.length > 0 || waitMs <= 0) return invokers;
-    const until = this.clock() + waitMs;
-    while (invokers.length === 0 && this.clock() < until) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      await this.options.refresh?.().catch(() => {});
-      invokers = this.options.invokers();
-    }
-    return invokers;
+    this.waiting ??= (async () => {
+      const until = this.clock() + waitMs;
+      while (this.options.invokers().length === 0 && this.clock() < until) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        await this.options.refresh?.().catch(() => {});
+      }
+    })().finally(() => {
+      this.waiting = undefined;
+    });
+    await this.waiting;
+    return this.options.invokers();
   }
 
   onInvocationFinished(_listener: (event: InvocationFinished) => void): () => void {
