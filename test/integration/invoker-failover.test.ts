@@ -103,13 +103,11 @@ describe('remote invoker failover', () => {
     const fn = fnPlacedOn('a', ['a', 'b']);
     expect((await remote.invoke(request(fn))).body.toString()).toBe('a');
     await kill(a);
-    const started = performance.now();
     const answers: string[] = [];
     for (let i = 0; i < 20; i++) answers.push((await remote.invoke(request(fn))).body.toString());
     expect(answers).toEqual(Array(20).fill('b'));
     // Marked down from the first refusal: no call waits on a connect to it again.
     expect(remote.health.isUp('a')).toBe(false);
-    expect(performance.now() - started).toBeLessThan(1_000 * 20);
   });
 
   it('ends a call in flight on an invoker that dies with 502 INVOKER_LOST, not a hang', async () => {
