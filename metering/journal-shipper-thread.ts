@@ -27,11 +27,11 @@ if (parentPort) {
   const redis = connectRedis(data.redis, { maxRetriesPerRequest: 1, enableAutoPipelining: false });
   redis.on('error', () => {}); // reported through failed shipments, once per attempt
   let shortToldAt = 0;
-  const replicas = new ReplicaWait(redis, data.redis, (acked, wanted) => {
+  const replicas = new ReplicaWait(redis, data.redis, (acked, wanted, err) => {
     // Once a minute at most: after a failover the new master has no replica until one is added.
     if (Date.now() - shortToldAt < 60_000) return;
     shortToldAt = Date.now();
-    post({ type: 'error', message: `usage batches reach ${acked} of ${wanted} Redis replicas (FAAS_REDIS_WAIT_REPLICAS)` });
+    post({ type: 'error', message: `usage batches reach ${acked} of ${wanted} Redis replicas (FAAS_REDIS_WAIT_REPLICAS)${err ? `: ${err.message}` : ''}` });
   });
   const shipper = new JournalShipper({
     ...data,

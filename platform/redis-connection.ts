@@ -50,30 +50,65 @@ export function connectRedis(target: RedisTarget, extra: RedisOptions = {}): Red
  * After a write that must survive losing the master: waits until the writes this connection made so far are on
  * `waitReplicas` replicas (Redis WAIT). It waits only for replicas the master has (read with ROLE at most once a
  * second): right after a failover the new master has none, and every write would otherwise stall for the
- * whole timeout. `onShort` hears of writes that reached fewer replicas than wanted (none connected, or lagging).
+ * whole timeout. WAIT holds the connection while it waits, so writers share it: one WAIT at a time, and a
+ * writer arriving while one is out waits for the next, which covers every write made before it is sent.
+ * Never throws: the write is done; `onShort` hears when it reached fewer replicas than wanted (none
+ * connected, lagging, or the check itself failed).
  */
 export class ReplicaWait {
-  private replicas = 0;
+  private replicas: number | undefined;
   private checkedAt = Number.NEGATIVE_INFINITY;
+  /** Writers waiting for the next WAIT; each WAIT answers all who were waiting when it was sent. */
+  private waiting: Array<{ resolve: (acked: number) => void; reject: (err: Error) => void }> = [];
+  private busy = false;
 
   constructor(
     private readonly redis: Redis,
     private readonly target: Pick<RedisTarget, 'waitReplicas' | 'waitTimeoutMs'>,
-    private readonly onShort: (acked: number, wanted: number) => void = () => {},
+    private readonly onShort: (acked: number, wanted: number, err?: Error) => void = () => {},
     private readonly clock: () => number = Date.now,
   ) {}
 
   async afterWrite(): Promise<void> {
     const wanted = this.target.waitReplicas;
     if (wanted <= 0) return;
-    if (this.clock() - this.checkedAt >= 1_000) {
-      const role = (await this.redis.call('ROLE')) as [string, number, unknown[]?];
-      this.replicas = role[0] === 'master' ? (role[2]?.length ?? 0) : 0;
-      this.checkedAt = this.clock();
+    let acked: number;
+    try {
+      acked = await new Promise<number>((resolve, reject) => {
+        this.waiting.push({ resolve, reject });
+        if (!this.busy) void this.drain();
+      });
+    } catch (err) {
+      this.onShort(0, wanted, err as Error);
+      return;
     }
-    const waitFor = Math.min(wanted, this.replicas);
-    const acked = waitFor > 0 ? ((await this.redis.call('WAIT', waitFor, this.target.waitTimeoutMs)) as number) : 0;
     if (acked < wanted) this.onShort(acked, wanted);
+  }
+
+  private async drain(): Promise<void> {
+    this.busy = true;
+    while (this.waiting.length > 0) {
+      let batch: typeof this.waiting = [];
+      try {
+        await this.readReplicas();
+        // Every write of these writers is done: the WAIT sent now covers them all.
+        batch = this.waiting.splice(0);
+        const waitFor = Math.min(this.target.waitReplicas, this.replicas ?? this.target.waitReplicas);
+        const acked = waitFor > 0 ? ((await this.redis.call('WAIT', waitFor, this.target.waitTimeoutMs)) as number) : 0;
+        for (const w of batch) w.resolve(acked);
+      } catch (err) {
+        for (const w of batch) w.reject(err as Error);
+      }
+    }
+    this.busy = false;
+  }
+
+  /** The master's replicas, read at most once a second; undefined when ROLE is denied (an ACL user). */
+  private async readReplicas(): Promise<void> {
+    if (this.clock() - this.checkedAt < 1_000) return;
+    this.checkedAt = this.clock();
+    const role = (await this.redis.call('ROLE').catch(() => undefined)) as [string, number, unknown[]?] | undefined;
+    this.replicas = role ? (role[0] === 'master' ? (role[2]?.length ?? 0) : 0) : undefined;
   }
 }
 

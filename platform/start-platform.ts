@@ -352,10 +352,13 @@ export async function startPlatform(config: PlatformConfig, options: StartOption
 
     // Warned at most once a minute: after a failover the new master has no replica until one is added.
     let shortWarnedAt = 0;
-    const jobReplicas = new ReplicaWait(bullConnection, config.redis, (acked, wanted) => {
+    const jobReplicas = new ReplicaWait(bullConnection, config.redis, (acked, wanted, err) => {
       if (Date.now() - shortWarnedAt < 60_000) return;
       shortWarnedAt = Date.now();
-      log.warn({ acked, wanted }, 'accepted async jobs reach fewer Redis replicas than FAAS_REDIS_WAIT_REPLICAS: a master lost now would lose them');
+      log.warn(
+        { acked, wanted, ...(err ? { err: err.message } : {}) },
+        'accepted async jobs reach fewer Redis replicas than FAAS_REDIS_WAIT_REPLICAS: a master lost now would lose them',
+      );
     });
     const queues = new AsyncQueues({
       connection: bullConnection,

@@ -275,14 +275,29 @@ export class AsyncQueues {
     };
   }
 
-  /** Adds a job whose bytes were reserved; gives them back when the add fails. */
-  private async addCounted(queue: Queue<JobData>, name: string, data: JobData, opts: JobsOptions): Promise<void> {
+  /**
+   * Adds a job whose bytes were reserved; gives them back when the add fails, or when an idempotent add found
+   * its job already there (two identical requests at once both reserve: the one whose token is not stored
+   * gives its bytes back, so the count cannot creep up).
+   */
+  private async addCounted(queue: Queue<JobData>, name: string, data: JobData, opts: JobsOptions, idempotent: boolean): Promise<void> {
     const undo = await this.reserveBytes([{ queue: queue.name, bytes: queuedBytesOf(data), jobId: opts.jobId! }]);
+    const token = idempotent && this.options.queuedBytes ? randomUUID() : undefined;
     try {
-      await queue.add(name, data, opts);
+      await queue.add(name, token ? { ...data, acceptToken: token } : data, opts);
     } catch (err) {
       await undo();
       throw err;
+    }
+    if (token) {
+      const raw = await this.options.connection.hget(`${this.prefix}:${queue.name}:${opts.jobId}`, 'data');
+      let stored: string | undefined;
+      try {
+        stored = raw === null ? undefined : (JSON.parse(raw) as Partial<JobData>).acceptToken;
+      } catch {
+        stored = undefined;
+      }
+      if (raw !== null && stored !== token) await undo();
     }
   }
 
@@ -309,7 +324,13 @@ export class AsyncQueues {
     const queue = this.queue(functionQueueName(spec.name));
     const id = idempotency ? idempotentJobId('async', spec.name, idempotency) : randomUUID();
     await this.ensureRoom(queue, spec);
-    await this.addCounted(queue, 'async', idempotency ? { ...data, idempotencyFingerprint: idempotency.fingerprint } : data, this.jobOptions(spec, id));
+    await this.addCounted(
+      queue,
+      'async',
+      idempotency ? { ...data, idempotencyFingerprint: idempotency.fingerprint } : data,
+      this.jobOptions(spec, id),
+      idempotency !== undefined,
+    );
     if (idempotency) await this.checkSameRequest(queue, id, idempotency.fingerprint);
     await this.options.replicated?.();
     return id;
@@ -360,7 +381,7 @@ export class AsyncQueues {
       },
       ...(idempotency ? { idempotencyFingerprint: idempotency.fingerprint } : {}),
     };
-    await this.addCounted(queue, 'message', data, this.jobOptions(spec, id));
+    await this.addCounted(queue, 'message', data, this.jobOptions(spec, id), idempotency !== undefined);
     if (idempotency) await this.checkSameRequest(queue, id, idempotency.fingerprint);
     await this.options.replicated?.();
     return { id, consumer: spec.name };

@@ -70,6 +70,8 @@ interface JobBase {
    * key with another request is refused (422 IDEMPOTENCY_KEY_REUSED).
    */
   idempotencyFingerprint?: string;
+  /** With an Idempotency-Key: which of two identical submissions at once stored the job (queued-bytes counting). */
+  acceptToken?: string;
 }
 
 /** What an async job carries, by trigger: each kind has exactly its own payload. */

@@ -35,7 +35,8 @@ const refusedConnections = new WeakSet<Socket>();
 function closeAfter(request: FastifyRequest, reply: FastifyReply): void {
   const socket = request.raw.socket;
   refusedConnections.add(socket);
-  reply.raw.once('finish', () => socket.end());
+  // Closed for good once the refusal is out (not half-open: a client that never closes its side keeps nothing).
+  reply.raw.once('finish', () => socket.destroySoon());
   void reply.header('connection', 'close');
 }
 

@@ -22,6 +22,8 @@ export interface Entry {
   initMs?: number;
   /** CPU time (ms) from assignment (or creation) to ready: the module load, and a fresh container's runtime start. */
   initCpuMs?: number;
+  /** CPU time (ns) at ready: a whole-life figure counts from here (the init is billed apart, as initCpuMs). */
+  readyCpuNs?: number;
   dockerId?: string;
   connection?: RuntimeConnection;
   /** The invoker's listening socket the runtime connects to, in `socketDir` (mounted read-only). */

@@ -47,11 +47,15 @@ export async function diagnoseCrash(driver: ContainerDriver, entry: Entry): Prom
   return { ...(exit ? { exit } : {}), logsTail };
 }
 
-/** A container's lifetime CPU time and peak memory, for containers serving several calls at once. */
+/**
+ * A container's CPU time and peak memory over its life, for containers serving several calls at once: from
+ * ready (its init is billed apart, with its cold start's call), or from assignment for an init that never
+ * finished.
+ */
 export async function measureLife(driver: ContainerDriver, entry: Entry): Promise<{ cpuMs: number; peakMemoryMb: number } | undefined> {
   if (!entry.dockerId) return undefined;
   const usage = await driver.usage(entry.dockerId).catch(() => undefined);
-  return usage && { cpuMs: Math.max(0, usage.cpuNs - (entry.cpuBaseNs ?? 0)) / 1e6, peakMemoryMb: usage.peakMemoryBytes / MB };
+  return usage && { cpuMs: Math.max(0, usage.cpuNs - (entry.readyCpuNs ?? entry.cpuBaseNs ?? 0)) / 1e6, peakMemoryMb: usage.peakMemoryBytes / MB };
 }
 
 /** Reads the CPU time a container used before its function was given it (cpuBaseNs); none when the engine cannot tell. */
@@ -71,6 +75,7 @@ export async function markReady(driver: ContainerDriver, entry: Entry): Promise<
   if (!usage) return;
   entry.initCpuMs = Math.max(0, usage.cpuNs - (entry.cpuBaseNs ?? 0)) / 1e6;
   entry.cpuNs = usage.cpuNs;
+  entry.readyCpuNs = usage.cpuNs;
 }
 
 /**

@@ -133,10 +133,13 @@ export class InvokerServer {
     return `${this.options.tls ? 'https' : 'http'}://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${address.port}`;
   }
 
-  /** Takes no new call from now on (answered INVOKER_DRAINING), nor new connections; running calls go on. */
+  /**
+   * Takes no new call from now on (answered INVOKER_DRAINING, and that connection closed); running calls go on.
+   * It keeps listening and keeps idle connections open until close(): closing one a gateway has just written
+   * a call on would lose that call (a reset, not an answer it can retry elsewhere).
+   */
   drain(): void {
     this.draining = true;
-    this.server.close();
   }
 
   async close(): Promise<void> {

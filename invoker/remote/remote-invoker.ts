@@ -39,12 +39,6 @@ const PROBE_TIMEOUT_MS = 1_000;
 
 /** Errors of a connection that never carried the call: the invoker did not get it. */
 const NOT_CONNECTED = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']);
-/**
- * Of those, the ones of a host that went silent: calls still open to it would wait for ever, so its connections
- * are dropped. A refused connection is a process gone (its connections closed with it) or draining (its calls
- * finish): those are left alone.
- */
-const HOST_SILENT = new Set(['EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'UND_ERR_CONNECT_TIMEOUT']);
 /** TLS handshake failures (a certificate not trusted, expired, for another name): the call was never sent. */
 const TLS_FAILURE = /CERT|SELF_SIGNED|UNABLE_TO_|^ERR_TLS_|^ERR_SSL_|^EPROTO$/;
 const neverSent = (code: string) => NOT_CONNECTED.has(code) || TLS_FAILURE.test(code);
@@ -137,25 +131,38 @@ export class RemoteInvoker implements Invoker, InvocationEvents {
   }
 
   /**
-   * The invoker failed: skipped from now until a probe finds it. When its host went silent, its connections are
-   * dropped too, so calls still waiting on it end now (INVOKER_LOST) instead of hanging on a host that may never answer.
+   * The invoker failed: skipped from now until a probe finds it. Its open calls are left alone (a loaded invoker
+   * may be slow to accept, not gone); a probe that reaches no one drops them (probeDue).
    */
-  private markDown(target: InvokerEntry, reason: string, dropConnections = false): void {
+  private markDown(target: InvokerEntry, reason: string): void {
     const wasUp = this.health.isUp(target.id);
     this.health.markDown(target.id, this.clock());
     if (wasUp) this.options.onHealthChange?.(target.id, false, reason);
-    if (!dropConnections) return;
-    const pool = this.pools.get(target.url);
-    if (pool) {
-      this.pools.delete(target.url);
-      void pool.destroy().catch(() => {});
-    }
   }
 
+  /** Ends every call still open to this URL (INVOKER_LOST): its host cannot be reached, or it left the directory. */
+  private dropPool(url: string): void {
+    const pool = this.pools.get(url);
+    if (!pool) return;
+    this.pools.delete(url);
+    void pool.destroy().catch(() => {});
+  }
+
+  /**
+   * Every tick: connections to invokers that left the directory are dropped, and invokers marked down whose
+   * probe is due are probed. A probe that reaches no one (refused, timed out) drops that invoker's connections
+   * too: calls still open to a host that went silent end there (INVOKER_LOST) instead of waiting for ever. One
+   * that answers (draining, 503) leaves them: its running calls finish.
+   */
   private probeDue(): void {
+    const invokers = this.options.invokers();
+    if (this.pools.size > invokers.length) {
+      const listed = new Set(invokers.map((i) => i.url));
+      for (const url of [...this.pools.keys()]) if (!listed.has(url)) this.dropPool(url);
+    }
     const due = this.health.dueForProbe(this.clock());
     if (due.length === 0) return;
-    const byId = new Map(this.options.invokers().map((i) => [i.id, i]));
+    const byId = new Map(invokers.map((i) => [i.id, i]));
     this.health.retain([...byId.keys()]);
     for (const id of due) {
       const target = byId.get(id);
@@ -163,12 +170,13 @@ export class RemoteInvoker implements Invoker, InvocationEvents {
       void httpRequest(`${target.url}/healthz`, { signal: AbortSignal.timeout(PROBE_TIMEOUT_MS), dispatcher: this.probeAgent })
         .then(async (res) => {
           await res.body.dump();
-          return res.statusCode === 200;
+          return res.statusCode === 200 ? 'up' : 'answered';
         })
-        .catch(() => false)
-        .then((ok) => {
-          this.health.probed(id, ok, this.clock());
-          if (ok) this.options.onHealthChange?.(id, true, 'probe answered');
+        .catch(() => 'unreachable' as const)
+        .then((outcome) => {
+          this.health.probed(id, outcome === 'up', this.clock());
+          if (outcome === 'up') this.options.onHealthChange?.(id, true, 'probe answered');
+          if (outcome === 'unreachable') this.dropPool(target.url);
         });
     }
   }
@@ -246,7 +254,7 @@ export class RemoteInvoker implements Invoker, InvocationEvents {
     } catch (err) {
       const code = codeOf(err);
       if (code && neverSent(code)) {
-        this.markDown(target, code, HOST_SILENT.has(code));
+        this.markDown(target, code);
         throw new Undelivered(`${code} at ${target.url}`);
       }
       this.markDown(target, code ?? (err as Error).message);

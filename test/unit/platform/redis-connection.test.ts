@@ -1,7 +1,7 @@
 // How the platform reaches Redis: a URL (TLS, ACL user, database) or Sentinel, and the settings naming them.
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../platform/config.js';
-import { parseSentinels, redisOptions } from '../../../platform/redis-connection.js';
+import { parseSentinels, redisOptions, ReplicaWait } from '../../../platform/redis-connection.js';
 
 describe('Redis connection', () => {
   it('reads a URL: host, port, ACL user and password, database, and TLS for rediss://', () => {
@@ -57,5 +57,71 @@ describe('gateway↔invoker TLS settings', () => {
       caFile: '/ca.pem',
     });
     expect(() => loadConfig({ FAAS_INVOKER_TLS_CERT: '/c.pem' })).toThrow(/FAAS_INVOKER_TLS_CERT and FAAS_INVOKER_TLS_KEY go together/);
+  });
+});
+
+describe('ReplicaWait', () => {
+  /** A connection answering ROLE with `replicas` replicas, WAIT after `release()` with how many acknowledged. */
+  function fakeRedis(replicas: number, options: { roleDenied?: boolean; waitFails?: boolean } = {}) {
+    const calls: string[] = [];
+    const pending: Array<() => void> = [];
+    const redis = {
+      async call(command: string, ...args: unknown[]) {
+        calls.push([command, ...args].join(' '));
+        if (command === 'ROLE') {
+          if (options.roleDenied) throw new Error('NOPERM');
+          return ['master', 1, Array.from({ length: replicas }, () => ['127.0.0.1', '1', '1'])];
+        }
+        if (options.waitFails) throw new Error('connection lost');
+        await new Promise<void>((resolve) => pending.push(resolve));
+        return Math.min(Number(args[0]), replicas);
+      },
+    };
+    return {
+      redis: redis as unknown as import('ioredis').Redis,
+      calls,
+      release: () => {
+        for (const r of pending.splice(0)) r();
+      },
+    };
+  }
+  const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+  it('sends one WAIT for every writer waiting when it goes, and the next for those who came meanwhile', async () => {
+    const { redis, calls, release } = fakeRedis(1);
+    const short: number[] = [];
+    const wait = new ReplicaWait(redis, { waitReplicas: 1, waitTimeoutMs: 1000 }, (acked) => short.push(acked));
+    const first = [wait.afterWrite(), wait.afterWrite(), wait.afterWrite()];
+    await settle();
+    expect(calls.filter((c) => c.startsWith('WAIT'))).toEqual(['WAIT 1 1000']);
+    const later = wait.afterWrite();
+    release();
+    await Promise.all(first);
+    await settle();
+    expect(calls.filter((c) => c.startsWith('WAIT'))).toHaveLength(2);
+    release();
+    await later;
+    expect(short).toEqual([]);
+  });
+
+  it('does not wait when the master has no replica (after a failover), and says the write is short', async () => {
+    const { redis, calls } = fakeRedis(0);
+    const short: number[] = [];
+    await new ReplicaWait(redis, { waitReplicas: 1, waitTimeoutMs: 1000 }, (acked) => short.push(acked)).afterWrite();
+    expect(calls).toEqual(['ROLE']);
+    expect(short).toEqual([0]);
+  });
+
+  it('waits for as many as wanted when ROLE is denied, and never throws when WAIT fails', async () => {
+    const denied = fakeRedis(2, { roleDenied: true });
+    const pending = new ReplicaWait(denied.redis, { waitReplicas: 2, waitTimeoutMs: 500 }).afterWrite();
+    await settle();
+    expect(denied.calls).toEqual(['ROLE', 'WAIT 2 500']);
+    denied.release();
+    await pending;
+    const failing = fakeRedis(1, { waitFails: true });
+    const errors: string[] = [];
+    await new ReplicaWait(failing.redis, { waitReplicas: 1, waitTimeoutMs: 500 }, (_a, _w, err) => errors.push(err?.message ?? '')).afterWrite();
+    expect(errors).toEqual(['connection lost']);
   });
 });
