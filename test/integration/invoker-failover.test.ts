@@ -123,6 +123,20 @@ describe('remote invoker failover', () => {
     expect(b.invoker.calls).toBe(0);
   });
 
+  it('ends a call left open on an invoker that stopped taking connections once a probe finds no one there (never a hang)', async () => {
+    const a = await startInvoker('a');
+    const b = await startInvoker('b');
+    const remote = remoteOver(() => [a.entry, b.entry]);
+    const fn = fnPlacedOn('a', ['a', 'b']);
+    const stuck = remote.invoke(request(fn, '/hold'));
+    await waitUntil('the call to reach invoker a', async () => (a.invoker.held.length === 1 ? true : undefined));
+    // Invoker a takes no new connection (its open one stays, its call never answered): a host gone quiet.
+    (a.server as unknown as { server: http.Server }).server.close();
+    // The next call finds it refusing, goes to b, and marks a down; a's probe then reaches no one.
+    expect((await remote.invoke(request(fn))).body.toString()).toBe('b');
+    await expect(stuck).rejects.toMatchObject({ code: 'INVOKER_LOST', status: 502 });
+  });
+
   it("moves a draining invoker's new calls to the next one; its running call finishes", async () => {
     const a = await startInvoker('a');
     const b = await startInvoker('b');
