@@ -92,9 +92,9 @@ export function limitProblem(config: FunctionConfig, body: Pick<DeployBody, 'max
 }
 
 /** A named queue has one consumer: deploying a second one for it is a conflict. Names are stored ids. */
-async function checkQueueOwners(registry: FunctionRegistry, id: string, queues: string[]): Promise<void> {
+function checkQueueOwners(deployed: readonly FunctionSpec[], id: string, queues: string[]): void {
   if (queues.length === 0) return;
-  for (const other of await registry.list()) {
+  for (const other of deployed) {
     if (other.name === id) continue;
     const taken = other.queues.find((queue) => queues.includes(queue));
     if (taken) {
@@ -193,9 +193,10 @@ export function functionRoutes(app: FastifyInstance, deps: FunctionRoutesDeps): 
       // Stored queue and topic names carry the tenant, so tenants never share a queue or topic.
       config.queues = config.queues.map((q) => triggerId(tenant, q));
       config.topics = config.topics.map((t) => triggerId(tenant, t));
-      await checkQueueOwners(deps.registry, id, config.queues);
+      // One read of what is deployed, for both checks.
+      const all = config.queues.length > 0 || deps.tenantLimits ? await deps.registry.list() : [];
+      checkQueueOwners(all, id, config.queues);
       if (deps.tenantLimits) {
-        const all = await deps.registry.list();
         const others = all.filter((s) => s.name !== id && splitFunctionId(s.name).tenant === tenant);
         const tooMany = tenantLimitProblem(config, others, !all.some((s) => s.name === id), tenant, deps.tenantLimits);
         if (tooMany) throw new QuotaExceededError(tooMany);

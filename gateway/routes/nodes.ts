@@ -3,6 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ContainerState } from '../../core/invoker.js';
 import { requireAdmin } from '../plugins/auth.js';
+import { containerCounts } from '../schemas/container.js';
 
 export interface NodeView {
   id: string;
@@ -17,11 +18,6 @@ export interface NodeView {
   /** Functions whose rendezvous placement names it first. */
   functions: number;
 }
-
-const containerCounts = {
-  type: 'object',
-  properties: Object.fromEntries(['prewarmed', 'starting', 'idle', 'paused', 'busy', 'removing'].map((s) => [s, { type: 'integer' }])),
-} as const;
 
 const nodesReply = {
   type: 'object',
