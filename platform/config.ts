@@ -6,6 +6,7 @@ import ipaddr from 'ipaddr.js';
 import type { PricePlan } from '../metering/billing.js';
 import type { GatewayConfig } from '../gateway/app.js';
 import { parseSentinels, type RedisTarget } from './redis-connection.js';
+import type { SlotPolicy } from '../triggers/worker-slots.js';
 
 export interface PlatformConfig {
   /** Address the gateway listens on. FAAS_HOST, default 127.0.0.1 (compose sets 0.0.0.0). */
@@ -184,6 +185,18 @@ export interface PlatformConfig {
    * again within about twice this. FAAS_ASYNC_STALL_MS, default 30 000 (BullMQ's).
    */
   asyncStallMs: number;
+  /**
+   * Async workers per process: at most this many queues (functions' own and named queues with work) have a
+   * live BullMQ worker, each holding a Redis connection (a named queue's, two); the others wait their turn.
+   * FAAS_ASYNC_MAX_WORKERS, default 32 — so one host holds under 100 Redis connections however many
+   * functions are deployed.
+   */
+  asyncMaxWorkers: number;
+  /**
+   * A worker that ran nothing for this long is closed (its queue rung, so a later retry or cron tick brings
+   * one back); one live twice this long gives way when other queues wait. FAAS_ASYNC_WORKER_IDLE_MS, default 5 000.
+   */
+  asyncWorkerIdleMs: number;
   /** First retry delay of a failed async job; doubled each time, with jitter. FAAS_RETRY_DELAY_MS, default 1 000. */
   retryDelayMs: number;
   /** How long results of finished async jobs are kept. FAAS_KEEP_RESULTS_MS, default 24 hours. */
@@ -346,6 +359,11 @@ export function pricePlanOf(config: PlatformConfig): PricePlan {
 }
 
 /** The gateway's part of the configuration. */
+/** The async workers' slot policy (worker-slots.ts) from the settings. */
+export function asyncSlotsOf(config: Pick<PlatformConfig, 'asyncMaxWorkers' | 'asyncWorkerIdleMs'>): SlotPolicy {
+  return { max: config.asyncMaxWorkers, idleMs: config.asyncWorkerIdleMs, fairShareMs: 2 * config.asyncWorkerIdleMs };
+}
+
 export function gatewayConfigOf(config: PlatformConfig): GatewayConfig {
   return {
     publicUrl: config.publicUrl,
@@ -433,6 +451,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Readonl
     invokerUrl: env.FAAS_INVOKER_URL || undefined,
     invokerTls: invokerTls(env),
     asyncStallMs: num(env, 'FAAS_ASYNC_STALL_MS', 30_000, 500),
+    asyncMaxWorkers: num(env, 'FAAS_ASYNC_MAX_WORKERS', 32, 1),
+    asyncWorkerIdleMs: num(env, 'FAAS_ASYNC_WORKER_IDLE_MS', 5_000, 100),
     retryDelayMs: num(env, 'FAAS_RETRY_DELAY_MS', 1_000, 0),
     keepResultsMs: num(env, 'FAAS_KEEP_RESULTS_MS', 86_400_000, 1_000),
     callbackAllowLocal: ['1', 'true', 'yes'].includes((env.FAAS_CALLBACK_ALLOW_LOCAL ?? '').toLowerCase()),

@@ -6,7 +6,7 @@ import path from 'node:path';
 import Docker from 'dockerode';
 import type { Redis } from 'ioredis';
 import { pino, type Logger } from 'pino';
-import { gatewayConfigOf, type PlatformConfig } from './config.js';
+import { asyncSlotsOf, gatewayConfigOf, type PlatformConfig } from './config.js';
 import { buildApp } from '../gateway/app.js';
 import { createMetrics } from '../metrics/platform-metrics.js';
 import { DockerDriver } from '../invoker/driver/docker/docker-driver.js';
@@ -34,6 +34,7 @@ import type { Readiness } from '../gateway/routes/health.js';
 import { ensureRuntimeImage } from '../runtime-images/node/build-image.js';
 import { AsyncDispatcher } from '../triggers/dispatcher.js';
 import { ThreadedDispatcher } from '../triggers/threaded-dispatcher.js';
+import { Doorbell } from '../triggers/doorbell.js';
 
 /** The async workers, in this thread or their own. */
 type Dispatcher = Pick<AsyncDispatcher, 'start' | 'close' | 'onRetry'>;
@@ -147,6 +148,7 @@ async function startLocalInvoker(
           redis: config.redis,
           redisPrefix: config.redisPrefix,
           stallMs: config.asyncStallMs,
+          slots: asyncSlotsOf(config),
           maxResultBytes: config.maxBodyBytes,
           callbackAllowLocal: config.callbackAllowLocal,
           logLevel: config.logLevel,
@@ -162,6 +164,7 @@ async function startLocalInvoker(
           invoker,
           events: invoker,
           stallMs: config.asyncStallMs,
+          slots: asyncSlotsOf(config),
           maxResultBytes: config.maxBodyBytes,
           admit: (fn) => shared.quotas.admit(fn),
           callbackAllowLocal: config.callbackAllowLocal,
@@ -368,6 +371,7 @@ export async function startPlatform(config: PlatformConfig, options: StartOption
       keepResultsMs: config.keepResultsMs,
       maxMessageBytes: config.maxAsyncBodyBytes,
       queuedBytes: new QueuedBytes({ redis: bullConnection, prefix: config.redisPrefix, defaultLimitBytes: config.maxQueuedBytes }),
+      doorbell: Doorbell.of(bullConnection, config.redisPrefix, config.asyncStallMs),
       ...(config.redis.waitReplicas > 0 ? { replicated: () => jobReplicas.afterWrite() } : {}),
     });
     closers.push(() => queues.close());

@@ -18,6 +18,7 @@ import type { FunctionRegistry } from '../registry/function-registry.js';
 import { parseReason, queuedBytesOf, statusOf, type AsyncStatus, type CloudEventAttributes, type JobData, type StoredResult } from './job.js';
 import { tenantOfQueue, type QueuedBytes } from './queued-bytes.js';
 import { TriggerIndex } from './trigger-index.js';
+import type { Doorbell } from './doorbell.js';
 import { BacklogEstimate } from './backlog.js';
 import { splitTriggerId } from '../tenancy/names.js';
 
@@ -105,6 +106,8 @@ export interface AsyncQueuesOptions {
    * as accepted: a master lost right after loses none. Absent: no replica to wait for.
    */
   replicated?: () => Promise<void>;
+  /** Rung after every job added, so a process starts a worker for the queue (doorbell.ts). */
+  doorbell: Doorbell;
 }
 
 /** An async invocation, queue message or event delivery as the API shows it. */
@@ -226,6 +229,8 @@ export class AsyncQueues {
         },
       );
     }
+    // A cron tick now due later, and messages that waited for this consumer, are announced.
+    await this.options.doorbell.ringAll([queue.name, ...spec.queues.map(messageQueueName)]);
   }
 
   /** After a delete: its schedules and its own queue (pending async calls, events, dead letters) go too. */
@@ -289,6 +294,7 @@ export class AsyncQueues {
       await undo();
       throw err;
     }
+    await this.options.doorbell.ring(queue.name);
     if (token) {
       const raw = await this.options.connection.hget(`${this.prefix}:${queue.name}:${opts.jobId}`, 'data');
       let stored: string | undefined;
@@ -415,6 +421,7 @@ export class AsyncQueues {
         await undo();
         throw err;
       });
+    await this.options.doorbell.ringAll(subscribers.map((spec) => functionQueueName(spec.name)));
     await this.options.replicated?.();
     return deliveries;
   }
@@ -505,6 +512,7 @@ export class AsyncQueues {
   private async redriveJob(job: Job<JobData>): Promise<void> {
     if (job.data.trigger !== 'cron') await job.updateData({ ...job.data, acceptedAt: Date.now() });
     await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
+    await this.options.doorbell.ring(job.queueName);
   }
 
   async redrive(id: string, filter: FunctionFilter = ALL): Promise<void> {

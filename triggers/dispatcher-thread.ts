@@ -87,6 +87,7 @@ if (parentPort) {
         invoker,
         events,
         stallMs: data.stallMs,
+        slots: data.slots,
         maxResultBytes: data.maxResultBytes,
         callbackAllowLocal: data.callbackAllowLocal,
         log,

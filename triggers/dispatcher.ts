@@ -1,6 +1,11 @@
-// The consumer side of async work: in every invoker process, one BullMQ worker per function queue and per
-// consumed named queue runs jobs through the local invoker. BullMQ gives at-least-once: a job whose
-// process dies mid-run is found stalled (its lock not renewed) and run again by another worker.
+// The consumer side of async work: in every invoker process, BullMQ workers run jobs through the local
+// invoker — but only for queues with work. A worker holds a Redis connection of its own, so one per
+// deployed function would make the platform's connections grow with its functions; instead the doorbell
+// (doorbell.ts) says which queues have jobs due, and at most FAAS_ASYNC_MAX_WORKERS of them have a live
+// worker here at a time (worker-slots.ts decides which). A worker idle for a while is closed, and its queue
+// rung again, so a retry or cron tick due later brings one back then. BullMQ gives at-least-once: a job
+// whose process dies mid-run is found stalled (its lock not renewed) by a worker of its queue — the
+// doorbell keeps looking at a queue with running jobs for that — and run again.
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -9,7 +14,10 @@ import type { InvocationEvents, InvocationFinished, InvocationResponse, Invoker 
 import type { FunctionRegistry } from '../registry/function-registry.js';
 import { bullPrefix, functionQueueName, messageQueueName } from './async-queues.js';
 import { deliverCallback, type CallbackOutcome } from './callback.js';
+import { Doorbell } from './doorbell.js';
 import { QueuedBytes } from './queued-bytes.js';
+import { TriggerIndex } from './trigger-index.js';
+import { WorkerSlots, type SlotPolicy } from './worker-slots.js';
 import {
   classifyError,
   classifyResponse,
@@ -34,6 +42,10 @@ export interface DispatcherOptions {
   stallMs: number;
   /** Largest function response kept as a job's result. */
   maxResultBytes: number;
+  /** How many queues have a live worker here at once, and for how long (FAAS_ASYNC_MAX_WORKERS, FAAS_ASYNC_WORKER_IDLE_MS). */
+  slots: SlotPolicy;
+  /** Due queues are looked for at least this often (ms), besides the doorbell's announcements; 1 000 by default. */
+  pollMs?: number;
   /** Callbacks may go to loopback and link-local addresses (FAAS_CALLBACK_ALLOW_LOCAL). */
   callbackAllowLocal?: boolean;
   /** Throws QuotaExceededError when the function's tenant is past a quota: the attempt fails and is retried later. */
@@ -51,19 +63,31 @@ interface Consumer {
 const now = () => Date.now();
 const isNamedQueueJob = (job: Job<JobData>) => job.queueName.startsWith('q.');
 
+/** The BullMQ queues a function's jobs arrive on: its own, and the named queues it consumes. */
+export const queuesOf = (spec: FunctionSpec): string[] => [functionQueueName(spec.name), ...spec.queues.map(messageQueueName)];
+
 export class AsyncDispatcher {
+  /** Live workers, by BullMQ queue name. */
   private readonly consumers = new Map<string, Consumer>();
+  private readonly closing = new Set<Promise<void>>();
+  private readonly slots: WorkerSlots;
+  private readonly index = new TriggerIndex();
+  private readonly doorbell: Doorbell;
   /** Invocations of running jobs, so the console output of each run lands in the job's log. */
   private readonly finished = new Map<string, InvocationFinished>();
   private readonly detach: () => void;
   private unsubscribe: (() => void) | undefined;
   private closed = false;
   private sync: Promise<void> = Promise.resolve();
+  private pollTimer: NodeJS.Timeout | undefined;
+  private lastPollWarn = 0;
   private readonly retryListeners = new Set<(fn: string) => void>();
   private readonly queuedBytes: QueuedBytes;
 
   constructor(private readonly options: DispatcherOptions) {
     this.queuedBytes = new QueuedBytes({ redis: options.connection, prefix: options.redisPrefix });
+    this.slots = new WorkerSlots(options.slots);
+    this.doorbell = Doorbell.of(options.connection, options.redisPrefix, options.stallMs);
     this.detach = options.events.onInvocationFinished((event) => {
       if (event.trigger !== 'http') this.finished.set(event.invocationId, event);
     });
@@ -73,35 +97,104 @@ export class AsyncDispatcher {
     this.unsubscribe = this.options.registry.onChange((change) => {
       const spec = change.kind === 'deployed' ? change.spec : undefined;
       const name = change.kind === 'deployed' ? change.spec.name : change.name;
+      this.index.apply(name, spec);
       this.sync = this.sync.then(() => this.reconcile(name, spec)).catch((err) => this.options.log.error({ err }, 'async workers not updated'));
     });
-    for (const spec of await this.options.registry.list()) await this.reconcile(spec.name, spec);
+    await this.doorbell.listen((queue) => this.wanted(queue));
+    const specs = await this.options.registry.list();
+    this.index.reset(specs);
+    // Every queue rung once at start: what was left waiting (or added before the doorbell existed) is found.
+    const due = await this.doorbell.ringAll(specs.flatMap(queuesOf));
+    for (const queue of due) this.wanted(queue);
+    this.schedulePoll(0);
   }
 
-  /** Workers for a function's own queue and its named queues; none when it is deleted. */
+  /** The function whose jobs a queue holds, if it is deployed. */
+  private consumerOf(queue: string): FunctionSpec | undefined {
+    if (queue.startsWith('fn.')) return this.index.get(queue.slice(3));
+    if (queue.startsWith('q.')) return this.index.consumerOf(queue.slice(2));
+    return undefined;
+  }
+
+  /** A queue has work due: a worker for it now, or when a slot frees. Nobody consumes it: its entry goes. */
+  private wanted(queue: string): void {
+    if (this.closed) return;
+    const spec = this.consumerOf(queue);
+    if (!spec) {
+      this.slots.forget(queue);
+      void this.doorbell.drop(queue).catch(() => {});
+      return;
+    }
+    if (this.slots.want(queue, now()) === 'start') this.startConsumer(queue, spec);
+  }
+
+  private startConsumer(queue: string, spec: FunctionSpec): void {
+    this.consumers.set(queue, this.createConsumer(queue, spec.name, spec.concurrency * spec.maxScale, queue.startsWith('q.')));
+  }
+
+  /** Looks for due queues, closes idle workers, and comes back when the next entry is due (pollMs at most). */
+  private schedulePoll(delayMs: number): void {
+    clearTimeout(this.pollTimer);
+    if (this.closed) return;
+    this.pollTimer = setTimeout(() => void this.poll(), delayMs);
+    this.pollTimer.unref?.();
+  }
+
+  private async poll(): Promise<void> {
+    const pollMs = this.options.pollMs ?? 1_000;
+    let next: number | undefined;
+    try {
+      const due = await this.doorbell.due(now(), 256);
+      for (const queue of due.queues) this.wanted(queue);
+      next = due.next;
+    } catch (err) {
+      if (now() - this.lastPollWarn > 10_000) {
+        this.lastPollWarn = now();
+        this.options.log.warn({ err: (err as Error).message }, 'async doorbell not read');
+      }
+    }
+    for (const queue of this.slots.toClose(now())) this.closeLive(queue);
+    this.schedulePoll(next === undefined ? pollMs : Math.max(5, Math.min(pollMs, next - now())));
+  }
+
+  /**
+   * Closes a live worker (its running jobs finish first), gives its slot to the next queue waiting, and rings
+   * its queue: work that arrived meanwhile brings a worker back at once, a retry or tick due later then.
+   */
+  private closeLive(queue: string): void {
+    const consumer = this.consumers.get(queue);
+    this.consumers.delete(queue);
+    const done = (async () => {
+      if (consumer) await this.closeConsumer(consumer).catch((err: Error) => this.options.log.warn({ err: err.message, queue }, 'async worker not closed'));
+      let next = this.slots.closed(queue, now());
+      while (next !== undefined && !this.closed) {
+        const spec = this.consumerOf(next);
+        if (spec) {
+          this.startConsumer(next, spec);
+          break;
+        }
+        next = this.slots.closed(next, now());
+      }
+      if (this.closed) return;
+      const due = await this.doorbell.ring(queue).catch(() => undefined);
+      if (due !== undefined && due <= now()) this.wanted(queue);
+    })();
+    this.closing.add(done);
+    void done.finally(() => this.closing.delete(done));
+  }
+
+  /** After a deploy or delete: live workers follow the function's queues and concurrency; its queues are rung. */
   private async reconcile(name: string, spec: FunctionSpec | undefined): Promise<void> {
     if (this.closed) return;
-    const wanted = new Set<string>();
-    if (spec) {
-      wanted.add(functionQueueName(name));
-      for (const queue of spec.queues) wanted.add(messageQueueName(queue));
-    }
-    for (const [queueName, consumer] of this.consumers) {
-      if (consumer.fn === name && !wanted.has(queueName)) {
-        this.consumers.delete(queueName);
-        await this.closeConsumer(consumer);
-      }
+    const wanted = new Set(spec ? queuesOf(spec) : []);
+    for (const [queue, consumer] of this.consumers) {
+      if (consumer.fn !== name) continue;
+      if (!wanted.has(queue) || !spec) {
+        if (this.slots.markClosing(queue)) this.closeLive(queue);
+      } else consumer.worker.concurrency = spec.concurrency * spec.maxScale;
     }
     if (!spec) return;
-    const concurrency = spec.concurrency * spec.maxScale;
-    for (const queueName of wanted) {
-      const existing = this.consumers.get(queueName);
-      if (existing) {
-        existing.worker.concurrency = concurrency;
-        continue;
-      }
-      this.consumers.set(queueName, this.createConsumer(queueName, name, concurrency, queueName.startsWith('q.')));
-    }
+    for (const queue of await this.doorbell.ringAll(wanted)) this.wanted(queue);
   }
 
   private workerOptions(concurrency: number) {
@@ -118,7 +211,18 @@ export class AsyncDispatcher {
 
   private createConsumer(queueName: string, fn: string, concurrency: number, messages: boolean): Consumer {
     const fetcher = messages ? new Worker<JobData>(queueName, null, { ...this.workerOptions(1), autorun: false }) : undefined;
-    const worker = new Worker<JobData>(queueName, (job, token) => this.process(fn, fetcher, job, token), this.workerOptions(concurrency));
+    const worker = new Worker<JobData>(
+      queueName,
+      async (job, token) => {
+        this.slots.jobStarted(queueName, now());
+        try {
+          return await this.process(fn, fetcher, job, token);
+        } finally {
+          this.slots.jobEnded(queueName, now());
+        }
+      },
+      this.workerOptions(concurrency),
+    );
     const consumer: Consumer = { fn, worker, ...(fetcher ? { fetcher } : {}) };
     // Connection errors repeat on every reconnect attempt: one line per 10 s per queue is enough.
     let lastWarn = 0;
@@ -133,6 +237,11 @@ export class AsyncDispatcher {
   private async closeConsumer(consumer: Consumer): Promise<void> {
     await consumer.worker.close();
     await consumer.fetcher?.close();
+  }
+
+  /** Live workers and queues waiting for one (for tests and /metrics). */
+  workerCounts(): { live: number; waiting: number } {
+    return { live: this.slots.liveCount, waiting: this.slots.waitingCount };
   }
 
   private run(job: Job<JobData>): JobRun {
@@ -299,10 +408,13 @@ export class AsyncDispatcher {
   /** Stops taking jobs and waits for the running ones (before the invoker itself closes). */
   async close(): Promise<void> {
     this.closed = true;
+    clearTimeout(this.pollTimer);
     this.unsubscribe?.();
     await this.sync;
+    await this.doorbell.close();
     await Promise.all([...this.consumers.values()].map((c) => this.closeConsumer(c)));
     this.consumers.clear();
+    await Promise.all([...this.closing]);
     this.detach();
   }
 }

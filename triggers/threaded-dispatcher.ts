@@ -7,12 +7,14 @@ import { FaasError } from '../core/errors.js';
 import type { InvocationEvents, InvocationFinished, InvocationRequest, InvocationResponse, Invoker } from '../core/invoker.js';
 import { startWorkerThread } from '../core/worker-thread.js';
 import type { RedisTarget } from '../platform/redis-connection.js';
+import type { SlotPolicy } from './worker-slots.js';
 
 /** What the thread needs to build its own dispatcher: its Redis connections, registry and quota guard. */
 export interface DispatcherThreadData {
   redis: RedisTarget;
   redisPrefix: string;
   stallMs: number;
+  slots: SlotPolicy;
   maxResultBytes: number;
   callbackAllowLocal: boolean;
   logLevel: string;

@@ -75,6 +75,7 @@ beforeEach(() => {
     invoker,
     events: invoker,
     stallMs: 1_000,
+    slots: { max: 4, idleMs: 5_000, fairShareMs: 10_000 },
     maxResultBytes: 1024 * 1024,
     admit: (fn) => admitted(fn),
     log: silent,
