@@ -12,6 +12,7 @@ import { startNginx } from './nginx.js';
 import { streamBench } from './streaming.js';
 import { startPlatformProcess, type PlatformProcess } from './platform-process.js';
 import { asyncBench } from './async.js';
+import { scaleBench } from './scale.js';
 import { ms, renderTable, rps, type Row } from './report.js';
 import { median, percentile } from './stats.js';
 
@@ -191,6 +192,13 @@ async function main(): Promise<void> {
       rows.push(...(await asyncBench(docker, image, platform)));
       return void process.stdout.write(`\n${renderTable('async only (BENCH_ONLY=async)', rows)}`);
     }
+    if (process.env.BENCH_ONLY === 'scale') {
+      // 10,000 functions on one platform: connections, memory, another tenant's async latency.
+      const platform = await startPlatformProcess();
+      cleanups.push(() => platform.stop());
+      rows.push(...(await scaleBench(platform)));
+      return void process.stdout.write(`\n${renderTable('scale only (BENCH_ONLY=scale)', rows)}`);
+    }
     if (process.env.BENCH_ONLY === 'long') {
       // Opt-in: does the gateway's memory stay flat under a long load? (BENCH_LONG_MINUTES, default 10)
       const minutes = Number(process.env.BENCH_LONG_MINUTES ?? 10);
@@ -285,6 +293,11 @@ async function main(): Promise<void> {
     rows.push(...(await warmBench(docker, image, platform, gateway, cleanups)));
     rows.push(...(await streamBench(docker, image, platform, log)));
     rows.push(...(await asyncBench(docker, image, platform)));
+    await platform.stop();
+    log('starting a fresh platform for the scale step');
+    const scaled = await startPlatformProcess();
+    cleanups.push(() => scaled.stop());
+    rows.push(...(await scaleBench(scaled)));
   } finally {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
   }

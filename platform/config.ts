@@ -172,7 +172,10 @@ export interface PlatformConfig {
   role: 'all' | 'gateway' | 'invoker';
   /** Port of an invoker process's server for gateways. FAAS_INVOKER_PORT, default 8081. */
   invokerPort: number;
-  /** URL gateways reach this invoker at. FAAS_INVOKER_URL, default http(s)://<host>:<invokerPort>. */
+  /**
+   * URL gateways reach this invoker at. FAAS_INVOKER_URL, default http(s)://<host>:<invokerPort>, or — when
+   * FAAS_HOST is a wildcard such as 0.0.0.0 — the address this host reaches Redis from (announced-url.ts).
+   */
   invokerUrl: string | undefined;
   /**
    * Gateway↔invoker TLS: an invoker with FAAS_INVOKER_TLS_CERT and FAAS_INVOKER_TLS_KEY (PEM files) serves

@@ -35,6 +35,7 @@ import { ensureRuntimeImage } from '../runtime-images/node/build-image.js';
 import { AsyncDispatcher } from '../triggers/dispatcher.js';
 import { ThreadedDispatcher } from '../triggers/threaded-dispatcher.js';
 import { Doorbell } from '../triggers/doorbell.js';
+import { announcedUrl } from '../invoker/remote/announced-url.js';
 
 /** The async workers, in this thread or their own. */
 type Dispatcher = Pick<AsyncDispatcher, 'start' | 'close' | 'onRetry'>;
@@ -349,7 +350,7 @@ export async function startPlatform(config: PlatformConfig, options: StartOption
         await directory.close();
         server.drain();
       });
-      await directory.announce(config.invokerId, config.invokerUrl ?? url);
+      await directory.announce(config.invokerId, announcedUrl(url, config.invokerUrl, redis.stream?.localAddress));
       return { url, token, ...(tokenFile ? { tokenFile } : {}), close };
     }
 

@@ -1,6 +1,8 @@
 // Pure: how much one tenant may deploy — functions, queues, topics and cron triggers, counted over all its
-// functions. Each costs the platform something per tenant that no call pays for: a function and a consumed
-// queue hold BullMQ workers (Redis connections) on every invoker, a cron trigger runs on its own.
+// functions. Each costs the platform something per tenant that no call pays for: a function's spec is held
+// by every platform process and read by each deploy's checks, a queue or topic is a trigger every gateway
+// indexes, a cron trigger runs on its own. (Async workers no longer cost a Redis connection per function
+// or queue: they run only for queues with work — triggers/doorbell.ts.)
 import type { FunctionSpec } from '../core/function-spec.js';
 
 export interface TenantLimits {

@@ -37,7 +37,7 @@ export class InMemoryRegistry implements FunctionRegistry {
   }
 
   async list(): Promise<FunctionSpec[]> {
-    return [...this.specs.values()].sort((a, b) => a.name.localeCompare(b.name));
+    return [...this.specs.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
   async remove(name: string): Promise<boolean> {
