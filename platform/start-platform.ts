@@ -350,7 +350,10 @@ export async function startPlatform(config: PlatformConfig, options: StartOption
         await directory.close();
         server.drain();
       });
-      await directory.announce(config.invokerId, announcedUrl(url, config.invokerUrl, redis.stream?.localAddress));
+      await directory.announce(
+        config.invokerId,
+        announcedUrl({ serverUrl: url, listenHost: config.host, configured: config.invokerUrl, redisLocalAddress: redis.stream?.localAddress }),
+      );
       return { url, token, ...(tokenFile ? { tokenFile } : {}), close };
     }
 

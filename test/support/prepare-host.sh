@@ -14,6 +14,9 @@ command -v chromium >/dev/null 2>&1 || tools+=(chromium)
 command -v promtool >/dev/null 2>&1 || tools+=(prometheus)
 command -v tmux >/dev/null 2>&1 || tools+=(tmux)
 command -v docker-compose >/dev/null 2>&1 || tools+=(docker-compose)
+# Network namespaces for the simulated second host (function network, swarm tests).
+command -v ip >/dev/null 2>&1 || tools+=(iproute2)
+command -v nsenter >/dev/null 2>&1 || tools+=(util-linux)
 if [ ${#tools[@]} -gt 0 ]; then
   printf '\033[1;34m▸\033[0m installing test tools: %s\n' "${tools[*]}"
   apt-get update -qq
