@@ -361,12 +361,12 @@ export function pricePlanOf(config: PlatformConfig): PricePlan {
   };
 }
 
-/** The gateway's part of the configuration. */
 /** The async workers' slot policy (worker-slots.ts) from the settings. */
 export function asyncSlotsOf(config: Pick<PlatformConfig, 'asyncMaxWorkers' | 'asyncWorkerIdleMs'>): SlotPolicy {
   return { max: config.asyncMaxWorkers, idleMs: config.asyncWorkerIdleMs, fairShareMs: 2 * config.asyncWorkerIdleMs };
 }
 
+/** The gateway's part of the configuration. */
 export function gatewayConfigOf(config: PlatformConfig): GatewayConfig {
   return {
     publicUrl: config.publicUrl,

@@ -51,6 +51,9 @@ const normalize = (spec: FunctionSpec): FunctionSpec => ({
 
 export class RedisFunctionRegistry implements FunctionRegistry {
   private readonly cache = new Map<string, FunctionSpec>();
+  /** Changes seen, numbered; the number of each function's last one (see reload and get). */
+  private changeSeq = 0;
+  private readonly changedAt = new Map<string, number>();
   private readonly listeners = new Set<(change: FunctionChange) => void>();
   private readonly origin = randomUUID();
   private subscriber: Redis | undefined;
@@ -93,11 +96,13 @@ export class RedisFunctionRegistry implements FunctionRegistry {
     if (change.origin === this.origin) return;
     if (change.kind === 'deployed' && change.spec) {
       const spec = normalize(change.spec);
+      this.touch(spec.name);
       const cached = this.cache.get(spec.name);
       if (cached && cached.version >= spec.version) return;
       this.cache.set(spec.name, spec);
       this.notify({ kind: 'deployed', spec, ...(change.previous ? { previous: normalize(change.previous) } : {}) });
     } else if (change.kind === 'deleted' && change.name && change.previous) {
+      this.touch(change.name);
       this.cache.delete(change.name);
       this.notify({ kind: 'deleted', name: change.name, previous: normalize(change.previous) });
     }
@@ -107,16 +112,44 @@ export class RedisFunctionRegistry implements FunctionRegistry {
     for (const listener of this.listeners) listener(change);
   }
 
+  /** A change to `name` seen now (a deploy or delete here, or one announced). */
+  private touch(name: string): void {
+    this.changeSeq += 1;
+    this.changedAt.set(name, this.changeSeq);
+  }
+
+  private changedSince(name: string, seq: number): boolean {
+    return (this.changedAt.get(name) ?? 0) > seq;
+  }
+
+  /**
+   * Reads every spec again (at open, and after the subscriber reconnects: announcements may have been
+   * missed) and tells listeners what differs from the cache. A function changed while the read was under
+   * way keeps what that change said: the read may predate it.
+   */
   private async reload(): Promise<void> {
+    const since = this.changeSeq;
     const names = await this.options.redis.smembers(this.key('fns'));
     const values = names.length ? await this.options.redis.mget(names.map((n) => this.key('fn', n))) : [];
-    this.cache.clear();
+    const loaded = new Map<string, FunctionSpec>();
     for (const value of values) {
-      if (value) {
-        const spec = normalize(JSON.parse(value) as FunctionSpec);
-        this.cache.set(spec.name, spec);
-      }
+      if (!value) continue;
+      const spec = normalize(JSON.parse(value) as FunctionSpec);
+      loaded.set(spec.name, spec);
     }
+    for (const [name, spec] of loaded) {
+      if (this.changedSince(name, since)) continue;
+      const cached = this.cache.get(name);
+      if (cached && cached.version === spec.version) continue;
+      this.cache.set(name, spec);
+      this.notify({ kind: 'deployed', spec, ...(cached ? { previous: cached } : {}) });
+    }
+    for (const [name, cached] of [...this.cache]) {
+      if (loaded.has(name) || this.changedSince(name, since)) continue;
+      this.cache.delete(name);
+      this.notify({ kind: 'deleted', name, previous: cached });
+    }
+    for (const [name, seq] of [...this.changedAt]) if (seq <= since) this.changedAt.delete(name);
   }
 
   async deploy(input: DeployInput): Promise<FunctionSpec> {
@@ -144,18 +177,28 @@ export class RedisFunctionRegistry implements FunctionRegistry {
     const spec = normalize(JSON.parse(result[0]!) as FunctionSpec);
     const previous = result[1] ? normalize(JSON.parse(result[1]) as FunctionSpec) : undefined;
     const cached = this.cache.get(spec.name);
+    this.touch(spec.name);
     if (!cached || cached.version < spec.version) this.cache.set(spec.name, spec);
     this.notify({ kind: 'deployed', spec, ...(previous ? { previous } : {}) });
     return spec;
   }
 
+  /**
+   * From the cache, else from Redis: a function deployed elsewhere whose announcement has not arrived yet.
+   * Found that way, it is cached and listeners hear of it (its announcement, when it comes, then adds
+   * nothing) — unless a change to it arrived meanwhile, which wins.
+   */
   async get(name: string): Promise<FunctionSpec | undefined> {
     const cached = this.cache.get(name);
     if (cached) return cached;
+    const since = this.changeSeq;
     const value = await this.options.redis.get(this.key('fn', name));
+    if (this.changedSince(name, since)) return this.cache.get(name);
     if (!value) return undefined;
     const spec = normalize(JSON.parse(value) as FunctionSpec);
+    this.touch(name);
     this.cache.set(name, spec);
+    this.notify({ kind: 'deployed', spec });
     return spec;
   }
 
@@ -176,12 +219,14 @@ export class RedisFunctionRegistry implements FunctionRegistry {
   async remove(name: string): Promise<boolean> {
     const previousJson = await this.options.redis.get(this.key('fn', name));
     if (!previousJson) {
+      this.touch(name);
       this.cache.delete(name);
       return false;
     }
     const previous = normalize(JSON.parse(previousJson) as FunctionSpec);
     const wire: WireChange = { origin: this.origin, kind: 'deleted', name, previous };
     await this.options.redis.multi().del(this.key('fn', name)).srem(this.key('fns'), name).publish(this.channel, JSON.stringify(wire)).exec();
+    this.touch(name);
     this.cache.delete(name);
     this.notify({ kind: 'deleted', name, previous });
     return true;

@@ -251,7 +251,7 @@ export class AsyncQueues {
       );
     }
     // A cron tick now due later, and messages that waited for this consumer, are announced.
-    await this.options.doorbell.ringAll([queue.name, ...spec.queues.map(messageQueueName)]);
+    await this.announce([queue.name, ...spec.queues.map(messageQueueName)]);
   }
 
   /** After a delete: its schedules and its own queue (pending async calls, events, dead letters) go too. */
@@ -265,6 +265,14 @@ export class AsyncQueues {
     this.queues.delete(functionQueueName(name));
     this.queueUsedAt.delete(functionQueueName(name));
     this.backlogs.delete(functionQueueName(name));
+  }
+
+  /**
+   * Rings the queues that just got work (doorbell.ts). The jobs are in Redis already: a ring that fails does
+   * not make them fail — the dispatchers' sweep rings every queue each minute and finds them.
+   */
+  private async announce(queues: string[]): Promise<void> {
+    await this.options.doorbell.ringAll(queues).catch(() => undefined);
   }
 
   /** 413 past maxMessageBytes: what waits in Redis is bounded per message (and by maxBacklog per function). */
@@ -317,7 +325,7 @@ export class AsyncQueues {
       await undo();
       throw err;
     }
-    await this.options.doorbell.ring(queue.name);
+    await this.announce([queue.name]);
     if (token) {
       const raw = await this.options.connection.hget(`${this.prefix}:${queue.name}:${opts.jobId}`, 'data');
       let stored: string | undefined;
@@ -444,7 +452,7 @@ export class AsyncQueues {
         await undo();
         throw err;
       });
-    await this.options.doorbell.ringAll(subscribers.map((spec) => functionQueueName(spec.name)));
+    await this.announce(subscribers.map((spec) => functionQueueName(spec.name)));
     await this.options.replicated?.();
     return deliveries;
   }
@@ -535,7 +543,7 @@ export class AsyncQueues {
   private async redriveJob(job: Job<JobData>): Promise<void> {
     if (job.data.trigger !== 'cron') await job.updateData({ ...job.data, acceptedAt: Date.now() });
     await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
-    await this.options.doorbell.ring(job.queueName);
+    await this.announce([job.queueName]);
   }
 
   async redrive(id: string, filter: FunctionFilter = ALL): Promise<void> {
@@ -626,7 +634,14 @@ export class AsyncQueues {
    */
   async counts(): Promise<QueueCounts[]> {
     const now = Date.now();
-    const known = this.knownQueues();
+    const out: QueueCounts[] = [];
+    const all = this.knownQueues();
+    // In slices: one pipeline of 60,000 commands would hold up the jobs being added on this connection.
+    for (let i = 0; i < all.length; i += 1_000) out.push(...(await this.countSlice(all.slice(i, i + 1_000), now)));
+    return out;
+  }
+
+  private async countSlice(known: Array<{ name: string; fn: string }>, now: number): Promise<QueueCounts[]> {
     const key = (queue: string, what: string) => `${this.prefix}:${queue}:${what}`;
     const sizes = this.options.connection.pipeline();
     for (const { name } of known) {

@@ -61,6 +61,10 @@ interface Consumer {
 }
 
 const now = () => Date.now();
+/** How long a due queue with no consumer known here waits before this process looks at it again. */
+const NO_CONSUMER_HOLD_MS = 30_000;
+/** Every queue of every function is rung this often: a job whose producer died between adding it and ringing is found. */
+const SWEEP_MS = 60_000;
 const isNamedQueueJob = (job: Job<JobData>) => job.queueName.startsWith('q.');
 
 /** The BullMQ queues a function's jobs arrive on: its own, and the named queues it consumes. */
@@ -81,6 +85,8 @@ export class AsyncDispatcher {
   private sync: Promise<void> = Promise.resolve();
   private pollTimer: NodeJS.Timeout | undefined;
   private lastPollWarn = 0;
+  /** The start rings every queue: the first sweep is a minute later. */
+  private lastSweep = Date.now();
   private readonly retryListeners = new Set<(fn: string) => void>();
   private readonly queuedBytes: QueuedBytes;
 
@@ -116,16 +122,33 @@ export class AsyncDispatcher {
     return undefined;
   }
 
-  /** A queue has work due: a worker for it now, or when a slot frees. Nobody consumes it: its entry goes. */
+  /** A queue has work due: a worker for it now, or when a slot frees. */
   private wanted(queue: string): void {
     if (this.closed) return;
     const spec = this.consumerOf(queue);
-    if (!spec) {
-      this.slots.forget(queue);
-      void this.doorbell.drop(queue).catch(() => {});
+    if (spec) {
+      if (this.slots.want(queue, now()) === 'start') this.startConsumer(queue, spec);
       return;
     }
-    if (this.slots.want(queue, now()) === 'start') this.startConsumer(queue, spec);
+    this.slots.forget(queue);
+    void this.noConsumerKnown(queue).catch((err: Error) => this.options.log.warn({ err: err.message, queue }, 'async doorbell entry not updated'));
+  }
+
+  /**
+   * A due queue whose consumer this process does not know. Its own function may be one this index missed
+   * (read from Redis); otherwise the entry is held for a while, never removed on this process's word alone:
+   * another process may know the consumer, and a deploy that consumes the queue rings it at once.
+   */
+  private async noConsumerKnown(queue: string): Promise<void> {
+    if (queue.startsWith('fn.')) {
+      const spec = await this.options.registry.get(queue.slice(3));
+      if (spec && !this.closed) {
+        this.index.apply(spec.name, spec);
+        if (this.slots.want(queue, now()) === 'start') this.startConsumer(queue, spec);
+        return;
+      }
+    }
+    await this.doorbell.hold(queue, NO_CONSUMER_HOLD_MS);
   }
 
   private startConsumer(queue: string, spec: FunctionSpec): void {
@@ -154,6 +177,15 @@ export class AsyncDispatcher {
       }
     }
     for (const queue of this.slots.toClose(now())) this.closeLive(queue);
+    if (now() - this.lastSweep >= SWEEP_MS) {
+      this.lastSweep = now();
+      void this.doorbell
+        .ringAll(this.index.functions().flatMap(queuesOf))
+        .then((due) => {
+          for (const queue of due) this.wanted(queue);
+        })
+        .catch((err: Error) => this.options.log.warn({ err: err.message }, 'async queues not swept'));
+    }
     this.schedulePoll(next === undefined ? pollMs : Math.max(5, Math.min(pollMs, next - now())));
   }
 
@@ -235,8 +267,9 @@ export class AsyncDispatcher {
   }
 
   private async closeConsumer(consumer: Consumer): Promise<void> {
-    await consumer.worker.close();
-    await consumer.fetcher?.close();
+    // Both closed even when one fails, so no connection is left open.
+    const [worker, fetcher] = await Promise.allSettled([consumer.worker.close(), consumer.fetcher?.close()]);
+    for (const result of [worker, fetcher]) if (result.status === 'rejected') throw result.reason;
   }
 
   /** Live workers and queues waiting for one (for tests and /metrics). */

@@ -12,28 +12,37 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 
-// KEYS: 1 wait, 2 paused, 3 prioritized, 4 delayed, 5 active, 6 the doorbell. ARGV: 1 queue, 2 now (ms),
-// 3 how soon to look again at a queue whose only jobs are running, 4 the channel. Returns the due time, or
-// -1 when the queue holds nothing (its entry removed).
+// KEYS: 1 wait, 2 paused, 3 prioritized, 4 delayed, 5 active, 6 meta, 7 the doorbell. ARGV: 1 queue, 2 now
+// (ms), 3 how soon to look again at a queue whose jobs all run (or that is at its global concurrency), 4 the
+// channel, 5 (optional) hold: a queue due now is due this much later instead, announced to nobody (a
+// process that knows no consumer for it). Returns the due time, or -1 when the queue holds nothing (its
+// entry removed).
 const RING = `
 local now = tonumber(ARGV[2])
+local again = now + tonumber(ARGV[3])
 local due
+local active = redis.call('LLEN', KEYS[5])
 if redis.call('LLEN', KEYS[1]) + redis.call('LLEN', KEYS[2]) + redis.call('ZCARD', KEYS[3]) > 0 then
-  due = now
+  -- Waiting jobs are due now, unless the queue runs as many as its global concurrency allows: the workers
+  -- running them take the next ones as they finish, and a look later covers their process dying.
+  local limit = tonumber(redis.call('HGET', KEYS[6], 'concurrency') or '')
+  if limit and active >= limit then due = again else due = now end
 else
   local first = redis.call('ZRANGE', KEYS[4], 0, 0, 'WITHSCORES')
   if first[2] then due = math.floor(tonumber(first[2]) / 4096) end
-  if redis.call('LLEN', KEYS[5]) > 0 then
-    local again = now + tonumber(ARGV[3])
-    if not due or again < due then due = again end
-  end
+  if active > 0 and (not due or again < due) then due = again end
 end
 if not due then
-  redis.call('ZREM', KEYS[6], ARGV[1])
+  redis.call('ZREM', KEYS[7], ARGV[1])
   return -1
 end
-local before = redis.call('ZSCORE', KEYS[6], ARGV[1])
-redis.call('ZADD', KEYS[6], due, ARGV[1])
+if ARGV[5] then
+  if due <= now then due = now + tonumber(ARGV[5]) end
+  redis.call('ZADD', KEYS[7], due, ARGV[1])
+  return due
+end
+local before = redis.call('ZSCORE', KEYS[7], ARGV[1])
+redis.call('ZADD', KEYS[7], due, ARGV[1])
 if due <= now and (not before or tonumber(before) > now) then redis.call('PUBLISH', ARGV[4], ARGV[1]) end
 return due
 `;
@@ -69,16 +78,30 @@ export class Doorbell {
   }
 
   /** Sets the queue's entry from what it holds; its due time (ms), or undefined when it holds nothing. */
-  async ring(queue: string, now = Date.now()): Promise<number | undefined> {
+  ring(queue: string, now = Date.now()): Promise<number | undefined> {
+    return this.run(queue, now, []);
+  }
+
+  /**
+   * For a queue this process knows no consumer for: its entry goes if it holds nothing (say, obliterated with
+   * its function); if its work is due now, it is looked at again `holdMs` later, announced to nobody —
+   * another process may know a consumer this one has not heard of yet, and a deploy that consumes the
+   * queue rings it at once.
+   */
+  hold(queue: string, holdMs: number, now = Date.now()): Promise<number | undefined> {
+    return this.run(queue, now, [String(holdMs)]);
+  }
+
+  private async run(queue: string, now: number, extra: string[]): Promise<number | undefined> {
     const base = `${this.options.bullPrefix}:${queue}:`;
-    const keys = ['wait', 'paused', 'prioritized', 'delayed', 'active'].map((k) => base + k);
-    const args = [...keys, this.key, queue, String(now), String(this.options.runningRecheckMs), this.channel];
+    const keys = ['wait', 'paused', 'prioritized', 'delayed', 'active', 'meta'].map((k) => base + k);
+    const args = [...keys, this.key, queue, String(now), String(this.options.runningRecheckMs), this.channel, ...extra];
     let due: number;
     try {
-      due = (await this.options.redis.evalsha(RING_SHA, 6, ...args)) as number;
+      due = (await this.options.redis.evalsha(RING_SHA, 7, ...args)) as number;
     } catch (err) {
       if (!(err as Error).message.startsWith('NOSCRIPT')) throw err;
-      due = (await this.options.redis.eval(RING, 6, ...args)) as number;
+      due = (await this.options.redis.eval(RING, 7, ...args)) as number;
     }
     return due < 0 ? undefined : due;
   }
@@ -103,11 +126,6 @@ export class Doorbell {
       this.options.redis.zrangebyscore(this.key, `(${now}`, '+inf', 'WITHSCORES', 'LIMIT', 0, 1),
     ]);
     return { queues, next: after[1] === undefined ? undefined : Number(after[1]) };
-  }
-
-  /** A queue no function consumes any more: its entry goes (a deploy that consumes it rings it again). */
-  async drop(queue: string): Promise<void> {
-    await this.options.redis.zrem(this.key, queue);
   }
 
   /** Calls `listener` with each queue that becomes due now; one connection of its own. */

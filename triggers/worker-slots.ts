@@ -61,7 +61,10 @@ export class WorkerSlots {
     for (const [queue, slot] of this.live) {
       if (!slot.closing && slot.running === 0 && now - slot.lastBusy >= this.policy.idleMs) out.push(queue);
     }
-    const stillWaiting = this.waiting.size - out.length;
+    // Slots already closing (this time or earlier) will go to waiting queues: only the rest need a turn.
+    let closing = 0;
+    for (const slot of this.live.values()) if (slot.closing) closing += 1;
+    const stillWaiting = this.waiting.size - out.length - closing;
     if (stillWaiting > 0) {
       const overdue = [...this.live]
         .filter(([queue, slot]) => !slot.closing && !out.includes(queue) && now - slot.since >= this.policy.fairShareMs)

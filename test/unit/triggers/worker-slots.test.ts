@@ -60,6 +60,20 @@ describe('WorkerSlots', () => {
     expect(slots.toClose(60_003)).toEqual(['fn.b']);
   });
 
+  it('a worker already closing for a waiting queue is not followed by another one at the next look', () => {
+    const slots = new WorkerSlots(policy);
+    slots.want('fn.a', 0);
+    slots.want('fn.b', 1_000);
+    slots.jobStarted('fn.a', 0);
+    slots.jobStarted('fn.b', 1_000);
+    slots.want('fn.c', 20_000);
+    expect(slots.toClose(20_000)).toEqual(['fn.a']);
+    // fn.a finishes its long job only later: fn.b keeps its slot meanwhile.
+    expect(slots.toClose(21_000)).toEqual([]);
+    expect(slots.toClose(60_000)).toEqual([]);
+    expect(slots.closed('fn.a', 61_000)).toBe('fn.c');
+  });
+
   it('an idle worker closing counts toward the waiting queues: no busy one is cut short for nothing', () => {
     const slots = new WorkerSlots(policy);
     slots.want('fn.a', 0);
