@@ -251,7 +251,7 @@ export class AsyncQueues {
       );
     }
     // A cron tick now due later, and messages that waited for this consumer, are announced.
-    await this.announce([queue.name, ...spec.queues.map(messageQueueName)]);
+    this.announce([queue.name, ...spec.queues.map(messageQueueName)]);
   }
 
   /** After a delete: its schedules and its own queue (pending async calls, events, dead letters) go too. */
@@ -268,11 +268,13 @@ export class AsyncQueues {
   }
 
   /**
-   * Rings the queues that just got work (doorbell.ts). The jobs are in Redis already: a ring that fails does
-   * not make them fail — the dispatchers' sweep rings every queue each minute and finds them.
+   * Rings the queues that just got work (doorbell.ts), without waiting for it: the jobs are in Redis
+   * already, and a ring lost with this process (or failed) is made good by the dispatchers' sweep, which
+   * rings every queue each minute. Awaited, the ring cost an accepted call a second Redis reply — with AOF
+   * fsync on every write batch, about 20 % of async throughput in the bench.
    */
-  private async announce(queues: string[]): Promise<void> {
-    await this.options.doorbell.ringAll(queues).catch(() => undefined);
+  private announce(queues: string[]): void {
+    void this.options.doorbell.ringAll(queues, { sooner: true }).catch(() => undefined);
   }
 
   /** 413 past maxMessageBytes: what waits in Redis is bounded per message (and by maxBacklog per function). */
@@ -325,7 +327,7 @@ export class AsyncQueues {
       await undo();
       throw err;
     }
-    await this.announce([queue.name]);
+    this.announce([queue.name]);
     if (token) {
       const raw = await this.options.connection.hget(`${this.prefix}:${queue.name}:${opts.jobId}`, 'data');
       let stored: string | undefined;
@@ -452,7 +454,7 @@ export class AsyncQueues {
         await undo();
         throw err;
       });
-    await this.announce(subscribers.map((spec) => functionQueueName(spec.name)));
+    this.announce(subscribers.map((spec) => functionQueueName(spec.name)));
     await this.options.replicated?.();
     return deliveries;
   }
@@ -543,7 +545,7 @@ export class AsyncQueues {
   private async redriveJob(job: Job<JobData>): Promise<void> {
     if (job.data.trigger !== 'cron') await job.updateData({ ...job.data, acceptedAt: Date.now() });
     await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
-    await this.announce([job.queueName]);
+    this.announce([job.queueName]);
   }
 
   async redrive(id: string, filter: FunctionFilter = ALL): Promise<void> {

@@ -14,12 +14,17 @@ import type { Redis } from 'ioredis';
 
 // KEYS: 1 wait, 2 paused, 3 prioritized, 4 delayed, 5 active, 6 meta, 7 the doorbell. ARGV: 1 queue, 2 now
 // (ms), 3 how soon to look again at a queue whose jobs all run (or that is at its global concurrency), 4 the
-// channel, 5 (optional) hold: a queue due now is due this much later instead, announced to nobody (a
-// process that knows no consumer for it). Returns the due time, or -1 when the queue holds nothing (its
-// entry removed).
+// channel, 5 the mode:
+//   exact — the entry says what the queue holds now (a worker closing, a deploy, the sweep);
+//   sooner — a producer that just added work: the entry only ever moves earlier, and an entry already due
+//            by then is left alone — no write, so no AOF fsync, on the hot path of a busy queue;
+//   hold:<ms> — a process that knows no consumer: work due now is due <ms> later, announced to nobody
+//            (an entry is removed only when its queue holds nothing, by an exact ring or a hold).
+// Returns the due time, or -1 when the queue holds nothing (its entry removed).
 const RING = `
 local now = tonumber(ARGV[2])
 local again = now + tonumber(ARGV[3])
+local mode = ARGV[5]
 local due
 local active = redis.call('LLEN', KEYS[5])
 if redis.call('LLEN', KEYS[1]) + redis.call('LLEN', KEYS[2]) + redis.call('ZCARD', KEYS[3]) > 0 then
@@ -32,18 +37,23 @@ else
   if first[2] then due = math.floor(tonumber(first[2]) / 4096) end
   if active > 0 and (not due or again < due) then due = again end
 end
+local before = redis.call('ZSCORE', KEYS[7], ARGV[1])
+if before then before = tonumber(before) end
 if not due then
+  -- Nothing to run: the entry can go (a producer's ring leaves that to the exact ones: it writes nothing).
+  if mode == 'sooner' and before then return before end
   redis.call('ZREM', KEYS[7], ARGV[1])
   return -1
 end
-if ARGV[5] then
-  if due <= now then due = now + tonumber(ARGV[5]) end
+if mode == 'sooner' and before and before <= due then return before end
+local hold = string.match(mode, '^hold:(%d+)$')
+if hold then
+  if due <= now then due = now + tonumber(hold) end
   redis.call('ZADD', KEYS[7], due, ARGV[1])
   return due
 end
-local before = redis.call('ZSCORE', KEYS[7], ARGV[1])
 redis.call('ZADD', KEYS[7], due, ARGV[1])
-if due <= now and (not before or tonumber(before) > now) then redis.call('PUBLISH', ARGV[4], ARGV[1]) end
+if due <= now and (not before or before > now) then redis.call('PUBLISH', ARGV[4], ARGV[1]) end
 return due
 `;
 const RING_SHA = createHash('sha1').update(RING).digest('hex');
@@ -79,23 +89,30 @@ export class Doorbell {
 
   /** Sets the queue's entry from what it holds; its due time (ms), or undefined when it holds nothing. */
   ring(queue: string, now = Date.now()): Promise<number | undefined> {
-    return this.run(queue, now, []);
+    return this.run(queue, now, 'exact');
   }
 
   /**
-   * For a queue this process knows no consumer for: its entry goes if it holds nothing (say, obliterated with
-   * its function); if its work is due now, it is looked at again `holdMs` later, announced to nobody —
-   * another process may know a consumer this one has not heard of yet, and a deploy that consumes the
-   * queue rings it at once.
+   * After adding work: the entry is made due no later than that work (it never moves later here, and one
+   * already due is not written again). Its due time, or undefined when the queue holds nothing after all.
    */
-  hold(queue: string, holdMs: number, now = Date.now()): Promise<number | undefined> {
-    return this.run(queue, now, [String(holdMs)]);
+  ringSooner(queue: string, now = Date.now()): Promise<number | undefined> {
+    return this.run(queue, now, 'sooner');
   }
 
-  private async run(queue: string, now: number, extra: string[]): Promise<number | undefined> {
+  /**
+   * For a queue this process knows no consumer for: its entry goes if the queue holds nothing (say,
+   * obliterated with its function); if its work is due now, it is looked at again `holdMs` later, announced to nobody — another process may know a consumer this one has not heard of yet, and a
+   * deploy that consumes the queue rings it at once.
+   */
+  hold(queue: string, holdMs: number, now = Date.now()): Promise<number | undefined> {
+    return this.run(queue, now, `hold:${Math.round(holdMs)}`);
+  }
+
+  private async run(queue: string, now: number, mode: string): Promise<number | undefined> {
     const base = `${this.options.bullPrefix}:${queue}:`;
     const keys = ['wait', 'paused', 'prioritized', 'delayed', 'active', 'meta'].map((k) => base + k);
-    const args = [...keys, this.key, queue, String(now), String(this.options.runningRecheckMs), this.channel, ...extra];
+    const args = [...keys, this.key, queue, String(now), String(this.options.runningRecheckMs), this.channel, mode];
     let due: number;
     try {
       due = (await this.options.redis.evalsha(RING_SHA, 7, ...args)) as number;
@@ -106,14 +123,14 @@ export class Doorbell {
     return due < 0 ? undefined : due;
   }
 
-  /** Rings several queues (pipelined by the connection); the ones due now. */
-  async ringAll(queues: Iterable<string>, now = Date.now()): Promise<string[]> {
+  /** Rings several queues (pipelined by the connection); the ones due now. `sooner`: as ringSooner. */
+  async ringAll(queues: Iterable<string>, options: { sooner?: boolean } = {}, now = Date.now()): Promise<string[]> {
     const list = [...queues];
     const dueNow: string[] = [];
     // In slices, so a start with thousands of functions does not queue thousands of scripts at once.
     for (let i = 0; i < list.length; i += 500) {
       const slice = list.slice(i, i + 500);
-      const dues = await Promise.all(slice.map((q) => this.ring(q, now)));
+      const dues = await Promise.all(slice.map((q) => (options.sooner ? this.ringSooner(q, now) : this.ring(q, now))));
       for (const [j, due] of dues.entries()) if (due !== undefined && due <= now) dueNow.push(slice[j]!);
     }
     return dueNow;
