@@ -391,6 +391,8 @@ export class ContainerPool {
       if (state.containers.size === 0) this.functions.delete(name);
       return;
     }
+    // Nothing to pause, remove or keep up: the common case with thousands of functions deployed, most idle.
+    if (state.containers.size === 0 && state.spec.minScale === 0) return;
     // minScale starts only into free memory and the tenant's room (the host view is built only when needed).
     const plan = reap(this.viewOf(state), this.limitsOf(state.spec), this.clock(), state.spec.minScale > 0 ? this.hostView(name) : undefined);
     for (const id of plan.remove) {
