@@ -157,7 +157,7 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
         publicUrl: config.publicUrl,
         domain: config.domain,
         maxCodeBytes: config.maxCodeBytes,
-        ...(queues ? { triggers: queues } : {}),
+        ...(queues ? { triggers: queues, deployed: queues.index } : {}),
         ...(tenants ? { tenantExists: async (id: string) => (await tenants.get(id)) !== undefined } : {}),
         poolMemoryMb: config.poolMemoryMb,
         maxCpusPerFunction: config.maxCpusPerFunction,

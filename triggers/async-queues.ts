@@ -112,7 +112,10 @@ export interface AsyncQueuesOptions {
 
 /** An async invocation, queue message or event delivery as the API shows it. */
 /** Which functions (by id) a call may see: a tenant's own, one function, or all. */
-export type FunctionFilter = (fnId: string) => boolean;
+export type FunctionFilter = ((fnId: string) => boolean) & {
+  /** Set when the filter admits one tenant's functions only: they are looked up by tenant, not by walking all. */
+  tenant?: string;
+};
 const ALL: FunctionFilter = () => true;
 
 export interface InvocationView {
@@ -462,11 +465,11 @@ export class AsyncQueues {
   /** Every queue that may hold jobs of the functions the filter admits: each one's own and each consumed named queue. */
   private knownQueues(filter: FunctionFilter = ALL): Array<{ name: string; fn: string }> {
     const out: Array<{ name: string; fn: string }> = [];
-    for (const spec of this.index.functions()) {
-      if (filter(spec.name)) out.push({ name: functionQueueName(spec.name), fn: spec.name });
-    }
-    for (const [queue, spec] of this.index.queues()) {
-      if (filter(spec.name)) out.push({ name: messageQueueName(queue), fn: spec.name });
+    const specs = filter.tenant === undefined ? this.index.functions() : this.index.functionsOf(filter.tenant);
+    for (const spec of specs) {
+      if (!filter(spec.name)) continue;
+      out.push({ name: functionQueueName(spec.name), fn: spec.name });
+      for (const queue of spec.queues) if (this.index.consumerOf(queue) === spec) out.push({ name: messageQueueName(queue), fn: spec.name });
     }
     return out;
   }

@@ -1,19 +1,21 @@
 // Which function consumes each named queue and which functions are subscribed to each topic, kept from
 // the registry's specs (pure: fed specs and changes, answers lookups without I/O). Indexed by queue and by
-// topic, so a lookup costs the same with 10 functions deployed or 10,000.
-import type { FunctionSpec } from '../core/function-spec.js';
+// topic (and by tenant), so a lookup costs the same with 10 functions deployed or 10,000.
+import { splitFunctionId, type FunctionSpec } from '../core/function-spec.js';
 
 export class TriggerIndex {
   private readonly specs = new Map<string, FunctionSpec>();
   /** Queue → names of the functions that claim it (one, unless two deploys raced). */
   private readonly byQueue = new Map<string, Set<string>>();
   private readonly byTopic = new Map<string, Set<string>>();
+  private readonly byTenant = new Map<string, Set<string>>();
 
   /** Replaces the whole index (start-up). */
   reset(specs: Iterable<FunctionSpec>): void {
     this.specs.clear();
     this.byQueue.clear();
     this.byTopic.clear();
+    this.byTenant.clear();
     for (const spec of specs) this.put(spec);
   }
 
@@ -27,18 +29,25 @@ export class TriggerIndex {
 
   private put(spec: FunctionSpec): void {
     this.specs.set(spec.name, spec);
+    link(this.byTenant, splitFunctionId(spec.name).tenant, spec.name);
     for (const queue of spec.queues) link(this.byQueue, queue, spec.name);
     for (const topic of spec.topics) link(this.byTopic, topic, spec.name);
   }
 
   private take(spec: FunctionSpec): void {
     this.specs.delete(spec.name);
+    unlink(this.byTenant, splitFunctionId(spec.name).tenant, spec.name);
     for (const queue of spec.queues) unlink(this.byQueue, queue, spec.name);
     for (const topic of spec.topics) unlink(this.byTopic, topic, spec.name);
   }
 
   functions(): FunctionSpec[] {
     return [...this.specs.values()];
+  }
+
+  /** One tenant's functions. */
+  functionsOf(tenant: string): FunctionSpec[] {
+    return [...(this.byTenant.get(tenant) ?? [])].map((name) => this.specs.get(name)!);
   }
 
   get(name: string): FunctionSpec | undefined {
@@ -53,6 +62,11 @@ export class TriggerIndex {
       if (!found || spec.createdAt < found.createdAt) found = spec;
     }
     return found;
+  }
+
+  /** Every function that claims a queue (one, unless two deploys raced). */
+  claimantsOf(queue: string): FunctionSpec[] {
+    return [...(this.byQueue.get(queue) ?? [])].map((name) => this.specs.get(name)!);
   }
 
   subscribersOf(topic: string): FunctionSpec[] {

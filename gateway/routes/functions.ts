@@ -1,5 +1,6 @@
 // Management of functions: deploy (create or update), list, get, delete, and recent invocation logs.
 import type { FastifyInstance } from 'fastify';
+import type { TriggerIndex } from '../../triggers/trigger-index.js';
 import type { AsyncQueues } from '../../triggers/async-queues.js';
 import { scheduleProblem, shortestIntervalMs } from '../../triggers/schedule.js';
 import { BadRequestError, ConflictError, FunctionNotFoundError, LimitExceededError, NoHandlerError, QuotaExceededError } from '../../core/errors.js';
@@ -24,6 +25,8 @@ export interface FunctionRoutesDeps {
   maxCodeBytes: number;
   /** Async triggers (schedulers, queues): told of deploys and deletes. Absent in gateway-only unit tests. */
   triggers?: Pick<AsyncQueues, 'syncFunction' | 'removeFunction'>;
+  /** What is deployed, indexed by queue and tenant (the triggers' index); without it, deploys list every function. */
+  deployed?: Pick<TriggerIndex, 'claimantsOf' | 'functionsOf'>;
   /** Whether a tenant of this id exists (a default-tenant function may not take a tenant's name). */
   tenantExists?: (id: string) => Promise<boolean>;
   /** Memory one invoker's pool may hold (FAAS_POOL_MEMORY_MB) and the largest cpus of a function, for deploy checks. */
@@ -92,17 +95,31 @@ export function limitProblem(config: FunctionConfig, body: Pick<DeployBody, 'max
 }
 
 /** A named queue has one consumer: deploying a second one for it is a conflict. Names are stored ids. */
-function checkQueueOwners(deployed: readonly FunctionSpec[], id: string, queues: string[]): void {
-  if (queues.length === 0) return;
-  for (const other of deployed) {
-    if (other.name === id) continue;
-    const taken = other.queues.find((queue) => queues.includes(queue));
-    if (taken) {
+function checkQueueOwners(claimantsOf: (queue: string) => readonly FunctionSpec[], id: string, queues: string[]): void {
+  for (const queue of queues) {
+    const other = claimantsOf(queue).find((spec) => spec.name !== id);
+    if (other) {
       throw new ConflictError(
-        `queue "${splitTriggerId(taken).name}" is consumed by function "${splitFunctionId(other.name).name}"; a queue has one consumer (use a topic to fan out)`,
+        `queue "${splitTriggerId(queue).name}" is consumed by function "${splitFunctionId(other.name).name}"; a queue has one consumer (use a topic to fan out)`,
       );
     }
   }
+}
+
+/** What is deployed, as the deploy checks ask: from the trigger index when there is one, else from a full list. */
+async function deployedView(
+  deps: FunctionRoutesDeps,
+  tenant: string,
+): Promise<{ claimantsOf(queue: string): FunctionSpec[]; tenantFunctions: FunctionSpec[] }> {
+  if (deps.deployed) {
+    const index = deps.deployed;
+    return { claimantsOf: (queue) => index.claimantsOf(queue), tenantFunctions: index.functionsOf(tenant) };
+  }
+  const all = await deps.registry.list();
+  return {
+    claimantsOf: (queue) => all.filter((spec) => spec.queues.includes(queue)),
+    tenantFunctions: all.filter((spec) => splitFunctionId(spec.name).tenant === tenant),
+  };
 }
 
 type NameParams = { name: string };
@@ -193,13 +210,16 @@ export function functionRoutes(app: FastifyInstance, deps: FunctionRoutesDeps): 
       // Stored queue and topic names carry the tenant, so tenants never share a queue or topic.
       config.queues = config.queues.map((q) => triggerId(tenant, q));
       config.topics = config.topics.map((t) => triggerId(tenant, t));
-      // One read of what is deployed, for both checks.
-      const all = config.queues.length > 0 || deps.tenantLimits ? await deps.registry.list() : [];
-      checkQueueOwners(all, id, config.queues);
-      if (deps.tenantLimits) {
-        const others = all.filter((s) => s.name !== id && splitFunctionId(s.name).tenant === tenant);
-        const tooMany = tenantLimitProblem(config, others, !all.some((s) => s.name === id), tenant, deps.tenantLimits);
-        if (tooMany) throw new QuotaExceededError(tooMany);
+      // What is deployed, for both checks (indexed: a deploy costs the same with 10 functions or 10,000).
+      if (config.queues.length > 0 || deps.tenantLimits) {
+        const deployed = await deployedView(deps, tenant);
+        checkQueueOwners(deployed.claimantsOf, id, config.queues);
+        if (deps.tenantLimits) {
+          const others = deployed.tenantFunctions.filter((s) => s.name !== id);
+          const isNew = others.length === deployed.tenantFunctions.length;
+          const tooMany = tenantLimitProblem(config, others, isNew, tenant, deps.tenantLimits);
+          if (tooMany) throw new QuotaExceededError(tooMany);
+        }
       }
       const spec = await deps.registry.deploy({ name: id, code, config });
       await deps.triggers?.syncFunction(spec);

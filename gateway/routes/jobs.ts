@@ -24,9 +24,9 @@ function filterOf(request: FastifyRequest, fn?: string): FunctionFilter {
   const tenant = request.principal.tenant;
   if (fn) {
     const id = functionId(tenant, fn);
-    return (candidate) => candidate === id;
+    return Object.assign((candidate: string) => candidate === id, { tenant });
   }
-  return (candidate) => splitFunctionId(candidate).tenant === tenant;
+  return Object.assign((candidate: string) => splitFunctionId(candidate).tenant === tenant, { tenant });
 }
 
 /** Function, queue and topic names as the tenant named them. */

@@ -69,6 +69,22 @@ describe('TriggerIndex', () => {
     expect(index.consumerOf('q')?.name).toBe('old');
     expect([...index.queues()].map(([q, s]) => [q, s.name])).toEqual([['q', 'old']]);
   });
+
+  it('lists one tenant’s functions, following deploys and deletes', () => {
+    const index = new TriggerIndex();
+    index.reset([spec('acme.a'), spec('acme.b'), spec('globex.a'), spec('plain')]);
+    const names = (tenant: string) =>
+      index
+        .functionsOf(tenant)
+        .map((s) => s.name)
+        .sort();
+    expect(names('acme')).toEqual(['acme.a', 'acme.b']);
+    expect(names('globex')).toEqual(['globex.a']);
+    expect(names('nobody')).toEqual([]);
+    index.apply('acme.a', undefined);
+    index.apply('acme.c', spec('acme.c'));
+    expect(names('acme')).toEqual(['acme.b', 'acme.c']);
+  });
 });
 
 describe('shortestIntervalMs', () => {
