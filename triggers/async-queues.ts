@@ -168,7 +168,6 @@ const QUEUE_OBJECTS = 1_000;
 
 export class AsyncQueues {
   private readonly queues = new Map<string, Queue<JobData>>();
-  private readonly queueUsedAt = new Map<string, number>();
   private readonly backlogs = new Map<string, BacklogEstimate>();
   private readonly flows: FlowProducer;
   readonly index = new TriggerIndex();
@@ -192,9 +191,10 @@ export class AsyncQueues {
   }
 
   /**
-   * The BullMQ Queue object of a queue, kept for the most recently used QUEUE_OBJECTS queues only: each costs
-   * ~7 KB and three listeners on the shared connection, and 10,000 functions would keep 10,000 of them.
-   * One not used for a minute is closed when the set is full (its Redis data is not touched).
+   * The BullMQ Queue object of a queue, kept for the QUEUE_OBJECTS most recently used queues only: each costs
+   * ~7 KB and three listeners on the shared connection, and 10,000 functions would keep 10,000 of them. The
+   * least recently used one is closed when a new one is made (its Redis data is not touched; on a shared
+   * connection a closed Queue still completes what it was doing).
    */
   queue(name: string): Queue<JobData> {
     const kept = this.queues.get(name);
@@ -202,18 +202,15 @@ export class AsyncQueues {
       // Most recently used last.
       this.queues.delete(name);
       this.queues.set(name, kept);
-      this.queueUsedAt.set(name, Date.now());
       return kept;
     }
     const queue = new Queue<JobData>(name, { connection: this.options.connection, prefix: this.prefix });
     // Its connection is the shared one, whose outages the platform logs; callers get the failed command's error.
     queue.on('error', () => {});
     this.queues.set(name, queue);
-    this.queueUsedAt.set(name, Date.now());
     for (const [oldest, old] of this.queues) {
-      if (this.queues.size <= QUEUE_OBJECTS || Date.now() - (this.queueUsedAt.get(oldest) ?? 0) < 60_000) break;
+      if (this.queues.size <= QUEUE_OBJECTS) break;
       this.queues.delete(oldest);
-      this.queueUsedAt.delete(oldest);
       void old.close().catch(() => {});
     }
     return queue;
@@ -266,7 +263,6 @@ export class AsyncQueues {
     await this.options.queuedBytes?.forget(queue.name);
     await queue.close();
     this.queues.delete(functionQueueName(name));
-    this.queueUsedAt.delete(functionQueueName(name));
     this.backlogs.delete(functionQueueName(name));
   }
 
