@@ -51,9 +51,14 @@ const normalize = (spec: FunctionSpec): FunctionSpec => ({
 
 export class RedisFunctionRegistry implements FunctionRegistry {
   private readonly cache = new Map<string, FunctionSpec>();
-  /** Changes seen, numbered; the number of each function's last one (see reload and get). */
+  /**
+   * Changes seen, numbered, and the number of each function's last one — kept only while a read (reload or
+   * get) is under way, which needs them to tell what changed during it; cleared when none is, so the map
+   * never grows with the functions ever deployed.
+   */
   private changeSeq = 0;
   private readonly changedAt = new Map<string, number>();
+  private readsUnderWay = 0;
   private readonly listeners = new Set<(change: FunctionChange) => void>();
   private readonly origin = randomUUID();
   private subscriber: Redis | undefined;
@@ -115,7 +120,18 @@ export class RedisFunctionRegistry implements FunctionRegistry {
   /** A change to `name` seen now (a deploy or delete here, or one announced). */
   private touch(name: string): void {
     this.changeSeq += 1;
-    this.changedAt.set(name, this.changeSeq);
+    if (this.readsUnderWay > 0) this.changedAt.set(name, this.changeSeq);
+  }
+
+  /** Runs a read that must not undo changes seen while it was under way (see changedSince). */
+  private async reading<T>(read: (since: number) => Promise<T>): Promise<T> {
+    this.readsUnderWay += 1;
+    try {
+      return await read(this.changeSeq);
+    } finally {
+      this.readsUnderWay -= 1;
+      if (this.readsUnderWay === 0) this.changedAt.clear();
+    }
   }
 
   private changedSince(name: string, seq: number): boolean {
@@ -127,8 +143,11 @@ export class RedisFunctionRegistry implements FunctionRegistry {
    * missed) and tells listeners what differs from the cache. A function changed while the read was under
    * way keeps what that change said: the read may predate it.
    */
-  private async reload(): Promise<void> {
-    const since = this.changeSeq;
+  private reload(): Promise<void> {
+    return this.reading((since) => this.reloadSince(since));
+  }
+
+  private async reloadSince(since: number): Promise<void> {
     const names = await this.options.redis.smembers(this.key('fns'));
     const values = names.length ? await this.options.redis.mget(names.map((n) => this.key('fn', n))) : [];
     const loaded = new Map<string, FunctionSpec>();
@@ -149,7 +168,6 @@ export class RedisFunctionRegistry implements FunctionRegistry {
       this.cache.delete(name);
       this.notify({ kind: 'deleted', name, previous: cached });
     }
-    for (const [name, seq] of [...this.changedAt]) if (seq <= since) this.changedAt.delete(name);
   }
 
   async deploy(input: DeployInput): Promise<FunctionSpec> {
@@ -191,15 +209,16 @@ export class RedisFunctionRegistry implements FunctionRegistry {
   async get(name: string): Promise<FunctionSpec | undefined> {
     const cached = this.cache.get(name);
     if (cached) return cached;
-    const since = this.changeSeq;
-    const value = await this.options.redis.get(this.key('fn', name));
-    if (this.changedSince(name, since)) return this.cache.get(name);
-    if (!value) return undefined;
-    const spec = normalize(JSON.parse(value) as FunctionSpec);
-    this.touch(name);
-    this.cache.set(name, spec);
-    this.notify({ kind: 'deployed', spec });
-    return spec;
+    return this.reading(async (since) => {
+      const value = await this.options.redis.get(this.key('fn', name));
+      if (this.changedSince(name, since)) return this.cache.get(name);
+      if (!value) return undefined;
+      const spec = normalize(JSON.parse(value) as FunctionSpec);
+      this.touch(name);
+      this.cache.set(name, spec);
+      this.notify({ kind: 'deployed', spec });
+      return spec;
+    });
   }
 
   has(name: string): boolean {
