@@ -9,7 +9,7 @@ import { Redis } from 'ioredis';
 import { Pool } from 'undici';
 import { startDirect } from './direct-container.js';
 import type { PlatformProcess } from './platform-process.js';
-import { deploy } from './measure.js';
+import { deploy, fanOut } from './measure.js';
 import { ms, type Row } from './report.js';
 import { median, percentile } from './stats.js';
 
@@ -29,19 +29,6 @@ async function until(done: () => Promise<number>, count: number, timeoutMs: numb
     if (performance.now() > deadline) throw new Error(`only ${await done()} of ${count} jobs done after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 5));
   }
-}
-
-/** `total` calls of `send` from `senders` concurrent loops. */
-async function fanOut(total: number, senders: number, send: () => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: senders }, async () => {
-      while (next < total) {
-        next += 1;
-        await send();
-      }
-    }),
-  );
 }
 
 /** Jobs per second, end to end, through the platform: submitted over HTTP, counted when completed in Redis. */

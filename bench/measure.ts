@@ -78,3 +78,17 @@ export async function waitGone(docker: Dockerode, fn: string, timeoutMs: number)
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/** Runs `work(i)` for i in [0, total) from `workers` concurrent loops. */
+export async function fanOut(total: number, workers: number, work: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: workers }, async () => {
+      while (next < total) {
+        const i = next;
+        next += 1;
+        await work(i);
+      }
+    }),
+  );
+}

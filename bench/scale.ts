@@ -6,7 +6,7 @@
 import { Redis } from 'ioredis';
 import { Pool } from 'undici';
 import type { PlatformProcess } from './platform-process.js';
-import { NOOP } from './measure.js';
+import { NOOP, fanOut } from './measure.js';
 import { ms, type Row } from './report.js';
 import { median } from './stats.js';
 
@@ -44,20 +44,6 @@ async function tenantToken(pool: Pool, admin: string, id: string): Promise<strin
   const token = await api(pool, admin, 'POST', `/api/v1/tenants/${id}/tokens`, { name: 'bench' });
   if (token.status !== 201) throw new Error(`token for ${id}: ${token.status}`);
   return token.body.token as string;
-}
-
-/** Runs `work(i)` for i in [0, total) from `workers` concurrent loops. */
-async function fanOut(total: number, workers: number, work: (i: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: workers }, async () => {
-      while (next < total) {
-        const i = next;
-        next += 1;
-        await work(i);
-      }
-    }),
-  );
 }
 
 /** Submitted → the probe's code runs (ms), one async call, polled to its end. */
