@@ -131,6 +131,14 @@ export const SETTINGS = {
     parse: 'schedules',
     help: 'run on this cron schedule, e.g. "*/5 * * * *" (repeatable)',
   }),
+  triggerAlias: setting(
+    Type.String({
+      pattern: '^(?:[a-z][a-z0-9-]{0,31})?$',
+      default: '',
+      description: "The alias queue, topic and cron triggers call (followed when each runs, so a rollback moves them too); '' the default alias.",
+    }),
+    { flag: '--trigger-alias <alias>', parse: 'text', help: 'alias that queue, topic and cron triggers call (default: the default alias)' },
+  ),
   maxAttempts: setting(integer(1, 20, 3, 'Runs of one async job, queue message, event or cron tick before it is dead-lettered (Lambda: 3).'), {
     flag: '--attempts <n>',
     parse: 'integer',

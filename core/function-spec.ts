@@ -1,5 +1,6 @@
 // What a deployed function is: its name, code and settings (the settings themselves: function-settings.ts).
 import type { FunctionConfig } from './function-settings.js';
+import type { Releases } from './releases.js';
 
 export {
   defaultFunctionConfig,
@@ -50,4 +51,16 @@ export interface FunctionSpec extends FunctionConfig {
   /** ISO 8601. */
   createdAt: string;
   updatedAt: string;
+}
+
+/**
+ * A function as the registry keeps it: its newest version's spec, plus what belongs to the function rather
+ * than to a version — the versions kept and the aliases routing to them (core/releases.ts). `revision` grows
+ * with every change to it (a deploy, an alias moved, a version deleted), so a late announcement is known.
+ */
+export interface FunctionRecord extends FunctionSpec {
+  releases: Releases;
+  revision: number;
+  /** sha256 of the code and every setting: a deploy of the same content makes no new version. */
+  contentSha256: string;
 }

@@ -7,8 +7,13 @@ export type TriggerKind = 'http' | 'async' | 'queue' | 'event' | 'cron';
 export interface InvocationRequest {
   /** Unique id (UUID), also given to the function as its request/invocation id. */
   invocationId: string;
-  /** Function name. */
+  /** Function id. */
   fn: string;
+  /**
+   * Which of its versions: a version number or an alias (`/fn/<name>@<qualifier>`); absent: the function's
+   * default alias. The invoker resolves it (core/releases.ts pickVersion) when the call is about to run.
+   */
+  qualifier?: string;
   trigger: TriggerKind;
   method: string;
   /** Path below the function's root, starting with '/': `/fn/hello/a/b` → `/a/b`, `/fn/hello` → `/`. */

@@ -13,6 +13,7 @@ import { clientErrorHandler, frameworkErrors, registerHttpEdge } from './plugins
 import { registerConnectionLimits, type EdgeLimits } from './plugins/connection-limits.js';
 import { createMetrics, type AsyncSources } from '../metrics/platform-metrics.js';
 import { functionRoutes } from './routes/functions.js';
+import { releaseRoutes } from './routes/releases.js';
 import { healthRoutes, type Readiness } from './routes/health.js';
 import type { TenantLimits } from '../tenancy/tenant-limits.js';
 import { nodeRoutes, type NodeView } from './routes/nodes.js';
@@ -166,6 +167,7 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
         ...(config.tenantLimits ? { tenantLimits: config.tenantLimits } : {}),
         ...(tenants ? { tenantQuota: async (id: string) => (await tenants.get(id))?.quotas ?? {} } : {}),
       });
+      releaseRoutes(api, { registry: deps.registry });
       if (tenants) tenantRoutes(api, { tenants, registry: deps.registry });
       containerRoutes(api, { invoker: deps.invoker });
       if (deps.nodes) nodeRoutes(api, { nodes: deps.nodes });

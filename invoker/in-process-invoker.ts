@@ -11,7 +11,8 @@ import {
   FunctionTimeoutError,
   PayloadTooLargeError,
 } from '../core/errors.js';
-import type { FunctionSpec } from '../core/function-spec.js';
+import { splitFunctionId, type FunctionSpec } from '../core/function-spec.js';
+import { pickVersion, VERSION_KEY_HEADER, VersionNotFoundError } from '../core/releases.js';
 import type {
   ContainerInfo,
   ContainerState,
@@ -49,7 +50,7 @@ class RuntimeAbortedErrorAsFaas extends FaasError {
 }
 
 export interface InProcessInvokerOptions {
-  registry: Pick<FunctionRegistry, 'get' | 'onChange'>;
+  registry: Pick<FunctionRegistry, 'get' | 'getVersion' | 'onChange'>;
   pool: ContainerPool;
   /**
    * Read each call's CPU time and peak memory from the cgroup of containers that run one request at a
@@ -85,8 +86,10 @@ export class InProcessInvoker implements Invoker, InvocationEvents {
   constructor(private readonly options: InProcessInvokerOptions) {
     this.clock = options.clock ?? Date.now;
     this.unsubscribe = options.registry.onChange((change) => {
-      if (change.kind === 'deployed') options.pool.setFunction(change.spec);
-      else options.pool.removeFunction(change.name);
+      if (change.kind === 'deleted') return options.pool.removeFunction(change.name);
+      options.pool.setFunction(change.spec);
+      // Versions deleted or pruned: their containers go.
+      options.pool.removeFunction(change.spec.name, change.spec.releases.versions);
     });
   }
 
@@ -108,9 +111,20 @@ export class InProcessInvoker implements Invoker, InvocationEvents {
     return this.run(request, false, options?.stream === true);
   }
 
+  /** The version this call runs: the qualifier's, or the default alias's (a canary's split decided here). */
+  private async specOf(request: InvocationRequest): Promise<FunctionSpec> {
+    const record = await this.options.registry.get(request.fn);
+    if (!record) throw new FunctionNotFoundError(request.fn);
+    const key = request.headers[VERSION_KEY_HEADER];
+    const version = pickVersion(record.releases, splitFunctionId(request.fn).name, request.qualifier, typeof key === 'string' ? key : undefined);
+    if (version === record.version) return record;
+    const spec = await this.options.registry.getVersion(request.fn, version);
+    if (!spec) throw new VersionNotFoundError(`function ${splitFunctionId(request.fn).name} has no version ${version} any more`);
+    return spec;
+  }
+
   private async run(request: InvocationRequest, retried: boolean, streaming: boolean): Promise<InvocationResponse> {
-    const spec = await this.options.registry.get(request.fn);
-    if (!spec) throw new FunctionNotFoundError(request.fn);
+    const spec = await this.specOf(request);
     const lease = await this.options.pool.acquire(spec, request.receivedAt).catch((err: Error) => {
       if (err instanceof FunctionInitTimeoutError && err.claimUsage()) this.emitInitTimeout(request, spec, err);
       throw err;

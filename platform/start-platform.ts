@@ -17,6 +17,7 @@ import { InProcessInvoker } from '../invoker/in-process-invoker.js';
 import type { InvocationEvents, Invoker } from '../core/invoker.js';
 import { runtimeConnections } from '../invoker/runtime/undici-runtime-connection.js';
 import { RedisFunctionRegistry } from '../registry/redis-function-registry.js';
+import { routedBy } from '../core/releases.js';
 import { RedisUsageStore } from '../metering/redis-usage-store.js';
 import { RedisRollupStore } from '../metering/redis-rollups.js';
 import { backfillRollups } from '../metering/rollup-backfill.js';
@@ -119,6 +120,11 @@ async function startLocalInvoker(
   const pool = new ContainerPool({
     tenantLimit: (tenant) => tenantQuotas.maxContainers(tenant),
     tenantElsewhere: (tenant) => census.elsewhere(tenant),
+    // minScale holds for the versions an alias routes to; the others scale to zero.
+    keepsWarm: (fn, version) => {
+      const record = shared.registry.peek(fn);
+      return record !== undefined && routedBy(record.releases, version).length > 0;
+    },
     // A container's life (idle time, and CPU and peak memory of containers serving several calls at once).
     onRetired: (container) => journal.write({ usage: toContainerRecord(container) }),
     driver,

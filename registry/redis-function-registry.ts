@@ -1,56 +1,84 @@
 // FunctionRegistry in Redis: specs and code by hash, a local cache kept current by pub/sub between processes.
 import { createHash, randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { defaultFunctionConfig, type FunctionSpec } from '../core/function-spec.js';
-import type { DeployInput, FunctionChange, FunctionRegistry } from './function-registry.js';
+import { ConflictError } from '../core/errors.js';
+import { defaultFunctionConfig, type FunctionRecord, type FunctionSpec } from '../core/function-spec.js';
+import { DEFAULT_VERSIONS_KEPT, firstReleases } from '../core/releases.js';
+import type { DeployInput, DeployResult, FunctionChange, FunctionRegistry, ReleasesChange } from './function-registry.js';
+import { nextRecord, versionSpecOf } from './next-record.js';
 
 export interface RedisFunctionRegistryOptions {
   redis: Redis;
   /** Key prefix, e.g. 'faas:'. */
   prefix: string;
   clock?: () => number;
+  /** Versions kept per function, besides those an alias routes to (FAAS_VERSIONS_KEPT). */
+  versionsKept?: number;
 }
 
-/** Atomically: read the previous spec, write the next version, add the name, publish. Returns the new spec JSON. */
-const DEPLOY_SCRIPT = `
-local previous = redis.call('GET', KEYS[1])
-local spec = cjson.decode(ARGV[1])
-if previous then
-  local prev = cjson.decode(previous)
-  spec.version = prev.version + 1
-  spec.createdAt = prev.createdAt
-else
-  spec.version = 1
+/**
+ * Writes a record if it is still at the revision the writer read (0: none), with its version specs to add and
+ * versions to drop, and announces it. Returns 1, or 0 when another write came first (the writer reads again).
+ * KEYS: record, names set, versions hash, channel. ARGV: expected revision, record JSON, announcement, the
+ * number of versions to add, then each version and its spec, then the versions to drop.
+ */
+const WRITE_SCRIPT = `
+local current = redis.call('GET', KEYS[1])
+local revision = 0
+if current then
+  local decoded = cjson.decode(current)
+  revision = decoded.revision or decoded.version
 end
-local encoded = cjson.encode(spec)
-redis.call('SET', KEYS[1], encoded)
-redis.call('SADD', KEYS[2], spec.name)
-redis.call('PUBLISH', KEYS[3], cjson.encode({ origin = ARGV[2], kind = 'deployed', spec = spec, previous = previous and cjson.decode(previous) or nil }))
-if previous then return {encoded, previous} end
-return {encoded}
+if tostring(revision) ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2])
+redis.call('SADD', KEYS[2], cjson.decode(ARGV[2]).name)
+local adds = tonumber(ARGV[4])
+for i = 0, adds - 1 do
+  redis.call('HSET', KEYS[3], ARGV[5 + i * 2], ARGV[6 + i * 2])
+end
+for i = 5 + adds * 2, #ARGV do
+  redis.call('HDEL', KEYS[3], ARGV[i])
+end
+redis.call('PUBLISH', KEYS[4], ARGV[3])
+return 1
 `;
+
+/** Writes that lose a race this many times in a row give up (409): someone is changing the function in a loop. */
+const WRITE_ATTEMPTS = 20;
 
 interface WireChange {
   origin: string;
   kind: 'deployed' | 'deleted';
-  spec?: FunctionSpec;
-  previous?: FunctionSpec;
+  spec?: FunctionRecord;
+  previous?: FunctionRecord;
   name?: string;
 }
 
-/** cjson encodes an empty object as an empty array; specs always have an env object. */
 /** Specs stored before a setting existed get its default; an empty env may come back from Lua as []. */
-const normalize = (spec: FunctionSpec): FunctionSpec => ({
+const normalizeSpec = (spec: FunctionSpec): FunctionSpec => ({
   ...defaultFunctionConfig(),
   ...spec,
-  env: Array.isArray(spec.env) ? {} : spec.env,
+  env: Array.isArray(spec.env) || !spec.env ? {} : spec.env,
   queues: Array.isArray(spec.queues) ? spec.queues : [],
   topics: Array.isArray(spec.topics) ? spec.topics : [],
   schedules: Array.isArray(spec.schedules) ? spec.schedules : [],
 });
 
+/** Records stored before versions were kept: their one version, `latest` on it. */
+const normalize = (stored: FunctionRecord): FunctionRecord => {
+  const spec = normalizeSpec(stored);
+  return {
+    ...spec,
+    releases: stored.releases ?? firstReleases(spec.version, spec.updatedAt),
+    revision: stored.revision ?? spec.version,
+    contentSha256: stored.contentSha256 ?? '',
+  };
+};
+
 export class RedisFunctionRegistry implements FunctionRegistry {
-  private readonly cache = new Map<string, FunctionSpec>();
+  private readonly cache = new Map<string, FunctionRecord>();
+  /** Older versions' specs read so far, by function: immutable, dropped when the record no longer keeps them. */
+  private readonly versionCache = new Map<string, Map<number, FunctionSpec>>();
   /**
    * Changes seen, numbered, and the number of each function's last one — kept only while a read (reload or
    * get) is under way, which needs them to tell what changed during it; cleared when none is, so the map
@@ -103,14 +131,27 @@ export class RedisFunctionRegistry implements FunctionRegistry {
       const spec = normalize(change.spec);
       this.touch(spec.name);
       const cached = this.cache.get(spec.name);
-      if (cached && cached.version >= spec.version) return;
-      this.cache.set(spec.name, spec);
+      if (cached && cached.revision >= spec.revision) return;
+      this.remember(spec);
       this.notify({ kind: 'deployed', spec, ...(change.previous ? { previous: normalize(change.previous) } : {}) });
     } else if (change.kind === 'deleted' && change.name && change.previous) {
       this.touch(change.name);
-      this.cache.delete(change.name);
+      this.forget(change.name);
       this.notify({ kind: 'deleted', name: change.name, previous: normalize(change.previous) });
     }
+  }
+
+  /** The record cached, and older versions' specs it no longer keeps dropped. */
+  private remember(record: FunctionRecord): void {
+    this.cache.set(record.name, record);
+    const versions = this.versionCache.get(record.name);
+    if (!versions) return;
+    for (const version of versions.keys()) if (!record.releases.versions.includes(version)) versions.delete(version);
+  }
+
+  private forget(name: string): void {
+    this.cache.delete(name);
+    this.versionCache.delete(name);
   }
 
   private notify(change: FunctionChange): void {
@@ -150,55 +191,127 @@ export class RedisFunctionRegistry implements FunctionRegistry {
   private async reloadSince(since: number): Promise<void> {
     const names = await this.options.redis.smembers(this.key('fns'));
     const values = names.length ? await this.options.redis.mget(names.map((n) => this.key('fn', n))) : [];
-    const loaded = new Map<string, FunctionSpec>();
+    const loaded = new Map<string, FunctionRecord>();
     for (const value of values) {
       if (!value) continue;
-      const spec = normalize(JSON.parse(value) as FunctionSpec);
+      const spec = normalize(JSON.parse(value) as FunctionRecord);
       loaded.set(spec.name, spec);
     }
     for (const [name, spec] of loaded) {
       if (this.changedSince(name, since)) continue;
       const cached = this.cache.get(name);
-      if (cached && cached.version === spec.version) continue;
-      this.cache.set(name, spec);
+      if (cached && cached.revision === spec.revision) continue;
+      this.remember(spec);
       this.notify({ kind: 'deployed', spec, ...(cached ? { previous: cached } : {}) });
     }
     for (const [name, cached] of [...this.cache]) {
       if (loaded.has(name) || this.changedSince(name, since)) continue;
-      this.cache.delete(name);
+      this.forget(name);
       this.notify({ kind: 'deleted', name, previous: cached });
     }
   }
 
-  async deploy(input: DeployInput): Promise<FunctionSpec> {
+  async deploy(input: DeployInput): Promise<DeployResult> {
     const codeSha256 = createHash('sha256').update(input.code).digest('hex');
     await this.options.redis.set(this.key('code', codeSha256), input.code, 'NX');
-    const now = new Date(this.clock()).toISOString();
-    const draft = {
-      ...input.config,
-      name: input.name,
-      version: 0,
-      codeSha256,
-      codeBytes: input.code.length,
-      createdAt: now,
-      updatedAt: now,
-    };
-    const result = (await this.options.redis.eval(
-      DEPLOY_SCRIPT,
-      3,
-      this.key('fn', input.name),
-      this.key('fns'),
-      this.channel,
-      JSON.stringify(draft),
-      this.origin,
-    )) as string[];
-    const spec = normalize(JSON.parse(result[0]!) as FunctionSpec);
-    const previous = result[1] ? normalize(JSON.parse(result[1]) as FunctionSpec) : undefined;
-    const cached = this.cache.get(spec.name);
-    this.touch(spec.name);
-    if (!cached || cached.version < spec.version) this.cache.set(spec.name, spec);
-    this.notify({ kind: 'deployed', spec, ...(previous ? { previous } : {}) });
+    const draft = { name: input.name, config: input.config, codeSha256, codeBytes: input.code.length };
+    let created = false;
+    const spec = await this.write(input.name, (previous) => {
+      const now = new Date(this.clock()).toISOString();
+      const next = nextRecord(previous, draft, { promote: input.promote !== false, keep: this.options.versionsKept ?? DEFAULT_VERSIONS_KEPT, now });
+      created = next.created;
+      const adds: FunctionSpec[] = next.created ? [versionSpecOf(next.record)] : [];
+      // A record stored before versions were kept: its one version is kept too.
+      if (next.created && previous && previous.contentSha256 === '') adds.push(versionSpecOf(previous));
+      return { record: next.record, adds, drops: next.pruned };
+    });
+    return { spec: spec!, created };
+  }
+
+  async updateReleases(name: string, change: ReleasesChange): Promise<FunctionRecord | undefined> {
+    return this.write(name, (previous) => {
+      if (!previous) return undefined;
+      const releases = change(previous);
+      const drops = previous.releases.versions.filter((v) => !releases.versions.includes(v));
+      const adds = previous.contentSha256 === '' ? [versionSpecOf(previous)] : [];
+      return { record: { ...previous, releases, revision: previous.revision + 1 }, adds, drops };
+    });
+  }
+
+  /**
+   * Reads the record, asks `plan` what to write (undefined: nothing, e.g. no such function; a throw: a 4xx,
+   * nothing written), and writes it if no other write came between; else reads again.
+   */
+  private async write(
+    name: string,
+    plan: (previous: FunctionRecord | undefined) => { record: FunctionRecord; adds: FunctionSpec[]; drops: number[] } | undefined,
+  ): Promise<FunctionRecord | undefined> {
+    const redis = this.options.redis;
+    for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt++) {
+      const stored = await redis.get(this.key('fn', name));
+      const previous = stored ? normalize(JSON.parse(stored) as FunctionRecord) : undefined;
+      const next = plan(previous);
+      if (!next) return undefined;
+      const wire: WireChange = { origin: this.origin, kind: 'deployed', spec: next.record, ...(previous ? { previous } : {}) };
+      const written = await redis.eval(
+        WRITE_SCRIPT,
+        4,
+        this.key('fn', name),
+        this.key('fns'),
+        this.key('fnv', name),
+        this.channel,
+        String(previous?.revision ?? 0),
+        JSON.stringify(next.record),
+        JSON.stringify(wire),
+        String(next.adds.length),
+        ...next.adds.flatMap((spec) => [String(spec.version), JSON.stringify(spec)]),
+        ...next.drops.map(String),
+      );
+      if (written !== 1) continue;
+      const record = next.record;
+      this.touch(name);
+      const cached = this.cache.get(name);
+      if (!cached || cached.revision < record.revision) this.remember(record);
+      this.notify({ kind: 'deployed', spec: record, ...(previous ? { previous } : {}) });
+      return record;
+    }
+    throw new ConflictError(`function ${name} is being changed by others at the same time; try again`);
+  }
+
+  peek(name: string): FunctionRecord | undefined {
+    return this.cache.get(name);
+  }
+
+  /**
+   * A kept version's spec: the record itself for the newest, else from the version cache or Redis. A version
+   * the cached record does not keep is looked up only when newer (deployed elsewhere, not yet announced).
+   */
+  async getVersion(name: string, version: number): Promise<FunctionSpec | undefined> {
+    const record = await this.get(name);
+    if (!record) return undefined;
+    if (record.version === version) return record;
+    const kept = record.releases.versions.includes(version);
+    if (!kept && version < record.version) return undefined;
+    const cached = this.versionCache.get(name)?.get(version);
+    if (cached) return cached;
+    const stored = await this.options.redis.hget(this.key('fnv', name), String(version));
+    if (!stored) return undefined;
+    const spec = normalizeSpec(JSON.parse(stored) as FunctionSpec);
+    if (kept && this.cache.get(name)?.releases.versions.includes(version)) {
+      let versions = this.versionCache.get(name);
+      if (!versions) this.versionCache.set(name, (versions = new Map()));
+      versions.set(version, spec);
+    }
     return spec;
+  }
+
+  async versions(name: string): Promise<FunctionSpec[]> {
+    const record = await this.get(name);
+    if (!record) return [];
+    const stored = await this.options.redis.hgetall(this.key('fnv', name));
+    const specs = Object.values(stored).map((value) => normalizeSpec(JSON.parse(value) as FunctionSpec));
+    if (!specs.some((s) => s.version === record.version)) specs.push(versionSpecOf(record));
+    return specs.filter((s) => record.releases.versions.includes(s.version)).sort((a, b) => a.version - b.version);
   }
 
   /**
@@ -206,16 +319,16 @@ export class RedisFunctionRegistry implements FunctionRegistry {
    * Found that way, it is cached and listeners hear of it (its announcement, when it comes, then adds
    * nothing) — unless a change to it arrived meanwhile, which wins.
    */
-  async get(name: string): Promise<FunctionSpec | undefined> {
+  async get(name: string): Promise<FunctionRecord | undefined> {
     const cached = this.cache.get(name);
     if (cached) return cached;
     return this.reading(async (since) => {
       const value = await this.options.redis.get(this.key('fn', name));
       if (this.changedSince(name, since)) return this.cache.get(name);
       if (!value) return undefined;
-      const spec = normalize(JSON.parse(value) as FunctionSpec);
+      const spec = normalize(JSON.parse(value) as FunctionRecord);
       this.touch(name);
-      this.cache.set(name, spec);
+      this.remember(spec);
       this.notify({ kind: 'deployed', spec });
       return spec;
     });
@@ -231,7 +344,7 @@ export class RedisFunctionRegistry implements FunctionRegistry {
    * read every spec from Redis on each call: with 10,000 functions, each deploy — which lists them for the
    * tenant's limits — took ~70 ms and growing.) Another process's deploy shows here once announced.
    */
-  async list(): Promise<FunctionSpec[]> {
+  async list(): Promise<FunctionRecord[]> {
     return [...this.cache.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
@@ -239,14 +352,19 @@ export class RedisFunctionRegistry implements FunctionRegistry {
     const previousJson = await this.options.redis.get(this.key('fn', name));
     if (!previousJson) {
       this.touch(name);
-      this.cache.delete(name);
+      this.forget(name);
       return false;
     }
-    const previous = normalize(JSON.parse(previousJson) as FunctionSpec);
+    const previous = normalize(JSON.parse(previousJson) as FunctionRecord);
     const wire: WireChange = { origin: this.origin, kind: 'deleted', name, previous };
-    await this.options.redis.multi().del(this.key('fn', name)).srem(this.key('fns'), name).publish(this.channel, JSON.stringify(wire)).exec();
+    await this.options.redis
+      .multi()
+      .del(this.key('fn', name), this.key('fnv', name))
+      .srem(this.key('fns'), name)
+      .publish(this.channel, JSON.stringify(wire))
+      .exec();
     this.touch(name);
-    this.cache.delete(name);
+    this.forget(name);
     this.notify({ kind: 'deleted', name, previous });
     return true;
   }

@@ -145,13 +145,14 @@ export class AsyncDispatcher {
       let outcome: Outcome;
       try {
         this.options.admit?.(fn);
-        response = await this.options.invoker.invoke(
-          toBatchRequest(
-            batch.map((b) => b.run),
-            fn,
-            now(),
-          ),
+        const request = toBatchRequest(
+          batch.map((b) => b.run),
+          fn,
+          now(),
         );
+        // Queues, topics and cron call the function's trigger alias (followed as it is now); async calls name their own.
+        if (request.qualifier === undefined && request.trigger !== 'async' && spec.triggerAlias) request.qualifier = spec.triggerAlias;
+        response = await this.options.invoker.invoke(request);
         outcome = classifyResponse(response.status);
       } catch (err) {
         outcome = classifyError(err);

@@ -61,6 +61,12 @@ export interface EventDelivery {
 interface JobBase {
   /** The function it was submitted for (for queue messages: the queue's consumer when sent). */
   fn: string;
+  /**
+   * The version or alias an async call named (`/async/fn/<name>@<qualifier>`), resolved when the job runs: a
+   * version stays that version; an alias is followed as it is then (a rollback takes the backlog with it).
+   * Absent: the default alias (async calls) or the function's trigger alias (queues, topics, cron).
+   */
+  qualifier?: string;
   /** Epoch ms the platform accepted it; a job older than the function's maxEventAge is not run. */
   acceptedAt: number;
   /** POSTed the result (or the final error) when the job is done. */
@@ -116,7 +122,15 @@ const EMPTY = Buffer.alloc(0);
 const b64 = (text: string | undefined): Buffer => (text ? Buffer.from(text, 'base64') : EMPTY);
 
 function base(run: JobRun, fn: string, now: number): Omit<InvocationRequest, 'method' | 'path' | 'rawQuery' | 'headers' | 'body'> {
-  return { invocationId: run.id, fn, trigger: run.data.trigger, receivedAt: now, context: { attempt: String(run.attempt) } };
+  const qualifier = run.data.qualifier;
+  return {
+    invocationId: run.id,
+    fn,
+    ...(qualifier ? { qualifier } : {}),
+    trigger: run.data.trigger,
+    receivedAt: now,
+    context: { attempt: String(run.attempt) },
+  };
 }
 
 /**

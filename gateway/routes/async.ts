@@ -7,6 +7,8 @@ import { requestFingerprint, type AsyncQueues, type Idempotency } from '../../tr
 import type { JobData } from '../../triggers/job.js';
 import type { FunctionRegistry } from '../../registry/function-registry.js';
 import { resolveFunctionPath } from './function-path.js';
+import { pickVersion } from '../../core/releases.js';
+import { splitFunctionId } from '../../core/function-spec.js';
 import { forwardedHeaders, type EdgeOrigin } from '../edge/forwarded-headers.js';
 import { localHostProblem } from '../../triggers/callback-guard.js';
 import { asyncAccepted } from '../schemas/job.js';
@@ -65,9 +67,11 @@ export function callerScope(authorization: string | string[] | undefined, wholeR
 /** Registered inside the trigger scope, whose content parser hands every body over as a raw Buffer. */
 export function asyncRoutes(scope: FastifyInstance, deps: AsyncRoutesDeps): void {
   const handler = async (request: FastifyRequest<{ Params: { name: string } }>, reply: FastifyReply) => {
-    const { fn: name, path, rawQuery } = resolveFunctionPath(request.url, '/async/fn/', request.params.name, (id) => deps.registry.has(id));
+    const { fn: name, qualifier, path, rawQuery } = resolveFunctionPath(request.url, '/async/fn/', request.params.name, (id) => deps.registry.has(id));
     const spec = name === request.params.name && name.includes('.') ? undefined : await deps.registry.get(name);
     if (!spec) throw new FunctionNotFoundError(request.params.name);
+    // A version or alias that does not exist is refused now, not accepted to fail later.
+    if (qualifier) pickVersion(spec.releases, splitFunctionId(name).name, qualifier, undefined);
     deps.admit?.(name);
     const callback = request.headers['x-callback-url'];
     const callbackUrl = typeof callback === 'string' ? checkCallbackUrl(callback, deps.callbackAllowLocal) : undefined;
@@ -77,6 +81,7 @@ export function asyncRoutes(scope: FastifyInstance, deps: AsyncRoutesDeps): void
     const data: JobData = {
       trigger: 'async',
       fn: name,
+      ...(qualifier ? { qualifier } : {}),
       acceptedAt: Date.now(),
       request: { method: request.method, path, rawQuery, headers, body: body.toString('base64') },
       ...(callbackUrl ? { callbackUrl } : {}),

@@ -5,6 +5,7 @@ import type { AsyncQueues } from '../../triggers/async-queues.js';
 import { scheduleProblem, shortestIntervalMs } from '../../triggers/schedule.js';
 import { BadRequestError, ConflictError, FunctionNotFoundError, LimitExceededError, NoHandlerError, QuotaExceededError } from '../../core/errors.js';
 import { handlerProblem } from './bundle-check.js';
+import { aliasOf, AliasNotFoundError, LATEST_ALIAS } from '../../core/releases.js';
 import { includedPathProblem, includedTreeProblem, packCode } from '../../core/code-archive.js';
 import { CONTAINER } from '../../runtime-images/node/protocol.js';
 import { defaultFunctionConfig, MAX_WARM_POOL_SHARE, type FunctionConfig, type FunctionSpec } from '../../core/function-spec.js';
@@ -125,7 +126,10 @@ async function deployedView(
 type NameParams = { name: string };
 
 /** A function and where it answers: under the gateway's /fn, and at its own host when a domain is set. */
-const deployed = { type: 'object', properties: { function: functionSpec, url: { type: 'string' }, hostUrl: { type: 'string' } } } as const;
+const deployed = {
+  type: 'object',
+  properties: { function: functionSpec, created: { type: 'boolean' }, url: { type: 'string' }, hostUrl: { type: 'string' } },
+} as const;
 
 /** The deployed settings: what the body gives, else the previous version's, else the defaults. */
 export function mergeConfig(body: DeployBody, previous: FunctionSpec | undefined): FunctionConfig {
@@ -194,6 +198,12 @@ export function functionRoutes(app: FastifyInstance, deps: FunctionRoutesDeps): 
         throw new ConflictError(`"${name}" is the name of a tenant; choose another function name`);
       }
       const config = mergeConfig(request.body, previous && presentSpec(previous));
+      // Triggers call an alias that exists (a rollback of it moves them too).
+      if (config.triggerAlias && !(previous ? aliasOf(previous.releases, config.triggerAlias) : config.triggerAlias === LATEST_ALIAS)) {
+        throw new AliasNotFoundError(
+          `--trigger-alias ${config.triggerAlias}: function ${name} has no such alias yet; create it first (faas alias set ${name} ${config.triggerAlias} <version>)`,
+        );
+      }
       const noHandler = await handlerProblem(request.body.code, config.handler, config);
       if (noHandler) throw new NoHandlerError(noHandler);
       // What can never be honoured (host memory and CPUs, warm memory, the tenant's quota) is refused now.
@@ -221,9 +231,9 @@ export function functionRoutes(app: FastifyInstance, deps: FunctionRoutesDeps): 
           if (tooMany) throw new QuotaExceededError(tooMany);
         }
       }
-      const spec = await deps.registry.deploy({ name: id, code, config });
+      const { spec, created } = await deps.registry.deploy({ name: id, code, config, promote: request.body.promote !== false });
       await deps.triggers?.syncFunction(spec);
-      return reply.code(spec.version === 1 ? 201 : 200).send({ function: presentSpec(spec), ...urlsOf(id) });
+      return reply.code(!previous ? 201 : 200).send({ function: presentSpec(spec), created, ...urlsOf(id) });
     },
   );
 

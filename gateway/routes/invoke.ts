@@ -6,6 +6,7 @@ import { FaasError, FunctionNotFoundError } from '../../core/errors.js';
 import type { Invoker } from '../../core/invoker.js';
 import type { GatewayMetrics } from '../../metrics/platform-metrics.js';
 import { resolveFunctionPath } from './function-path.js';
+import { VERSION_HEADER } from '../../core/releases.js';
 import { forwardedHeaders, type EdgeOrigin } from '../edge/forwarded-headers.js';
 import { functionHostUrl, type FunctionHostRequest } from '../edge/function-host.js';
 import { ORIGIN_WIDE_HEADERS, scopeSetCookie } from '../edge/function-cookies.js';
@@ -71,7 +72,7 @@ export async function invokeRoutes(scope: FastifyInstance, deps: InvokeRoutesDep
   });
 
   const handler = async (request: FastifyRequest<{ Params: { name: string } }>, reply: FastifyReply) => {
-    const { fn: name, path, rawQuery } = resolveFunctionPath(request.url, '/fn/', request.params.name, deps.known);
+    const { fn: name, qualifier, path, rawQuery } = resolveFunctionPath(request.url, '/fn/', request.params.name, deps.known);
     // Every answer names its invocation, platform errors included.
     const invocationId = randomUUID();
     reply.header('x-faas-invocation-id', invocationId);
@@ -83,6 +84,7 @@ export async function invokeRoutes(scope: FastifyInstance, deps: InvokeRoutesDep
         {
           invocationId,
           fn: name,
+          ...(qualifier === undefined ? {} : { qualifier }),
           trigger: 'http',
           method: request.method,
           path,
@@ -98,6 +100,7 @@ export async function invokeRoutes(scope: FastifyInstance, deps: InvokeRoutesDep
       const headers: Record<string, string | string[]> = {};
       for (const key in response.headers) if (!DROPPED.has(key)) headers[key] = response.headers[key]!;
       headers['x-faas-invocation-id'] = response.meta.invocationId;
+      headers[VERSION_HEADER] = String(response.meta.version);
       // Under /fn a function's pages share the gateway's origin with the dashboard (and its token in
       // sessionStorage) and with every other function: they are rendered as a sandbox of an origin of their
       // own, their cookies are pinned to their own prefix, and origin-wide instructions are dropped. At its own

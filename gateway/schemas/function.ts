@@ -27,12 +27,34 @@ export const deployBody = {
       additionalProperties: { type: 'string' },
       maxProperties: MAX_INCLUDED_FILES,
     },
+    /** Move the `latest` alias to this version (default true); false: reachable as `name@N` until an alias points to it. */
+    promote: { type: 'boolean' },
     ...settings,
   },
 } as const;
 
 /** A deploy's body: the code, and any of the settings (those left out keep the previous version's). */
-export type DeployBody = { code: string; files?: Record<string, string> } & Partial<FunctionConfig>;
+export type DeployBody = { code: string; files?: Record<string, string>; promote?: boolean } & Partial<FunctionConfig>;
+
+const aliasSchema = {
+  type: 'object',
+  properties: {
+    version: { type: 'integer' },
+    canary: { type: 'object', properties: { version: { type: 'integer' }, percent: { type: 'number' } } },
+    previous: { type: 'integer' },
+    updatedAt: { type: 'string' },
+  },
+} as const;
+
+/** A function's kept versions and its aliases (core/releases.ts). */
+export const releasesSchema = {
+  type: 'object',
+  properties: {
+    defaultAlias: { type: 'string' },
+    aliases: { type: 'object', additionalProperties: aliasSchema },
+    versions: { type: 'array', items: { type: 'integer' } },
+  },
+} as const;
 
 export const functionSpec = {
   type: 'object',
@@ -46,6 +68,7 @@ export const functionSpec = {
     updatedAt: { type: 'string' },
     ...settings,
     env: { type: 'object', additionalProperties: { type: 'string' } },
+    releases: releasesSchema,
   },
 } as const;
 

@@ -30,6 +30,10 @@ import { reap } from './reap.js';
 
 export type { CallUsage, ContainerPoolOptions, CrashReport, Lease, PoolLog };
 
+/**
+ * One version of a function: its own containers and waiting queue (a warm pool per version, so a rollback
+ * finds the old version's containers still warm, and a version nobody calls scales to zero on its own).
+ */
 interface FunctionState {
   spec: FunctionSpec;
   containers: Map<string, Entry>;
@@ -38,6 +42,9 @@ interface FunctionState {
 }
 
 const silentLog: PoolLog = { info() {}, warn() {} };
+
+/** The pool's key of a function version. */
+const keyOf = (fn: string, version: number) => `${fn}@${version}`;
 
 const limitsOf = (spec: FunctionSpec, pauseAfterMs?: number): FunctionLimits => ({
   concurrency: spec.concurrency,
@@ -81,8 +88,13 @@ export class ContainerPool {
     applyEvent(entry, event, (err) => this.log.warn({ fn: entry.fn, containerId: entry.id, err: err.message }, 'container state machine'));
   }
 
+  /** A version's limits; minScale only while an alias routes calls to it (keepsWarm), else 0: it scales to zero. */
   private limitsOf(spec: FunctionSpec): FunctionLimits {
-    return limitsOf(spec, this.options.pauseAfterMs);
+    return { ...limitsOf(spec, this.options.pauseAfterMs), minScale: this.minScaleOf(spec) };
+  }
+
+  private minScaleOf(spec: FunctionSpec): number {
+    return spec.minScale > 0 && (this.options.keepsWarm?.(spec.name, spec.version) ?? true) ? spec.minScale : 0;
   }
 
   /** Removes containers this owner left behind (a crash or kill of an earlier run), then starts reaping. */
@@ -95,37 +107,43 @@ export class ContainerPool {
     return leftovers;
   }
 
-  /** A new version is deployed (or the pool first hears of the function): new requests go to it only. */
+  /** A version is deployed, or its function's routing changed (minScale follows the aliases), or the pool first hears of it. */
   setFunction(spec: FunctionSpec): void {
-    const state = this.functions.get(spec.name);
+    const key = keyOf(spec.name, spec.version);
+    const state = this.functions.get(key);
     if (!state) {
-      this.functions.set(spec.name, { spec, containers: new Map(), queue: new WaitingQueue<Lease>(), deleted: false });
-      this.reapOne(spec.name);
+      this.functions.set(key, { spec, containers: new Map(), queue: new WaitingQueue<Lease>(), deleted: false });
+      this.reapOne(key);
       return;
     }
-    if (spec.version < state.spec.version) return;
     state.spec = spec;
     state.deleted = false;
-    this.reapOne(spec.name);
+    this.reapOne(key);
     this.dispatch(state);
   }
 
-  /** The function was deleted: queued requests fail, containers go as soon as they are idle. */
-  removeFunction(name: string): void {
-    const state = this.functions.get(name);
-    if (!state) return;
-    state.deleted = true;
-    state.queue.rejectAll(new FunctionNotFoundError(name));
-    for (const entry of state.containers.values()) if (entry.active === 0) this.removeEntry(state.containers, entry, 'function deleted');
+  /**
+   * The function was deleted (every version), or only the versions not in `kept`: their queued requests fail,
+   * their containers go as soon as they are idle.
+   */
+  removeFunction(name: string, kept?: readonly number[]): void {
+    for (const state of this.functions.values()) {
+      if (state.spec.name !== name || state.deleted || kept?.includes(state.spec.version)) continue;
+      state.deleted = true;
+      state.queue.rejectAll(new FunctionNotFoundError(kept ? `${name}@${state.spec.version}` : name));
+      for (const entry of state.containers.values())
+        if (entry.active === 0) this.removeEntry(state.containers, entry, kept ? 'version deleted' : 'function deleted');
+    }
   }
 
   /** Resolves with a container slot for one invocation of spec (waiting in the FIFO queue when needed). */
   acquire(spec: FunctionSpec, enqueuedAt: number = this.clock()): Promise<Lease> {
     if (this.closing) return Promise.reject(new CapacityError('the invoker is shutting down'));
-    const current = this.functions.get(spec.name);
-    if (!current || current.spec.version < spec.version || current.deleted) this.setFunction(spec);
-    const state = this.functions.get(spec.name)!;
-    const decision = decide(this.viewOf(state), this.limitsOf(state.spec), this.hostView(state.spec.name), this.options.maxQueue);
+    const key = keyOf(spec.name, spec.version);
+    const current = this.functions.get(key);
+    if (!current || current.deleted) this.setFunction(spec);
+    const state = this.functions.get(key)!;
+    const decision = decide(this.viewOf(state), this.limitsOf(state.spec), this.hostView(key), this.options.maxQueue);
     switch (decision.kind) {
       case 'warm':
         return Promise.resolve(this.lease(state.containers.get(decision.containerId)!, enqueuedAt));
@@ -152,7 +170,7 @@ export class ContainerPool {
 
   /** The invocation finished normally: the slot is free again. */
   release(lease: Lease): void {
-    const state = this.functions.get(lease.fn);
+    const state = this.functions.get(keyOf(lease.fn, lease.version));
     const entry = state?.containers.get(lease.containerId);
     if (!state || !entry) return;
     this.move(entry, 'release');
@@ -184,7 +202,7 @@ export class ContainerPool {
 
   /** The container must not serve again (timeout, crash, OOM, init failure): kill and remove it. */
   discard(lease: Lease, reason: string): void {
-    const state = this.functions.get(lease.fn);
+    const state = this.functions.get(keyOf(lease.fn, lease.version));
     const entry = state?.containers.get(lease.containerId);
     if (!state || !entry) return;
     void this.removeEntry(state.containers, entry, reason);
@@ -205,7 +223,8 @@ export class ContainerPool {
     const removedAt = this.clock();
     // Containers of concurrency 1 had each call measured; the others are measured once, here.
     const usage = entry.concurrency > 1 ? await measureLife(this.options.driver, entry) : undefined;
-    const record = retirementOf(entry, removedAt, (this.functions.get(entry.fn)?.spec.minScale ?? 0) > 0, usage);
+    const spec = this.functions.get(keyOf(entry.fn, entry.version))?.spec;
+    const record = retirementOf(entry, removedAt, spec !== undefined && this.minScaleOf(spec) > 0, usage);
     if (record) this.options.onRetired(record);
   }
 
@@ -280,7 +299,10 @@ export class ContainerPool {
       waiter.resolve(this.lease(entry, waiter.enqueuedAt));
     }
     if (state.queue.length > 0 && !state.deleted && !this.closing) {
-      this.scaleUp(state, planScaleUp(this.viewOf(state), this.limitsOf(state.spec), this.hostView(state.spec.name), state.queue.length));
+      this.scaleUp(
+        state,
+        planScaleUp(this.viewOf(state), this.limitsOf(state.spec), this.hostView(keyOf(state.spec.name, state.spec.version)), state.queue.length),
+      );
     }
   }
 
@@ -381,20 +403,21 @@ export class ContainerPool {
   }
 
   private reapAll(): void {
-    for (const name of this.functions.keys()) this.reapOne(name);
+    for (const key of this.functions.keys()) this.reapOne(key);
   }
 
-  private reapOne(name: string): void {
-    const state = this.functions.get(name);
+  private reapOne(key: string): void {
+    const state = this.functions.get(key);
     if (!state || this.closing) return;
     if (state.deleted) {
-      if (state.containers.size === 0) this.functions.delete(name);
+      if (state.containers.size === 0) this.functions.delete(key);
       return;
     }
+    const limits = this.limitsOf(state.spec);
     // Nothing to pause, remove or keep up: the common case with thousands of functions deployed, most idle.
-    if (state.containers.size === 0 && state.spec.minScale === 0) return;
+    if (state.containers.size === 0 && limits.minScale === 0) return;
     // minScale starts only into free memory and the tenant's room (the host view is built only when needed).
-    const plan = reap(this.viewOf(state), this.limitsOf(state.spec), this.clock(), state.spec.minScale > 0 ? this.hostView(name) : undefined);
+    const plan = reap(this.viewOf(state), limits, this.clock(), limits.minScale > 0 ? this.hostView(key) : undefined);
     for (const id of plan.remove) {
       const entry = state.containers.get(id);
       if (entry) void this.removeEntry(state.containers, entry, entry.version === state.spec.version ? 'idle timeout' : 'old version');
@@ -417,17 +440,19 @@ export class ContainerPool {
 
   /** The pool's containers as the pure host-view builder reads them. */
   private contents(): PoolContents {
+    // By version: another version's idle containers may be evicted for this one's (a dev loop's every save).
     const functions = [...this.functions.values()].map((state) => ({
-      fn: state.spec.name,
+      fn: keyOf(state.spec.name, state.spec.version),
       tenant: splitFunctionId(state.spec.name).tenant,
       containers: [...state.containers.values()],
     }));
     return { poolMemoryMb: this.options.poolMemoryMb, functions, prewarmed: [...this.prewarm.entries.values()] };
   }
 
-  private hostView(fn: string): HostView {
-    const tenant = splitFunctionId(fn).tenant;
+  /** The host as a request of one version (its pool key) sees it. */
+  private hostView(key: string): HostView {
+    const tenant = splitFunctionId(key).tenant;
     const limit = this.options.tenantLimit?.(tenant);
-    return buildHostView(this.contents(), fn, tenant, limit, limit === undefined ? 0 : (this.options.tenantElsewhere?.(tenant) ?? 0));
+    return buildHostView(this.contents(), key, tenant, limit, limit === undefined ? 0 : (this.options.tenantElsewhere?.(tenant) ?? 0));
   }
 }

@@ -35,6 +35,8 @@ export interface ContainerPoolOptions extends ContainerStarterOptions {
   tenantLimit?: (tenant: string) => number | undefined;
   /** The tenant's live containers on other invokers (the quota holds across invokers); read from memory too. */
   tenantElsewhere?: (tenant: string) => number;
+  /** Whether an alias routes calls to this version (its minScale holds only then). Default: every version. */
+  keepsWarm?: (fn: string, version: number) => boolean;
   clock?: () => number;
   log?: PoolLog;
 }

@@ -3,7 +3,6 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../../gateway/app.js';
 import { gatewayConfigOf, loadConfig } from '../../../platform/config.js';
 import { FunctionNotFoundError } from '../../../core/errors.js';
-import type { FunctionSpec } from '../../../core/function-spec.js';
 import type {
   ContainerInfo,
   ContainerState,
@@ -16,7 +15,7 @@ import type {
 import type { InvocationLogEntry, InvocationLogStore, MeteredRecord } from '../../../metering/usage-record.js';
 import { partialsOf } from '../../../metering/partials.js';
 import type { RollupAnswer, RollupQuery, UsageRollups } from '../../../metering/redis-rollups.js';
-import type { DeployInput } from '../../../registry/function-registry.js';
+import type { DeployInput, DeployResult } from '../../../registry/function-registry.js';
 import { InMemoryRegistry } from '../../support/in-memory/in-memory-registry.js';
 
 export const TOKEN = 'test-token-0123456789';
@@ -27,7 +26,7 @@ export const CODE = `export default () => 'ok';`;
 export class FakeRegistry extends InMemoryRegistry {
   failWith: Error | undefined;
 
-  override async deploy(input: DeployInput): Promise<FunctionSpec> {
+  override async deploy(input: DeployInput): Promise<DeployResult> {
     if (this.failWith) throw this.failWith;
     return super.deploy(input);
   }

@@ -6,6 +6,7 @@ import { FunctionCrashedError, FunctionHandlerError, FunctionNotFoundError, Func
 import { defaultFunctionConfig, type FunctionConfig } from '../../../core/function-spec.js';
 import type { InvocationFinished, InvocationRequest } from '../../../core/invoker.js';
 import { InProcessInvoker } from '../../../invoker/in-process-invoker.js';
+import { setAlias, VERSION_KEY_HEADER } from '../../../core/releases.js';
 import { ContainerPool } from '../../../invoker/pool/container-pool.js';
 import { RuntimeConnectionError } from '../../../invoker/runtime/runtime-connection.js';
 import { InMemoryDriver, InMemoryRuntime, inMemoryPool } from '../../support/in-memory/in-memory-engine.js';
@@ -129,6 +130,29 @@ describe('InProcessInvoker', () => {
     const answer = await settle(invoker.invoke(request('app')));
     expect(answer.meta.version).toBe(2);
     await vi.advanceTimersByTimeAsync(100);
-    expect(driver.of('app').map((c) => c.spec.version)).toEqual([2]);
+    // Version 1's container stays warm (a rollback would find it) until its idle timeout.
+    expect(
+      driver
+        .of('app')
+        .map((c) => c.spec.version)
+        .sort(),
+    ).toEqual([1, 2]);
+  });
+
+  it('calls a version by number or alias, splits a canary by routing key, and says when either does not exist', async () => {
+    await deploy('app');
+    await deploy('app', { memoryMb: 256 });
+    expect((await settle(invoker.invoke({ ...request('app'), qualifier: '1' }))).meta.version).toBe(1);
+    await registry.updateReleases('app', (r) => setAlias(r.releases, 'app', 'prod', { version: 1, canary: { version: 2, percent: 50 } }, 'now'));
+    const seen = new Map<string, number>();
+    for (const key of ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h']) {
+      const first = await settle(invoker.invoke({ ...request('app'), qualifier: 'prod', headers: { [VERSION_KEY_HEADER]: key } }));
+      const second = await settle(invoker.invoke({ ...request('app'), qualifier: 'prod', headers: { [VERSION_KEY_HEADER]: key } }));
+      expect(second.meta.version).toBe(first.meta.version);
+      seen.set(key, first.meta.version);
+    }
+    expect(new Set(seen.values())).toEqual(new Set([1, 2]));
+    await expect(invoker.invoke({ ...request('app'), qualifier: '7' })).rejects.toMatchObject({ code: 'VERSION_NOT_FOUND', status: 404 });
+    await expect(invoker.invoke({ ...request('app'), qualifier: 'nope' })).rejects.toMatchObject({ code: 'ALIAS_NOT_FOUND', status: 404 });
   });
 });

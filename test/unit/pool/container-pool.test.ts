@@ -121,22 +121,57 @@ describe('ContainerPool', () => {
     expect(pool.counts()).toMatchObject({ idle: 0, busy: 0, removing: 0 });
   });
 
-  it('on a redeploy, new calls go to the new version and the old container goes once its call ends', async () => {
+  it('keeps a warm pool per version: a redeploy starts the new version, the old one stays warm for a rollback until its idle timeout', async () => {
     makePool();
     await pool.start();
-    const v1 = spec('app');
+    const v1 = spec('app', { idleTimeoutMs: 1_000 });
     const old = await settle(pool.acquire(v1));
-    const v2 = spec('app', { version: 2 });
+    const v2 = spec('app', { version: 2, idleTimeoutMs: 1_000 });
     pool.setFunction(v2);
     const fresh = await settle(pool.acquire(v2));
     expect(fresh.version).toBe(2);
     expect(fresh.containerId).not.toBe(old.containerId);
-    expect(driver.containers.size).toBe(2);
     pool.release(old);
-    await pass(50);
-    expect(driver.containers.size).toBe(1);
-    expect(driver.of('app')[0]!.spec.version).toBe(2);
     pool.release(fresh);
+    await pass(50);
+    expect(
+      driver
+        .of('app')
+        .map((c) => c.spec.version)
+        .sort(),
+    ).toEqual([1, 2]);
+    // Back to version 1 (a rollback): its container is still warm, no cold start.
+    const again = await settle(pool.acquire(v1));
+    expect(again.containerId).toBe(old.containerId);
+    expect(again.coldStart).toBe(false);
+    pool.release(again);
+    await pass(1_300);
+    expect(driver.containers.size).toBe(0);
+  });
+
+  it('deleting a version (or the function) removes its containers; the versions kept stay', async () => {
+    makePool();
+    await pool.start();
+    const v1 = spec('app');
+    const v2 = spec('app', { version: 2 });
+    pool.release(await settle(pool.acquire(v1)));
+    pool.release(await settle(pool.acquire(v2)));
+    pool.removeFunction('app', [2]);
+    await pass(50);
+    expect(driver.of('app').map((c) => c.spec.version)).toEqual([2]);
+    pool.removeFunction('app');
+    await pass(50);
+    expect(driver.containers.size).toBe(0);
+  });
+
+  it('holds minScale only for versions an alias routes to (keepsWarm)', async () => {
+    const routed = new Set(['app@2']);
+    makePool({ keepsWarm: (fn, version) => routed.has(`${fn}@${version}`) });
+    await pool.start();
+    pool.setFunction(spec('app', { minScale: 1 }));
+    pool.setFunction(spec('app', { version: 2, minScale: 1 }));
+    await pass(500);
+    expect(driver.of('app').map((c) => c.spec.version)).toEqual([2]);
   });
 
   it('freezes a container as soon as its last call ends, and resumes it for the next call', async () => {
