@@ -128,6 +128,7 @@ export function registerDeploy(program: Command): void {
   }
   command
     .option('--timezone <tz>', 'time zone of --schedule, e.g. Europe/Paris (default UTC)')
+    .option('--no-promote', 'keep the latest alias where it is: the new version answers at /fn/<name>@<version> only')
     .option('--include <glob>', 'ship files matching this glob beside the code, relative to the function file (repeatable)', collect)
     .action(async (file: string, flags: DeployFlags) => {
       const { name, settings } = deploySettings(file, flags);
@@ -145,13 +146,16 @@ export function registerDeploy(program: Command): void {
       const api = new ApiClient(loadCliConfig());
       spinner.start(`deploying ${name}`);
       try {
-        const result = await api.request<{ function: FunctionSpec; url: string; hostUrl?: string }>('PUT', `/functions/${name}`, {
+        const result = await api.request<{ function: FunctionSpec; created: boolean; url: string; hostUrl?: string }>('PUT', `/functions/${name}`, {
           code: bundle.code,
+          ...(flags.promote === false ? { promote: false } : {}),
           ...(bundle.files.size ? { files: Object.fromEntries([...bundle.files].map(([name, content]) => [name, content.toString('base64')])) } : {}),
           ...settings,
         });
         spinner.stop();
-        ok(`deployed ${result.function.name} v${result.function.version} → ${result.url}`);
+        if (result.created) ok(`deployed ${result.function.name} v${result.function.version} → ${result.url}`);
+        else ok(`${result.function.name} v${result.function.version} already has this code and these settings: no new version → ${result.url}`);
+        if (flags.promote === false) info(`not promoted: call it at ${result.url}@${result.function.version}`);
         if (result.hostUrl) info(`and at its own host: ${result.hostUrl}`);
         const triggers = describeTriggers(result.function);
         if (triggers !== '—') info(`triggers: ${triggers}`);
