@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { registerAsync } from './commands/async.js';
 import { registerDeploy } from './commands/deploy.js';
 import { registerReleases } from './commands/releases.js';
+import { registerSecrets } from './commands/secrets.js';
 import { registerInvoke } from './commands/invoke.js';
 import { registerManage } from './commands/manage.js';
 import { registerUp } from './commands/up.js';
@@ -23,6 +24,7 @@ const program = new Command()
 registerUp(program);
 registerDeploy(program);
 registerReleases(program);
+registerSecrets(program);
 registerInvoke(program);
 registerManage(program);
 registerUsage(program);

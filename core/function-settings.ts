@@ -7,6 +7,9 @@ import Type, { type Static, type TSchema } from 'typebox';
 /** Queue and topic names: safe in URLs and Redis keys; dots allowed (`orders.created`). */
 export const TRIGGER_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$';
 
+/** Secret names: usable as an environment variable and a file name (under /run/secrets); never FAAS_*. */
+export const SECRET_NAME_PATTERN = '^(?!FAAS_)[A-Za-z_][A-Za-z0-9_]{0,63}$';
+
 /** Function environment variable names: never the platform's own FAAS_*. */
 export const ENV_NAME_PATTERN = '^(?!FAAS_)[A-Za-z_][A-Za-z0-9_]*$';
 
@@ -110,6 +113,15 @@ export const SETTINGS = {
       description: "Environment variables given to the function (never the platform's own FAAS_*).",
     }),
     { flag: '--env <KEY=VALUE>', parse: 'pairs', help: 'environment variable for the function (repeatable)' },
+  ),
+  secrets: setting(
+    Type.Array(Type.String({ pattern: SECRET_NAME_PATTERN }), {
+      maxItems: 20,
+      uniqueItems: true,
+      default: [],
+      description: "The tenant's secrets (faas secret set) the function gets, by name: as environment variables and files /run/secrets/<NAME>.",
+    }),
+    { flag: '--secret <NAME>', parse: 'names', help: 'give the function this secret as $NAME and /run/secrets/NAME (repeatable)' },
   ),
   network: setting(Type.Boolean({ default: false, description: 'Outbound network allowed; when false the container has network mode none.' }), {
     flag: '--network',

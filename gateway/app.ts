@@ -14,6 +14,8 @@ import { registerConnectionLimits, type EdgeLimits } from './plugins/connection-
 import { createMetrics, type AsyncSources } from '../metrics/platform-metrics.js';
 import { functionRoutes } from './routes/functions.js';
 import { releaseRoutes } from './routes/releases.js';
+import { secretRoutes } from './routes/secrets.js';
+import type { SecretStore } from '../secrets/secret-store.js';
 import { healthRoutes, type Readiness } from './routes/health.js';
 import type { TenantLimits } from '../tenancy/tenant-limits.js';
 import { nodeRoutes, type NodeView } from './routes/nodes.js';
@@ -66,6 +68,8 @@ export interface GatewayDeps {
   retries?: AsyncSources['retries'];
   /** Tenants and their tokens; absent in gateway-only unit tests (the admin token only). */
   tenants?: TenantStore;
+  /** The tenants' sealed secrets; absent in gateway-only unit tests (deploys naming a secret are then refused). */
+  secrets?: SecretStore;
   /** Throws QuotaExceededError when a function's tenant is past its GB-seconds quota. */
   admit?: (fn: string) => void;
   /** The process's pino logger; none in tests. */
@@ -166,8 +170,10 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
         ...(config.minScheduleIntervalMs !== undefined ? { minScheduleIntervalMs: config.minScheduleIntervalMs } : {}),
         ...(config.tenantLimits ? { tenantLimits: config.tenantLimits } : {}),
         ...(tenants ? { tenantQuota: async (id: string) => (await tenants.get(id))?.quotas ?? {} } : {}),
+        ...(deps.secrets ? { secrets: deps.secrets } : {}),
       });
       releaseRoutes(api, { registry: deps.registry });
+      if (deps.secrets) secretRoutes(api, { secrets: deps.secrets, registry: deps.registry });
       if (tenants) tenantRoutes(api, { tenants, registry: deps.registry });
       containerRoutes(api, { invoker: deps.invoker });
       if (deps.nodes) nodeRoutes(api, { nodes: deps.nodes });

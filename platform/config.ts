@@ -18,6 +18,13 @@ export interface PlatformConfig {
   /** Bearer token of the management API. FAAS_TOKEN; when unset it is generated and saved under dataDir. */
   token: string | undefined;
   /**
+   * Key(s) sealing the tenants' secrets in Redis. FAAS_SECRETS_KEY: 32 bytes as base64 or hex; several
+   * comma-separated during a rotation (the first seals). Unset: <dataDir>/secrets.key, created at first start.
+   */
+  secretsKey: string | undefined;
+  /** Versions kept per function besides those an alias routes to (FAAS_VERSIONS_KEPT, default 20). */
+  versionsKept: number;
+  /**
    * Bearer token that reads the full /metrics (every tenant's function and queue names) and nothing else, for
    * Prometheus. FAAS_METRICS_TOKEN; unset, only the admin token does. Without a token /metrics has platform-wide series only.
    */
@@ -407,6 +414,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Readonl
     port,
     publicUrl: (env.FAAS_PUBLIC_URL || `http://${shownHost}:${port}`).replace(/\/+$/, ''),
     token: env.FAAS_TOKEN || undefined,
+    secretsKey: env.FAAS_SECRETS_KEY || undefined,
+    versionsKept: num(env, 'FAAS_VERSIONS_KEPT', 20, 1),
     metricsToken: env.FAAS_METRICS_TOKEN || undefined,
     domain: env.FAAS_DOMAIN === 'none' ? '' : (env.FAAS_DOMAIN || 'localhost').toLowerCase().replace(/^\.+|\.+$/g, ''),
     asyncWorkers: env.FAAS_ASYNC_WORKERS === 'inline' ? 'inline' : 'thread',

@@ -18,6 +18,8 @@ import type { InvocationEvents, Invoker } from '../core/invoker.js';
 import { runtimeConnections } from '../invoker/runtime/undici-runtime-connection.js';
 import { RedisFunctionRegistry } from '../registry/redis-function-registry.js';
 import { routedBy } from '../core/releases.js';
+import { splitFunctionId } from '../core/function-spec.js';
+import { SecretStore } from '../secrets/secret-store.js';
 import { RedisUsageStore } from '../metering/redis-usage-store.js';
 import { RedisRollupStore } from '../metering/redis-rollups.js';
 import { backfillRollups } from '../metering/rollup-backfill.js';
@@ -92,7 +94,7 @@ async function resolveToken(config: PlatformConfig): Promise<{ token: string; to
 /** The invoker half: Docker driver, pool, in-process invoker, metering. */
 async function startLocalInvoker(
   config: PlatformConfig,
-  shared: { redis: Redis; bullConnection: Redis; registry: RedisFunctionRegistry; log: Logger; quotas: QuotaGuard },
+  shared: { redis: Redis; bullConnection: Redis; registry: RedisFunctionRegistry; secrets: SecretStore; log: Logger; quotas: QuotaGuard },
   progress: (message: string) => void,
 ): Promise<{ invoker: InProcessInvoker; dispatcher: Dispatcher; close(): Promise<void> }> {
   const docker = new Docker({ socketPath: config.dockerSocket });
@@ -120,6 +122,7 @@ async function startLocalInvoker(
   const pool = new ContainerPool({
     tenantLimit: (tenant) => tenantQuotas.maxContainers(tenant),
     tenantElsewhere: (tenant) => census.elsewhere(tenant),
+    secretsOf: (fn, names) => shared.secrets.reveal(splitFunctionId(fn).tenant, names),
     // minScale holds for the versions an alias routes to; the others scale to zero.
     keepsWarm: (fn, version) => {
       const record = shared.registry.peek(fn);
@@ -247,8 +250,9 @@ export async function startPlatform(config: PlatformConfig, options: StartOption
     await redis.connect();
     connections.push(redis);
     closers.push(async () => redis.disconnect());
-    const registry = await RedisFunctionRegistry.open({ redis, prefix: config.redisPrefix });
+    const registry = await RedisFunctionRegistry.open({ redis, prefix: config.redisPrefix, versionsKept: config.versionsKept });
     closers.push(() => registry.close());
+    const secrets = await SecretStore.open(redis, config.redisPrefix, { envValue: config.secretsKey, dataDir: config.dataDir });
     // BullMQ wants its own connection settings (no per-command retry limit); its workers duplicate it for
     // blocking reads. Auto-pipelining: the commands of one event-loop turn go out in one socket write.
     const bullConnection = connectRedis(config.redis, { maxRetriesPerRequest: null, lazyConnect: true, enableAutoPipelining: true });
@@ -322,7 +326,7 @@ export async function startPlatform(config: PlatformConfig, options: StartOption
         );
       };
     } else {
-      const local = await startLocalInvoker(config, { redis, bullConnection, registry, log, quotas }, progress);
+      const local = await startLocalInvoker(config, { redis, bullConnection, registry, secrets, log, quotas }, progress);
       localClose = () => local.close();
       closers.push(localClose);
       invoker = local.invoker;
@@ -390,6 +394,7 @@ export async function startPlatform(config: PlatformConfig, options: StartOption
       config: gatewayConfigOf(config),
       token,
       tenants,
+      secrets,
       admit: (fn) => quotas.admit(fn),
       registry,
       invoker,

@@ -6,6 +6,7 @@ import { scheduleProblem, shortestIntervalMs } from '../../triggers/schedule.js'
 import { BadRequestError, ConflictError, FunctionNotFoundError, LimitExceededError, NoHandlerError, QuotaExceededError } from '../../core/errors.js';
 import { handlerProblem } from './bundle-check.js';
 import { aliasOf, AliasNotFoundError, LATEST_ALIAS } from '../../core/releases.js';
+import { SecretNotFoundError, type SecretStore } from '../../secrets/secret-store.js';
 import { includedPathProblem, includedTreeProblem, packCode } from '../../core/code-archive.js';
 import { CONTAINER } from '../../runtime-images/node/protocol.js';
 import { defaultFunctionConfig, MAX_WARM_POOL_SHARE, type FunctionConfig, type FunctionSpec } from '../../core/function-spec.js';
@@ -39,6 +40,8 @@ export interface FunctionRoutesDeps {
   minScheduleIntervalMs?: number;
   /** What one tenant may deploy in all (functions, queues, topics, cron triggers); no limit where absent. */
   tenantLimits?: TenantLimits;
+  /** The tenants' secrets: a deploy naming one the tenant has not set is refused. */
+  secrets?: Pick<SecretStore, 'missing'>;
   /** The tenant's maxContainers quota (undefined: none); absent in gateway-only unit tests (no tenants). */
   tenantQuota?: (tenant: string) => Promise<{ maxContainers?: number | undefined }>;
 }
@@ -198,6 +201,13 @@ export function functionRoutes(app: FastifyInstance, deps: FunctionRoutesDeps): 
         throw new ConflictError(`"${name}" is the name of a tenant; choose another function name`);
       }
       const config = mergeConfig(request.body, previous && presentSpec(previous));
+      // Secrets the tenant has set, and no environment variable of the same name (one would hide the other).
+      if (config.secrets.length > 0) {
+        const missing = deps.secrets ? await deps.secrets.missing(tenant, config.secrets) : config.secrets;
+        if (missing.length > 0) throw new SecretNotFoundError(`secret ${missing.join(', ')} is not set; set it first (faas secret set ${missing[0]})`);
+        const clash = config.secrets.find((name) => Object.hasOwn(config.env, name));
+        if (clash) throw new BadRequestError(`${clash} is both an environment variable (--env) and a secret (--secret); keep one`);
+      }
       // Triggers call an alias that exists (a rollback of it moves them too).
       if (config.triggerAlias && !(previous ? aliasOf(previous.releases, config.triggerAlias) : config.triggerAlias === LATEST_ALIAS)) {
         throw new AliasNotFoundError(

@@ -21,6 +21,8 @@ export interface ContainerStarterOptions {
   tmpMb: number;
   /** Longest container start (create → runtime ready). Default 15 000. */
   startTimeoutMs?: number;
+  /** The values of a function's secrets (its tenant's, opened); read at each start of a container of a function naming any. */
+  secretsOf?: (fn: string, names: readonly string[]) => Promise<Record<string, string>>;
 }
 
 export class ContainerStarter {
@@ -65,26 +67,50 @@ export class ContainerStarter {
     return false;
   }
 
-  /** A fresh container of the function; resolves when its runtime has loaded the code (false if removed meanwhile). */
+  /**
+   * A fresh container of the function; resolves when its runtime has loaded the code (false if removed
+   * meanwhile). A function with secrets starts as a runtime waiting for its function, then gets them over
+   * its own channel with the init: they never go into the engine's container config (`docker inspect`).
+   */
   async startFunction(entry: Entry, spec: FunctionSpec): Promise<boolean> {
     const codeDir = await this.options.host.codeDirFor(spec);
+    const secrets = spec.secrets.length > 0 ? await this.secretsOf(spec) : undefined;
     const running = await this.run(entry, {
       name: `faas-${spec.name}-${entry.id}`,
       fn: spec.name,
       memoryMb: spec.memoryMb,
       cpus: spec.cpus,
       network: spec.network,
-      env: spec.env,
+      env: secrets ? {} : spec.env,
       handler: spec.handler,
       eventFormat: spec.eventFormat,
       tmpMb: spec.tmpMb || this.options.tmpMb,
       codeDir,
-      prewarm: false,
+      prewarm: secrets !== undefined,
     });
     if (!running) return false;
     entry.connection = this.options.connect(entry.listener!, spec.concurrency, { connectTimeoutMs: spec.timeoutMs });
     await entry.connection.waitReady(this.startTimeoutMs);
+    if (secrets) await entry.connection.init(this.initBody(spec, secrets), this.startTimeoutMs);
     return true;
+  }
+
+  private async secretsOf(spec: FunctionSpec): Promise<Record<string, string>> {
+    if (!this.options.secretsOf) throw new Error(`function ${spec.name} names secrets, and this invoker has no secret store`);
+    return this.options.secretsOf(spec.name, spec.secrets);
+  }
+
+  private initBody(spec: FunctionSpec, secrets: Record<string, string> | undefined) {
+    return {
+      file: CONTAINER_CODE_FILE,
+      name: spec.name,
+      version: String(spec.version),
+      memoryMb: spec.memoryMb,
+      env: spec.env,
+      ...(secrets ? { secrets } : {}),
+      handler: spec.handler,
+      eventFormat: spec.eventFormat,
+    };
   }
 
   /** A runtime with no function yet, network none, default limits; resolves when it answers. */
@@ -116,7 +142,7 @@ export class ContainerStarter {
    */
   async assign(entry: Entry, spec: FunctionSpec, prewarmedMemoryMb: number): Promise<void> {
     const dockerId = entry.dockerId!;
-    await this.options.host.placeCode(spec, entry.ownCodeDir!);
+    const [secrets] = await Promise.all([spec.secrets.length > 0 ? this.secretsOf(spec) : undefined, this.options.host.placeCode(spec, entry.ownCodeDir!)]);
     // The limits before the code loads (a large module needs its memory); the engine's rename, a round trip
     // of several ms that nothing inside the container waits for, runs beside the load.
     if (spec.memoryMb !== prewarmedMemoryMb || spec.cpus !== 1) await this.options.driver.update(dockerId, { memoryMb: spec.memoryMb, cpus: spec.cpus });
@@ -124,21 +150,7 @@ export class ContainerStarter {
     renamed.catch(() => {});
     entry.listener!.setConcurrency(spec.concurrency);
     entry.connection = this.options.connect(entry.listener!, spec.concurrency, { connectTimeoutMs: spec.timeoutMs });
-    await Promise.all([
-      entry.connection.init(
-        {
-          file: CONTAINER_CODE_FILE,
-          name: spec.name,
-          version: String(spec.version),
-          memoryMb: spec.memoryMb,
-          env: spec.env,
-          handler: spec.handler,
-          eventFormat: spec.eventFormat,
-        },
-        this.startTimeoutMs,
-      ),
-      renamed,
-    ]);
+    await Promise.all([entry.connection.init(this.initBody(spec, secrets), this.startTimeoutMs), renamed]);
   }
 
   /** Closes the connection, removes the container and its host directories. */

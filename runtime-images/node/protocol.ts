@@ -16,6 +16,8 @@ export const CONTAINER = {
   codeFile: 'index.mjs',
   /** The invoker's socket directory, mounted read-only. */
   socketDir: '/run/faas',
+  /** The function's secrets, one file each (mode 0400), in a tmpfs: held in the container's memory, never on disk. */
+  secretsDir: '/run/secrets',
   /** `nobody`: function code never runs as root. */
   uid: 65534,
   gid: 65534,
@@ -66,6 +68,8 @@ export interface InitBody {
   memoryMb: number;
   /** The function's environment variables, set before its module loads. */
   env: Record<string, string>;
+  /** The function's secrets by name: set as environment variables and written to CONTAINER.secretsDir before its module loads. */
+  secrets?: Record<string, string>;
   /** The export that handles calls ('' : found by shape). */
   handler?: string;
   /** The HTTP event Lambda-style handlers get. */

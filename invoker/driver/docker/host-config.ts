@@ -52,7 +52,11 @@ export function toCreateOptions(spec: ContainerSpec): Dockerode.ContainerCreateO
       NanoCpus: Math.round(spec.cpus * 1e9),
       PidsLimit: spec.pidsLimit,
       ReadonlyRootfs: true,
-      Tmpfs: { '/tmp': `rw,noexec,nosuid,nodev,mode=1777,size=${spec.tmpMb}m` },
+      // /run/secrets: the function's secrets, written by its runtime at init, kept in memory only.
+      Tmpfs: {
+        '/tmp': `rw,noexec,nosuid,nodev,mode=1777,size=${spec.tmpMb}m`,
+        [CONTAINER.secretsDir]: `rw,noexec,nosuid,nodev,mode=0700,uid=${CONTAINER.uid},gid=${CONTAINER.gid},size=1m`,
+      },
       CapDrop: ['ALL'],
       SecurityOpt: ['no-new-privileges'],
       // Outbound network: the platform's own network, firewalled off this host and private ranges (function-network.ts).

@@ -1,5 +1,6 @@
 // The runtime server inside a function container: loads the bundle once (at start, or when a prewarmed
 // runtime is assigned a function), serves invocations over connections it opens to the invoker's socket.
+import { chmodSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { pathToFileURL } from 'node:url';
@@ -97,7 +98,9 @@ async function init(req: http.IncomingMessage, res: http.ServerResponse): Promis
     return;
   }
   const body = JSON.parse((await readBody(req)).toString('utf8')) as InitBody;
-  Object.assign(process.env, body.env, {
+  const secrets = body.secrets ?? {};
+  writeSecrets(secrets);
+  Object.assign(process.env, body.env, secrets, {
     FAAS_FUNCTION_NAME: body.name,
     FAAS_FUNCTION_VERSION: body.version,
     FAAS_MEMORY_MB: String(body.memoryMb),
@@ -109,9 +112,17 @@ async function init(req: http.IncomingMessage, res: http.ServerResponse): Promis
     memoryMb: body.memoryMb,
     handler: body.handler ?? '',
     eventFormat: body.eventFormat === '1.0' ? '1.0' : '2.0',
-    env: ownVariables(Object.keys(body.env)),
+    env: ownVariables([...Object.keys(body.env), ...Object.keys(secrets)]),
   });
   res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(ready));
+}
+
+/** One file per secret (mode 0400) in the secrets tmpfs, then the directory closed to new files. */
+function writeSecrets(secrets: Record<string, string>): void {
+  const names = Object.keys(secrets);
+  if (names.length === 0) return;
+  for (const name of names) writeFileSync(`${CONTAINER.secretsDir}/${name}`, secrets[name]!, { mode: 0o400 });
+  chmodSync(CONTAINER.secretsDir, 0o500);
 }
 
 function readBody(req: http.IncomingMessage): Promise<Buffer> {

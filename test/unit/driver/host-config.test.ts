@@ -36,7 +36,11 @@ describe('toCreateOptions', () => {
       NetworkMode: 'none',
       Privileged: false,
     });
-    expect(options.HostConfig!.Tmpfs).toEqual({ '/tmp': 'rw,noexec,nosuid,nodev,mode=1777,size=16m' });
+    expect(options.HostConfig!.Tmpfs).toEqual({
+      '/tmp': 'rw,noexec,nosuid,nodev,mode=1777,size=16m',
+      // The secrets' own: in memory, the runtime's user's alone.
+      '/run/secrets': 'rw,noexec,nosuid,nodev,mode=0700,uid=65534,gid=65534,size=1m',
+    });
   });
 
   it.each([
