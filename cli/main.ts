@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 import { registerAsync } from './commands/async.js';
 import { registerDeploy } from './commands/deploy.js';
 import { registerReleases } from './commands/releases.js';
+import { registerDevelop } from './commands/develop.js';
 import { registerSecrets } from './commands/secrets.js';
 import { registerInvoke } from './commands/invoke.js';
 import { registerManage } from './commands/manage.js';
@@ -24,6 +25,7 @@ const program = new Command()
 registerUp(program);
 registerDeploy(program);
 registerReleases(program);
+registerDevelop(program);
 registerSecrets(program);
 registerInvoke(program);
 registerManage(program);

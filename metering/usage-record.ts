@@ -91,6 +91,10 @@ export interface InvocationLogEntry {
 export interface InvocationLogStore {
   /** Newest first. */
   recent(fn: string, limit: number): Promise<InvocationLogEntry[]>;
+  /** Entries written after a cursor, oldest first, and the next cursor (following a function's log). */
+  after(fn: string, cursor: string, limit?: number): Promise<{ entries: InvocationLogEntry[]; cursor: string }>;
+  /** The cursor of the log's end now. */
+  end(fn: string): Promise<string>;
   /** Drops a deleted function's logs. */
   clear(fn: string): Promise<void>;
 }

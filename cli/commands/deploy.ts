@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import ora from 'ora';
 import { ApiClient } from '../api-client.js';
-import { bundleFunction } from '../bundle.js';
+import { bundleFunction, type Bundle } from '../bundle.js';
 import { loadCliConfig } from '../cli-config.js';
 import { parseDurationMs } from '../duration.js';
 import { CliError } from '../errors.js';
@@ -114,27 +114,48 @@ export function describeTriggers(spec: Pick<FunctionSpec, 'queues' | 'topics' | 
   return parts.length ? parts.join(', ') : '—';
 }
 
+/** Adds one option per function setting (from core/function-settings.ts), --timezone and --include. */
+export function addSettingOptions(command: Command): Command {
+  for (const key of SETTING_KEYS) {
+    const cli = SETTINGS[key].cli;
+    if (['names', 'pairs', 'schedules'].includes(cli.parse)) command.option(cli.flag, cli.help, collect);
+    else command.option(cli.flag, cli.help);
+  }
+  return command
+    .option('--timezone <tz>', 'time zone of --schedule, e.g. Europe/Paris (default UTC)')
+    .option('--include <glob>', 'ship files matching this glob beside the code, relative to the function file (repeatable)', collect);
+}
+
+export interface Deployed {
+  function: FunctionSpec;
+  created: boolean;
+  url: string;
+  hostUrl?: string;
+}
+
+/** Uploads a bundle with its settings: one PUT. */
+export function upload(api: ApiClient, name: string, bundle: Bundle, settings: Record<string, unknown>, promote = true): Promise<Deployed> {
+  return api.request<Deployed>('PUT', `/functions/${name}`, {
+    code: bundle.code,
+    ...(promote ? {} : { promote: false }),
+    ...(bundle.files.size ? { files: Object.fromEntries([...bundle.files].map(([name, content]) => [name, content.toString('base64')])) } : {}),
+    ...settings,
+  });
+}
+
 export function registerDeploy(program: Command): void {
   const command = program
     .command('deploy')
     .description('bundle a function file with esbuild and deploy it')
     .argument('<file>', 'the function: a .ts or .js file exporting a handler, or its directory')
     .option('--name <name>', 'function name (default: the file name)');
-  // One option per function setting, from the settings table (core/function-settings.ts).
-  for (const key of SETTING_KEYS) {
-    const cli = SETTINGS[key].cli;
-    if (['names', 'pairs', 'schedules'].includes(cli.parse)) command.option(cli.flag, cli.help, collect);
-    else command.option(cli.flag, cli.help);
-  }
-  command
-    .option('--timezone <tz>', 'time zone of --schedule, e.g. Europe/Paris (default UTC)')
+  addSettingOptions(command)
     .option('--no-promote', 'keep the latest alias where it is: the new version answers at /fn/<name>@<version> only')
-    .option('--include <glob>', 'ship files matching this glob beside the code, relative to the function file (repeatable)', collect)
     .action(async (file: string, flags: DeployFlags) => {
       const { name, settings } = deploySettings(file, flags);
       const spinner = ora({ text: `bundling ${file}`, stream: process.stderr }).start();
       const started = performance.now();
-      let bundle: Awaited<ReturnType<typeof bundleFunction>>;
+      let bundle: Bundle;
       try {
         bundle = await bundleFunction(file, (flags.include as string[] | undefined) ?? []);
       } catch (err) {
@@ -146,12 +167,7 @@ export function registerDeploy(program: Command): void {
       const api = new ApiClient(loadCliConfig());
       spinner.start(`deploying ${name}`);
       try {
-        const result = await api.request<{ function: FunctionSpec; created: boolean; url: string; hostUrl?: string }>('PUT', `/functions/${name}`, {
-          code: bundle.code,
-          ...(flags.promote === false ? { promote: false } : {}),
-          ...(bundle.files.size ? { files: Object.fromEntries([...bundle.files].map(([name, content]) => [name, content.toString('base64')])) } : {}),
-          ...settings,
-        });
+        const result = await upload(api, name, bundle, settings, flags.promote !== false);
         spinner.stop();
         if (result.created) ok(`deployed ${result.function.name} v${result.function.version} → ${result.url}`);
         else ok(`${result.function.name} v${result.function.version} already has this code and these settings: no new version → ${result.url}`);

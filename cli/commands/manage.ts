@@ -5,6 +5,7 @@ import { ApiClient } from '../api-client.js';
 import { loadCliConfig } from '../cli-config.js';
 import { CliError } from '../errors.js';
 import { formatAge, formatMs, ok, printJson, printable, table } from '../output.js';
+import { followLogs, matches, printEntry } from '../follow-logs.js';
 import { DEFAULT_TENANT, type FunctionSpec } from '../../core/function-spec.js';
 import { functionPath } from '../../tenancy/names.js';
 import { describeTriggers } from './deploy.js';
@@ -54,23 +55,29 @@ export function registerManage(program: Command): void {
 
   program
     .command('logs')
-    .description('recent invocations of a function with what it printed')
+    .description('recent invocations of a function with what it printed; -f follows new ones as they come')
     .argument('<name>', 'function name')
     .option('-n, --limit <n>', 'how many (1–100)', '20')
+    .option('-f, --follow', 'keep printing invocations as they come (Ctrl-C to stop)')
+    .option('--version <n>', "only this version's invocations")
+    .option('--status <status>', 'only these: ok, error (any failure or 5xx), or one status such as timeout')
     .option('--json', 'print JSON')
-    .action(async (name: string, flags: { limit: string; json?: boolean }) => {
+    .action(async (name: string, flags: { limit: string; follow?: boolean; version?: string; status?: string; json?: boolean }) => {
       if (!/^\d+$/.test(flags.limit)) throw new CliError(`--limit ${flags.limit} is not a whole number`);
-      const { logs } = await new ApiClient(loadCliConfig()).request<{ logs: InvocationLogEntry[] }>('GET', `/functions/${name}/logs?limit=${flags.limit}`);
-      if (flags.json) return printJson(logs);
-      if (logs.length === 0) return void console.log(`no invocations of ${name} yet`);
-      for (const entry of [...logs].reverse()) {
-        const status = entry.status === 'ok' ? pc.green(String(entry.httpStatus)) : pc.red(`${entry.httpStatus} ${entry.status}`);
-        console.log(
-          `${pc.dim(entry.time)} ${status} ${entry.durationMs.toFixed(1)} ms${entry.coldStart ? pc.yellow(' cold') : ''} ${pc.dim(entry.invocationId)}`,
-        );
-        if (entry.errorMessage) console.log(`  ${pc.red(printable(entry.errorMessage))}`);
-        for (const line of entry.logs.split('\n').filter(Boolean)) console.log(`  ${printable(line)}`);
+      if (flags.version !== undefined && !/^[1-9]\d*$/.test(flags.version)) throw new CliError(`--version ${flags.version} is not a version number`);
+      const filter = { ...(flags.version ? { version: Number(flags.version) } : {}), ...(flags.status ? { status: flags.status } : {}) };
+      const api = new ApiClient(loadCliConfig());
+      if (flags.follow) {
+        console.error(pc.dim(`following ${name}'s invocations (Ctrl-C to stop)`));
+        const stop = new AbortController();
+        process.once('SIGINT', () => stop.abort());
+        return followLogs(api, name, filter, stop.signal);
       }
+      const { logs } = await api.request<{ logs: InvocationLogEntry[] }>('GET', `/functions/${name}/logs?limit=${flags.limit}`);
+      const shown = logs.filter((entry) => matches(entry, filter));
+      if (flags.json) return printJson(shown);
+      if (shown.length === 0) return void console.log(`no invocations of ${name} yet`);
+      for (const entry of [...shown].reverse()) printEntry(entry);
     });
 
   program

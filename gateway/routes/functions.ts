@@ -12,7 +12,7 @@ import { CONTAINER } from '../../runtime-images/node/protocol.js';
 import { defaultFunctionConfig, MAX_WARM_POOL_SHARE, type FunctionConfig, type FunctionSpec } from '../../core/function-spec.js';
 import { SETTING_KEYS } from '../../core/function-settings.js';
 import { functionHostUrl } from '../edge/function-host.js';
-import type { InvocationLogStore } from '../../metering/usage-record.js';
+import type { InvocationLogEntry, InvocationLogStore } from '../../metering/usage-record.js';
 import type { FunctionRegistry } from '../../registry/function-registry.js';
 import { functionId, functionPath, presentSpec, splitFunctionId, splitTriggerId, triggerId } from '../../tenancy/names.js';
 import { tenantLimitProblem, type TenantLimits } from '../../tenancy/tenant-limits.js';
@@ -269,20 +269,35 @@ export function functionRoutes(app: FastifyInstance, deps: FunctionRoutesDeps): 
     return reply.code(204).send();
   });
 
-  app.get<{ Params: NameParams; Querystring: { limit: string } }>(
+  app.get<{ Params: NameParams; Querystring: { limit: string; after?: string } }>(
     '/functions/:name/logs',
     {
       schema: {
         params: functionParams,
-        // Query values are strings (types are not coerced), so the range 1..100 is a pattern.
-        querystring: { type: 'object', additionalProperties: false, properties: { limit: { type: 'string', pattern: '^(100|[1-9][0-9]?)$', default: '20' } } },
+        // Query values are strings (types are not coerced), so the range 1..100 is a pattern. `after`: a
+        // cursor from an earlier answer (or 'end'): what was written since, oldest first (`faas logs -f`).
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            limit: { type: 'string', pattern: '^(100|[1-9][0-9]?)$', default: '20' },
+            after: { type: 'string', pattern: '^(end|0|[0-9]{1,15}-[0-9]{1,10})$' },
+          },
+        },
         response: { 200: logsReply },
       },
     },
     async (request) => {
       const spec = await own(request.principal.tenant, request.params.name);
-      const logs = await deps.logs.recent(spec.name, Number(request.query.limit));
-      return { logs: logs.map((entry) => ({ ...entry, fn: request.params.name })) };
+      const shown = (entries: InvocationLogEntry[]) => entries.map((entry) => ({ ...entry, fn: request.params.name }));
+      const { after } = request.query;
+      if (after === undefined) {
+        const [logs, cursor] = await Promise.all([deps.logs.recent(spec.name, Number(request.query.limit)), deps.logs.end(spec.name)]);
+        return { logs: shown(logs), cursor };
+      }
+      if (after === 'end') return { logs: [], cursor: await deps.logs.end(spec.name) };
+      const { entries, cursor } = await deps.logs.after(spec.name, after);
+      return { logs: shown(entries), cursor };
     },
   );
 }

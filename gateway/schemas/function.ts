@@ -79,10 +79,14 @@ export const errorBody = {
   },
 } as const;
 
-/** GET /functions/:name/logs: the last invocations, newest first (metering/usage-record.ts InvocationLogEntry). */
+/**
+ * GET /functions/:name/logs: the last invocations, newest first (metering/usage-record.ts InvocationLogEntry),
+ * or with `after`, those since, oldest first; `cursor` is where to ask from next.
+ */
 export const logsReply = {
   type: 'object',
   properties: {
+    cursor: { type: 'string' },
     logs: {
       type: 'array',
       items: {

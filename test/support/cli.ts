@@ -1,6 +1,7 @@
 // The faas command as a user types it, against a test platform: the CLI bundled once per test file from its
 // TypeScript source (each command then starts in a fraction of tsx's time on a busy machine).
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
 
@@ -14,7 +15,7 @@ export interface CliResult {
 
 /** Bundles cli/main.ts to its own file (one per caller, so files bundling at once never share one). */
 export async function buildCli(stem: string): Promise<string> {
-  const outfile = `node_modules/.cache/faas-cli-test/${stem}.mjs`;
+  const outfile = path.resolve(`node_modules/.cache/faas-cli-test/${stem}.mjs`);
   await build({ entryPoints: ['cli/main.ts'], bundle: true, platform: 'node', format: 'esm', packages: 'external', outfile, logLevel: 'error' });
   return outfile;
 }

@@ -122,6 +122,14 @@ export class FakeLogs implements InvocationLogStore {
     this.limits.push(limit);
     return (this.entries.get(fn) ?? []).slice(0, limit);
   }
+  /** Entries newest first; a cursor is how many there were (the oldest-first index to read from). */
+  async after(fn: string, cursor: string) {
+    const all = [...(this.entries.get(fn) ?? [])].reverse();
+    return { entries: all.slice(Number(cursor.split('-')[0])), cursor: `${all.length}-0` };
+  }
+  async end(fn: string) {
+    return `${(this.entries.get(fn) ?? []).length}-0`;
+  }
   async clear(fn: string) {
     this.entries.delete(fn);
   }

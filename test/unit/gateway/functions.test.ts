@@ -129,7 +129,7 @@ describe('read and delete', () => {
     gw.logs.entries.set('hello', [entry]);
 
     const logs = await gw.app.inject({ url: '/api/v1/functions/hello/logs', headers: AUTH });
-    expect(logs.json()).toEqual({ logs: [entry] });
+    expect(logs.json()).toEqual({ logs: [entry], cursor: '1-0' });
     expect(gw.logs.limits).toEqual([20]);
     expect((await gw.app.inject({ url: '/api/v1/functions/hello/logs?limit=5', headers: AUTH })).statusCode).toBe(200);
     expect(gw.logs.limits).toEqual([20, 5]);
