@@ -12,6 +12,8 @@ export interface UsagePartial {
   tenant: string;
   /** The function's name in its tenant. */
   fn: string;
+  /** The version the invocations ran (a canary's usage apart from its stable version's); none for containers' idle time and older usage. */
+  version?: number;
   /** Epoch ms start of the minute or hour. */
   at: number;
   invocations: number;
@@ -60,9 +62,10 @@ export function histogramPercentile(histogram: Record<number, number>, p: number
   return bucketValue(buckets[buckets.length - 1]!);
 }
 
-export const emptyPartial = (tenant: string, fn: string, at: number): UsagePartial => ({
+export const emptyPartial = (tenant: string, fn: string, at: number, version?: number): UsagePartial => ({
   tenant,
   fn,
+  ...(version === undefined ? {} : { version }),
   at,
   invocations: 0,
   errors: 0,
@@ -121,9 +124,10 @@ export function partialsOf(records: Iterable<MeteredRecord>, granularity: Granul
   for (const r of records) {
     const { tenant, name } = splitFunctionId(r.fn);
     const at = Math.floor(r.endedAt / unit) * unit;
-    const key = `${at}|${r.tenant ?? tenant}|${name}`;
+    const version = isContainerRecord(r) ? undefined : r.version;
+    const key = `${at}|${r.tenant ?? tenant}|${name}|${version ?? ''}`;
     let p = out.get(key);
-    if (!p) out.set(key, (p = emptyPartial(r.tenant ?? tenant, name, at)));
+    if (!p) out.set(key, (p = emptyPartial(r.tenant ?? tenant, name, at, version)));
     addRecord(p, r);
   }
   return [...out.values()];
@@ -135,9 +139,9 @@ export function coarsen(partials: Iterable<UsagePartial>, granularity: Granulari
   const out = new Map<string, UsagePartial>();
   for (const p of partials) {
     const at = Math.floor(p.at / unit) * unit;
-    const key = `${at}|${p.tenant}|${p.fn}`;
+    const key = `${at}|${p.tenant}|${p.fn}|${p.version ?? ''}`;
     let into = out.get(key);
-    if (!into) out.set(key, (into = emptyPartial(p.tenant, p.fn, at)));
+    if (!into) out.set(key, (into = emptyPartial(p.tenant, p.fn, at, p.version)));
     mergePartial(into, p);
   }
   return [...out.values()];
@@ -160,6 +164,9 @@ const SCALARS: Array<[keyof UsagePartial, string]> = [
   ['peakMemoryMb', 'peak'],
 ];
 
+/** A partial's hash field: the function's name, `name@version` for a version's invocations. */
+export const fieldOf = (p: Pick<UsagePartial, 'fn' | 'version'>): string => (p.version === undefined ? p.fn : `${p.fn}@${p.version}`);
+
 /** A partial as its hash field's value. `peak` merges as a maximum, `h` bucket by bucket, the rest by sum. */
 export function toFieldValue(p: UsagePartial): string {
   const out: Record<string, unknown> = {};
@@ -174,9 +181,10 @@ export function toFieldValue(p: UsagePartial): string {
 /** Reads one unit's hash back into partials, one per function. */
 export function fromHash(tenant: string, at: number, hash: Record<string, string>): UsagePartial[] {
   const partials: UsagePartial[] = [];
-  for (const [fn, raw] of Object.entries(hash)) {
+  for (const [field, raw] of Object.entries(hash)) {
     const value = JSON.parse(raw) as Record<string, unknown>;
-    const p = emptyPartial(tenant, fn, at);
+    const at_ = field.lastIndexOf('@');
+    const p = at_ === -1 ? emptyPartial(tenant, field, at) : emptyPartial(tenant, field.slice(0, at_), at, Number(field.slice(at_ + 1)));
     for (const [key, short] of SCALARS) if (typeof value[short] === 'number') (p as unknown as Record<string, number>)[key] = value[short] as number;
     const h = value.h;
     // An empty Lua table comes back from cjson as [].

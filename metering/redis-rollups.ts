@@ -4,7 +4,7 @@
 // and moves its offset, so they count every record exactly once; the usage API, invoices and the dashboard
 // read them instead of scanning records, so a month of usage costs a few dozen hash reads.
 import type { ChainableCommander, Redis } from 'ioredis';
-import { coarsen, fromHash, partialsOf, toFieldValue, UNIT_MS, type Granularity, type UsagePartial } from './partials.js';
+import { coarsen, fieldOf, fromHash, partialsOf, toFieldValue, UNIT_MS, type Granularity, type UsagePartial } from './partials.js';
 import type { MeteredRecord } from './usage-record.js';
 
 /** Minute rollups are kept this long: finer ranges than hours are answered within it. */
@@ -68,7 +68,7 @@ export function appendRollups(multi: ChainableCommander, prefix: string, records
       const key = rollupKey(prefix, granularity, p.at, p.tenant);
       let ops = byKey.get(key);
       if (!ops) byKey.set(key, (ops = []));
-      ops.push(p.fn, toFieldValue(p));
+      ops.push(fieldOf(p), toFieldValue(p));
     }
     const ttl = granularity === 'minute' ? MINUTE_RETENTION_MS : HOUR_RETENTION_MS;
     for (const [key, ops] of byKey) (multi as unknown as WithRollup).faasRollup(key, ttl, ...ops);

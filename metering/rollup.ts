@@ -6,7 +6,7 @@ import { emptyPartial, histogramPercentile, mergePartial, partialsOf, type Usage
 import { bucketStart, type Interval } from './periods.js';
 import type { MeteredRecord } from './usage-record.js';
 
-export type GroupKey = 'tenant' | 'function';
+export type GroupKey = 'tenant' | 'function' | 'version';
 
 export interface UsageSummary {
   invocations: number;
@@ -32,6 +32,8 @@ export interface UsageRow extends UsageSummary {
   tenant?: string;
   /** The function's name in its tenant. */
   function?: string;
+  /** The version, when grouped by it (absent for containers' idle time, which no version owns). */
+  version?: number;
   /** Epoch ms start of the bucket, when grouped by time. */
   bucket?: number;
 }
@@ -120,7 +122,8 @@ export function rollup(records: Iterable<MeteredRecord>, options: RollupOptions)
  */
 export function rollupPartials(partials: Iterable<UsagePartial>, options: RollupOptions): Rollup {
   const byTenant = options.groupBy.includes('tenant');
-  const byFunction = options.groupBy.includes('function');
+  const byVersion = options.groupBy.includes('version');
+  const byFunction = byVersion || options.groupBy.includes('function');
   const groups = new Map<string, { key: Omit<UsageRow, keyof UsageSummary>; acc: Accumulator }>();
   const total = new Accumulator();
   for (const p of partials) {
@@ -129,13 +132,20 @@ export function rollupPartials(partials: Iterable<UsagePartial>, options: Rollup
     if (options.interval) key.bucket = bucketStart(p.at, options.interval, options.plan.timeZone);
     if (byTenant || byFunction) key.tenant = p.tenant;
     if (byFunction) key.function = p.fn;
-    const id = `${key.bucket ?? ''}|${key.tenant ?? ''}|${key.function ?? ''}`;
+    if (byVersion && p.version !== undefined) key.version = p.version;
+    const id = `${key.bucket ?? ''}|${key.tenant ?? ''}|${key.function ?? ''}|${key.version ?? ''}`;
     let group = groups.get(id);
     if (!group) groups.set(id, (group = { key, acc: new Accumulator() }));
     group.acc.add(p);
   }
   const rows = [...groups.values()]
     .map(({ key, acc }) => ({ ...key, ...acc.summary(options.plan) }))
-    .sort((a, b) => (a.bucket ?? 0) - (b.bucket ?? 0) || (a.tenant ?? '').localeCompare(b.tenant ?? '') || (a.function ?? '').localeCompare(b.function ?? ''));
+    .sort(
+      (a, b) =>
+        (a.bucket ?? 0) - (b.bucket ?? 0) ||
+        (a.tenant ?? '').localeCompare(b.tenant ?? '') ||
+        (a.function ?? '').localeCompare(b.function ?? '') ||
+        (a.version ?? 0) - (b.version ?? 0),
+    );
   return { rows, total: total.summary(options.plan) };
 }

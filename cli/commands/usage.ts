@@ -62,7 +62,10 @@ export function registerUsage(program: Command): void {
     .option('--to <time>', 'ISO 8601 date or epoch ms (default: now)')
     .option('--function <name>', 'only this function')
     .option('--tenant <id>', 'only this tenant (admin token); the invoice of this tenant')
-    .option('--group-by <keys>', 'function (default), tenant, tenant,function or none')
+    .option(
+      '--group-by <keys>',
+      'function (default), version (each function by version: a canary beside its stable one), tenant, tenant,function, tenant,function,version or none',
+    )
     .option('--interval <unit>', 'also group by hour, day or month (in the billing time zone)')
     .option('--invoice <period>', 'the invoice of a billing period: YYYY-MM, or current')
     .option('--csv', 'with --invoice: print CSV')
@@ -87,11 +90,13 @@ export function registerUsage(program: Command): void {
       const usage = await client.request<UsageReply>('GET', `/usage?${query}`);
       if (flags.json) return printJson(usage);
       console.log(`usage from ${usage.from} to ${usage.to} (cost at list price, before the free tier)`);
-      const label = (r: UsageRow & { bucketStart?: string }) => [r.bucketStart, r.tenant, r.function].filter(Boolean).join(' ') || 'all';
+      const label = (r: UsageRow & { bucketStart?: string }) =>
+        [r.bucketStart, r.tenant, r.function && r.version !== undefined ? `${r.function}@${r.version}` : r.function].filter(Boolean).join(' ') || 'all';
       const row = (name: string, t: UsageSummary) => [
         name,
         t.invocations,
         t.errors,
+        t.invocations ? `${((100 * t.errors) / t.invocations).toFixed(1)} %` : '-',
         t.coldStarts,
         t.durationMs ? `${t.durationMs.p50.toFixed(1)} / ${t.durationMs.p99.toFixed(1)}` : '-',
         (t.gbSeconds + t.initGbSeconds).toFixed(4),
@@ -100,7 +105,7 @@ export function registerUsage(program: Command): void {
       ];
       console.log(
         table(
-          ['group', 'invocations', 'errors', 'cold starts', 'p50 / p99 ms', 'GB-s', 'CPU-s', 'cost'],
+          ['group', 'invocations', 'errors', 'error %', 'cold starts', 'p50 / p99 ms', 'GB-s', 'CPU-s', 'cost'],
           [...usage.rows.map((r) => row(label(r), r)), row('total', usage.total)],
         ),
       );

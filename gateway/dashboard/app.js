@@ -94,26 +94,40 @@ function cell(text) {
   return td;
 }
 
-function drawFunctions(usage) {
+/** One row of the functions table: a function's, or (indented) one of its versions'. */
+function usageRow(r, label, currency) {
+  const tr = document.createElement('tr');
+  tr.dataset.function = r.function;
+  tr.dataset.tenant = r.tenant;
+  if (r.version !== undefined) tr.dataset.version = String(r.version);
+  tr.append(
+    cell(label),
+    cell(int(r.invocations)),
+    cell(`${int(r.errors)}${r.version !== undefined ? ` (${pct(r.errors, r.invocations)})` : ''}`),
+    cell(ms(r.durationMs?.p50)),
+    cell(ms(r.durationMs?.p95)),
+    cell(ms(r.durationMs?.p99)),
+    cell(pct(r.coldStarts, r.invocations)),
+    cell(gbs(r.gbSeconds + r.initGbSeconds)),
+    cell(money(r.cost.totalCents, currency)),
+  );
+  return tr;
+}
+
+/**
+ * A row per function; under a function that ran more than one version in the range (a canary beside its
+ * stable version, a rollback), a row per version: errors, error rate and latency side by side.
+ */
+function drawFunctions(usage, byVersion) {
   const body = $('functions').tBodies[0];
   const showTenant = state.me.admin && !state.tenant;
+  const versionsOf = (r) => byVersion.rows.filter((v) => v.tenant === r.tenant && v.function === r.function && v.version !== undefined && v.invocations > 0);
   body.replaceChildren(
-    ...usage.rows.map((r) => {
-      const tr = document.createElement('tr');
-      tr.dataset.function = r.function;
-      tr.dataset.tenant = r.tenant;
-      tr.append(
-        cell(showTenant ? `${r.tenant} / ${r.function}` : r.function),
-        cell(int(r.invocations)),
-        cell(int(r.errors)),
-        cell(ms(r.durationMs?.p50)),
-        cell(ms(r.durationMs?.p95)),
-        cell(ms(r.durationMs?.p99)),
-        cell(pct(r.coldStarts, r.invocations)),
-        cell(gbs(r.gbSeconds + r.initGbSeconds)),
-        cell(money(r.cost.totalCents, usage.currency)),
-      );
-      return tr;
+    ...usage.rows.flatMap((r) => {
+      const versions = versionsOf(r);
+      const rows = [usageRow(r, showTenant ? `${r.tenant} / ${r.function}` : r.function, usage.currency)];
+      if (versions.length > 1) for (const v of versions) rows.push(usageRow(v, `  ↳ v${v.version}`, usage.currency));
+      return rows;
     }),
   );
   if (usage.rows.length === 0) {
@@ -164,15 +178,16 @@ async function load() {
   const range = `from=${from}&to=${to}${scopeQuery()}`;
   const invoiceTenant = state.me.admin ? state.tenant || state.me.tenant : state.me.tenant;
   try {
-    const [series, functions, containers, invoice] = await Promise.all([
+    const [series, functions, versions, containers, invoice] = await Promise.all([
       api(`/usage?${range}&groupBy=none&interval=${interval}`),
       api(`/usage?${range}&groupBy=tenant,function`),
+      api(`/usage?${range}&groupBy=tenant,function,version`),
       api(`/containers?${scopeQuery().slice(1)}`),
       api(`/invoices/current?tenant=${encodeURIComponent(invoiceTenant)}`),
     ]);
     drawCards(functions.total, functions.currency);
     drawCharts(series);
-    drawFunctions(functions);
+    drawFunctions(functions, versions);
     drawContainers(containers.containers);
     drawInvoice(invoice.invoice);
     $('error').textContent = '';

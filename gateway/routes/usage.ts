@@ -16,7 +16,14 @@ const DAY_MS = 86_400_000;
 /** Buckets listed at most (a week of minutes). */
 const MAX_BUCKETS = 10_080;
 const UTC = new Set(['UTC', 'Etc/UTC', 'Etc/GMT', 'GMT']);
-const GROUPINGS: Record<string, GroupKey[]> = { function: ['function'], tenant: ['tenant'], 'tenant,function': ['tenant', 'function'], none: [] };
+const GROUPINGS: Record<string, GroupKey[]> = {
+  function: ['function'],
+  version: ['function', 'version'],
+  tenant: ['tenant'],
+  'tenant,function': ['tenant', 'function'],
+  'tenant,function,version': ['tenant', 'function', 'version'],
+  none: [],
+};
 
 /** The instants a usage range may name: years 1970 to 9999 (UTC), which every date API can show. */
 const MIN_TIME_MS = 0;

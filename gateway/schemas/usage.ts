@@ -39,6 +39,7 @@ export const usageRow = {
     bucket: { type: 'number' },
     tenant: { type: 'string' },
     function: { type: 'string' },
+    version: { type: 'integer' },
     ...summaryProperties,
     bucketStart: { type: 'string' },
   },

@@ -140,6 +140,31 @@ describe('dashboard', () => {
     await page.close();
   });
 
+  it("shows a canary's errors and latency beside its stable version's, under its function", async () => {
+    // Version 2 of checkout fails every call; 10 % of the default alias's calls go to it.
+    const v2 = await platform.apiAs(shopToken, 'PUT', '/api/v1/functions/checkout', { code: `export default () => { throw new Error('v2 is broken'); };` });
+    expect(v2.body.function.version).toBe(2);
+    expect(
+      (await platform.apiAs(shopToken, 'PUT', '/api/v1/functions/checkout/aliases/latest', { version: 1, canary: { version: 2, percent: 10 } })).status,
+    ).toBe(200);
+    for (let i = 0; i < 4; i++) await fetch(`${platform.url}/fn/shop/checkout@2`);
+    await waitUntil('the canary usage', async () => {
+      const res = await platform.apiAs(shopToken, 'GET', '/api/v1/usage?groupBy=version');
+      return res.body.rows.some((r: { version: number; errors: number }) => r.version === 2 && r.errors === 4) ? true : undefined;
+    });
+    const page = await logIn(shopToken);
+    await page.waitForFunction(() => document.querySelector('[data-testid=functions] tr[data-version="2"]') !== null, undefined, { timeout: 20_000 });
+    const rows = await page
+      .locator('[data-testid=functions] tbody tr[data-function=checkout]')
+      .evaluateAll((trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent as string)));
+    expect(rows.map((r) => [r[0]!.trim(), r[1], r[2]])).toEqual([
+      ['checkout', String(CALLS.checkout + 4), String(FAILS + 4)],
+      ['↳ v1', String(CALLS.checkout), `${FAILS} (${((100 * FAILS) / CALLS.checkout).toFixed(1)}%)`],
+      ['↳ v2', '4', '4 (100.0%)'],
+    ]);
+    await page.close();
+  });
+
   it('refuses a bad token on the login form', async () => {
     const page = await browser.newPage();
     await page.goto(`${platform.url}/dashboard`);

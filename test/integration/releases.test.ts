@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCli, cliEnv, runCli } from '../support/cli.js';
-import { startTestPlatform, uniqueName, type TestPlatform } from '../support/platform.js';
+import { startTestPlatform, uniqueName, waitUntil, type TestPlatform } from '../support/platform.js';
 
 let platform: TestPlatform;
 let cli: string;
@@ -68,6 +68,19 @@ describe('releases', { timeout: 300_000 }, () => {
     const share = versions.filter((v) => v === '2').length / versions.length;
     expect(share).toBeGreaterThan(0.07);
     expect(share).toBeLessThan(0.13);
+
+    // Usage by version: the canary's calls and latency beside the stable version's.
+    const onTwo = versions.filter((v) => v === '2').length;
+    const rows = await waitUntil('usage of both versions', async () => {
+      const usage = JSON.parse((await faas('usage', '--function', name, '--group-by', 'version', '--json')).stdout);
+      const byVersion = Object.fromEntries(usage.rows.map((r: { version: number; invocations: number }) => [r.version, r]));
+      return byVersion[2]?.invocations >= onTwo && byVersion[1]?.invocations >= 1_000 - onTwo ? byVersion : undefined;
+    });
+    expect(rows[2]).toMatchObject({ function: name, version: 2, errors: 0 });
+    expect(rows[2].durationMs.p50).toBeGreaterThan(0);
+    const table = (await faas('usage', '--function', name, '--group-by', 'version')).stdout;
+    expect(table).toContain(`${name}@1`);
+    expect(table).toContain(`${name}@2`);
 
     // One routing key, one version, every time; keys spread over both.
     const seen = new Set<string>();

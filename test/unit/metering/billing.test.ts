@@ -5,7 +5,7 @@ import { DEFAULT_PLAN, formatCents, grossCost, invoiceTotals, planProblem, toCen
 import { buildInvoice, invoiceCsv } from '../../../metering/invoice.js';
 import { bucketStart, bucketStarts, parsePeriod, periodOf } from '../../../metering/periods.js';
 import { percentile, rollup } from '../../../metering/rollup.js';
-import { bucketValue, coarsen, durationBucket, fromHash, histogramPercentile, partialsOf, toFieldValue } from '../../../metering/partials.js';
+import { bucketValue, coarsen, durationBucket, fieldOf, fromHash, histogramPercentile, partialsOf, toFieldValue } from '../../../metering/partials.js';
 import type { ContainerUsageRecord, MeteredRecord, UsageRecord } from '../../../metering/usage-record.js';
 
 const plan = (over: Partial<PricePlan> = {}): PricePlan => ({
@@ -230,7 +230,15 @@ describe('partials', () => {
     const own = partials[0]!;
     expect(own).toMatchObject({ errors: 1, coldStarts: 1, cpuMs: 2, peakMemoryMb: 50, initGbSeconds: 0.5, gbSeconds: 0.02 });
     // Written as its field's value, read back: the same partial.
-    expect(fromHash('default', hour, { hello: toFieldValue(own) })).toEqual([own]);
+    expect(fromHash('default', hour, { [fieldOf(own)]: toFieldValue(own) })).toEqual([own]);
+    expect(own.version).toBe(1);
+    // Versions apart (a canary's calls beside its stable version's), together when grouped by function.
+    const split = partialsOf([rec({ endedAt: hour, version: 1 }), rec({ endedAt: hour, version: 2, status: 'function_error' })], 'hour');
+    expect(split.map((p) => [p.fn, p.version, p.invocations, p.errors])).toEqual([
+      ['hello', 1, 1, 0],
+      ['hello', 2, 1, 1],
+    ]);
+    expect(fromHash('default', hour, { 'hello@2': toFieldValue(split[1]!) })).toEqual([split[1]]);
     // Minutes merged into the hour: the same as grouping the records by hour.
     const records = [rec({ endedAt: hour + 10, durationMs: 4 }), rec({ endedAt: hour + 70_000, durationMs: 8 })];
     expect(coarsen(partialsOf(records, 'minute'), 'hour')).toEqual(partialsOf(records, 'hour'));
