@@ -22,7 +22,7 @@ async function readStdin(): Promise<string> {
 }
 
 /** A value read from a file or stdin; one trailing newline (as `echo` adds) is dropped from stdin. */
-async function valueOf(fromFile: string | undefined): Promise<string> {
+async function readValue(fromFile: string | undefined): Promise<string> {
   if (fromFile) {
     try {
       return await readFile(fromFile, 'utf8');
@@ -43,7 +43,7 @@ export function registerSecrets(program: Command): void {
     .argument('<name>', 'secret name (letters, digits, _; an environment variable name)')
     .option('--from-file <file>', 'read the value from this file instead of stdin')
     .action(async (name: string, flags: { fromFile?: string }) => {
-      const value = await valueOf(flags.fromFile);
+      const value = await readValue(flags.fromFile);
       const { created } = await new ApiClient(loadCliConfig()).request<{ created: boolean }>('PUT', `/secrets/${encodeURIComponent(name)}`, { value });
       ok(`${created ? 'set' : 'replaced'} secret ${name} (${Buffer.byteLength(value)} bytes)`);
       if (!created) info('containers already running keep the old value until they are replaced; redeploy to replace them now');
