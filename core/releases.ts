@@ -73,7 +73,7 @@ export function versionNumber(text: string): number | undefined {
   return /^[1-9][0-9]{0,9}$/.test(text) ? Number(text) : undefined;
 }
 
-/** Where a deploy leaves the releases: the new version kept (and promoted), the oldest unrouted ones pruned. */
+/** Where a deploy leaves the releases: the new version kept (and promoted); of the versions older than the newest `keep`, those no alias routes to pruned. */
 export function afterDeploy(
   releases: Releases,
   version: number,
@@ -86,12 +86,9 @@ export function afterDeploy(
   }
   const versions = releases.versions.includes(version) ? [...releases.versions] : [...releases.versions, version].sort((a, b) => a - b);
   const next: Releases = { ...releases, aliases, versions };
-  const pruned: number[] = [];
-  for (const candidate of versions) {
-    if (versions.length - pruned.length <= options.keep) break;
-    if (candidate === version || routedBy(next, candidate).length > 0) continue;
-    pruned.push(candidate);
-  }
+  // The newest `keep` versions stay, and older ones an alias routes to.
+  const newest = versions.slice(-options.keep);
+  const pruned = versions.filter((v) => !newest.includes(v) && v !== version && routedBy(next, v).length === 0);
   next.versions = versions.filter((v) => !pruned.includes(v));
   return { releases: next, pruned };
 }

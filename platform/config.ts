@@ -7,6 +7,7 @@ import type { PricePlan } from '../metering/billing.js';
 import type { GatewayConfig } from '../gateway/app.js';
 import { parseSentinels, type RedisTarget } from './redis-connection.js';
 import type { SlotPolicy } from '../triggers/worker-slots.js';
+import { DEFAULT_VERSIONS_KEPT } from '../core/releases.js';
 
 export interface PlatformConfig {
   /** Address the gateway listens on. FAAS_HOST, default 127.0.0.1 (compose sets 0.0.0.0). */
@@ -415,7 +416,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Readonl
     publicUrl: (env.FAAS_PUBLIC_URL || `http://${shownHost}:${port}`).replace(/\/+$/, ''),
     token: env.FAAS_TOKEN || undefined,
     secretsKey: env.FAAS_SECRETS_KEY || undefined,
-    versionsKept: num(env, 'FAAS_VERSIONS_KEPT', 20, 1),
+    versionsKept: num(env, 'FAAS_VERSIONS_KEPT', DEFAULT_VERSIONS_KEPT, 1),
     metricsToken: env.FAAS_METRICS_TOKEN || undefined,
     domain: env.FAAS_DOMAIN === 'none' ? '' : (env.FAAS_DOMAIN || 'localhost').toLowerCase().replace(/^\.+|\.+$/g, ''),
     asyncWorkers: env.FAAS_ASYNC_WORKERS === 'inline' ? 'inline' : 'thread',

@@ -6,7 +6,7 @@ import { loadCliConfig } from '../cli-config.js';
 import { CliError } from '../errors.js';
 import { formatAge, formatMs, ok, printJson, printable, table } from '../output.js';
 import { followLogs, matches, printEntry } from '../follow-logs.js';
-import { DEFAULT_TENANT, type FunctionSpec } from '../../core/function-spec.js';
+import { DEFAULT_TENANT, type FunctionRecord, type FunctionSpec } from '../../core/function-spec.js';
 import { functionPath } from '../../tenancy/names.js';
 import { describeTriggers } from './deploy.js';
 import type { InvocationLogEntry } from '../../metering/usage-record.js';
@@ -15,6 +15,14 @@ import type { NodeView } from '../../gateway/routes/nodes.js';
 
 type ContainerRow = Omit<ContainerInfo, 'fn'> & { tenant: string | null; name: string | null };
 
+/** The newest version, and what `/fn/<name>` serves when that is not simply it: `v3 (prod → v1 + v2 10 %)`. */
+export function servingOf(f: FunctionRecord): string {
+  const releases = f.releases;
+  const alias = releases?.aliases[releases.defaultAlias];
+  if (!alias || (alias.version === f.version && !alias.canary)) return `v${f.version}`;
+  return `v${f.version} (${releases.defaultAlias} → v${alias.version}${alias.canary ? ` + v${alias.canary.version} ${alias.canary.percent} %` : ''})`;
+}
+
 export function registerManage(program: Command): void {
   program
     .command('ls')
@@ -22,7 +30,7 @@ export function registerManage(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (flags: { json?: boolean }) => {
       const api = new ApiClient(loadCliConfig());
-      const { functions } = await api.request<{ functions: FunctionSpec[] }>('GET', '/functions');
+      const { functions } = await api.request<{ functions: FunctionRecord[] }>('GET', '/functions');
       if (flags.json) return printJson(functions);
       if (functions.length === 0) return void console.log('no functions yet: deploy one with `faas deploy <file>`');
       console.log(
@@ -30,7 +38,7 @@ export function registerManage(program: Command): void {
           ['name', 'version', 'memory', 'cpu', 'timeout', 'concurrency', 'scale', 'idle timeout', 'triggers', 'url'],
           functions.map((f) => [
             f.name,
-            f.version,
+            servingOf(f),
             `${f.memoryMb} MB`,
             f.cpus,
             formatMs(f.timeoutMs),

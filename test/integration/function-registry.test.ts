@@ -76,4 +76,45 @@ describe('the Redis registry between processes', () => {
     expect(heard.sort()).toEqual(['deleted goes', 'deployed new']);
     expect((await here.list()).map((s) => s.name)).toEqual(['new', 'stays']);
   });
+
+  it('reads a record stored before versions were kept as its one version, and keeps that version at the next deploy', async () => {
+    const prefix = `reg-${randomUUID().slice(0, 8)}:`;
+    const raw = new Redis(server.url);
+    connections.push(raw);
+    const old = {
+      ...defaultFunctionConfig(),
+      name: 'legacy',
+      version: 4,
+      codeSha256: 'abc',
+      codeBytes: 1,
+      createdAt: '2026-11-01T00:00:00Z',
+      updatedAt: '2026-11-02T00:00:00Z',
+    };
+    await raw.set(`${prefix}fn:legacy`, JSON.stringify(old));
+    await raw.sadd(`${prefix}fns`, 'legacy');
+    const registry = await open(prefix);
+    expect(await registry.get('legacy')).toMatchObject({
+      version: 4,
+      releases: { defaultAlias: 'latest', aliases: { latest: { version: 4 } }, versions: [4] },
+    });
+    const { spec } = await deploy(registry, 'legacy');
+    expect(spec).toMatchObject({ version: 5, releases: { versions: [4, 5] } });
+    expect(await registry.getVersion('legacy', 4)).toMatchObject({ version: 4, codeSha256: 'abc' });
+    // Another process sees the same.
+    const other = await open(prefix);
+    expect((await other.versions('legacy')).map((v) => v.version)).toEqual([4, 5]);
+  });
+
+  it('keeps at most versionsKept versions, never one an alias routes to', async () => {
+    const prefix = `reg-${randomUUID().slice(0, 8)}:`;
+    const redis = new Redis(server.url, { maxRetriesPerRequest: null });
+    connections.push(redis);
+    const registry = await RedisFunctionRegistry.open({ redis, prefix, versionsKept: 2 });
+    const put = (n: number) => registry.deploy({ name: 'many', code: Buffer.from(`export default ${n}`), config: defaultFunctionConfig() });
+    await put(1);
+    await registry.updateReleases('many', (r) => ({ ...r.releases, aliases: { ...r.releases.aliases, prod: { version: 1, updatedAt: 'now' } } }));
+    for (let n = 2; n <= 5; n++) await put(n);
+    expect((await registry.get('many'))?.releases.versions).toEqual([1, 4, 5]);
+    expect(Object.keys(await redis.hgetall(`${prefix}fnv:many`)).sort()).toEqual(['1', '4', '5']);
+  });
 });

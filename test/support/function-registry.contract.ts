@@ -2,6 +2,7 @@
 // tests), so a fake cannot drift from what the platform does.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultFunctionConfig } from '../../core/function-spec.js';
+import { setAlias } from '../../core/releases.js';
 import type { FunctionChange, FunctionRegistry } from '../../registry/function-registry.js';
 
 const until = async (check: () => boolean | Promise<boolean>, ms = 2_000) => {
@@ -56,6 +57,37 @@ export function describeFunctionRegistryContract(name: string, make: () => Promi
       expect(await registry.get('reg-c')).toBeUndefined();
       expect((await registry.list()).map((s) => s.name)).not.toContain('reg-c');
       await until(() => !registry.has('reg-c'));
+    });
+
+    it('keeps every version; the same code and settings make none; latest follows deploys unless promote is false', async () => {
+      const config = defaultFunctionConfig();
+      await registry.deploy({ name: 'reg-v', code: Buffer.from('export default 1'), config });
+      const same = await registry.deploy({ name: 'reg-v', code: Buffer.from('export default 1'), config });
+      expect(same).toMatchObject({ created: false, spec: { version: 1 } });
+      const held = await registry.deploy({ name: 'reg-v', code: Buffer.from('export default 2'), config: { ...config, memoryMb: 256 }, promote: false });
+      expect(held).toMatchObject({ created: true, spec: { version: 2, releases: { aliases: { latest: { version: 1 } }, versions: [1, 2] } } });
+      expect(await registry.getVersion('reg-v', 1)).toMatchObject({ version: 1, memoryMb: 128 });
+      expect(await registry.getVersion('reg-v', 2)).toMatchObject({ version: 2, memoryMb: 256 });
+      expect(await registry.getVersion('reg-v', 3)).toBeUndefined();
+      expect((await registry.versions('reg-v')).map((v) => v.version)).toEqual([1, 2]);
+      // The newest version deployed again with promote: latest moves to it, still no new version.
+      const promoted = await registry.deploy({ name: 'reg-v', code: Buffer.from('export default 2'), config: { ...config, memoryMb: 256 } });
+      expect(promoted).toMatchObject({ created: false, spec: { version: 2, releases: { aliases: { latest: { version: 2 } } } } });
+    });
+
+    it('changes releases in one write; a refused change writes nothing', async () => {
+      const config = defaultFunctionConfig();
+      await registry.deploy({ name: 'reg-r', code: Buffer.from('a'), config });
+      await registry.deploy({ name: 'reg-r', code: Buffer.from('b'), config });
+      const moved = await registry.updateReleases('reg-r', (r) =>
+        setAlias(r.releases, 'reg-r', 'prod', { version: 1, canary: { version: 2, percent: 5 } }, 'now'),
+      );
+      expect(moved?.releases.aliases.prod).toMatchObject({ version: 1, canary: { version: 2, percent: 5 } });
+      await expect(registry.updateReleases('reg-r', (r) => setAlias(r.releases, 'reg-r', 'prod', { version: 9 }, 'now'))).rejects.toMatchObject({
+        status: 404,
+      });
+      expect((await registry.get('reg-r'))?.releases.aliases.prod?.version).toBe(1);
+      expect(await registry.updateReleases('reg-none', (r) => r.releases)).toBeUndefined();
     });
 
     it('tells listeners of deploys (with the previous version) and deletions', async () => {

@@ -32,13 +32,13 @@ describe('releases', () => {
     expect(held.versions).toEqual([1, 2, 3]);
   });
 
-  it('prunes the oldest versions past the number kept, never one an alias routes to', () => {
+  it('keeps the newest versions up to the number kept, and older ones only while an alias routes to them', () => {
     let releases = setAlias(deployed(2, 3), 'f', 'prod', { version: 1 }, NOW);
     for (let v = 3; v <= 6; v++) {
       const next = afterDeploy(releases, v, { promote: true, keep: 3, now: NOW });
       releases = next.releases;
     }
-    expect(releases.versions).toEqual([1, 5, 6]);
+    expect(releases.versions).toEqual([1, 4, 5, 6]);
   });
 
   it('splits a canary by share; one routing key always gets the same version', () => {
