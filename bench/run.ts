@@ -13,6 +13,7 @@ import { streamBench } from './streaming.js';
 import { startPlatformProcess, type PlatformProcess } from './platform-process.js';
 import { asyncBench } from './async.js';
 import { scaleBench } from './scale.js';
+import { devLoopBench } from './dev-loop.js';
 import { ms, renderTable, rps, type Row } from './report.js';
 import { median, percentile } from './stats.js';
 
@@ -221,6 +222,12 @@ async function main(): Promise<void> {
       });
       return void process.stdout.write(`\n${renderTable('long run (BENCH_ONLY=long)', rows)}`);
     }
+    if (process.env.BENCH_ONLY === 'dev') {
+      const platform = await startPlatformProcess();
+      cleanups.push(() => platform.stop());
+      rows.push(...(await devLoopBench(platform)));
+      return void process.stdout.write(`\n${renderTable('dev loop only (BENCH_ONLY=dev)', rows)}`);
+    }
     if (process.env.BENCH_ONLY === 'stream') {
       const platform = await startPlatformProcess();
       cleanups.push(() => platform.stop());
@@ -293,6 +300,7 @@ async function main(): Promise<void> {
     rows.push(...(await warmBench(docker, image, platform, gateway, cleanups)));
     rows.push(...(await streamBench(docker, image, platform, log)));
     rows.push(...(await asyncBench(docker, image, platform)));
+    rows.push(...(await devLoopBench(platform)));
     await platform.stop();
     log('starting a fresh platform for the scale step');
     const scaled = await startPlatformProcess();

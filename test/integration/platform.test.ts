@@ -355,7 +355,8 @@ describe('limits and isolation', () => {
       Privileged: false,
     });
     expect(info.HostConfig.SecurityOpt).toContain('no-new-privileges');
-    expect(Object.keys(info.HostConfig.Tmpfs ?? {})).toEqual(['/tmp']);
+    // The only writable places: /tmp, and the secrets' own tmpfs (both in memory).
+    expect(Object.keys(info.HostConfig.Tmpfs ?? {}).sort()).toEqual(['/run/secrets', '/tmp']);
     expect(info.Mounts.some((m) => m.Source.includes('docker.sock'))).toBe(false);
   });
 
