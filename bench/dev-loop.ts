@@ -62,7 +62,16 @@ export async function devLoopBench(platform: PlatformProcess): Promise<Row[]> {
       direct.push(performance.now() - started);
     }
   } catch (err) {
-    return [{ measure: 'faas dev: save → new code answering', platform: 'failed', baseline: '—', comparison: (err as Error).message.slice(0, 80), target: '< 300 ms', pass: false }];
+    return [
+      {
+        measure: 'faas dev: save → new code answering',
+        platform: 'failed',
+        baseline: '—',
+        comparison: (err as Error).message.slice(0, 80),
+        target: '< 300 ms',
+        pass: false,
+      },
+    ];
   } finally {
     dev.kill('SIGINT');
     rmSync(dir, { recursive: true, force: true });

@@ -63,4 +63,6 @@ export interface FunctionRecord extends FunctionSpec {
   revision: number;
   /** sha256 of the code and every setting: a deploy of the same content makes no new version. */
   contentSha256: string;
+  /** Set by a restart (`faas restart`, a secret it uses set anew): every invoker replaces its containers. */
+  restartedAt?: string;
 }

@@ -16,6 +16,9 @@ export const VERSION_KEY_HEADER = 'faas-version-key';
 /** Every answer of a function names the version that served it. */
 export const VERSION_HEADER = 'x-faas-version';
 
+/** Earlier targets an alias remembers, for rollbacks one step at a time. */
+const HISTORY_KEPT = 10;
+
 /** Versions kept per function by default (FAAS_VERSIONS_KEPT); those an alias points to are never pruned. */
 export const DEFAULT_VERSIONS_KEPT = 20;
 
@@ -29,8 +32,10 @@ export interface Alias {
   version: number;
   /** A second version taking a share of the calls. */
   canary?: Canary;
-  /** Where the alias pointed before its last move (a rollback goes back there). */
+  /** Where the alias pointed before its last move. */
   previous?: number;
+  /** Where it pointed before, oldest first (at most HISTORY_KEPT): each rollback goes one step back. */
+  history?: number[];
   updatedAt: string;
 }
 
@@ -123,15 +128,19 @@ export function setAlias(releases: Releases, fn: string, name: string, target: {
     needVersion(releases, version, fn);
     if (version === target.version)
       throw new BadRequestError(`the canary of alias ${name} is version ${version}, the version the alias points to; name another version`);
-    if (!(percent > 0 && percent < 100) || Math.round(percent * 100) !== percent * 100) {
+    if (!(percent > 0 && percent < 100) || Math.abs(percent * 100 - Math.round(percent * 100)) > 1e-6) {
       throw new BadRequestError(`a canary takes more than 0 and less than 100 percent of the calls, in hundredths at most; got ${percent}`);
     }
   }
   const current = aliasOf(releases, name);
+  const moved = current !== undefined && current.version !== target.version;
+  const history = moved
+    ? [...(current.history ?? (current.previous !== undefined ? [current.previous] : [])), current.version].slice(-HISTORY_KEPT)
+    : (current?.history ?? []);
   const alias: Alias = {
     version: target.version,
     ...(target.canary ? { canary: target.canary } : {}),
-    ...(current && current.version !== target.version ? { previous: current.version } : current?.previous ? { previous: current.previous } : {}),
+    ...(history.length ? { previous: history[history.length - 1]!, history } : {}),
     updatedAt: now,
   };
   return { ...releases, aliases: { ...releases.aliases, [name]: alias } };
@@ -139,17 +148,32 @@ export function setAlias(releases: Releases, fn: string, name: string, target: {
 
 /**
  * Rolls an alias back in one step: to `to` when given; else, with a canary, to its stable version (the
- * canary dropped); else to where it pointed before; else to the newest version below it.
+ * canary dropped); else to where it pointed before its last move (each rollback one step further back);
+ * else to the newest version below it.
  */
 export function rollback(releases: Releases, fn: string, name: string, to: number | undefined, now: string): Releases {
   const alias = aliasOf(releases, name);
   if (!alias) throw new AliasNotFoundError(`function ${fn} has no alias "${name}"`);
-  let target = to;
-  if (target === undefined && alias.canary) target = alias.version;
-  if (target === undefined && alias.previous !== undefined && releases.versions.includes(alias.previous)) target = alias.previous;
+  if (to !== undefined) return setAlias(releases, fn, name, { version: to }, now);
+  // A canary dropped: the alias stays on its stable version, its history as it was.
+  if (alias.canary) return { ...releases, aliases: { ...releases.aliases, [name]: { ...withoutCanary(alias), updatedAt: now } } };
+  // One step back along where it pointed (skipping versions no longer kept), that step then forgotten, so a
+  // second rollback goes further back rather than forward again.
+  const history = [...(alias.history ?? (alias.previous !== undefined ? [alias.previous] : []))];
+  let target: number | undefined;
+  while (history.length > 0 && target === undefined) {
+    const candidate = history.pop()!;
+    if (candidate !== alias.version && releases.versions.includes(candidate)) target = candidate;
+  }
   if (target === undefined) target = [...releases.versions].reverse().find((v) => v < alias.version);
   if (target === undefined) throw new ConflictError(`alias ${name} of ${fn} is on version ${alias.version} and no older version is kept to roll back to`);
-  return setAlias(releases, fn, name, { version: target }, now);
+  const back: Alias = { version: target, ...(history.length ? { previous: history[history.length - 1]!, history } : {}), updatedAt: now };
+  return { ...releases, aliases: { ...releases.aliases, [name]: back } };
+}
+
+function withoutCanary(alias: Alias): Alias {
+  const { canary: _dropped, ...rest } = alias;
+  return rest;
 }
 
 export function removeAlias(releases: Releases, fn: string, name: string): Releases {
@@ -197,7 +221,7 @@ export function pickVersion(
     return version;
   }
   const alias = aliasOf(releases, name);
-  if (!alias) throw new AliasNotFoundError(`function ${fn} has no alias "${name}"; its aliases: ${Object.keys(releases.aliases).join(', ')}`);
+  if (!alias) throw new AliasNotFoundError(`function ${fn} has no alias "${name}"`);
   if (!alias.canary) return alias.version;
   const bucket = routingKey === undefined ? random() * 100 : bucketOf(`${fn}\n${routingKey}`);
   return bucket < alias.canary.percent ? alias.canary.version : alias.version;

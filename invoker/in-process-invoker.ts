@@ -11,8 +11,8 @@ import {
   FunctionTimeoutError,
   PayloadTooLargeError,
 } from '../core/errors.js';
-import { splitFunctionId, type FunctionSpec } from '../core/function-spec.js';
-import { pickVersion, VERSION_KEY_HEADER, VersionNotFoundError } from '../core/releases.js';
+import { splitFunctionId, type FunctionRecord, type FunctionSpec } from '../core/function-spec.js';
+import { pickVersion, routedBy, VERSION_KEY_HEADER, VersionNotFoundError } from '../core/releases.js';
 import type {
   ContainerInfo,
   ContainerState,
@@ -39,6 +39,10 @@ import {
 } from './runtime/runtime-connection.js';
 
 const EMPTY = Buffer.alloc(0);
+
+/** The versions other than the newest that an alias routes calls to. */
+const routedVersions = (record: FunctionRecord): number[] =>
+  record.releases.versions.filter((v) => v !== record.version && routedBy(record.releases, v).length > 0);
 
 /** The caller left mid-upload: nobody reads this answer; 499 as nginx logs it. */
 class RuntimeAbortedErrorAsFaas extends FaasError {
@@ -87,9 +91,18 @@ export class InProcessInvoker implements Invoker, InvocationEvents {
     this.clock = options.clock ?? Date.now;
     this.unsubscribe = options.registry.onChange((change) => {
       if (change.kind === 'deleted') return options.pool.removeFunction(change.name);
-      options.pool.setFunction(change.spec);
+      const spec = change.spec;
+      options.pool.setFunction(spec);
       // Versions deleted or pruned: their containers go.
-      options.pool.removeFunction(change.spec.name, change.spec.releases.versions);
+      options.pool.removeFunction(spec.name, spec.releases.versions);
+      if (change.previous && change.previous.restartedAt !== spec.restartedAt) options.pool.recycle(spec.name, 'function restarted');
+      // Older versions an alias routes to keep their minScale warm here too, not only once called.
+      for (const version of routedVersions(spec)) {
+        void options.registry.getVersion(spec.name, version).then(
+          (found) => found && found.minScale > 0 && options.pool.setFunction(found),
+          () => {},
+        );
+      }
     });
   }
 

@@ -20,6 +20,7 @@ import { RedisFunctionRegistry } from '../registry/redis-function-registry.js';
 import { routedBy } from '../core/releases.js';
 import { splitFunctionId } from '../core/function-spec.js';
 import { SecretStore } from '../secrets/secret-store.js';
+import { SECRETS_KEY_FILE } from '../secrets/secrets-key.js';
 import { RedisUsageStore } from '../metering/redis-usage-store.js';
 import { RedisRollupStore } from '../metering/redis-rollups.js';
 import { backfillRollups } from '../metering/rollup-backfill.js';
@@ -253,6 +254,12 @@ export async function startPlatform(config: PlatformConfig, options: StartOption
     const registry = await RedisFunctionRegistry.open({ redis, prefix: config.redisPrefix, versionsKept: config.versionsKept });
     closers.push(() => registry.close());
     const secrets = await SecretStore.open(redis, config.redisPrefix, { envValue: config.secretsKey, dataDir: config.dataDir });
+    if (config.role !== 'all' && !config.secretsKey) {
+      log.warn(
+        { keyFile: path.join(config.dataDir, SECRETS_KEY_FILE) },
+        'FAAS_SECRETS_KEY is unset: this process seals and opens secrets with its own key file; gateways and invokers that run apart must share one key (set FAAS_SECRETS_KEY on every process)',
+      );
+    }
     // BullMQ wants its own connection settings (no per-command retry limit); its workers duplicate it for
     // blocking reads. Auto-pipelining: the commands of one event-loop turn go out in one socket write.
     const bullConnection = connectRedis(config.redis, { maxRetriesPerRequest: null, lazyConnect: true, enableAutoPipelining: true });

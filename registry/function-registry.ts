@@ -43,6 +43,8 @@ export interface FunctionRegistry {
   getVersion(name: string, version: number): Promise<FunctionSpec | undefined>;
   /** Every kept version's spec, oldest first. */
   versions(name: string): Promise<FunctionSpec[]>;
+  /** Marks the function restarted: every invoker replaces its containers (idle ones now, busy ones when done). */
+  restart(name: string): Promise<FunctionRecord | undefined>;
   /** Changes the releases atomically (aliases, the default one, deleting versions); undefined when no such function. */
   updateReleases(name: string, change: ReleasesChange): Promise<FunctionRecord | undefined>;
   /** Whether this process knows the function, from its local cache only (no I/O: for the trigger's routing). */

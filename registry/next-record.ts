@@ -54,6 +54,7 @@ export function nextRecord(previous: FunctionRecord | undefined, draft: DeployDr
     releases,
     revision: (previous?.revision ?? 0) + 1,
     contentSha256: content,
+    ...(previous?.restartedAt ? { restartedAt: previous.restartedAt } : {}),
   };
   return { record, created: true, pruned };
 }

@@ -131,7 +131,8 @@ export class RedisFunctionRegistry implements FunctionRegistry {
       const spec = normalize(change.spec);
       this.touch(spec.name);
       const cached = this.cache.get(spec.name);
-      if (cached && cached.revision >= spec.revision) return;
+      // A function deleted and made again starts its revisions afresh: its createdAt tells it apart.
+      if (cached && cached.revision >= spec.revision && cached.createdAt === spec.createdAt) return;
       this.remember(spec);
       this.notify({ kind: 'deployed', spec, ...(change.previous ? { previous: normalize(change.previous) } : {}) });
     } else if (change.kind === 'deleted' && change.name && change.previous) {
@@ -200,7 +201,7 @@ export class RedisFunctionRegistry implements FunctionRegistry {
     for (const [name, spec] of loaded) {
       if (this.changedSince(name, since)) continue;
       const cached = this.cache.get(name);
-      if (cached && cached.revision === spec.revision) continue;
+      if (cached && cached.revision === spec.revision && cached.createdAt === spec.createdAt) continue;
       this.remember(spec);
       this.notify({ kind: 'deployed', spec, ...(cached ? { previous: cached } : {}) });
     }
@@ -235,6 +236,14 @@ export class RedisFunctionRegistry implements FunctionRegistry {
       const drops = previous.releases.versions.filter((v) => !releases.versions.includes(v));
       const adds = previous.contentSha256 === '' ? [versionSpecOf(previous)] : [];
       return { record: { ...previous, releases, revision: previous.revision + 1 }, adds, drops };
+    });
+  }
+
+  async restart(name: string): Promise<FunctionRecord | undefined> {
+    return this.write(name, (previous) => {
+      if (!previous) return undefined;
+      const restartedAt = new Date(this.clock()).toISOString();
+      return { record: { ...previous, restartedAt, revision: previous.revision + 1 }, adds: [], drops: [] };
     });
   }
 

@@ -35,10 +35,19 @@ export async function loadSecretKeys(options: { envValue: string | undefined; da
       if (!key) throw new ConfigError(`${file} does not hold a 32-byte key (base64 or hex); restore it, or set FAAS_SECRETS_KEY`);
       keys = [key];
     } else if (options.inUse.length === 0) {
+      // Created only if absent: two processes sharing the data directory that start at once end up with one key.
       const text = newKeyText();
-      await writeFile(file, `${text}\n`, { mode: 0o600 });
-      await chmod(file, 0o600);
-      keys = [parseKey(text)!];
+      const made = await writeFile(file, `${text}\n`, { mode: 0o600, flag: 'wx' }).then(
+        () => true,
+        (err: NodeJS.ErrnoException) => {
+          if (err.code === 'EEXIST') return false;
+          throw err;
+        },
+      );
+      if (made) await chmod(file, 0o600);
+      const key = parseKey(made ? text : await readFile(file, 'utf8'));
+      if (!key) throw new ConfigError(`${file} does not hold a 32-byte key (base64 or hex); restore it, or set FAAS_SECRETS_KEY`);
+      keys = [key];
     } else {
       throw new ConfigError(
         `secrets are stored sealed with key ${options.inUse.join(', ')}, and neither FAAS_SECRETS_KEY nor ${file} gives a key: set FAAS_SECRETS_KEY to it (every gateway and invoker needs the same key)`,

@@ -51,6 +51,8 @@ export interface FingerprintedRequest {
   contentType?: string | undefined;
   body: Buffer;
   callbackUrl?: string | undefined;
+  /** The version or alias named (`/async/fn/<name>@<qualifier>`): the same key for another one is another request. */
+  qualifier?: string | undefined;
   /** More headers that make the request what it is (sorted by name before hashing). */
   headers?: Record<string, string | string[]> | undefined;
 }
@@ -66,6 +68,8 @@ export function requestFingerprint(request: FingerprintedRequest): string {
     createHash('sha256').update(request.body).digest('hex'),
     request.callbackUrl ?? null,
     headers,
+    // Only when named, so fingerprints of requests without one are what they were (keys stored before).
+    ...(request.qualifier ? [request.qualifier] : []),
   ];
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex');
 }

@@ -249,7 +249,7 @@ export type Outcome = { ok: true } | { ok: false; retry: boolean; code: string; 
 /**
  * 2xx and 3xx are success. A 4xx answer is the function rejecting its input: another attempt would get
  * the same, so it is dead-lettered at once. A 5xx answer or a platform failure (timeout, out of memory,
- * crash, no capacity) is retried. A function deleted meanwhile is not.
+ * crash, no capacity) is retried. A function, version or alias deleted meanwhile is not.
  */
 export function classifyResponse(status: number): Outcome {
   if (status < 400) return { ok: true };
@@ -257,8 +257,11 @@ export function classifyResponse(status: number): Outcome {
   return { ok: false, retry: true, code: 'FUNCTION_FAILED', message: `the function answered ${status}` };
 }
 
+/** Failures another attempt would meet again: the function, version or alias named is gone. */
+const FINAL_CODES = new Set(['FUNCTION_NOT_FOUND', 'VERSION_NOT_FOUND', 'ALIAS_NOT_FOUND']);
+
 export function classifyError(err: unknown): Outcome & { ok: false } {
-  if (err instanceof FaasError) return { ok: false, retry: err.code !== 'FUNCTION_NOT_FOUND', code: err.code, message: err.message };
+  if (err instanceof FaasError) return { ok: false, retry: !FINAL_CODES.has(err.code), code: err.code, message: err.message };
   return { ok: false, retry: true, code: 'INTERNAL', message: err instanceof Error ? err.message : String(err) };
 }
 

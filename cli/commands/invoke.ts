@@ -34,7 +34,7 @@ export function registerInvoke(program: Command): void {
   program
     .command('invoke')
     .description('call a function and print what it answers')
-    .argument('<name>', 'function name')
+    .argument('<name>', 'function name; name@N calls version N, name@alias an alias')
     .option('-d, --data <data>', 'request body, or @file to send a file')
     .option('-X, --method <method>', 'HTTP method (default GET, or POST with --data)')
     .option('-H, --header <K:V>', 'request header (repeatable)', collect)
@@ -73,7 +73,7 @@ export function registerInvoke(program: Command): void {
       const bytes = Buffer.from(await response.arrayBuffer());
       if (flags.verbose) {
         info(
-          `${response.status} · ${response.headers.get('x-faas-cold-start') === 'true' ? 'cold' : 'warm'} · ` +
+          `${response.status} · v${response.headers.get('x-faas-version') ?? '?'} · ${response.headers.get('x-faas-cold-start') === 'true' ? 'cold' : 'warm'} · ` +
             `${response.headers.get('x-faas-duration-ms') ?? '?'} ms · ${response.headers.get('x-faas-invocation-id') ?? ''}`,
         );
       }

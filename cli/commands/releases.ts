@@ -117,6 +117,15 @@ export function registerReleases(program: Command): void {
     });
 
   program
+    .command('restart')
+    .description("replace a function's containers (every version's): idle ones now, busy ones when their call ends — e.g. to pick up a changed secret")
+    .argument('<name>', 'function name')
+    .action(async (name: string) => {
+      await new ApiClient(loadCliConfig()).request('POST', `/functions/${name}/restart`);
+      ok(`restarting ${name}: new calls go to new containers`);
+    });
+
+  program
     .command('rollback')
     .description("move an alias back in one step (default: the function's default alias): a canary dropped, else to where it was before")
     .argument('<name>', 'function name')

@@ -46,7 +46,7 @@ export function registerSecrets(program: Command): void {
       const value = await readValue(flags.fromFile);
       const { created } = await new ApiClient(loadCliConfig()).request<{ created: boolean }>('PUT', `/secrets/${encodeURIComponent(name)}`, { value });
       ok(`${created ? 'set' : 'replaced'} secret ${name} (${Buffer.byteLength(value)} bytes)`);
-      if (!created) info('containers already running keep the old value until they are replaced; redeploy to replace them now');
+      if (!created) info('the functions using it get new containers (the running calls finish on the old ones)');
     });
   secret
     .command('ls')

@@ -7,7 +7,7 @@ import { requestFingerprint, type AsyncQueues, type Idempotency } from '../../tr
 import type { JobData } from '../../triggers/job.js';
 import type { FunctionRegistry } from '../../registry/function-registry.js';
 import { resolveFunctionPath } from './function-path.js';
-import { pickVersion } from '../../core/releases.js';
+import { pickVersion, splitQualifier } from '../../core/releases.js';
 import { splitFunctionId } from '../../core/function-spec.js';
 import { forwardedHeaders, type EdgeOrigin } from '../edge/forwarded-headers.js';
 import { localHostProblem } from '../../triggers/callback-guard.js';
@@ -68,7 +68,8 @@ export function callerScope(authorization: string | string[] | undefined, wholeR
 export function asyncRoutes(scope: FastifyInstance, deps: AsyncRoutesDeps): void {
   const handler = async (request: FastifyRequest<{ Params: { name: string } }>, reply: FastifyReply) => {
     const { fn: name, qualifier, path, rawQuery } = resolveFunctionPath(request.url, '/async/fn/', request.params.name, (id) => deps.registry.has(id));
-    const spec = name === request.params.name && name.includes('.') ? undefined : await deps.registry.get(name);
+    // A dotted name is a tenant function's id: reachable only as /async/fn/<tenant>/<name>.
+    const spec = name === splitQualifier(request.params.name).name && name.includes('.') ? undefined : await deps.registry.get(name);
     if (!spec) throw new FunctionNotFoundError(request.params.name);
     // A version or alias that does not exist is refused now, not accepted to fail later.
     if (qualifier) pickVersion(spec.releases, splitFunctionId(name).name, qualifier, undefined);
@@ -90,7 +91,7 @@ export function asyncRoutes(scope: FastifyInstance, deps: AsyncRoutesDeps): void
     let idempotency: Idempotency | undefined;
     if (key !== undefined) {
       const contentType = typeof request.headers['content-type'] === 'string' ? request.headers['content-type'] : undefined;
-      const fingerprinted = { method: request.method, path, query: rawQuery, contentType, body, callbackUrl };
+      const fingerprinted = { method: request.method, path, query: rawQuery, contentType, body, callbackUrl, qualifier };
       idempotency = {
         key,
         scope: callerScope(request.headers.authorization, () => requestFingerprint({ ...fingerprinted, headers })),

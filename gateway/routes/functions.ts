@@ -128,6 +128,9 @@ async function deployedView(
 
 type NameParams = { name: string };
 
+/** Settings that are the function's rather than one version's: its triggers and how their jobs run. */
+const TRIGGER_SETTINGS = ['queues', 'topics', 'schedules', 'triggerAlias', 'maxAttempts', 'maxEventAgeMs', 'maxBacklog', 'batchSize'] as const;
+
 /** A function and where it answers: under the gateway's /fn, and at its own host when a domain is set. */
 const deployed = {
   type: 'object',
@@ -239,6 +242,16 @@ export function functionRoutes(app: FastifyInstance, deps: FunctionRoutesDeps): 
           const isNew = others.length === deployed.tenantFunctions.length;
           const tooMany = tenantLimitProblem(config, others, isNew, tenant, deps.tenantLimits);
           if (tooMany) throw new QuotaExceededError(tooMany);
+        }
+      }
+      // Triggers and their settings are the function's (its newest version's): a version that changes them
+      // takes effect for them at once, so it cannot be kept from traffic.
+      if (request.body.promote === false && previous) {
+        const changed = TRIGGER_SETTINGS.filter((key) => JSON.stringify(config[key]) !== JSON.stringify(previous[key]));
+        if (changed.length > 0) {
+          throw new ConflictError(
+            `--no-promote cannot change ${changed.join(', ')}: triggers and their settings are the function's and would apply at once; deploy them promoted, or keep them as they are`,
+          );
         }
       }
       const { spec, created } = await deps.registry.deploy({ name: id, code, config, promote: request.body.promote !== false });

@@ -6,7 +6,7 @@ import { FaasError, FunctionNotFoundError } from '../../core/errors.js';
 import type { Invoker } from '../../core/invoker.js';
 import type { GatewayMetrics } from '../../metrics/platform-metrics.js';
 import { resolveFunctionPath } from './function-path.js';
-import { VERSION_HEADER } from '../../core/releases.js';
+import { splitQualifier, VERSION_HEADER } from '../../core/releases.js';
 import { forwardedHeaders, type EdgeOrigin } from '../edge/forwarded-headers.js';
 import { functionHostUrl, type FunctionHostRequest } from '../edge/function-host.js';
 import { ORIGIN_WIDE_HEADERS, scopeSetCookie } from '../edge/function-cookies.js';
@@ -78,7 +78,7 @@ export async function invokeRoutes(scope: FastifyInstance, deps: InvokeRoutesDep
     reply.header('x-faas-invocation-id', invocationId);
     try {
       // A dotted name is a tenant function's id: reachable only as /fn/<tenant>/<name>.
-      if (name === request.params.name && name.includes('.')) throw new FunctionNotFoundError(name);
+      if (name === splitQualifier(request.params.name).name && name.includes('.')) throw new FunctionNotFoundError(name);
       deps.admit?.(name);
       const response = await deps.invoker.invoke(
         {

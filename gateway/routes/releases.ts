@@ -11,7 +11,7 @@ import { functionId, presentSpec } from '../../tenancy/names.js';
 import { errorBody, functionParams, functionSpec, releasesSchema } from '../schemas/function.js';
 
 export interface ReleaseRoutesDeps {
-  registry: Pick<FunctionRegistry, 'get' | 'versions' | 'updateReleases'>;
+  registry: Pick<FunctionRegistry, 'get' | 'versions' | 'updateReleases' | 'restart'>;
 }
 
 const aliasParams = {
@@ -137,6 +137,12 @@ export function releaseRoutes(app: FastifyInstance, deps: ReleaseRoutesDeps): vo
     async (request) =>
       change(request.principal.tenant, request.params.name, (record) => setDefaultAlias(record.releases, request.params.name, request.body.alias)),
   );
+
+  app.post<{ Params: NameParams }>('/functions/:name/restart', { schema: { params: functionParams, response: { 404: errorBody } } }, async (request, reply) => {
+    const record = await deps.registry.restart(functionId(request.principal.tenant, request.params.name));
+    if (!record) throw new FunctionNotFoundError(request.params.name);
+    return reply.code(204).send();
+  });
 
   app.post<{ Params: NameParams; Body: { alias?: string; to?: number } }>(
     '/functions/:name/rollback',

@@ -10,7 +10,7 @@ import { errorBody } from '../schemas/function.js';
 
 export interface SecretRoutesDeps {
   secrets: SecretStore;
-  registry: Pick<FunctionRegistry, 'list' | 'versions'>;
+  registry: Pick<FunctionRegistry, 'list' | 'versions' | 'restart'>;
 }
 
 const nameParams = { type: 'object', required: ['name'], properties: { name: { type: 'string', pattern: SECRET_NAME_PATTERN } } } as const;
@@ -27,14 +27,14 @@ const secretInfo = {
 } as const;
 
 export function secretRoutes(app: FastifyInstance, deps: SecretRoutesDeps): void {
-  /** Every kept version of the tenant's functions naming each secret, as `name@version`. */
-  const usersOf = async (tenant: string): Promise<Map<string, string[]>> => {
-    const users = new Map<string, string[]>();
+  /** Every kept version of the tenant's functions naming each secret: its function's id and `name@version`. */
+  const usersOf = async (tenant: string): Promise<Map<string, Array<{ id: string; label: string }>>> => {
+    const users = new Map<string, Array<{ id: string; label: string }>>();
     for (const record of await deps.registry.list()) {
       const { tenant: owner, name } = splitFunctionId(record.name);
       if (owner !== tenant) continue;
       for (const spec of await deps.registry.versions(record.name)) {
-        for (const secret of spec.secrets) users.set(secret, [...(users.get(secret) ?? []), `${name}@${spec.version}`]);
+        for (const secret of spec.secrets) users.set(secret, [...(users.get(secret) ?? []), { id: record.name, label: `${name}@${spec.version}` }]);
       }
     }
     return users;
@@ -43,7 +43,7 @@ export function secretRoutes(app: FastifyInstance, deps: SecretRoutesDeps): void
   app.get('/secrets', { schema: { response: { 200: { type: 'object', properties: { secrets: { type: 'array', items: secretInfo } } } } } }, async (request) => {
     const users = await usersOf(request.principal.tenant);
     const secrets = await deps.secrets.list(request.principal.tenant);
-    return { secrets: secrets.map((s) => ({ ...s, usedBy: users.get(s.name) ?? [] })) };
+    return { secrets: secrets.map((s) => ({ ...s, usedBy: (users.get(s.name) ?? []).map((u) => u.label) })) };
   });
 
   app.put<{ Params: { name: string }; Body: { value: string } }>(
@@ -65,6 +65,8 @@ export function secretRoutes(app: FastifyInstance, deps: SecretRoutesDeps): void
         throw new LimitExceededError(`tenant ${tenant} has ${MAX_SECRETS_PER_TENANT} secrets, the most one tenant may keep; delete one first`);
       }
       const { created } = await deps.secrets.set(tenant, name, request.body.value);
+      // A new value: the containers holding the old one are replaced (idle ones now, busy ones when done).
+      if (!created) for (const id of new Set(((await usersOf(tenant)).get(name) ?? []).map((u) => u.id))) await deps.registry.restart(id);
       const info = (await deps.secrets.list(tenant)).find((s) => s.name === name);
       return reply.code(created ? 201 : 200).send({ secret: info, created });
     },
@@ -83,7 +85,7 @@ export function secretRoutes(app: FastifyInstance, deps: SecretRoutesDeps): void
       const { name } = request.params;
       const tenant = request.principal.tenant;
       if (!(await deps.secrets.exists(tenant, name))) throw new SecretNotFoundError(`secret ${name} is not set`);
-      const users = (await usersOf(tenant)).get(name) ?? [];
+      const users = ((await usersOf(tenant)).get(name) ?? []).map((u) => u.label);
       if (users.length > 0 && request.query.force !== 'true') {
         throw new ConflictError(`secret ${name} is used by ${users.join(', ')}; their containers could not start without it (delete anyway with --force)`);
       }

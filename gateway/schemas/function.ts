@@ -42,6 +42,7 @@ const aliasSchema = {
     version: { type: 'integer' },
     canary: { type: 'object', properties: { version: { type: 'integer' }, percent: { type: 'number' } } },
     previous: { type: 'integer' },
+    history: { type: 'array', items: { type: 'integer' } },
     updatedAt: { type: 'string' },
   },
 } as const;

@@ -57,6 +57,13 @@ const limitsOf = (spec: FunctionSpec, pauseAfterMs?: number): FunctionLimits => 
 
 export class ContainerPool {
   private readonly functions = new Map<string, FunctionState>();
+  /** Each function's version states, so the function's limits hold across its versions. */
+  private readonly versionsOf = new Map<string, Set<FunctionState>>();
+  /**
+   * Containers that must take no new call (their function was deleted and deployed again, or its secrets
+   * changed): removed when idle, left out of every decision meanwhile.
+   */
+  private readonly stale = new WeakSet<Entry>();
   private readonly clock: () => number;
   private readonly log: PoolLog;
   private reaper: NodeJS.Timeout | undefined;
@@ -88,9 +95,36 @@ export class ContainerPool {
     applyEvent(entry, event, (err) => this.log.warn({ fn: entry.fn, containerId: entry.id, err: err.message }, 'container state machine'));
   }
 
-  /** A version's limits; minScale only while an alias routes calls to it (keepsWarm), else 0: it scales to zero. */
+  /**
+   * A version's limits: minScale only while an alias routes calls to it (keepsWarm), else 0 (it scales to
+   * zero); maxScale is the function's, less the containers its other versions have working (busy or
+   * starting), so calls to several versions (`name@1`, `name@2`, …) never run more than maxScale at once.
+   */
   private limitsOf(spec: FunctionSpec): FunctionLimits {
-    return { ...limitsOf(spec, this.options.pauseAfterMs), minScale: this.minScaleOf(spec) };
+    let othersWorking = 0;
+    for (const other of this.versionsOf.get(spec.name) ?? []) {
+      if (other.spec.version === spec.version) continue;
+      for (const e of other.containers.values()) if (e.phase === 'starting' || e.active > 0) othersWorking += 1;
+    }
+    return { ...limitsOf(spec, this.options.pauseAfterMs), minScale: this.minScaleOf(spec), maxScale: Math.max(0, spec.maxScale - othersWorking) };
+  }
+
+  /** A container of another version of this function freed up: its waiting calls may start one now. */
+  private dispatchSiblings(state: FunctionState): void {
+    for (const other of this.versionsOf.get(state.spec.name) ?? []) if (other !== state && other.queue.length > 0) this.dispatch(other);
+  }
+
+  /** Containers to take no new call, e.g. after a secret they hold changed: the idle ones go now, the busy ones when done. */
+  recycle(name: string, reason: string): void {
+    for (const state of this.versionsOf.get(name) ?? []) this.retireAll(state, reason);
+  }
+
+  private retireAll(state: FunctionState, reason: string): void {
+    for (const entry of state.containers.values()) {
+      if (entry.phase === 'removing') continue;
+      this.stale.add(entry);
+      if (entry.active === 0 && entry.phase !== 'starting') void this.removeEntry(state.containers, entry, reason);
+    }
   }
 
   private minScaleOf(spec: FunctionSpec): number {
@@ -112,10 +146,16 @@ export class ContainerPool {
     const key = keyOf(spec.name, spec.version);
     const state = this.functions.get(key);
     if (!state) {
-      this.functions.set(key, { spec, containers: new Map(), queue: new WaitingQueue<Lease>(), deleted: false });
+      const created: FunctionState = { spec, containers: new Map(), queue: new WaitingQueue<Lease>(), deleted: false };
+      this.functions.set(key, created);
+      let versions = this.versionsOf.get(spec.name);
+      if (!versions) this.versionsOf.set(spec.name, (versions = new Set()));
+      versions.add(created);
       this.reapOne(key);
       return;
     }
+    // Deleted, then deployed again under the same version number: the old containers hold the old code.
+    if (state.deleted) this.retireAll(state, 'function deployed again');
     state.spec = spec;
     state.deleted = false;
     this.reapOne(key);
@@ -127,8 +167,8 @@ export class ContainerPool {
    * their containers go as soon as they are idle.
    */
   removeFunction(name: string, kept?: readonly number[]): void {
-    for (const state of this.functions.values()) {
-      if (state.spec.name !== name || state.deleted || kept?.includes(state.spec.version)) continue;
+    for (const state of this.versionsOf.get(name) ?? []) {
+      if (state.deleted || kept?.includes(state.spec.version)) continue;
       state.deleted = true;
       state.queue.rejectAll(new FunctionNotFoundError(kept ? `${name}@${state.spec.version}` : name));
       for (const entry of state.containers.values())
@@ -176,10 +216,11 @@ export class ContainerPool {
     this.move(entry, 'release');
     entry.lastUsedAt = this.clock();
     this.endBusy(entry);
-    if (entry.active === 0 && (state.deleted || entry.version !== state.spec.version)) {
-      this.removeEntry(state.containers, entry, 'old version drained');
+    if (entry.active === 0 && (state.deleted || this.stale.has(entry) || entry.version !== state.spec.version)) {
+      this.removeEntry(state.containers, entry, state.deleted ? 'function deleted' : 'replaced');
     }
     this.dispatch(state);
+    this.dispatchSiblings(state);
     this.pauseWhenIdle(entry);
   }
 
@@ -209,6 +250,7 @@ export class ContainerPool {
     this.move(entry, 'release');
     this.endBusy(entry);
     this.dispatch(state);
+    this.dispatchSiblings(state);
   }
 
   private endBusy(entry: Entry): void {
@@ -410,8 +452,18 @@ export class ContainerPool {
     const state = this.functions.get(key);
     if (!state || this.closing) return;
     if (state.deleted) {
-      if (state.containers.size === 0) this.functions.delete(key);
+      if (state.containers.size === 0) {
+        this.functions.delete(key);
+        const versions = this.versionsOf.get(state.spec.name);
+        versions?.delete(state);
+        if (versions?.size === 0) this.versionsOf.delete(state.spec.name);
+      }
       return;
+    }
+    // Replaced containers that were starting or busy when they were retired go once idle.
+    for (const entry of state.containers.values()) {
+      if (entry.active === 0 && entry.phase !== 'starting' && entry.phase !== 'removing' && this.stale.has(entry))
+        void this.removeEntry(state.containers, entry, 'replaced');
     }
     const limits = this.limitsOf(state.spec);
     // Nothing to pause, remove or keep up: the common case with thousands of functions deployed, most idle.
@@ -433,7 +485,7 @@ export class ContainerPool {
     return {
       fn: state.spec.name,
       version: state.spec.version,
-      containers: [...state.containers.values()],
+      containers: [...state.containers.values()].filter((e) => !this.stale.has(e)),
       queued: state.queue.length,
     };
   }

@@ -98,11 +98,26 @@ describe('releases', { timeout: 300_000 }, () => {
     expect(rolled.stdout).toContain(`${name}@prod → v1`);
     for (let i = 0; i < 30; i++) expect(await call(name)).toMatchObject({ status: 200, body: 'one', version: '1', cold: 'false' });
 
+    // A second rollback goes further back, never forward again to what the first left.
+    expect((await faas('alias', 'set', name, 'prod', '2')).code).toBe(0);
+    const v3 = await faas('deploy', source('three'), '--name', name, '--no-promote');
+    expect(v3.code, v3.stderr).toBe(0);
+    expect((await faas('alias', 'set', name, 'prod', '3')).code).toBe(0);
+    expect((await faas('rollback', name)).stdout).toContain(`${name}@prod → v2`);
+    expect((await faas('rollback', name)).stdout).toContain(`${name}@prod → v1`);
+    expect((await call(name)).version).toBe('1');
+
+    // --no-promote cannot change the function's triggers (they would apply at once).
+    const triggers = await faas('deploy', source('four'), '--name', name, '--no-promote', '--schedule', '0 3 * * *');
+    expect(triggers.code).toBe(1);
+    expect(triggers.stderr).toContain('schedules');
+
     // --no-promote left latest on v1; v2 is kept, routed by nothing now.
     const listed = JSON.parse((await faas('versions', name, '--json')).stdout);
     expect(listed.versions.map((v: { version: number; aliases: string[] }) => [v.version, v.aliases])).toEqual([
       [1, ['latest', 'prod']],
       [2, []],
+      [3, []],
     ]);
   });
 
@@ -149,6 +164,9 @@ describe('releases', { timeout: 300_000 }, () => {
       const res = await platform.apiAs(b, method, `/api/v1${route}`, body);
       expect(res.status, `${method} ${route}`).toBe(404);
     }
+    // A tenant's function by its id from the default tenant's path: not there, qualifier or not.
+    expect((await fetch(`${platform.url}/fn/rel-a.${name}@2`)).status).toBe(404);
+    expect((await fetch(`${platform.url}/async/fn/rel-a.${name}@1`, { method: 'POST' })).status).toBe(404);
     // B's own name space has no such function, by path or version.
     expect((await fetch(`${platform.url}/fn/rel-b/${name}@2`)).status).toBe(404);
     expect((await fetch(`${platform.url}/fn/rel-a/${name}@2`)).headers.get('x-faas-version')).toBe('2');

@@ -114,6 +114,17 @@ describe('secrets', { timeout: 300_000 }, () => {
     expect(await res.json()).toMatchObject({ env: SECRET, file: SECRET });
   });
 
+  it('set anew, reaches the function at once: its warm containers are replaced', async () => {
+    const setTo = async (value: string) => {
+      expect((await runCli(cli, cliEnv(platform.url, platform.token), ['secret', 'set', 'DB_PASSWORD'], value)).code).toBe(0);
+      await waitUntil(`the function to see ${value}`, async () =>
+        ((await (await platform.call(name)).json()) as { env: string }).env === value ? true : undefined,
+      );
+    };
+    await setTo('rotated-value');
+    await setTo(SECRET);
+  });
+
   it('refuses to delete a secret in use (unless forced), oversize values, and unknown names at deploy', async () => {
     const inUse = await faas('secret', 'rm', 'DB_PASSWORD');
     expect(inUse.code).toBe(1);

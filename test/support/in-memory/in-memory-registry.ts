@@ -39,6 +39,15 @@ export class InMemoryRegistry implements FunctionRegistry {
     return record;
   }
 
+  async restart(name: string): Promise<FunctionRecord | undefined> {
+    const previous = this.specs.get(name);
+    if (!previous) return undefined;
+    const record = { ...previous, restartedAt: new Date().toISOString(), revision: previous.revision + 1 };
+    this.specs.set(name, record);
+    this.emit({ kind: 'deployed', spec: record, previous });
+    return record;
+  }
+
   async get(name: string): Promise<FunctionRecord | undefined> {
     return this.specs.get(name);
   }

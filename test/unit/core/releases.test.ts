@@ -90,6 +90,13 @@ describe('releases', () => {
     expect(rollback(deployed(3), 'f', 'latest', undefined, NOW).aliases.latest!.version).toBe(2);
     expect(rollback(deployed(3), 'f', 'latest', 1, NOW).aliases.latest!.version).toBe(1);
     expect(() => rollback(deployed(1), 'f', 'latest', undefined, NOW)).toThrow(expect.objectContaining({ status: 409 }));
+    // Each rollback one step further back, never forward again to what it just left.
+    const once = rollback(deployed(3), 'f', 'latest', undefined, NOW);
+    const twice = rollback(once, 'f', 'latest', undefined, NOW);
+    expect([once.aliases.latest!.version, twice.aliases.latest!.version]).toEqual([2, 1]);
+    // A canary dropped keeps the alias's way back.
+    const canaried = setAlias(deployed(3), 'f', 'latest', { version: 3, canary: { version: 2, percent: 1.1 } }, NOW);
+    expect(rollback(rollback(canaried, 'f', 'latest', undefined, NOW), 'f', 'latest', undefined, NOW).aliases.latest!.version).toBe(2);
   });
 
   it('deletes an unrouted older version only', () => {

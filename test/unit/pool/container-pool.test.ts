@@ -1,7 +1,7 @@
 // ContainerPool on the in-memory engine with fake timers: scheduling, queueing, scaling, draining and
 // pausing as a caller sees them, deterministic and without Docker.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ContainerPool, type ContainerPoolOptions } from '../../../invoker/pool/container-pool.js';
+import { ContainerPool, type ContainerPoolOptions, type Lease } from '../../../invoker/pool/container-pool.js';
 import { defaultFunctionConfig, type FunctionConfig, type FunctionSpec } from '../../../core/function-spec.js';
 import { CapacityError, FunctionNotFoundError, QueueFullError, QueueTimeoutError } from '../../../core/errors.js';
 import { InMemoryDriver, InMemoryRuntime, inMemoryPool } from '../../support/in-memory/in-memory-engine.js';
@@ -162,6 +162,59 @@ describe('ContainerPool', () => {
     pool.removeFunction('app');
     await pass(50);
     expect(driver.containers.size).toBe(0);
+  });
+
+  it("holds maxScale across a function's versions: a call to another version waits for a running one", async () => {
+    makePool();
+    await pool.start();
+    const v1 = spec('capped', { maxScale: 1 });
+    const v2 = spec('capped', { version: 2, maxScale: 1 });
+    const busy = await settle(pool.acquire(v1));
+    let second: Lease | undefined;
+    void pool.acquire(v2).then((lease) => (second = lease));
+    await pass(200);
+    expect(second).toBeUndefined();
+    expect(driver.of('capped')).toHaveLength(1);
+    pool.release(busy);
+    await pass(200);
+    expect(second?.version).toBe(2);
+    pool.release(second!);
+  });
+
+  it('recycles a function (its secrets changed): idle containers go at once, busy ones when their call ends, none takes a new call', async () => {
+    makePool();
+    await pool.start();
+    const fn = spec('secretive', { concurrency: 2 });
+    const idle = await settle(pool.acquire(fn));
+    pool.release(idle);
+    const busy = await settle(pool.acquire(fn));
+    expect(busy.containerId).toBe(idle.containerId);
+    const other = await settle(pool.acquire(spec('secretive', { concurrency: 2 })));
+    pool.release(other);
+    pool.recycle('secretive', 'secrets changed');
+    const fresh = await settle(pool.acquire(fn));
+    expect(fresh.containerId).not.toBe(busy.containerId);
+    expect(driver.of('secretive')).toHaveLength(2);
+    pool.release(busy);
+    await pass(50);
+    // The recycled one is gone; the fresh one stays warm.
+    expect(driver.of('secretive')).toHaveLength(1);
+    pool.release(fresh);
+    const warm = await settle(pool.acquire(fn));
+    expect(warm.containerId).toBe(fresh.containerId);
+    pool.release(warm);
+  });
+
+  it('never serves a function deployed again under the same version from the deleted one’s busy container', async () => {
+    makePool();
+    await pool.start();
+    const old = await settle(pool.acquire(spec('again')));
+    pool.removeFunction('again');
+    pool.setFunction(spec('again', { memoryMb: 256 }));
+    pool.release(old);
+    const next = await settle(pool.acquire(spec('again', { memoryMb: 256 })));
+    expect(next.containerId).not.toBe(old.containerId);
+    pool.release(next);
   });
 
   it('holds minScale only for versions an alias routes to (keepsWarm)', async () => {

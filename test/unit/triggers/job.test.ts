@@ -1,3 +1,4 @@
+import { AliasNotFoundError, VersionNotFoundError } from '../../../core/releases.js';
 import { describe, expect, it } from 'vitest';
 import { deterministicId } from '../../../triggers/async-queues.js';
 import {
@@ -114,6 +115,8 @@ describe('outcomes', () => {
   it('retries platform failures but not a deleted function', () => {
     expect(classifyError(new FunctionTimeoutError('slow'))).toEqual({ ok: false, retry: true, code: 'FUNCTION_TIMEOUT', message: 'slow' });
     expect(classifyError(new FunctionNotFoundError('f'))).toMatchObject({ retry: false, code: 'FUNCTION_NOT_FOUND' });
+    expect(classifyError(new VersionNotFoundError('f@3 is gone'))).toMatchObject({ retry: false, code: 'VERSION_NOT_FOUND' });
+    expect(classifyError(new AliasNotFoundError('no prod'))).toMatchObject({ retry: false, code: 'ALIAS_NOT_FOUND' });
     expect(classifyError(new Error('boom'))).toMatchObject({ retry: true, code: 'INTERNAL', message: 'boom' });
   });
 
