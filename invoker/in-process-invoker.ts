@@ -96,6 +96,9 @@ export class InProcessInvoker implements Invoker, InvocationEvents {
       // Versions deleted or pruned: their containers go.
       options.pool.removeFunction(spec.name, spec.releases.versions);
       if (change.previous && change.previous.restartedAt !== spec.restartedAt) options.pool.recycle(spec.name, 'function restarted');
+      // An alias moved from a version warm here (a deploy, a rollback, a promotion): the new target gets a
+      // container ahead of its first call, as a Knative revision is ready before it takes traffic.
+      if (change.previous) this.warmMoved(change.previous, spec);
       // Older versions an alias routes to keep their minScale warm here too, not only once called.
       for (const version of routedVersions(spec)) {
         void options.registry.getVersion(spec.name, version).then(
@@ -104,6 +107,23 @@ export class InProcessInvoker implements Invoker, InvocationEvents {
         );
       }
     });
+  }
+
+  private warmMoved(previous: FunctionRecord, record: FunctionRecord): void {
+    const wanted = new Set<number>();
+    for (const [name, alias] of Object.entries(record.releases.aliases)) {
+      const before = previous.releases.aliases[name];
+      if (!before || before.version === alias.version) continue;
+      if (this.options.pool.liveCount(record.name, before.version) > 0) wanted.add(alias.version);
+    }
+    for (const version of wanted) {
+      if (this.options.pool.liveCount(record.name, version) > 0) continue;
+      const found = version === record.version ? Promise.resolve<FunctionSpec | undefined>(record) : this.options.registry.getVersion(record.name, version);
+      void found.then(
+        (spec) => spec && this.options.pool.warmUp(spec, 1),
+        () => {},
+      );
+    }
   }
 
   onInvocationFinished(listener: (event: InvocationFinished) => void): () => void {

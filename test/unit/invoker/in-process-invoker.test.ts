@@ -139,6 +139,26 @@ describe('InProcessInvoker', () => {
     ).toEqual([1, 2]);
   });
 
+  it("starts a container for an alias's new version ahead of its first call when the old one was warm here", async () => {
+    await deploy('ahead');
+    await settle(invoker.invoke(request('ahead')));
+    await deploy('ahead', { memoryMb: 256 });
+    await vi.advanceTimersByTimeAsync(100);
+    expect(
+      driver
+        .of('ahead')
+        .map((c) => c.spec.version)
+        .sort(),
+    ).toEqual([1, 2]);
+    const first = await settle(invoker.invoke(request('ahead')));
+    expect(first.meta).toMatchObject({ version: 2, coldStart: false });
+    // A function with nothing warm here gets nothing ahead.
+    await deploy('cold-one');
+    await deploy('cold-one', { memoryMb: 256 });
+    await vi.advanceTimersByTimeAsync(100);
+    expect(driver.of('cold-one')).toHaveLength(0);
+  });
+
   it('calls a version by number or alias, splits a canary by routing key, and says when either does not exist', async () => {
     await deploy('app');
     await deploy('app', { memoryMb: 256 });
