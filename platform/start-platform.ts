@@ -125,9 +125,10 @@ async function startLocalInvoker(
     tenantElsewhere: (tenant) => census.elsewhere(tenant),
     secretsOf: (fn, names) => shared.secrets.reveal(splitFunctionId(fn).tenant, names),
     // minScale holds for the versions an alias routes to; the others scale to zero.
+    // (A function no longer known — deleted — keeps its own: its containers' idle time was asked for.)
     keepsWarm: (fn, version) => {
       const record = shared.registry.peek(fn);
-      return record !== undefined && routedBy(record.releases, version).length > 0;
+      return record === undefined || routedBy(record.releases, version).length > 0;
     },
     // A container's life (idle time, and CPU and peak memory of containers serving several calls at once).
     onRetired: (container) => journal.write({ usage: toContainerRecord(container) }),
