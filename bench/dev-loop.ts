@@ -27,7 +27,8 @@ async function waitForBody(url: string, body: string, timeoutMs = 30_000): Promi
 
 export async function devLoopBench(platform: PlatformProcess): Promise<Row[]> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'faas-bench-dev-'));
-  const cli = path.join(dir, 'faas.mjs');
+  // Beside the repository's node_modules, where its external packages resolve.
+  const cli = path.resolve('node_modules/.cache/faas-bench/faas.mjs');
   await build({ entryPoints: ['cli/main.ts'], bundle: true, platform: 'node', format: 'esm', packages: 'external', outfile: cli, logLevel: 'error' });
   const file = path.join(dir, 'devloop.ts');
   writeFileSync(file, source(0));
@@ -35,8 +36,10 @@ export async function devLoopBench(platform: PlatformProcess): Promise<Row[]> {
   log(`faas dev: ${SAVES} saves of a small function, each timed until its new code answers`);
   const dev = spawn(process.execPath, [path.resolve(cli), 'dev', file], {
     env: { ...process.env, FAAS_URL: platform.url, FAAS_TOKEN: platform.token, NO_COLOR: '1' },
-    stdio: 'ignore',
+    stdio: ['ignore', 'ignore', 'pipe'],
   });
+  let errors = '';
+  dev.stderr!.on('data', (d: Buffer) => (errors = (errors + d.toString()).slice(-2_000)));
   const saves: number[] = [];
   const direct: number[] = [];
   try {
