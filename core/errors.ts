@@ -123,6 +123,12 @@ export class FunctionHandlerError extends FaasError {
   readonly status = 500;
 }
 
+/** The function returned what fits no contract of its handler style: never guessed into an answer. */
+export class FunctionResultError extends FaasError {
+  readonly code = 'BAD_FUNCTION_RESULT';
+  readonly status = 502;
+}
+
 /** A request body larger than the function (or the route) takes. */
 export class PayloadTooLargeError extends FaasError {
   readonly code = 'PAYLOAD_TOO_LARGE';

@@ -8,6 +8,7 @@ import {
   FunctionNotFoundError,
   FunctionOutOfMemoryError,
   FunctionResponseTooLargeError,
+  FunctionResultError,
   FunctionTimeoutError,
   PayloadTooLargeError,
 } from '../core/errors.js';
@@ -204,7 +205,9 @@ export class InProcessInvoker implements Invoker, InvocationEvents {
       const initFailed = reply.error.kind === 'init';
       const error = initFailed
         ? new FunctionInitError(`function ${spec.name} failed to load: ${reply.error.message}`)
-        : new FunctionHandlerError(`function ${spec.name} threw: ${reply.error.message}`);
+        : reply.error.kind === 'contract'
+          ? new FunctionResultError(`function ${spec.name}: ${reply.error.message}`)
+          : new FunctionHandlerError(`function ${spec.name} threw: ${reply.error.message}`);
       const outcome: Outcome = {
         status: initFailed ? 'init_error' : 'function_error',
         httpStatus: error.status,

@@ -65,6 +65,67 @@ function workersProblem(handlers: Set<string>, triggers: DeployedTriggers): stri
   return undefined;
 }
 
+/** The parameters of a parameter list's text at depth 0 (defaults and destructuring kept whole). */
+function countParams(list: string): number {
+  if (!list.trim()) return 0;
+  let depth = 0;
+  let count = 1;
+  for (const ch of list) {
+    if ('([{'.includes(ch)) depth += 1;
+    else if (')]}'.includes(ch)) depth -= 1;
+    else if (ch === ',' && depth === 0) count += 1;
+  }
+  return list.trim().endsWith(',') ? count - 1 : count;
+}
+
+/**
+ * How many parameters the default export takes, when it is a function written out in the bundle
+ * (`function f(a, b)`, `var f = async (a, b) =>`, `export default function (a, b)`); undefined otherwise.
+ */
+export function defaultExportArity(code: string, local: string | undefined, depth = 0): number | undefined {
+  const params = String.raw`\(((?:[^()]|\([^()]*\))*)\)`;
+  const name = local && /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(local) ? local.replace(/\$/g, '$') : undefined;
+  const patterns = [
+    String.raw`export\s+default\s+(?:async\s+)?function\s*\*?\s*[A-Za-z0-9_$]*\s*${params}`,
+    String.raw`export\s+default\s+(?:async\s*)?${params}\s*=>`,
+    ...(name
+      ? [
+          String.raw`(?:async\s+)?function\s*\*?\s*${name}\s*${params}`,
+          String.raw`(?:var|let|const)\s+${name}\s*=\s*(?:async\s+)?function\s*\*?\s*[A-Za-z0-9_$]*\s*${params}`,
+          String.raw`(?:var|let|const)\s+${name}\s*=\s*(?:async\s*)?${params}\s*=>`,
+          String.raw`(?:var|let|const)\s+${name}\s*=\s*(?:async\s+)?([A-Za-z_$][A-Za-z0-9_$]*)\s*=>`,
+        ]
+      : []),
+  ];
+  for (const pattern of patterns) {
+    const match = new RegExp(pattern).exec(code);
+    if (match) return countParams(match[1] ?? '');
+  }
+  // `var stdin_default = h;` (esbuild's name for a default export of a variable): follow the name, twice at most.
+  const alias = name ? new RegExp(String.raw`(?:var|let|const)\s+${name}\s*=\s*([A-Za-z_$][A-Za-z0-9_$]*)\s*;`).exec(code) : null;
+  if (alias && depth < 2) return defaultExportArity(code, alias[1], depth + 1);
+  return undefined;
+}
+
+/**
+ * A default-exported function of two parameters is a Lambda handler (event, context) or a web handler
+ * (request, context) as Netlify and Vercel write it: which one is not in its shape. Recognised as web when
+ * the module also exports Netlify's `config`; otherwise refused (a message naming --style) unless chosen.
+ */
+export async function ambiguousDefault(code: string): Promise<string | undefined> {
+  await init;
+  let exports: ReturnType<typeof parse>[1];
+  try {
+    exports = parse(code)[1];
+  } catch {
+    return undefined;
+  }
+  const names = exports.map((e) => e.n);
+  if (!names.includes('default') || names.includes('config')) return undefined;
+  if (defaultExportArity(code, exports.find((e) => e.n === 'default')?.ln) !== 2) return undefined;
+  return 'the default export takes two parameters: a Lambda handler (event, context) or a web handler (request, context) as Netlify and Vercel write it — which one is not in its shape. Deploy it with --style lambda or --style web';
+}
+
 /** Why this code cannot be deployed with this handler setting and these triggers, or undefined when it can. */
 export async function handlerProblem(code: string, handler: string, triggers: DeployedTriggers = { schedules: [], queues: [] }): Promise<string | undefined> {
   await init;

@@ -4,7 +4,7 @@ import type { TriggerIndex } from '../../triggers/trigger-index.js';
 import type { AsyncQueues } from '../../triggers/async-queues.js';
 import { scheduleProblem, shortestIntervalMs } from '../../triggers/schedule.js';
 import { BadRequestError, ConflictError, FunctionNotFoundError, LimitExceededError, NoHandlerError, QuotaExceededError } from '../../core/errors.js';
-import { handlerProblem } from './bundle-check.js';
+import { ambiguousDefault, handlerProblem } from './bundle-check.js';
 import { aliasOf, AliasNotFoundError, LATEST_ALIAS } from '../../core/releases.js';
 import { SecretNotFoundError, type SecretStore } from '../../secrets/secret-store.js';
 import { includedPathProblem, includedTreeProblem, packCode } from '../../core/code-archive.js';
@@ -219,6 +219,11 @@ export function functionRoutes(app: FastifyInstance, deps: FunctionRoutesDeps): 
       }
       const noHandler = await handlerProblem(request.body.code, config.handler, config);
       if (noHandler) throw new NoHandlerError(noHandler);
+      // A shape two contracts share is refused rather than guessed (a wrong guess answers wrongly).
+      if (!config.style && !config.handler) {
+        const ambiguous = await ambiguousDefault(request.body.code);
+        if (ambiguous) throw new NoHandlerError(ambiguous);
+      }
       // What can never be honoured (host memory and CPUs, warm memory, the tenant's quota) is refused now.
       const quota = await deps.tenantQuota?.(tenant);
       const problem = limitProblem(config, request.body, {

@@ -19,6 +19,8 @@ export interface ContainerSpec {
   /** How the runtime calls the function: the export ('' : found by shape) and the HTTP event format of Lambda handlers. */
   handler?: string;
   eventFormat?: '1.0' | '2.0';
+  /** The handler contract ('' : found by shape). */
+  style?: string;
   /** Host directory holding the bundle `index.mjs`, mounted read-only at /fn. */
   codeDir: string;
   /** Host directory mounted read-only at /run/faas; the invoker listens on `invoker.sock` there and the runtime connects to it. */

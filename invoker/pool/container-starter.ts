@@ -47,7 +47,7 @@ export class ContainerStarter {
 
   private async run(
     entry: Entry,
-    fields: Pick<ContainerSpec, 'name' | 'fn' | 'memoryMb' | 'cpus' | 'network' | 'env' | 'codeDir' | 'prewarm' | 'handler' | 'eventFormat'> & {
+    fields: Pick<ContainerSpec, 'name' | 'fn' | 'memoryMb' | 'cpus' | 'network' | 'env' | 'codeDir' | 'prewarm' | 'handler' | 'eventFormat' | 'style'> & {
       tmpMb?: number;
     },
   ): Promise<boolean> {
@@ -84,6 +84,7 @@ export class ContainerStarter {
       env: secrets ? {} : spec.env,
       handler: spec.handler,
       eventFormat: spec.eventFormat,
+      style: spec.style,
       tmpMb: spec.tmpMb || this.options.tmpMb,
       codeDir,
       prewarm: secrets !== undefined,
@@ -110,6 +111,7 @@ export class ContainerStarter {
       ...(secrets ? { secrets } : {}),
       handler: spec.handler,
       eventFormat: spec.eventFormat,
+      style: spec.style,
     };
   }
 

@@ -12,7 +12,8 @@ export interface RuntimeReply {
   /** Console output of this invocation (tail, at most 4 KiB), decoded from x-faas-log-result. */
   logs: string;
   /** Present when the function failed: 'init' = module failed to load, 'handler' = handler threw. */
-  error?: { kind: 'init' | 'handler'; message: string };
+  /** 'contract': it returned what fits no contract of its style (answered 502). */
+  error?: { kind: 'init' | 'handler' | 'contract'; message: string };
 }
 
 /** The invocation did not finish within its timeout; the connection is left unusable. */

@@ -238,7 +238,7 @@ class UndiciRuntimeConnection implements RuntimeConnection {
       body,
       logs: typeof logHeader === 'string' ? Buffer.from(logHeader, 'base64').toString('utf8') : '',
     };
-    if (errorKind === 'init' || errorKind === 'handler') {
+    if (errorKind === 'init' || errorKind === 'handler' || errorKind === 'contract') {
       let message = body.toString('utf8');
       try {
         message = (JSON.parse(message) as { message?: string }).message ?? message;

@@ -42,6 +42,8 @@ export const RUNTIME_ENV = {
   handler: 'FAAS_HANDLER',
   /** '1.0' or '2.0': the HTTP event Lambda-style handlers get. */
   eventFormat: 'FAAS_EVENT_FORMAT',
+  /** The handler contract (web, lambda, workers, fission; '' or unset: found by shape). */
+  style: 'FAAS_STYLE',
   /** Comma-separated names of the function's own variables (Workers handlers get them as `env`). */
   envKeys: 'FAAS_ENV_KEYS',
   /** '1' when the function may connect out (--network); '0': failed connections say so. */
@@ -74,6 +76,8 @@ export interface InitBody {
   handler?: string;
   /** The HTTP event Lambda-style handlers get. */
   eventFormat?: '1.0' | '2.0';
+  /** The handler contract ('' : found by shape). */
+  style?: string;
 }
 
 export const HEADER = {
@@ -84,8 +88,9 @@ export const HEADER = {
   /** What triggered the invocation (http, async, queue, event, cron). */
   trigger: 'x-faas-trigger',
   /**
-   * On a failed invocation: 'init' (module failed to load), 'handler' (handler threw), or 'too-large' (a
-   * streamed upload to a handler that takes its body whole: refused unread, the function never ran).
+   * On a failed invocation: 'init' (module failed to load), 'handler' (handler threw), 'contract' (it
+   * returned what fits no contract of its style), or 'too-large' (a streamed upload to a handler that
+   * takes its body whole: refused unread, the function never ran).
    */
   error: 'x-faas-error',
   /** Set by the invoker on READY_PATH and INIT_PATH requests: a caller's own path never reaches them (callers' x-faas-* are dropped). */

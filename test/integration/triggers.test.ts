@@ -88,7 +88,7 @@ describe('queue triggers', () => {
     const delivered = new Set(results.flatMap((r) => r.bodies));
     expect([...delivered].sort()).toEqual(['m0', 'm1', 'm2', 'm3', 'm4', 'm5']);
     expect(Math.max(...results.map((r) => r.n))).toBeGreaterThan(1);
-    expect(results.every((r) => r.peak === 1 && r.source === 'faas:queue')).toBe(true);
+    expect(results.every((r) => r.peak === 1 && r.source === 'aws:sqs')).toBe(true);
     const { body } = await waitUntil('invocation logs', async () => {
       const r = await platform.api('GET', `/api/v1/functions/${name}/logs`);
       const total = r.body.logs.length;

@@ -33,6 +33,7 @@ export function toCreateOptions(spec: ContainerSpec): Dockerode.ContainerCreateO
     [RUNTIME_ENV.envKeys]: Object.keys(spec.env).join(','),
     [RUNTIME_ENV.network]: spec.network ? '1' : '0',
     ...(spec.eventFormat ? { [RUNTIME_ENV.eventFormat]: spec.eventFormat } : {}),
+    ...(spec.style ? { [RUNTIME_ENV.style]: spec.style } : {}),
   };
   return {
     name: spec.name,

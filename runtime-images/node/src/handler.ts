@@ -16,6 +16,8 @@ export interface FunctionInfo {
   eventFormat?: '1.0' | '2.0';
   /** The function's own variables: Workers handlers get them as `env`. */
   env?: Record<string, string>;
+  /** The handler contract chosen at deploy (web, lambda, workers, fission); '' or absent: found by shape. */
+  style?: string;
 }
 
 export interface InvocationContext {
@@ -30,13 +32,41 @@ export type Invoke = ((inv: IncomingInvocation, ctx: InvocationContext) => Promi
   streamsRequestBody?: boolean;
 };
 
-export type HandlerStyle = 'web' | 'web-fetch' | 'lambda';
+export type HandlerStyle = 'web' | 'web-fetch' | 'lambda' | 'fission';
 
-type WebHandler = (req: Request) => unknown;
+type WebHandler = (req: Request, context: WebContext) => unknown;
+type FissionHandler = (context: { request: FissionRequest; response: undefined }) => unknown;
 type LambdaHandler = (event: unknown, context: unknown, callback?: (err: unknown, result?: unknown) => void) => unknown;
 
 /** The handler a module's exports give, and how to call it. */
-export type ResolvedHandler = { style: 'web'; fn: WebHandler } | { style: 'web-fetch'; app: WorkersModule } | { style: 'lambda'; fn: LambdaHandler };
+export type ResolvedHandler =
+  | { style: 'web'; fn: WebHandler }
+  | { style: 'web-fetch'; app: WorkersModule }
+  | { style: 'lambda'; fn: LambdaHandler }
+  | { style: 'fission'; fn: FissionHandler };
+
+/** The contracts `--style` names. */
+export const STYLES = ['web', 'lambda', 'workers', 'fission'] as const;
+
+/**
+ * A result that fits no contract of the handler's style: answered 502 naming what came back and what was
+ * expected, never guessed into a 200.
+ */
+export class ContractError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ContractError';
+  }
+}
+
+/** What a web handler gets as its second argument (Netlify's and Vercel's `context`, kept small). */
+export interface WebContext {
+  requestId: string;
+  /** The caller's address, from the platform's x-forwarded-for. */
+  ip: string | undefined;
+  /** Work to finish after the answer (billed with the call). */
+  waitUntil(promise: Promise<unknown>): void;
+}
 
 const ACCEPTED =
   'export default a function (request) => Response or { fetch, scheduled, queue } (Workers), or a Lambda handler (export const handler = async (event, context) => …), or name the export with --handler';
@@ -64,17 +94,41 @@ function byShape(value: unknown, named: boolean): ResolvedHandler | undefined {
   return { style: 'web', fn: value as WebHandler };
 }
 
+/** Netlify Functions v2: a default (request, context) handler beside `export const config`. */
+const isNetlify = (mod: Record<string, unknown>) => typeof mod.default === 'function' && typeof mod.config === 'object' && mod.config !== null;
+
+/** The handler for a style chosen at deploy (`--style`): the value must have that style's shape. */
+function byStyle(value: unknown, style: string): ResolvedHandler | undefined {
+  switch (style) {
+    case 'workers':
+      return isWorkersModule(value) ? { style: 'web-fetch', app: value } : undefined;
+    case 'lambda':
+      if (typeof value === 'object' && value !== null && typeof (value as { handler?: unknown }).handler === 'function') {
+        return { style: 'lambda', fn: (value as { handler: LambdaHandler }).handler };
+      }
+      return typeof value === 'function' ? { style: 'lambda', fn: value as LambdaHandler } : undefined;
+    case 'web':
+      return typeof value === 'function' ? { style: 'web', fn: value as WebHandler } : undefined;
+    case 'fission':
+      return typeof value === 'function' ? { style: 'fission', fn: value as FissionHandler } : undefined;
+    default:
+      throw new NoHandlerError(`--style ${style} is not a handler style (${STYLES.join(', ')})`);
+  }
+}
+
 /** Finds the handler: the export named `wanted` (also on a CommonJS default), else default, else handler. */
-export function resolveHandler(mod: Record<string, unknown>, wanted = ''): ResolvedHandler {
+export function resolveHandler(mod: Record<string, unknown>, wanted = '', style = ''): ResolvedHandler {
+  const shaped = (value: unknown, named: boolean) => (style ? byStyle(value, style) : byShape(value, named));
   if (wanted) {
     const value = wanted === 'default' ? mod.default : wanted in mod ? mod[wanted] : (mod.default as Record<string, unknown> | undefined)?.[wanted];
     if (value === undefined) throw new NoHandlerError(`the module has no export "${wanted}" (its exports: ${exportList(mod)})`);
-    const resolved = byShape(value, wanted !== 'default');
-    if (!resolved) throw new NoHandlerError(`export "${wanted}" is a ${typeof value}, not a handler`);
+    const resolved = shaped(value, wanted !== 'default');
+    if (!resolved) throw new NoHandlerError(`export "${wanted}" is a ${typeof value}, not a ${style || ''} handler`.replace('  ', ' '));
     return resolved;
   }
-  const resolved = byShape(mod.default, false) ?? byShape(mod.handler, true);
-  if (!resolved) throw new NoHandlerError(`the module exports no handler (its exports: ${exportList(mod)})`);
+  if (!style && isNetlify(mod)) return { style: 'web', fn: mod.default as WebHandler };
+  const resolved = shaped(mod.default, false) ?? shaped(mod.handler, true);
+  if (!resolved) throw new NoHandlerError(`the module exports no ${style ? `${style} ` : ''}handler (its exports: ${exportList(mod)})`);
   return resolved;
 }
 
@@ -101,7 +155,91 @@ export async function webResultToResponse(result: unknown): Promise<PlainRespons
   if (result instanceof Uint8Array) {
     return { status: 200, headers: [['content-type', 'application/octet-stream']], body: Buffer.from(result) };
   }
+  const shaped = httpShapedKeys(result);
+  if (shaped) {
+    throw new ContractError(
+      `the function returned an object shaped like another platform's HTTP answer ({ ${shaped.join(', ')} }), which a web handler does not give: return a Response (or text, bytes or a value to send as JSON); if it is written for Lambda or OpenWhisk ({ statusCode, body }) deploy it with --style lambda, for Fission ({ status, body }) with --style fission`,
+    );
+  }
   return { status: 200, headers: [['content-type', 'application/json']], body: Buffer.from(JSON.stringify(result)) };
+}
+
+const HTTP_ANSWER_KEYS = new Set(['status', 'statusCode', 'headers', 'body', 'isBase64Encoded', 'cookies', 'multiValueHeaders']);
+
+/** The keys of a plain object made only of HTTP-answer fields with a numeric status, or undefined. */
+function httpShapedKeys(result: unknown): string[] | undefined {
+  if (typeof result !== 'object' || result === null || Array.isArray(result)) return undefined;
+  const proto = Object.getPrototypeOf(result);
+  if (proto !== Object.prototype && proto !== null) return undefined;
+  const record = result as Record<string, unknown>;
+  const keys = Object.keys(record);
+  if (!(typeof record.status === 'number' || typeof record.statusCode === 'number')) return undefined;
+  return keys.every((k) => HTTP_ANSWER_KEYS.has(k)) ? keys : undefined;
+}
+
+/** Fission's Node request, as its handlers read it (an Express request's common fields). */
+interface FissionRequest {
+  method: string;
+  url: string;
+  path: string;
+  query: Record<string, string>;
+  headers: Record<string, string | string[] | undefined>;
+  /** Parsed JSON for a JSON body, else the text ('' when none). */
+  body: unknown;
+  get(name: string): string | undefined;
+}
+
+function fissionRequest(inv: IncomingInvocation): FissionRequest {
+  const text = inv.body.toString('utf8');
+  const type = String(inv.headers['content-type'] ?? '');
+  let body: unknown = text;
+  if (type.includes('json') && text) {
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = text;
+    }
+  }
+  const query = Object.fromEntries(new URLSearchParams(inv.rawQuery));
+  return {
+    method: inv.method,
+    url: `${inv.path}${inv.rawQuery ? `?${inv.rawQuery}` : ''}`,
+    path: inv.path,
+    query,
+    headers: inv.headers,
+    body,
+    get: (name: string) => {
+      const value = inv.headers[name.toLowerCase()];
+      return Array.isArray(value) ? value[0] : value;
+    },
+  };
+}
+
+/** Fission's answer `{ status, headers?, body? }`: a body object is sent as JSON. */
+function fissionResultToResponse(result: unknown): PlainResponse {
+  const answer = result as { status?: unknown; headers?: Record<string, unknown>; body?: unknown } | null;
+  if (typeof answer !== 'object' || answer === null || typeof answer.status !== 'number') {
+    throw new ContractError(`a Fission function returns { status, headers?, body? }; it returned ${describeValue(result)}`);
+  }
+  const headers: Array<[string, string]> = Object.entries(answer.headers ?? {}).map(([k, v]) => [k.toLowerCase(), String(v)]);
+  const raw = answer.body;
+  let body: Buffer;
+  if (raw === undefined || raw === null) body = Buffer.alloc(0);
+  else if (typeof raw === 'string') body = Buffer.from(raw);
+  else if (raw instanceof Uint8Array) body = Buffer.from(raw);
+  else {
+    body = Buffer.from(JSON.stringify(raw));
+    if (!headers.some(([k]) => k === 'content-type')) headers.push(['content-type', 'application/json']);
+  }
+  return { status: answer.status, headers, body };
+}
+
+export function describeValue(value: unknown): string {
+  if (value === null || value === undefined) return String(value);
+  if (typeof value !== 'object') return `a ${typeof value}`;
+  if (Array.isArray(value)) return 'an array';
+  const name = Object.getPrototypeOf(value)?.constructor?.name;
+  return name && name !== 'Object' ? `a ${name}` : `an object with ${Object.keys(value).join(', ') || 'no keys'}`;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -119,6 +257,12 @@ export function toRequest(inv: IncomingInvocation, signal?: AbortSignal): Reques
   const bodyless = inv.method === 'GET' || inv.method === 'HEAD';
   const body = bodyless ? undefined : inv.bodyStream ? Readable.toWeb(inv.bodyStream) : inv.body.length > 0 ? inv.body : undefined;
   return new Request(url, { method: inv.method, headers, ...(signal ? { signal } : {}), ...(body ? { body, duplex: 'half' } : {}) } as RequestInit);
+}
+
+function webContext(inv: IncomingInvocation, waitUntil: (promise: Promise<unknown>) => void): WebContext {
+  const forwarded = inv.headers['x-forwarded-for'];
+  const ip = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim();
+  return { requestId: inv.invocationId, ip, waitUntil };
 }
 
 function lambdaContext(inv: IncomingInvocation, ctx: InvocationContext, fn: FunctionInfo) {
@@ -158,14 +302,24 @@ export function lambdaEvent(inv: IncomingInvocation, format: '1.0' | '2.0' = '2.
 
 /** Builds the one invoke function for a loaded module. */
 export function adapt(mod: Record<string, unknown>, fn: FunctionInfo): Invoke {
-  const resolved = resolveHandler(mod, fn.handler);
+  const resolved = resolveHandler(mod, fn.handler, fn.style);
   const env = fn.env ?? {};
   switch (resolved.style) {
     case 'web': {
       const handler = resolved.fn;
-      return Object.assign(async (inv: IncomingInvocation, ctx: InvocationContext) => webResultToResponse(await handler(toRequest(inv, ctx.signal))), {
-        streamsRequestBody: true,
-      });
+      return Object.assign(
+        async (inv: IncomingInvocation, ctx: InvocationContext) => {
+          const work = executionContext();
+          const response = await webResultToResponse(await handler(toRequest(inv, ctx.signal), webContext(inv, work.ctx.waitUntil)));
+          await work.settled();
+          return response;
+        },
+        { streamsRequestBody: true },
+      );
+    }
+    case 'fission': {
+      const handler = resolved.fn;
+      return async (inv: IncomingInvocation) => fissionResultToResponse(await handler({ request: fissionRequest(inv), response: undefined }));
     }
     case 'web-fetch': {
       const app = resolved.app;
@@ -188,7 +342,11 @@ export function adapt(mod: Record<string, unknown>, fn: FunctionInfo): Invoke {
       const handler = resolved.fn;
       const format = fn.eventFormat ?? '2.0';
       if (isStreamified(handler)) return (inv, ctx) => runStreamified(handler, lambdaEvent(inv, format), lambdaContext(inv, ctx, fn));
-      return async (inv, ctx) => lambdaResultToResponse(await callLambda(handler, lambdaEvent(inv, format), lambdaContext(inv, ctx, fn)));
+      return async (inv, ctx) => {
+        const result = await callLambda(handler, lambdaEvent(inv, format), lambdaContext(inv, ctx, fn));
+        // A Response is a web answer, whatever the handler's style.
+        return result instanceof Response ? webResultToResponse(result) : lambdaResultToResponse(result);
+      };
     }
   }
 }

@@ -19,7 +19,7 @@ import {
   type InitBody,
   type ReadyBody,
 } from '../protocol.js';
-import { adapt, type FunctionInfo, type Invoke } from './handler.js';
+import { adapt, ContractError, type FunctionInfo, type Invoke } from './handler.js';
 import type { IncomingInvocation } from './lambda.js';
 import { installConsoleCapture, LogTail, withLogCapture } from './log-capture.js';
 
@@ -59,9 +59,32 @@ function ownVariables(names: string[]): Record<string, string> {
   return Object.freeze(Object.fromEntries(names.filter((name) => env[name] !== undefined).map((name) => [name, env[name]!])));
 }
 
+/**
+ * The variables Lambda's Node runtimes set, so code and SDKs written for Lambda find them (the AWS SDK's
+ * region, Powertools' cold-start and function name). The function's own variables win: `--env
+ * AWS_REGION=eu-west-1` sets the region (default us-east-1, as the SDK's documentation examples assume).
+ */
+function setLambdaEnvironment(info: FunctionInfo): void {
+  const own = (name: string, value: string) => {
+    if (process.env[name] === undefined) process.env[name] = value;
+  };
+  own('AWS_REGION', process.env.AWS_DEFAULT_REGION ?? 'us-east-1');
+  own('AWS_DEFAULT_REGION', process.env.AWS_REGION!);
+  own('AWS_LAMBDA_FUNCTION_NAME', info.name);
+  own('AWS_LAMBDA_FUNCTION_VERSION', info.version);
+  own('AWS_LAMBDA_FUNCTION_MEMORY_SIZE', String(info.memoryMb));
+  own('AWS_LAMBDA_INITIALIZATION_TYPE', 'on-demand');
+  own('AWS_LAMBDA_LOG_GROUP_NAME', `/aws/lambda/${info.name}`);
+  own('AWS_LAMBDA_LOG_STREAM_NAME', `${new Date().toISOString().slice(0, 10).replaceAll('-', '/')}/[${info.version}]${process.pid}`);
+  own('AWS_EXECUTION_ENV', `AWS_Lambda_nodejs${process.versions.node.split('.')[0]}.x`);
+  own('_HANDLER', `index.${info.handler || 'handler'}`);
+  own('LAMBDA_TASK_ROOT', CONTAINER.codeDir);
+}
+
 /** Imports the function's module and adapts its handler; a failure is kept and reported on every invocation. */
 async function load(file: string, info: FunctionInfo): Promise<ReadyBody> {
   const started = performance.now();
+  setLambdaEnvironment(info);
   try {
     const mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
     invoke = adapt(mod, info);
@@ -87,6 +110,7 @@ if (env[RUNTIME_ENV.prewarm] === '1') {
     memoryMb: Number(env[RUNTIME_ENV.memoryMb] ?? 128),
     handler: env[RUNTIME_ENV.handler] ?? '',
     eventFormat: env[RUNTIME_ENV.eventFormat] === '1.0' ? '1.0' : '2.0',
+    style: env[RUNTIME_ENV.style] ?? '',
     env: ownVariables((env[RUNTIME_ENV.envKeys] ?? '').split(',').filter(Boolean)),
   });
 }
@@ -112,6 +136,7 @@ async function init(req: http.IncomingMessage, res: http.ServerResponse): Promis
     memoryMb: body.memoryMb,
     handler: body.handler ?? '',
     eventFormat: body.eventFormat === '1.0' ? '1.0' : '2.0',
+    style: body.style ?? '',
     env: ownVariables([...Object.keys(body.env), ...Object.keys(secrets)]),
   });
   res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(ready));
@@ -142,7 +167,7 @@ function drain(req: http.IncomingMessage): void {
   req.resume();
 }
 
-function sendError(res: http.ServerResponse, kind: 'init' | 'handler', err: unknown, logs: string): void {
+function sendError(res: http.ServerResponse, kind: 'init' | 'handler' | 'contract', err: unknown, logs: string): void {
   const error = err instanceof Error ? err : new Error(String(err));
   const body: ErrorBody = { message: error.message, ...(error.stack ? { stack: error.stack } : {}) };
   res.writeHead(500, {
@@ -246,6 +271,7 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse): Prom
     res.end();
   } catch (err) {
     // Its stack in the invocation's logs, as Lambda's log shows an unhandled error.
+    if (err instanceof ContractError) return sendError(res, 'contract', err, tail.text());
     tail.append(err instanceof Error && err.stack ? err.stack : `Error: ${String(err)}`);
     sendError(res, 'handler', err, tail.text());
   }

@@ -11,10 +11,16 @@ export interface SqsLikeRecord {
   attributes: { ApproximateReceiveCount: string; SentTimestamp: string; ApproximateFirstReceiveTimestamp: string };
   messageAttributes: Record<string, { stringValue: string; dataType: 'String' }>;
   md5OfBody: string;
-  eventSource: 'faas:queue';
+  /** As SQS's own: code keyed on it (Middy's event-normalizer, Powertools' batch processor) handles these records. */
+  eventSource: 'aws:sqs';
   eventSourceARN: string;
-  awsRegion: 'local';
+  awsRegion: string;
 }
+
+/** The region the function's AWS_REGION names (the runtime sets us-east-1 unless the function sets one). */
+const region = () => process.env.AWS_REGION ?? 'us-east-1';
+/** The account number in made-up ARNs: AWS's documentation placeholder. */
+const ACCOUNT = '123456789012';
 
 const md5 = (text: string) => createHash('md5').update(text).digest('hex');
 const header = (inv: IncomingInvocation, name: string): string | undefined => {
@@ -38,9 +44,9 @@ function record(queue: string, m: BatchedMessage, receivedAt: number): SqsLikeRe
       ...(m.bodyEncoding === 'base64' ? { bodyEncoding: { stringValue: 'base64', dataType: 'String' } } : {}),
     },
     md5OfBody: md5(m.body),
-    eventSource: 'faas:queue',
-    eventSourceARN: `arn:faas:queue:local:${queue}`,
-    awsRegion: 'local',
+    eventSource: 'aws:sqs',
+    eventSourceARN: `arn:aws:sqs:${region()}:${ACCOUNT}:${queue}`,
+    awsRegion: region(),
   };
 }
 
@@ -86,9 +92,9 @@ export function buildCloudEventEvent(inv: IncomingInvocation, context: Record<st
     id: attributes.id ?? inv.invocationId,
     'detail-type': attributes.type ?? '',
     source: attributes.source ?? '',
-    account: 'local',
+    account: ACCOUNT,
     time: attributes.time ?? new Date(inv.receivedAt).toISOString(),
-    region: 'local',
+    region: region(),
     resources: attributes.subject ? [attributes.subject] : [],
     detail,
     topic: context.topic,
@@ -102,11 +108,11 @@ export function buildScheduledEvent(inv: IncomingInvocation, context: Record<str
     version: '0',
     id: inv.invocationId,
     'detail-type': 'Scheduled Event',
-    source: 'faas.scheduler',
-    account: 'local',
+    source: 'aws.events',
+    account: ACCOUNT,
     time: body.scheduledAt ?? context['scheduled-at'] ?? new Date(inv.receivedAt).toISOString(),
-    region: 'local',
-    resources: [`schedule:${body.cron ?? context.schedule ?? ''}`],
+    region: region(),
+    resources: [`arn:aws:events:${region()}:${ACCOUNT}:rule/${body.cron ?? context.schedule ?? ''}`],
     detail: { cron: body.cron, timezone: body.timezone },
   };
 }

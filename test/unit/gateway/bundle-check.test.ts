@@ -1,6 +1,7 @@
 // Deploy-time handler check from the bundle's exports (the code never runs in the gateway).
 import { describe, expect, it } from 'vitest';
-import { handlerProblem } from '../../../gateway/routes/bundle-check.js';
+import { build } from 'esbuild';
+import { ambiguousDefault, handlerProblem } from '../../../gateway/routes/bundle-check.js';
 
 describe('handlerProblem', () => {
   it.each([
@@ -65,5 +66,29 @@ describe('Workers modules and their triggers', () => {
     expect(
       await handlerProblem(`import app from './x.js'; export default app;`.replace("import app from './x.js'; ", 'var app = makeApp(); '), '', none),
     ).toBeUndefined();
+  });
+});
+
+describe('ambiguousDefault', () => {
+  /** The code as `faas deploy` sends it: bundled by esbuild. */
+  const bundled = async (source: string) =>
+    (await build({ stdin: { contents: source, loader: 'ts' }, bundle: true, format: 'esm', write: false, logLevel: 'silent' })).outputFiles[0]!.text;
+
+  it.each([
+    ['an arrow (event, context)', 'export default async (event: any, context: any) => ({ statusCode: 200 });'],
+    ['a function declaration (req, ctx)', 'export default async function handler(req: Request, ctx: any) { return new Response(req.url + ctx); }'],
+    ['a named variable exported as default', 'const h = (a: any, b: any) => a + b; export default h;'],
+  ])('refuses %s without --style, naming both contracts', async (_label, source) => {
+    expect(await ambiguousDefault(await bundled(source))).toMatch(/--style lambda or --style web/);
+  });
+
+  it.each([
+    ['one parameter (web)', 'export default (req: Request) => new Response(req.url);'],
+    ['three (a callback: Lambda)', 'export default (e: any, c: any, cb: any) => cb(null, 1);'],
+    ['Netlify v2 (with config)', 'export default async (req: Request, context: any) => new Response(context.ip); export const config = { path: "/x" };'],
+    ['a Workers module', 'export default { fetch(req: Request, env: any) { return new Response(env); } };'],
+    ['a named Lambda handler', 'export const handler = async (event: any, context: any) => ({ statusCode: 200 });'],
+  ])('accepts %s', async (_label, source) => {
+    expect(await ambiguousDefault(await bundled(source))).toBeUndefined();
   });
 });

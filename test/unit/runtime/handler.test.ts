@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { NoHandlerError, adapt, detectStyle, webResultToResponse } from '../../../runtime-images/node/src/handler.js';
+import { ContractError, NoHandlerError, adapt, detectStyle, webResultToResponse } from '../../../runtime-images/node/src/handler.js';
 import { LogTail } from '../../../runtime-images/node/src/log-capture.js';
 import type { IncomingInvocation } from '../../../runtime-images/node/src/lambda.js';
 
@@ -196,6 +196,70 @@ describe('adapt', () => {
     const invoke = adapt({ handler: (_e: unknown, _c: unknown, cb: (err: unknown, r: unknown) => void) => cb(null, { statusCode: 418, body: 'tea' }) }, info);
     const res = await invoke(inv, { deadline: Date.now() + 1000 });
     expect(res.status).toBe(418);
+  });
+});
+
+describe('no silent wrong answers', () => {
+  const call = (mod: Record<string, unknown>, style = '', over: Partial<IncomingInvocation> = {}) =>
+    adapt(mod, { ...info, style })({ ...inv, ...over }, { deadline: Date.now() + 1000 });
+
+  it('answers a Response returned by a Lambda-style handler as the web answer it is', async () => {
+    const res = await call({ handler: async () => new Response('no', { status: 401, headers: { 'x-why': 'token' } }) });
+    expect(res.status).toBe(401);
+    expect(res.body.toString()).toBe('no');
+    expect(res.headers).toContainEqual(['x-why', 'token']);
+  });
+
+  it('runs a Netlify v2 function (default (request, context) beside `config`) as a web handler: its 401 and 405 are kept', async () => {
+    const netlify = {
+      config: { path: '/api/auth' },
+      default: async (req: Request, context: { requestId: string }) => {
+        if (req.method !== 'POST') return new Response('method not allowed', { status: 405 });
+        if (req.headers.get('authorization') !== 'Bearer right') return new Response('unauthorized', { status: 401 });
+        return Response.json({ ok: true, id: context.requestId });
+      },
+    };
+    expect((await call(netlify)).status).toBe(405);
+    expect((await call(netlify, '', { method: 'POST', headers: { host: 'h', authorization: 'Bearer wrong' } })).status).toBe(401);
+    const ok = await call(netlify, '', { method: 'POST', headers: { host: 'h', authorization: 'Bearer right' } });
+    expect(JSON.parse(ok.body.toString())).toEqual({ ok: true, id: 'i-1' });
+  });
+
+  it('runs a two-parameter default as the --style chosen', async () => {
+    const both = {
+      default: async (a: any, b: any) =>
+        a instanceof Request ? new Response(`web ${typeof b.requestId}`) : { statusCode: 200, body: `lambda ${b.awsRequestId}` },
+    };
+    expect((await call(both, 'web')).body.toString()).toBe('web string');
+    expect((await call(both, 'lambda')).body.toString()).toBe('lambda i-1');
+  });
+
+  it("refuses (502, naming --style) a web handler's result shaped like another platform's HTTP answer", async () => {
+    await expect(call({ default: () => ({ status: 200, body: 'hi' }) })).rejects.toThrow(/--style fission/);
+    await expect(call({ default: () => ({ statusCode: 404, body: 'gone' }) })).rejects.toThrow(/--style lambda/);
+    await expect(call({ default: () => ({ status: 200, body: 'hi' }) })).rejects.toBeInstanceOf(ContractError);
+    // A plain value with other fields is still JSON.
+    expect((await call({ default: () => ({ status: 200, items: [] }) })).body.toString()).toBe('{"status":200,"items":[]}');
+  });
+
+  it('runs a Fission function: (context) with the request, answering { status, headers, body }', async () => {
+    const fission = {
+      default: async (context: any) => ({
+        status: 201,
+        headers: { 'X-Made': 'yes' },
+        body: { got: context.request.body, q: context.request.query.x, m: context.request.method },
+      }),
+    };
+    const res = await call(fission, 'fission', { method: 'POST', headers: { host: 'h', 'content-type': 'application/json' }, body: Buffer.from('{"a":1}') });
+    expect(res.status).toBe(201);
+    expect(res.headers).toContainEqual(['x-made', 'yes']);
+    expect(JSON.parse(res.body.toString())).toEqual({ got: { a: 1 }, q: '1', m: 'POST' });
+    await expect(call({ default: async () => 'text' }, 'fission')).rejects.toThrow(/Fission function returns \{ status/);
+  });
+
+  it('refuses a module without the shape of the style chosen', () => {
+    expect(() => adapt({ default: () => 'x' }, { ...info, style: 'workers' })).toThrow(NoHandlerError);
+    expect(() => adapt({ default: () => 'x' }, { ...info, style: 'nope' })).toThrow(/not a handler style/);
   });
 });
 

@@ -37,8 +37,10 @@ describe('Lambda events of async triggers', () => {
     expect(event.Records[0]).toMatchObject({
       messageId: 'm1',
       body: '{"id":7}',
-      eventSource: 'faas:queue',
-      eventSourceARN: 'arn:faas:queue:local:orders',
+      // As SQS's: code keyed on aws:sqs (Middy, Powertools) takes these records.
+      eventSource: 'aws:sqs',
+      eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:orders',
+      awsRegion: 'us-east-1',
       attributes: { ApproximateReceiveCount: '2', SentTimestamp: String(acceptedAt) },
       messageAttributes: { contentType: { stringValue: 'application/json', dataType: 'String' } },
     });
@@ -93,9 +95,9 @@ describe('Lambda events of async triggers', () => {
     ) as any;
     expect(event).toMatchObject({
       'detail-type': 'Scheduled Event',
-      source: 'faas.scheduler',
+      source: 'aws.events',
       time: '2026-11-24T03:00:00.000Z',
-      resources: ['schedule:0 3 * * *'],
+      resources: ['arn:aws:events:us-east-1:123456789012:rule/0 3 * * *'],
     });
   });
 
