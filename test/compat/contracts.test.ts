@@ -1,0 +1,122 @@
+// Functions written for other platforms, deployed unchanged (or with the one documented flag) into real
+// containers, and the two silent wrong answers of before: a Netlify v2 function's 401 and 405 answered as
+// 200, and queue records code keyed on aws:sqs skipped. Also Lambda's environment as SDKs read it, a
+// Fission function, and a result that fits no contract answered 502, never guessed.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestPlatform, uniqueName, waitUntil, type TestPlatform } from '../support/platform.js';
+
+let platform: TestPlatform;
+
+beforeAll(async () => {
+  platform = await startTestPlatform();
+});
+afterAll(async () => {
+  await platform?.stop();
+});
+
+async function deployOk(name: string, code: string, settings: Record<string, unknown> = {}): Promise<void> {
+  const res = await platform.deploy(name, code, settings);
+  expect(res.status, JSON.stringify(res.body)).toBeLessThan(300);
+}
+
+describe('peer contracts', { timeout: 180_000 }, () => {
+  it("runs Netlify's auth example (v2: default (request, context), export const config) with its 401 and 405", async () => {
+    const name = uniqueName('netlify');
+    await deployOk(
+      name,
+      `export default async (req, context) => {
+        if (req.method !== 'POST') return new Response('Method not allowed', { status: 405 });
+        const auth = req.headers.get('authorization');
+        if (auth !== 'Bearer s3cret') return new Response('Unauthorized', { status: 401 });
+        return Response.json({ message: 'welcome', requestId: typeof context.requestId });
+      };
+      export const config = { path: '/api/auth' };`,
+    );
+    expect((await platform.call(name)).status).toBe(405);
+    const wrong = await platform.call(name, '', { method: 'POST', headers: { authorization: 'Bearer nope' } });
+    expect(wrong.status).toBe(401);
+    expect(await wrong.text()).toBe('Unauthorized');
+    const right = await platform.call(name, '', { method: 'POST', headers: { authorization: 'Bearer s3cret' } });
+    expect(await right.json()).toEqual({ message: 'welcome', requestId: 'string' });
+  });
+
+  it('refuses a two-parameter default export at deploy, naming --style, and runs it as the style chosen', async () => {
+    const code = `export default async (event, context) => ({ statusCode: 200, body: JSON.stringify({ id: context.awsRequestId.length > 0, path: event.rawPath }) });`;
+    const refused = await platform.deploy(uniqueName('ambiguous'), code);
+    expect(refused).toMatchObject({ status: 400, body: { error: { code: 'NO_HANDLER' } } });
+    expect(refused.body.error.message).toMatch(/--style lambda or --style web/);
+    const name = uniqueName('lambda2');
+    await deployOk(name, code, { style: 'lambda' });
+    expect(await (await platform.call(name, '/x')).json()).toEqual({ id: true, path: '/x' });
+  });
+
+  it('runs a Fission function with --style fission', async () => {
+    const name = uniqueName('fission');
+    // Fission's Node example (module.exports = …, which \`faas deploy\` bundles into this default export).
+    await deployOk(
+      name,
+      `export default async function (context) { return { status: 200, headers: { 'x-from': 'fission' }, body: 'hello, ' + (context.request.query.name || 'world') + '\\n' }; };`,
+      {
+        style: 'fission',
+      },
+    );
+    const res = await platform.call(name, '?name=you');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-from')).toBe('fission');
+    expect(await res.text()).toBe('hello, you\n');
+  });
+
+  it("answers 502 BAD_FUNCTION_RESULT, naming what came back, for a web handler returning another platform's answer", async () => {
+    const name = uniqueName('shape');
+    await deployOk(name, `export default async () => ({ status: 200, body: 'from fission' });`);
+    const res = await platform.call(name);
+    expect(res.status).toBe(502);
+    const body = (await res.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe('BAD_FUNCTION_RESULT');
+    expect(body.error.message).toMatch(/\{ status, body \}.*--style fission/);
+  });
+
+  it("gives Lambda's environment: AWS_REGION (the function's own wins), function name, version, memory, initialization type, _HANDLER", async () => {
+    const code = `export const handler = async () => ({ statusCode: 200, body: JSON.stringify(Object.fromEntries(['AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_LAMBDA_FUNCTION_NAME', 'AWS_LAMBDA_FUNCTION_VERSION', 'AWS_LAMBDA_FUNCTION_MEMORY_SIZE', 'AWS_LAMBDA_INITIALIZATION_TYPE', '_HANDLER', 'LAMBDA_TASK_ROOT'].map((k) => [k, process.env[k]]))) });`;
+    const name = uniqueName('awsenv');
+    await deployOk(name, code, { memoryMb: 256 });
+    expect(await (await platform.call(name)).json()).toEqual({
+      AWS_REGION: 'us-east-1',
+      AWS_DEFAULT_REGION: 'us-east-1',
+      AWS_LAMBDA_FUNCTION_NAME: name,
+      AWS_LAMBDA_FUNCTION_VERSION: '1',
+      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '256',
+      AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
+      _HANDLER: 'index.handler',
+      LAMBDA_TASK_ROOT: '/fn',
+    });
+    const eu = uniqueName('awseu');
+    await deployOk(eu, code, { env: { AWS_REGION: 'eu-west-1' } });
+    expect(await (await platform.call(eu)).json()).toMatchObject({ AWS_REGION: 'eu-west-1', AWS_DEFAULT_REGION: 'eu-west-1' });
+  });
+
+  it('delivers queue messages as SQS records (eventSource aws:sqs): code keyed on it fails the message it should', async () => {
+    const name = uniqueName('sqs');
+    const queue = `jobs-${name.slice(-8)}`;
+    // As Middy's event-normalizer and Powertools' batch processor do: only aws:sqs records are handled.
+    await deployOk(
+      name,
+      `export const handler = async (event) => {
+        const failures = [];
+        for (const record of event.Records) {
+          if (record.eventSource !== 'aws:sqs') continue;
+          if (JSON.parse(record.body).poison) failures.push({ itemIdentifier: record.messageId });
+        }
+        return { batchItemFailures: failures };
+      };`,
+      { queues: [queue], maxAttempts: 1 },
+    );
+    const sent = await platform.api('POST', `/api/v1/queues/${queue}/messages`, JSON.stringify({ poison: true }));
+    expect(sent.status).toBe(202);
+    const dead = await waitUntil('the poison message dead-lettered', async () => {
+      const { body } = await platform.api('GET', `/api/v1/dlq?function=${name}`);
+      return body.deadLetters?.length > 0 ? body.deadLetters : undefined;
+    });
+    expect(dead).toHaveLength(1);
+  });
+});
