@@ -57,12 +57,28 @@ export const SETTINGS = {
     { flag: '--handler <export>', parse: 'text', help: 'the export that handles calls, e.g. hello or handler.hello (default: default, or handler)' },
   ),
   style: setting(
-    Type.Union([Type.Literal(''), Type.Literal('web'), Type.Literal('lambda'), Type.Literal('workers'), Type.Literal('fission')], {
-      default: '',
-      description:
-        "The handler contract: 'web' (request[, context]) => Response, 'lambda' (event, context), 'workers' { fetch, scheduled, queue }, 'fission' (context) => { status, body }; '' recognises it by shape at deploy.",
-    }),
-    { flag: '--style <contract>', parse: 'text', help: 'handler contract: web, lambda, workers or fission (default: recognised by shape)' },
+    Type.Union(
+      [
+        Type.Literal(''),
+        Type.Literal('web'),
+        Type.Literal('lambda'),
+        Type.Literal('workers'),
+        Type.Literal('fission'),
+        Type.Literal('openwhisk'),
+        Type.Literal('openfaas'),
+        Type.Literal('knative'),
+      ],
+      {
+        default: '',
+        description:
+          "The handler contract: 'web' (request[, context]) => Response, 'lambda' (event, context), 'workers' { fetch, scheduled, queue }, 'fission' (context) => { status, body }, 'openwhisk' main(params), 'openfaas' (event, context) with context.succeed, 'knative' handle(context, body); '' recognises it by shape and export name.",
+      },
+    ),
+    {
+      flag: '--style <contract>',
+      parse: 'text',
+      help: 'handler contract: web, lambda, workers, fission, openwhisk, openfaas or knative (default: recognised by shape)',
+    },
   ),
   eventFormat: setting(
     Type.Union([Type.Literal('2.0'), Type.Literal('1.0')], {

@@ -5,7 +5,7 @@ import { parse as parseProgram, type Node } from 'acorn';
 import { init, parse } from 'es-module-lexer';
 
 const ACCEPTED =
-  'export default a function (request) => Response, a Workers module ({ fetch, scheduled, queue }) or a Lambda handler, or export const handler = async (event, context) => …; or name the export with --handler';
+  "export default a function (request) => Response, a Workers module ({ fetch, scheduled, queue }) or a Lambda handler, or export const handler = async (event, context) => …, OpenWhisk's main(params) or Knative's handle(context, body); or name the export with --handler (and the contract with --style)";
 
 /** The triggers a deploy attaches: what a Workers module must handle besides HTTP. */
 export interface DeployedTriggers {
@@ -151,5 +151,7 @@ export async function handlerProblem(code: string, handler: string, triggers: De
     return handlers ? workersProblem(handlers, triggers) : undefined;
   }
   if (names.includes('handler')) return undefined;
+  // OpenWhisk's main(params) and Knative Functions' handle(context, body), by their names.
+  if (names.includes('main') || names.includes('handle')) return undefined;
   return `the code exports no handler (it exports ${found}); ${ACCEPTED}`;
 }

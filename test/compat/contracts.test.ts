@@ -66,6 +66,37 @@ describe('peer contracts', { timeout: 180_000 }, () => {
     expect(await res.text()).toBe('hello, you\n');
   });
 
+  it("runs OpenWhisk's hello web action (main(params)) as it is", async () => {
+    const name = uniqueName('openwhisk');
+    await deployOk(
+      name,
+      `export function main(params) { const name = params.name || 'stranger'; return { body: { payload: 'Hello, ' + name + '!' }, statusCode: 200 }; }`,
+    );
+    expect(await (await platform.call(name, '?name=ow')).json()).toEqual({ payload: 'Hello, ow!' });
+    const posted = await platform.call(name, '', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":"json"}' });
+    expect(await posted.json()).toEqual({ payload: 'Hello, json!' });
+  });
+
+  it("runs Knative Functions' Node template (handle(context, body)) as it is", async () => {
+    const name = uniqueName('knative');
+    await deployOk(
+      name,
+      `const handle = async (context, body) => { context.log.info('query', context.query); if (context.method === 'POST') return { body }; return { query: context.query }; }; export { handle };`,
+    );
+    expect(await (await platform.call(name, '?a=1')).json()).toEqual({ query: { a: '1' } });
+    const posted = await platform.call(name, '', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"n":2}' });
+    expect(await posted.json()).toEqual({ n: 2 });
+  });
+
+  it("runs OpenFaaS's node template handler (event, context) with --style openfaas", async () => {
+    const name = uniqueName('openfaas');
+    const code = `export default async (event, context) => { const result = { status: 'Received input: ' + JSON.stringify(event.body) }; return context.status(200).succeed(result); };`;
+    expect((await platform.deploy(uniqueName('openfaas-guess'), code)).status).toBe(400);
+    await deployOk(name, code, { style: 'openfaas' });
+    const res = await platform.call(name, '', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"x":1}' });
+    expect(await res.json()).toEqual({ status: 'Received input: {"x":1}' });
+  });
+
   it("answers 502 BAD_FUNCTION_RESULT, naming what came back, for a web handler returning another platform's answer", async () => {
     const name = uniqueName('shape');
     await deployOk(name, `export default async () => ({ status: 200, body: 'from fission' });`);

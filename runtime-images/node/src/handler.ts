@@ -5,6 +5,21 @@ import { buildCloudEventEvent, buildQueueEvent, buildScheduledEvent } from './tr
 import { Readable } from 'node:stream';
 import { settle } from './response-body.js';
 import { isStreamified, runStreamified } from './lambda-streaming.js';
+import {
+  ContractError,
+  fissionRequest,
+  fissionResult,
+  knativeContext,
+  knativeResult,
+  openfaasContext,
+  openfaasEvent,
+  openfaasResult,
+  openwhiskParams,
+  openwhiskResult,
+  type FissionRequest,
+} from './peer-contracts.js';
+
+export { ContractError };
 
 export interface FunctionInfo {
   name: string;
@@ -32,10 +47,11 @@ export type Invoke = ((inv: IncomingInvocation, ctx: InvocationContext) => Promi
   streamsRequestBody?: boolean;
 };
 
-export type HandlerStyle = 'web' | 'web-fetch' | 'lambda' | 'fission';
+export type HandlerStyle = 'web' | 'web-fetch' | 'lambda' | 'fission' | 'openwhisk' | 'openfaas' | 'knative';
 
 type WebHandler = (req: Request, context: WebContext) => unknown;
 type FissionHandler = (context: { request: FissionRequest; response: undefined }) => unknown;
+type PeerHandler = (...args: unknown[]) => unknown;
 type LambdaHandler = (event: unknown, context: unknown, callback?: (err: unknown, result?: unknown) => void) => unknown;
 
 /** The handler a module's exports give, and how to call it. */
@@ -43,21 +59,11 @@ export type ResolvedHandler =
   | { style: 'web'; fn: WebHandler }
   | { style: 'web-fetch'; app: WorkersModule }
   | { style: 'lambda'; fn: LambdaHandler }
-  | { style: 'fission'; fn: FissionHandler };
+  | { style: 'fission'; fn: FissionHandler }
+  | { style: 'openwhisk' | 'openfaas' | 'knative'; fn: PeerHandler };
 
 /** The contracts `--style` names. */
-export const STYLES = ['web', 'lambda', 'workers', 'fission'] as const;
-
-/**
- * A result that fits no contract of the handler's style: answered 502 naming what came back and what was
- * expected, never guessed into a 200.
- */
-export class ContractError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ContractError';
-  }
-}
+export const STYLES = ['web', 'lambda', 'workers', 'fission', 'openwhisk', 'openfaas', 'knative'] as const;
 
 /** What a web handler gets as its second argument (Netlify's and Vercel's `context`, kept small). */
 export interface WebContext {
@@ -94,6 +100,12 @@ function byShape(value: unknown, named: boolean): ResolvedHandler | undefined {
   return { style: 'web', fn: value as WebHandler };
 }
 
+/** Exports that name their platform's contract: OpenWhisk's `main(params)`, Knative Functions' `handle(context, body)`. */
+const PEER_EXPORTS = [
+  ['main', 'openwhisk'],
+  ['handle', 'knative'],
+] as const;
+
 /** Netlify Functions v2: a default (request, context) handler beside `export const config`. */
 const isNetlify = (mod: Record<string, unknown>) => typeof mod.default === 'function' && typeof mod.config === 'object' && mod.config !== null;
 
@@ -111,6 +123,10 @@ function byStyle(value: unknown, style: string): ResolvedHandler | undefined {
       return typeof value === 'function' ? { style: 'web', fn: value as WebHandler } : undefined;
     case 'fission':
       return typeof value === 'function' ? { style: 'fission', fn: value as FissionHandler } : undefined;
+    case 'openwhisk':
+    case 'openfaas':
+    case 'knative':
+      return typeof value === 'function' ? { style, fn: value as PeerHandler } : undefined;
     default:
       throw new NoHandlerError(`--style ${style} is not a handler style (${STYLES.join(', ')})`);
   }
@@ -127,6 +143,11 @@ export function resolveHandler(mod: Record<string, unknown>, wanted = '', style 
     return resolved;
   }
   if (!style && isNetlify(mod)) return { style: 'web', fn: mod.default as WebHandler };
+  // OpenWhisk's `main` and Knative Functions' `handle` are theirs by name (no other contract uses them).
+  for (const [name, peer] of PEER_EXPORTS) {
+    if ((!style || style === peer) && typeof mod[name] === 'function' && mod.default === undefined && mod.handler === undefined)
+      return { style: peer, fn: mod[name] as PeerHandler };
+  }
   const resolved = shaped(mod.default, false) ?? shaped(mod.handler, true);
   if (!resolved) throw new NoHandlerError(`the module exports no ${style ? `${style} ` : ''}handler (its exports: ${exportList(mod)})`);
   return resolved;
@@ -175,71 +196,6 @@ function httpShapedKeys(result: unknown): string[] | undefined {
   const keys = Object.keys(record);
   if (!(typeof record.status === 'number' || typeof record.statusCode === 'number')) return undefined;
   return keys.every((k) => HTTP_ANSWER_KEYS.has(k)) ? keys : undefined;
-}
-
-/** Fission's Node request, as its handlers read it (an Express request's common fields). */
-interface FissionRequest {
-  method: string;
-  url: string;
-  path: string;
-  query: Record<string, string>;
-  headers: Record<string, string | string[] | undefined>;
-  /** Parsed JSON for a JSON body, else the text ('' when none). */
-  body: unknown;
-  get(name: string): string | undefined;
-}
-
-function fissionRequest(inv: IncomingInvocation): FissionRequest {
-  const text = inv.body.toString('utf8');
-  const type = String(inv.headers['content-type'] ?? '');
-  let body: unknown = text;
-  if (type.includes('json') && text) {
-    try {
-      body = JSON.parse(text);
-    } catch {
-      body = text;
-    }
-  }
-  const query = Object.fromEntries(new URLSearchParams(inv.rawQuery));
-  return {
-    method: inv.method,
-    url: `${inv.path}${inv.rawQuery ? `?${inv.rawQuery}` : ''}`,
-    path: inv.path,
-    query,
-    headers: inv.headers,
-    body,
-    get: (name: string) => {
-      const value = inv.headers[name.toLowerCase()];
-      return Array.isArray(value) ? value[0] : value;
-    },
-  };
-}
-
-/** Fission's answer `{ status, headers?, body? }`: a body object is sent as JSON. */
-function fissionResultToResponse(result: unknown): PlainResponse {
-  const answer = result as { status?: unknown; headers?: Record<string, unknown>; body?: unknown } | null;
-  if (typeof answer !== 'object' || answer === null || typeof answer.status !== 'number') {
-    throw new ContractError(`a Fission function returns { status, headers?, body? }; it returned ${describeValue(result)}`);
-  }
-  const headers: Array<[string, string]> = Object.entries(answer.headers ?? {}).map(([k, v]) => [k.toLowerCase(), String(v)]);
-  const raw = answer.body;
-  let body: Buffer;
-  if (raw === undefined || raw === null) body = Buffer.alloc(0);
-  else if (typeof raw === 'string') body = Buffer.from(raw);
-  else if (raw instanceof Uint8Array) body = Buffer.from(raw);
-  else {
-    body = Buffer.from(JSON.stringify(raw));
-    if (!headers.some(([k]) => k === 'content-type')) headers.push(['content-type', 'application/json']);
-  }
-  return { status: answer.status, headers, body };
-}
-
-export function describeValue(value: unknown): string {
-  if (value === null || value === undefined) return String(value);
-  if (typeof value !== 'object') return `a ${typeof value}`;
-  if (Array.isArray(value)) return 'an array';
-  const name = Object.getPrototypeOf(value)?.constructor?.name;
-  return name && name !== 'Object' ? `a ${name}` : `an object with ${Object.keys(value).join(', ') || 'no keys'}`;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -319,7 +275,26 @@ export function adapt(mod: Record<string, unknown>, fn: FunctionInfo): Invoke {
     }
     case 'fission': {
       const handler = resolved.fn;
-      return async (inv: IncomingInvocation) => fissionResultToResponse(await handler({ request: fissionRequest(inv), response: undefined }));
+      return async (inv: IncomingInvocation) => fissionResult(await handler({ request: fissionRequest(inv), response: undefined }));
+    }
+    case 'openwhisk': {
+      const handler = resolved.fn;
+      return async (inv: IncomingInvocation) => openwhiskResult(await handler(openwhiskParams(inv)));
+    }
+    case 'knative': {
+      const handler = resolved.fn;
+      return async (inv: IncomingInvocation) => {
+        const context = knativeContext(inv);
+        return knativeResult(await handler(context, context.body));
+      };
+    }
+    case 'openfaas': {
+      const handler = resolved.fn;
+      return async (inv: IncomingInvocation) => {
+        const { context, answer } = openfaasContext();
+        const result = await handler(openfaasEvent(inv), context);
+        return openfaasResult(result, answer());
+      };
     }
     case 'web-fetch': {
       const app = resolved.app;

@@ -263,6 +263,42 @@ describe('no silent wrong answers', () => {
   });
 });
 
+describe('peer contracts', () => {
+  const run = (mod: Record<string, unknown>, style = '', over: Partial<IncomingInvocation> = {}) =>
+    adapt(mod, { ...info, style })({ ...inv, ...over }, { deadline: Date.now() + 1000 });
+  const post = { method: 'POST', headers: { host: 'h', 'content-type': 'application/json' }, body: Buffer.from('{"name":"ow"}') };
+
+  it('runs an OpenWhisk web action main(params): query, JSON body fields and __ow_* in, { statusCode, headers, body } or JSON out', async () => {
+    const res = await run({ main: (p: any) => ({ statusCode: 201, headers: { 'X-Ow': p.__ow_method }, body: `hi ${p.name} ${p.x} ${p.__ow_path}` }) }, '', {
+      ...post,
+      path: '/sub',
+    });
+    expect(res.status).toBe(201);
+    expect(res.headers).toContainEqual(['x-ow', 'post']);
+    expect(res.body.toString()).toBe('hi ow 1 /sub');
+    const json = await run({ main: (p: any) => ({ payload: `hello ${p.x}` }) });
+    expect(JSON.parse(json.body.toString())).toEqual({ payload: 'hello 1' });
+    await expect(run({ main: () => ({ statusCode: 'ok' }) })).rejects.toThrow(/status "ok"/);
+  });
+
+  it('runs a Knative function handle(context, body): an object answers as JSON, { statusCode, body } as given', async () => {
+    const res = await run({ handle: (context: any, body: any) => ({ query: context.query, got: body, method: context.method }) }, '', post);
+    expect(JSON.parse(res.body.toString())).toEqual({ query: { x: '1' }, got: { name: 'ow' }, method: 'POST' });
+    expect((await run({ handle: () => ({ statusCode: 418, body: 'teapot' }) })).status).toBe(418);
+  });
+
+  it('runs an OpenFaaS handler (event, context) answering through context.status().succeed(), and refuses one that never answers', async () => {
+    const faas = { default: async (event: any, context: any) => context.status(202).headers({ 'X-Of': 'yes' }).succeed({ got: event.body, q: event.query.x }) };
+    const res = await run(faas, 'openfaas', post);
+    expect(res.status).toBe(202);
+    expect(res.headers).toContainEqual(['x-of', 'yes']);
+    expect(JSON.parse(res.body.toString())).toEqual({ got: { name: 'ow' }, q: '1' });
+    const failed = await run({ default: async (_e: any, c: any) => c.fail('broken') }, 'openfaas');
+    expect(failed.status).toBe(500);
+    await expect(run({ default: async () => ({ done: true }) }, 'openfaas')).rejects.toThrow(/context.succeed/);
+  });
+});
+
 describe('LogTail', () => {
   it('keeps the last bytes and marks what was dropped', () => {
     const tail = new LogTail(16);

@@ -1,0 +1,195 @@
+// The handler contracts of the other open-source platforms, each adapted to one call (invocation in, plain
+// response out): OpenWhisk actions (`main(params)`), Knative Functions (`handle(context, body)`), OpenFaaS's
+// Node templates (`(event, context)` with `context.status().succeed()`) and Fission (`(context)` answering
+// `{ status, headers, body }`). What a handler returns is read as its platform defines it; anything else is
+// a ContractError (502), never a guess.
+import type { IncomingInvocation, PlainResponse } from './lambda.js';
+
+/**
+ * A result that fits no contract of the handler's style: answered 502 naming what came back and what was
+ * expected, never guessed into a 200.
+ */
+export class ContractError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ContractError';
+  }
+}
+
+export function describeValue(value: unknown): string {
+  if (value === null || value === undefined) return String(value);
+  if (typeof value !== 'object') return `a ${typeof value}`;
+  if (Array.isArray(value)) return 'an array';
+  const name = Object.getPrototypeOf(value)?.constructor?.name;
+  return name && name !== 'Object' ? `a ${name}` : `an object with ${Object.keys(value).join(', ') || 'no keys'}`;
+}
+
+const first = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value);
+
+/** The body as its content type says: parsed JSON, else text ('' when none). */
+function parsedBody(inv: IncomingInvocation): unknown {
+  const text = inv.body.toString('utf8');
+  if (text && /json/i.test(first(inv.headers['content-type']) ?? '')) {
+    try {
+      return JSON.parse(text);
+    } catch {
+      return text;
+    }
+  }
+  return text;
+}
+
+const queryOf = (inv: IncomingInvocation) => Object.fromEntries(new URLSearchParams(inv.rawQuery));
+
+/** A body of any kind as bytes, with the content type a JSON value gets when none is set. */
+function bodyBytes(raw: unknown, headers: Array<[string, string]>, base64 = false): Buffer {
+  if (raw === undefined || raw === null) return Buffer.alloc(0);
+  if (typeof raw === 'string') return Buffer.from(raw, base64 ? 'base64' : 'utf8');
+  if (raw instanceof Uint8Array) return Buffer.from(raw);
+  if (!headers.some(([k]) => k === 'content-type')) headers.push(['content-type', 'application/json']);
+  return Buffer.from(JSON.stringify(raw));
+}
+
+const headerList = (headers: unknown): Array<[string, string]> =>
+  Object.entries((headers ?? {}) as Record<string, unknown>).map(([k, v]) => [k.toLowerCase(), String(v)]);
+
+/** `{ statusCode?, headers?, body? }` when the result has any of them, else the whole value as JSON. */
+function httpOrJson(result: unknown, status: (r: Record<string, unknown>) => unknown = (r) => r.statusCode): PlainResponse {
+  if (result === undefined || result === null) return { status: 204, headers: [], body: Buffer.alloc(0) };
+  if (typeof result === 'string') return { status: 200, headers: [['content-type', 'text/plain; charset=utf-8']], body: Buffer.from(result) };
+  if (typeof result !== 'object') throw new ContractError(`the function returned ${describeValue(result)}; an object or text was expected`);
+  const r = result as Record<string, unknown>;
+  const code = status(r);
+  if (code !== undefined || 'body' in r || 'headers' in r) {
+    if (code !== undefined && (typeof code !== 'number' || code < 100 || code > 599))
+      throw new ContractError(`the function returned status ${JSON.stringify(code)}; a number from 100 to 599 was expected`);
+    const headers = headerList(r.headers);
+    return { status: (code as number | undefined) ?? 200, headers, body: bodyBytes(r.body, headers) };
+  }
+  return { status: 200, headers: [['content-type', 'application/json']], body: Buffer.from(JSON.stringify(result)) };
+}
+
+// ---- OpenWhisk: main(params) of a web action ----
+
+/** A web action's params: the query and a JSON body's fields, and the request as __ow_* fields. */
+export function openwhiskParams(inv: IncomingInvocation): Record<string, unknown> {
+  const body = parsedBody(inv);
+  const fields = typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : {};
+  return {
+    ...queryOf(inv),
+    ...fields,
+    __ow_method: inv.method.toLowerCase(),
+    __ow_headers: Object.fromEntries(Object.entries(inv.headers).map(([k, v]) => [k, first(v)])),
+    __ow_path: inv.path === '/' ? '' : inv.path,
+    __ow_query: inv.rawQuery,
+    __ow_body: inv.body.length ? (Object.keys(fields).length ? inv.body.toString('base64') : inv.body.toString('utf8')) : '',
+  };
+}
+
+/** A web action's result: `{ statusCode, headers, body }`, or any other object as JSON (as `.json` answers it). */
+export const openwhiskResult = (result: unknown): PlainResponse => httpOrJson(result);
+
+// ---- Knative Functions: handle(context, body) ----
+
+export function knativeContext(inv: IncomingInvocation) {
+  return {
+    method: inv.method,
+    httpVersion: '1.1',
+    headers: inv.headers,
+    query: queryOf(inv),
+    body: parsedBody(inv),
+    log: console,
+  };
+}
+
+export const knativeResult = (result: unknown): PlainResponse => httpOrJson(result);
+
+// ---- OpenFaaS Node templates: (event, context) with context.status(n).headers({}).succeed(value) ----
+
+export function openfaasEvent(inv: IncomingInvocation) {
+  return { body: parsedBody(inv), headers: inv.headers, method: inv.method, query: queryOf(inv), path: inv.path };
+}
+
+export interface OpenFaasContext {
+  status(code: number): OpenFaasContext;
+  headers(headers: Record<string, string>): OpenFaasContext;
+  succeed(value: unknown): OpenFaasContext;
+  fail(value: unknown): OpenFaasContext;
+}
+
+/** The context an OpenFaaS handler answers through, and the answer it gave. */
+export function openfaasContext(): { context: OpenFaasContext; answer(): PlainResponse | undefined } {
+  let status = 200;
+  let headers: Record<string, string> = {};
+  let answered: { value: unknown; failed: boolean } | undefined;
+  const context: OpenFaasContext = {
+    status(code) {
+      status = code;
+      return context;
+    },
+    headers(value) {
+      headers = { ...headers, ...value };
+      return context;
+    },
+    succeed(value) {
+      answered = { value, failed: false };
+      return context;
+    },
+    fail(value) {
+      answered = { value, failed: true };
+      return context;
+    },
+  };
+  return {
+    context,
+    answer() {
+      if (!answered) return undefined;
+      const list = headerList(headers);
+      const body = answered.failed
+        ? Buffer.from(String(answered.value instanceof Error ? answered.value.message : answered.value))
+        : bodyBytes(answered.value, list);
+      return { status: answered.failed && status < 400 ? 500 : status, headers: list, body };
+    },
+  };
+}
+
+/** What an OpenFaaS handler returned (its context, after succeed or fail) as an answer. */
+export function openfaasResult(result: unknown, answer: PlainResponse | undefined): PlainResponse {
+  if (answer) return answer;
+  throw new ContractError(`an OpenFaaS handler answers with context.succeed(value) (or context.fail); it returned ${describeValue(result)} without either`);
+}
+
+// ---- Fission: (context) answering { status, headers, body } ----
+
+/** Fission's Node request, as its handlers read it (an Express request's common fields). */
+export interface FissionRequest {
+  method: string;
+  url: string;
+  path: string;
+  query: Record<string, string>;
+  headers: Record<string, string | string[] | undefined>;
+  /** Parsed JSON for a JSON body, else the text ('' when none). */
+  body: unknown;
+  get(name: string): string | undefined;
+}
+
+export function fissionRequest(inv: IncomingInvocation): FissionRequest {
+  return {
+    method: inv.method,
+    url: `${inv.path}${inv.rawQuery ? `?${inv.rawQuery}` : ''}`,
+    path: inv.path,
+    query: queryOf(inv),
+    headers: inv.headers,
+    body: parsedBody(inv),
+    get: (name: string) => first(inv.headers[name.toLowerCase()]),
+  };
+}
+
+/** Fission's answer `{ status, headers?, body? }`: a body object is sent as JSON. */
+export function fissionResult(result: unknown): PlainResponse {
+  const answer = result as { status?: unknown } | null;
+  if (typeof answer !== 'object' || answer === null || typeof answer.status !== 'number') {
+    throw new ContractError(`a Fission function returns { status, headers?, body? }; it returned ${describeValue(result)}`);
+  }
+  return httpOrJson(result, (r) => r.status);
+}
