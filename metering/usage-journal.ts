@@ -2,7 +2,7 @@
 // caller's thread; a worker thread ships it to Redis in batches together with the shipped position, so no
 // record is lost or counted twice when this process, or Redis, dies, and the HTTP event loop does none of
 // the reading back, rollups or Redis round trips.
-import { closeSync, fstatSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
 import type { Worker } from 'node:worker_threads';
 import { startWorkerThread } from '../core/worker-thread.js';
 import type { InvocationLogEntry, MeteredRecord } from './usage-record.js';
@@ -53,6 +53,10 @@ export class UsageJournal implements MeterSink {
     const { dir, journalId } = this.options;
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     this.seq = listSegments(dir, journalId).pop() ?? 0;
+    // A kill -9 in the middle of a write can leave its line torn (the kernel stops a write at a page boundary
+    // once a fatal signal is pending): appending to it would glue the next line onto the fragment. A new
+    // segment instead; the shipper drops the fragment, the torn write's call never having been answered.
+    if (endsTorn(segmentPath(dir, journalId, this.seq))) this.seq += 1;
     this.openSegment();
     const data: ShipperThreadData = { redis: this.options.redis, prefix: this.options.prefix, dir, journalId };
     const thread = startWorkerThread(import.meta.url, 'journal-shipper-thread', data);
@@ -145,5 +149,24 @@ export class UsageJournal implements MeterSink {
     }
     if (this.fd !== -1) closeSync(this.fd);
     this.fd = -1;
+  }
+}
+
+/** Whether a segment holds a last line without its newline. */
+function endsTorn(file: string): boolean {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch {
+    return false;
+  }
+  try {
+    const size = fstatSync(fd).size;
+    if (size === 0) return false;
+    const last = Buffer.alloc(1);
+    readSync(fd, last, 0, 1, size - 1);
+    return last[0] !== 0x0a;
+  } finally {
+    closeSync(fd);
   }
 }

@@ -257,8 +257,8 @@ export function classifyResponse(status: number): Outcome {
   return { ok: false, retry: true, code: 'FUNCTION_FAILED', message: `the function answered ${status}` };
 }
 
-/** Failures another attempt would meet again: the function, version or alias named is gone. */
-const FINAL_CODES = new Set(['FUNCTION_NOT_FOUND', 'VERSION_NOT_FOUND', 'ALIAS_NOT_FOUND']);
+/** Failures another attempt would meet again: the function, version or alias is gone, or its result fits no contract. */
+const FINAL_CODES = new Set(['FUNCTION_NOT_FOUND', 'VERSION_NOT_FOUND', 'ALIAS_NOT_FOUND', 'BAD_FUNCTION_RESULT']);
 
 export function classifyError(err: unknown): Outcome & { ok: false } {
   if (err instanceof FaasError) return { ok: false, retry: !FINAL_CODES.has(err.code), code: err.code, message: err.message };

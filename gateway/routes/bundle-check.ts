@@ -65,17 +65,30 @@ function workersProblem(handlers: Set<string>, triggers: DeployedTriggers): stri
   return undefined;
 }
 
-/** The parameters of a parameter list's text at depth 0 (defaults and destructuring kept whole). */
+/**
+ * A parameter list's length as Function.length counts it: the parameters before the first with a default
+ * or the rest parameter (defaults and destructuring read at depth 0 only).
+ */
 function countParams(list: string): number {
-  if (!list.trim()) return 0;
+  const params: string[] = [];
   let depth = 0;
-  let count = 1;
+  let current = '';
   for (const ch of list) {
     if ('([{'.includes(ch)) depth += 1;
     else if (')]}'.includes(ch)) depth -= 1;
-    else if (ch === ',' && depth === 0) count += 1;
+    if (ch === ',' && depth === 0) {
+      params.push(current);
+      current = '';
+    } else current += ch;
   }
-  return list.trim().endsWith(',') ? count - 1 : count;
+  if (current.trim()) params.push(current);
+  let length = 0;
+  for (const param of params) {
+    const text = param.trim();
+    if (text.startsWith('...') || /^[^=]*=(?!>)/.test(text.replace(/[([{][\s\S]*$/, ''))) break;
+    length += 1;
+  }
+  return length;
 }
 
 /**
@@ -84,10 +97,9 @@ function countParams(list: string): number {
  */
 export function defaultExportArity(code: string, local: string | undefined, depth = 0): number | undefined {
   const params = String.raw`\(((?:[^()]|\([^()]*\))*)\)`;
-  const name = local && /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(local) ? local.replace(/\$/g, '$') : undefined;
+  const name = local && /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(local) ? local.replace(/\$/g, '\\$') : undefined;
+  // esbuild writes every default export as a named binding (`var stdin_default = …; export { … as default }`).
   const patterns = [
-    String.raw`export\s+default\s+(?:async\s+)?function\s*\*?\s*[A-Za-z0-9_$]*\s*${params}`,
-    String.raw`export\s+default\s+(?:async\s*)?${params}\s*=>`,
     ...(name
       ? [
           String.raw`(?:async\s+)?function\s*\*?\s*${name}\s*${params}`,
@@ -121,7 +133,8 @@ export async function ambiguousDefault(code: string): Promise<string | undefined
     return undefined;
   }
   const names = exports.map((e) => e.n);
-  if (!names.includes('default') || names.includes('config')) return undefined;
+  // Beside `config`: Netlify's (web); beside `handler`: a Lambda module (the name says so).
+  if (!names.includes('default') || names.includes('config') || names.includes('handler')) return undefined;
   if (defaultExportArity(code, exports.find((e) => e.n === 'default')?.ln) !== 2) return undefined;
   return 'the default export takes two parameters: a Lambda handler (event, context) or a web handler (request, context) as Netlify and Vercel write it — which one is not in its shape. Deploy it with --style lambda or --style web';
 }

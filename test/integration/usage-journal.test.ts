@@ -1,5 +1,5 @@
 // The usage journal against a real Redis: records survive a crash of this process and an outage of Redis, once each.
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
@@ -77,7 +77,7 @@ function setup() {
   const journal = (shipDelayMs = 20) =>
     new UsageJournal({ redis: { url: redis.url, waitReplicas: 0, waitTimeoutMs: 0 }, prefix, dir, journalId: 'inv-1', shipDelayMs });
   const totals = async (fn: string) => (await totalsOf(new RedisUsageStore({ redis: client, prefix }), 0, Date.now() + 60_000, fn))[0];
-  return { prefix, journal, totals };
+  return { prefix, journal, totals, dir };
 }
 
 describe('UsageJournal', () => {
@@ -108,6 +108,22 @@ describe('UsageJournal', () => {
     expect(await totals('b')).toMatchObject({ invocations: 7 });
     await restarted.close();
     await again.close();
+  });
+
+  it('starts again after a kill -9 tore its last line: the torn line is dropped, every whole one shipped once', async () => {
+    const { journal, totals, dir } = setup();
+    const crashed = journal(60_000);
+    await crashed.open();
+    for (let i = 0; i < 5; i++) crashed.write(entry('torn'));
+    // The kernel stopped the last write at a page boundary: half a line, no newline.
+    const [segment] = readdirSync(dir);
+    appendFileSync(path.join(dir, segment!), 'torn\t{"id":"half-a-reco');
+    const restarted = journal();
+    await restarted.open();
+    for (let i = 0; i < 3; i++) restarted.write(entry('torn'));
+    await restarted.flush();
+    expect(await totals('torn')).toMatchObject({ invocations: 8 });
+    await restarted.close();
   });
 
   it('keeps records while Redis is down and ships them when it is back', async () => {

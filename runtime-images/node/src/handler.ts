@@ -145,8 +145,12 @@ export function resolveHandler(mod: Record<string, unknown>, wanted = '', style 
   if (!style && isNetlify(mod)) return { style: 'web', fn: mod.default as WebHandler };
   // OpenWhisk's `main` and Knative Functions' `handle` are theirs by name (no other contract uses them).
   for (const [name, peer] of PEER_EXPORTS) {
-    if ((!style || style === peer) && typeof mod[name] === 'function' && mod.default === undefined && mod.handler === undefined)
-      return { style: peer, fn: mod[name] as PeerHandler };
+    if (style && style !== peer) continue;
+    if (typeof mod[name] === 'function' && mod.default === undefined && mod.handler === undefined) return { style: peer, fn: mod[name] as PeerHandler };
+    // CommonJS (`exports.main = …`, `module.exports = { handle }`), bundled as a default object.
+    const cjs = mod.default as Record<string, unknown> | undefined;
+    if (typeof cjs === 'object' && cjs !== null && typeof cjs[name] === 'function' && typeof cjs.handler !== 'function')
+      return { style: peer, fn: cjs[name] as PeerHandler };
   }
   const resolved = shaped(mod.default, false) ?? shaped(mod.handler, true);
   if (!resolved) throw new NoHandlerError(`the module exports no ${style ? `${style} ` : ''}handler (its exports: ${exportList(mod)})`);
@@ -159,7 +163,7 @@ export function detectStyle(mod: Record<string, unknown>, wanted = ''): HandlerS
 }
 
 /** Maps what a web-standard handler returned to a plain response. */
-export async function webResultToResponse(result: unknown): Promise<PlainResponse> {
+export async function webResultToResponse(result: unknown, strict = true): Promise<PlainResponse> {
   if (result instanceof Response) {
     const headers: Array<[string, string]> = [];
     result.headers.forEach((value, name) => {
@@ -176,7 +180,7 @@ export async function webResultToResponse(result: unknown): Promise<PlainRespons
   if (result instanceof Uint8Array) {
     return { status: 200, headers: [['content-type', 'application/octet-stream']], body: Buffer.from(result) };
   }
-  const shaped = httpShapedKeys(result);
+  const shaped = strict ? httpShapedKeys(result) : undefined;
   if (shaped) {
     throw new ContractError(
       `the function returned an object shaped like another platform's HTTP answer ({ ${shaped.join(', ')} }), which a web handler does not give: return a Response (or text, bytes or a value to send as JSON); if it is written for Lambda or OpenWhisk ({ statusCode, body }) deploy it with --style lambda, for Fission ({ status, body }) with --style fission`,
@@ -213,6 +217,34 @@ export function toRequest(inv: IncomingInvocation, signal?: AbortSignal): Reques
   const bodyless = inv.method === 'GET' || inv.method === 'HEAD';
   const body = bodyless ? undefined : inv.bodyStream ? Readable.toWeb(inv.bodyStream) : inv.body.length > 0 ? inv.body : undefined;
   return new Request(url, { method: inv.method, headers, ...(signal ? { signal } : {}), ...(body ? { body, duplex: 'half' } : {}) } as RequestInit);
+}
+
+/**
+ * The answer once waitUntil's work has ended (it is billed with the call, and the container is frozen only
+ * after it): a whole answer waits for it; a streamed one is sent as it comes and the work is awaited at its
+ * end — work that only ends once the caller has read the stream must not hold the stream back.
+ */
+async function afterWork(response: PlainResponse, settled: () => Promise<void>): Promise<PlainResponse> {
+  if (!response.stream) {
+    await settled();
+    return response;
+  }
+  const source = response.stream;
+  return {
+    ...response,
+    stream: (async function* () {
+      try {
+        yield* source;
+      } finally {
+        await settled();
+      }
+    })(),
+  };
+}
+
+/** A Response from a handler of any style is the web answer it is; anything else is read by the style's own rule. */
+async function orWeb(result: unknown, read: (result: unknown) => PlainResponse): Promise<PlainResponse> {
+  return result instanceof Response ? webResultToResponse(result) : read(result);
 }
 
 function webContext(inv: IncomingInvocation, waitUntil: (promise: Promise<unknown>) => void): WebContext {
@@ -263,29 +295,34 @@ export function adapt(mod: Record<string, unknown>, fn: FunctionInfo): Invoke {
   switch (resolved.style) {
     case 'web': {
       const handler = resolved.fn;
+      // A second argument only for handlers that take one (Netlify's and Vercel's context); a one-parameter
+      // handler's own optional second parameter keeps its default.
+      const takesContext = handler.length >= 2 || fn.style === 'web' || isNetlify(mod);
+      // An HTTP-answer-shaped object is refused only when the contract was guessed; chosen, it is JSON.
+      const strict = fn.style !== 'web';
       return Object.assign(
         async (inv: IncomingInvocation, ctx: InvocationContext) => {
+          if (!takesContext) return webResultToResponse(await (handler as (req: Request) => unknown)(toRequest(inv, ctx.signal)), strict);
           const work = executionContext();
-          const response = await webResultToResponse(await handler(toRequest(inv, ctx.signal), webContext(inv, work.ctx.waitUntil)));
-          await work.settled();
-          return response;
+          const response = await webResultToResponse(await handler(toRequest(inv, ctx.signal), webContext(inv, work.ctx.waitUntil)), strict);
+          return afterWork(response, work.settled);
         },
         { streamsRequestBody: true },
       );
     }
     case 'fission': {
       const handler = resolved.fn;
-      return async (inv: IncomingInvocation) => fissionResult(await handler({ request: fissionRequest(inv), response: undefined }));
+      return async (inv: IncomingInvocation) => orWeb(await handler({ request: fissionRequest(inv), response: undefined }), fissionResult);
     }
     case 'openwhisk': {
       const handler = resolved.fn;
-      return async (inv: IncomingInvocation) => openwhiskResult(await handler(openwhiskParams(inv)));
+      return async (inv: IncomingInvocation) => orWeb(await handler(openwhiskParams(inv)), openwhiskResult);
     }
     case 'knative': {
       const handler = resolved.fn;
       return async (inv: IncomingInvocation) => {
         const context = knativeContext(inv);
-        return knativeResult(await handler(context, context.body));
+        return orWeb(await handler(context, context.body), knativeResult);
       };
     }
     case 'openfaas': {
@@ -293,7 +330,7 @@ export function adapt(mod: Record<string, unknown>, fn: FunctionInfo): Invoke {
       return async (inv: IncomingInvocation) => {
         const { context, answer } = openfaasContext();
         const result = await handler(openfaasEvent(inv), context);
-        return openfaasResult(result, answer());
+        return orWeb(result, (r) => openfaasResult(r, answer()));
       };
     }
     case 'web-fetch': {
@@ -305,10 +342,8 @@ export function adapt(mod: Record<string, unknown>, fn: FunctionInfo): Invoke {
           if (!app.fetch) return missingHandler(inv.trigger === 'queue' ? 'queue' : inv.trigger === 'cron' ? 'scheduled' : 'fetch', inv.trigger);
           const work = executionContext();
           const result = await app.fetch(toRequest(inv, ctx.signal), env, work.ctx);
-          const response = await webResultToResponse(result);
           // waitUntil's work ends before the call does: the container is frozen once it has.
-          await work.settled();
-          return response;
+          return afterWork(await webResultToResponse(result), work.settled);
         },
         { streamsRequestBody: true },
       );

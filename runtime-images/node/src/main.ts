@@ -1,6 +1,6 @@
 // The runtime server inside a function container: loads the bundle once (at start, or when a prewarmed
 // runtime is assigned a function), serves invocations over connections it opens to the invoker's socket.
-import { chmodSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { pathToFileURL } from 'node:url';
@@ -61,10 +61,13 @@ function ownVariables(names: string[]): Record<string, string> {
 
 /**
  * The variables Lambda's Node runtimes set, so code and SDKs written for Lambda find them (the AWS SDK's
- * region, Powertools' cold-start and function name). The function's own variables win: `--env
- * AWS_REGION=eu-west-1` sets the region (default us-east-1, as the SDK's documentation examples assume).
+ * region, Powertools' function name). Set before the module loads (such code reads them at its top level),
+ * for functions that are Lambda's by what they say — `--style lambda`, `--handler`, or an export named
+ * `handler` in the bundle — not for web or Workers functions, whose agents (tracers) would take them for
+ * Lambda. The function's own variables win: `--env AWS_REGION=eu-west-1` (default us-east-1).
  */
-function setLambdaEnvironment(info: FunctionInfo): void {
+function setLambdaEnvironment(file: string, info: FunctionInfo): void {
+  if (!isLambdaLike(file, info)) return;
   const own = (name: string, value: string) => {
     if (process.env[name] === undefined) process.env[name] = value;
   };
@@ -81,10 +84,22 @@ function setLambdaEnvironment(info: FunctionInfo): void {
   own('LAMBDA_TASK_ROOT', CONTAINER.codeDir);
 }
 
+/** A Lambda function by what it says (its style, a named handler, or a `handler` export in the bundle's export list). */
+function isLambdaLike(file: string, info: FunctionInfo): boolean {
+  if (info.style) return info.style === 'lambda';
+  if (info.handler) return true;
+  try {
+    const code = readFileSync(file, 'utf8');
+    return /export\s*\{[^}]*\b(?:as\s+)?handler\b[^}]*\}|export\s+(?:const|let|var|async\s+function|function)\s+handler\b|__commonJS\(/.test(code);
+  } catch {
+    return false;
+  }
+}
+
 /** Imports the function's module and adapts its handler; a failure is kept and reported on every invocation. */
 async function load(file: string, info: FunctionInfo): Promise<ReadyBody> {
   const started = performance.now();
-  setLambdaEnvironment(info);
+  setLambdaEnvironment(file, info);
   try {
     const mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
     invoke = adapt(mod, info);
@@ -271,7 +286,11 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse): Prom
     res.end();
   } catch (err) {
     // Its stack in the invocation's logs, as Lambda's log shows an unhandled error.
-    if (err instanceof ContractError) return sendError(res, 'contract', err, tail.text());
+    if (err instanceof ContractError) {
+      // In the call's log too, so `faas logs` shows why it was answered 502.
+      tail.append(`ContractError: ${err.message}`);
+      return sendError(res, 'contract', err, tail.text());
+    }
     tail.append(err instanceof Error && err.stack ? err.stack : `Error: ${String(err)}`);
     sendError(res, 'handler', err, tail.text());
   }

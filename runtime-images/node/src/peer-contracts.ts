@@ -86,8 +86,26 @@ export function openwhiskParams(inv: IncomingInvocation): Record<string, unknown
   };
 }
 
-/** A web action's result: `{ statusCode, headers, body }`, or any other object as JSON (as `.json` answers it). */
-export const openwhiskResult = (result: unknown): PlainResponse => httpOrJson(result);
+const TEXTUAL = /^(text\/|application\/(json|xml|javascript|x-www-form-urlencoded)|[^;]*\+(json|xml))/i;
+
+/**
+ * A web action's result: `{ statusCode, headers, body }` (a string body of a binary content type is base64,
+ * decoded as OpenWhisk's controller does), `{ error: … }` answered from the error (500 unless it says), or any
+ * other object as JSON (as `.json` answers it).
+ */
+export function openwhiskResult(result: unknown): PlainResponse {
+  const r = result as Record<string, unknown> | null;
+  if (typeof r === 'object' && r !== null && 'error' in r) {
+    const error = r.error;
+    const answer = typeof error === 'object' && error !== null ? (error as Record<string, unknown>) : { body: { error } };
+    return httpOrJson({ statusCode: 500, ...answer });
+  }
+  const answer = httpOrJson(result);
+  const type = answer.headers.find(([k]) => k === 'content-type')?.[1];
+  const body = typeof r === 'object' && r !== null ? r.body : undefined;
+  if (type && !TEXTUAL.test(type) && typeof body === 'string') return { ...answer, body: Buffer.from(body, 'base64') };
+  return answer;
+}
 
 // ---- Knative Functions: handle(context, body) ----
 

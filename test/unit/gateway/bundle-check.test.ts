@@ -92,3 +92,26 @@ describe('ambiguousDefault', () => {
     expect(await ambiguousDefault(await bundled(source))).toBeUndefined();
   });
 });
+
+describe('ambiguousDefault, edge cases', () => {
+  const bundled = async (source: string) =>
+    (await build({ stdin: { contents: source, loader: 'ts' }, bundle: true, format: 'esm', write: false, logLevel: 'silent' })).outputFiles[0]!.text;
+
+  it.each([
+    [
+      'a Lambda module exporting handler as default too',
+      'export const handler = async (event: any, context: any) => ({ statusCode: 200 }); export default handler;',
+    ],
+    ['a second parameter with a default (length 1)', 'export default async (req: Request, opts: any = {}) => new Response(String(opts));'],
+    [
+      'the text of a two-parameter export in a string',
+      'const doc = "export default function (request, context) {}"; export default (req: Request) => new Response(doc);',
+    ],
+  ])('accepts %s', async (_label, source) => {
+    expect(await ambiguousDefault(await bundled(source))).toBeUndefined();
+  });
+
+  it('refuses a two-parameter default whose name holds a $', async () => {
+    expect(await ambiguousDefault(await bundled('const $h = (e: any, c: any) => e + c; export default $h;'))).toMatch(/--style/);
+  });
+});

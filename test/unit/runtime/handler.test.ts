@@ -263,6 +263,31 @@ describe('no silent wrong answers', () => {
   });
 });
 
+describe('waitUntil', () => {
+  it('never holds back a streamed answer for work that ends only once the stream is read', async () => {
+    const invoke = adapt(
+      {
+        default: (_req: Request, ctx: { waitUntil(p: Promise<unknown>): void }) => {
+          const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+          const writer = writable.getWriter();
+          ctx.waitUntil(
+            (async () => {
+              for (const part of ['a', 'b', 'c']) await writer.write(new TextEncoder().encode(part));
+              await writer.close();
+            })(),
+          );
+          return new Response(readable);
+        },
+      },
+      { ...info, style: 'web' },
+    );
+    const res = await invoke(inv, { deadline: Date.now() + 1000 });
+    let text = '';
+    for await (const chunk of res.stream ?? []) text += Buffer.from(chunk).toString();
+    expect(text || res.body.toString()).toBe('abc');
+  });
+});
+
 describe('peer contracts', () => {
   const run = (mod: Record<string, unknown>, style = '', over: Partial<IncomingInvocation> = {}) =>
     adapt(mod, { ...info, style })({ ...inv, ...over }, { deadline: Date.now() + 1000 });
@@ -279,6 +304,16 @@ describe('peer contracts', () => {
     const json = await run({ main: (p: any) => ({ payload: `hello ${p.x}` }) });
     expect(JSON.parse(json.body.toString())).toEqual({ payload: 'hello 1' });
     await expect(run({ main: () => ({ statusCode: 'ok' }) })).rejects.toThrow(/status "ok"/);
+  });
+
+  it('decodes an OpenWhisk binary body, answers an { error } result from it, and takes a Response as it is', async () => {
+    const png = await run({ main: () => ({ headers: { 'content-type': 'image/png' }, body: Buffer.from([1, 2, 3]).toString('base64') }) });
+    expect([...png.body]).toEqual([1, 2, 3]);
+    const failed = await run({ main: () => ({ error: { statusCode: 400, body: 'bad input' } }) });
+    expect([failed.status, failed.body.toString()]).toEqual([400, 'bad input']);
+    expect((await run({ main: () => ({ error: 'boom' }) })).status).toBe(500);
+    const web = await run({ main: () => new Response('hello', { status: 201 }) });
+    expect([web.status, web.body.toString()]).toEqual([201, 'hello']);
   });
 
   it('runs a Knative function handle(context, body): an object answers as JSON, { statusCode, body } as given', async () => {
