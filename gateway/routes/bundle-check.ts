@@ -95,8 +95,20 @@ function countParams(list: string): number {
  * How many parameters the default export takes, when it is a function written out in the bundle
  * (`function f(a, b)`, `var f = async (a, b) =>`, `export default function (a, b)`); undefined otherwise.
  */
-export function defaultExportArity(code: string, local: string | undefined, depth = 0): number | undefined {
+export function defaultExportArity(code: string, local: string | undefined, depth = 0, at?: number): number | undefined {
   const params = String.raw`\(((?:[^()]|\([^()]*\))*)\)`;
+  // `export default (a, b) => …` as written (code sent to the API unbundled): read at the export itself.
+  if (at !== undefined) {
+    const statement = code.slice(at, at + 2_000);
+    for (const pattern of [
+      String.raw`^default\s+(?:async\s+)?function\s*\*?\s*[A-Za-z0-9_$]*\s*${params}`,
+      String.raw`^default\s+(?:async\s*)?${params}\s*=>`,
+      String.raw`^default\s+(?:async\s+)?([A-Za-z_$][A-Za-z0-9_$]*)\s*=>`,
+    ]) {
+      const match = new RegExp(pattern).exec(statement);
+      if (match) return countParams(match[1] ?? '');
+    }
+  }
   const name = local && /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(local) ? local.replace(/\$/g, '\\$') : undefined;
   // esbuild writes every default export as a named binding (`var stdin_default = …; export { … as default }`).
   const patterns = [
@@ -135,7 +147,8 @@ export async function ambiguousDefault(code: string): Promise<string | undefined
   const names = exports.map((e) => e.n);
   // Beside `config`: Netlify's (web); beside `handler`: a Lambda module (the name says so).
   if (!names.includes('default') || names.includes('config') || names.includes('handler')) return undefined;
-  if (defaultExportArity(code, exports.find((e) => e.n === 'default')?.ln) !== 2) return undefined;
+  const entry = exports.find((e) => e.n === 'default');
+  if (defaultExportArity(code, entry?.ln, 0, entry?.s) !== 2) return undefined;
   return 'the default export takes two parameters: a Lambda handler (event, context) or a web handler (request, context) as Netlify and Vercel write it — which one is not in its shape. Deploy it with --style lambda or --style web';
 }
 

@@ -115,3 +115,17 @@ describe('ambiguousDefault, edge cases', () => {
     expect(await ambiguousDefault(await bundled('const $h = (e: any, c: any) => e + c; export default $h;'))).toMatch(/--style/);
   });
 });
+
+describe('ambiguousDefault, code sent unbundled', () => {
+  it.each([
+    ['an arrow', 'export default async (event, context) => ({ statusCode: 200 });'],
+    ['a function', 'export default async function (req, ctx) { return 1; }'],
+  ])('refuses %s of two parameters', async (_label, code) => {
+    expect(await ambiguousDefault(code)).toMatch(/--style/);
+  });
+
+  it('accepts one parameter, and two parameters named in a string elsewhere', async () => {
+    expect(await ambiguousDefault('export default (req) => new Response("x");')).toBeUndefined();
+    expect(await ambiguousDefault('const s = "export default (a, b) => 1"; export default (req) => new Response(s);')).toBeUndefined();
+  });
+});
