@@ -97,6 +97,49 @@ describe('peer contracts', { timeout: 180_000 }, () => {
     expect(await res.json()).toEqual({ status: 'Received input: {"x":1}' });
   });
 
+  it("runs Cloudflare's Cache API example: caches.default keeps an answer for its max-age", async () => {
+    const name = uniqueName('cfcache');
+    await deployOk(
+      name,
+      `let made = 0;
+      export default {
+        async fetch(request, env, ctx) {
+          const cache = caches.default;
+          let response = await cache.match(request);
+          if (!response) {
+            made += 1;
+            response = new Response('made ' + made, { headers: { 'Cache-Control': 's-maxage=60', 'x-cf-colo': String(request.cf?.colo) } });
+            ctx.waitUntil(cache.put(request, response.clone()));
+          }
+          return response;
+        },
+      };`,
+    );
+    expect(await (await platform.call(name)).text()).toBe('made 1');
+    const again = await platform.call(name);
+    expect(await again.text()).toBe('made 1');
+    expect(again.headers.get('x-cf-colo')).toBe('LOCAL');
+  });
+
+  it("runs Cloudflare's auth-with-headers example (crypto.subtle.timingSafeEqual)", async () => {
+    const name = uniqueName('cfauth');
+    await deployOk(
+      name,
+      `export default {
+        async fetch(request, env) {
+          const enc = new TextEncoder();
+          const given = enc.encode(request.headers.get('X-Custom-PSK') ?? '');
+          const secret = enc.encode(env.PRESHARED_AUTH_HEADER_VALUE);
+          if (given.byteLength !== secret.byteLength || !crypto.subtle.timingSafeEqual(given, secret)) return new Response('Sorry, you have supplied an invalid key.', { status: 403 });
+          return new Response('welcome');
+        },
+      };`,
+      { env: { PRESHARED_AUTH_HEADER_VALUE: 'mypresharedkey' } },
+    );
+    expect((await platform.call(name, '', { headers: { 'X-Custom-PSK': 'wrong-key-val' } })).status).toBe(403);
+    expect(await (await platform.call(name, '', { headers: { 'X-Custom-PSK': 'mypresharedkey' } })).text()).toBe('welcome');
+  });
+
   it("answers 502 BAD_FUNCTION_RESULT, naming what came back, for a web handler returning another platform's answer", async () => {
     const name = uniqueName('shape');
     await deployOk(name, `export default async () => ({ status: 200, body: 'from fission' });`);

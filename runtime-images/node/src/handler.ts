@@ -5,6 +5,7 @@ import { buildCloudEventEvent, buildQueueEvent, buildScheduledEvent } from './tr
 import { Readable } from 'node:stream';
 import { settle } from './response-body.js';
 import { isStreamified, runStreamified } from './lambda-streaming.js';
+import { cfOf } from './workers-globals.js';
 import {
   ContractError,
   fissionRequest,
@@ -341,7 +342,9 @@ export function adapt(mod: Record<string, unknown>, fn: FunctionInfo): Invoke {
           if (inv.trigger === 'cron' && app.scheduled) return runScheduled(app, inv, env);
           if (!app.fetch) return missingHandler(inv.trigger === 'queue' ? 'queue' : inv.trigger === 'cron' ? 'scheduled' : 'fetch', inv.trigger);
           const work = executionContext();
-          const result = await app.fetch(toRequest(inv, ctx.signal), env, work.ctx);
+          const request = toRequest(inv, ctx.signal);
+          Object.defineProperty(request, 'cf', { value: cfOf(inv), enumerable: true });
+          const result = await app.fetch(request, env, work.ctx);
           // waitUntil's work ends before the call does: the container is frozen once it has.
           return afterWork(await webResultToResponse(result), work.settled);
         },

@@ -20,6 +20,7 @@ import {
   type ReadyBody,
 } from '../protocol.js';
 import { adapt, ContractError, type FunctionInfo, type Invoke } from './handler.js';
+import { installWorkersGlobals } from './workers-globals.js';
 import type { IncomingInvocation } from './lambda.js';
 import { installConsoleCapture, LogTail, withLogCapture } from './log-capture.js';
 
@@ -113,6 +114,9 @@ async function load(file: string, info: FunctionInfo): Promise<ReadyBody> {
     ...(initError ? { initError: initError.message } : {}),
   };
 }
+
+// Workers' globals (caches, crypto.subtle.timingSafeEqual) before any function loads.
+installWorkersGlobals();
 
 if (env[RUNTIME_ENV.prewarm] === '1') {
   // Node loads the fetch classes lazily: load them now, before any function is assigned.
