@@ -93,6 +93,8 @@ const exportList = (mod: Record<string, unknown>) => Object.keys(mod).join(', ')
  */
 function byShape(value: unknown, named: boolean): ResolvedHandler | undefined {
   if (isWorkersModule(value)) return { style: 'web-fetch', app: value };
+  const entrypoint = workersEntrypoint(value);
+  if (entrypoint) return { style: 'web-fetch', app: entrypoint };
   if (typeof value === 'object' && value !== null && typeof (value as { handler?: unknown }).handler === 'function') {
     return { style: 'lambda', fn: (value as { handler: LambdaHandler }).handler };
   }
@@ -107,14 +109,36 @@ const PEER_EXPORTS = [
   ['handle', 'knative'],
 ] as const;
 
+/**
+ * A Workers class (`export default class extends WorkerEntrypoint { fetch(request) {} }`): a new instance
+ * per call with its ctx and env, as Cloudflare creates one per request.
+ */
+function workersEntrypoint(value: unknown): WorkersModule | undefined {
+  if (typeof value !== 'function') return undefined;
+  const proto = (value as { prototype?: Record<string, unknown> }).prototype;
+  if (!proto || !['fetch', 'scheduled', 'queue'].some((name) => typeof proto[name] === 'function')) return undefined;
+  const Entrypoint = value as new (ctx: unknown, env: unknown) => Record<string, (...args: unknown[]) => unknown>;
+  const method =
+    (name: string) =>
+    (arg: unknown, env: unknown, ctx: unknown): unknown =>
+      new Entrypoint(ctx, env)[name]!(arg);
+  const app: WorkersModule = {};
+  if (typeof proto.fetch === 'function') app.fetch = method('fetch') as WorkersModule['fetch'];
+  if (typeof proto.scheduled === 'function') app.scheduled = method('scheduled') as WorkersModule['scheduled'];
+  if (typeof proto.queue === 'function') app.queue = method('queue') as WorkersModule['queue'];
+  return app;
+}
+
 /** Netlify Functions v2: a default (request, context) handler beside `export const config`. */
 const isNetlify = (mod: Record<string, unknown>) => typeof mod.default === 'function' && typeof mod.config === 'object' && mod.config !== null;
 
 /** The handler for a style chosen at deploy (`--style`): the value must have that style's shape. */
 function byStyle(value: unknown, style: string): ResolvedHandler | undefined {
   switch (style) {
-    case 'workers':
-      return isWorkersModule(value) ? { style: 'web-fetch', app: value } : undefined;
+    case 'workers': {
+      const app = isWorkersModule(value) ? value : workersEntrypoint(value);
+      return app ? { style: 'web-fetch', app } : undefined;
+    }
     case 'lambda':
       if (typeof value === 'object' && value !== null && typeof (value as { handler?: unknown }).handler === 'function') {
         return { style: 'lambda', fn: (value as { handler: LambdaHandler }).handler };

@@ -81,3 +81,43 @@ describe('bundleFunction', () => {
     expect(bundle.files.get('alias.html')?.toString()).toBe('<p>');
   });
 });
+
+describe('cloudflare:workers', () => {
+  it('bundles a Workers class importing cloudflare:workers, and the runtime runs it with the env the import reads', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'faas-cf-'));
+    const file = path.join(dir, 'worker.ts');
+    writeFileSync(
+      file,
+      `import { WorkerEntrypoint, env } from 'cloudflare:workers';
+      const greeting = env.GREETING ?? 'none';
+      export default class extends WorkerEntrypoint<{ NAME: string }> {
+        async fetch(request: Request) { return new Response(greeting + ' ' + this.env.NAME + ' ' + new URL(request.url).pathname); }
+      }`,
+    );
+    const { code } = await bundleFunction(file);
+    expect(code).not.toContain("from 'cloudflare:workers'");
+    // As the runtime loads it: its variables first, then the module.
+    (globalThis as Record<symbol, unknown>)[Symbol.for('faas.workers.env')] = { GREETING: 'hello', NAME: 'you' };
+    const module = path.join(dir, 'index.mjs');
+    writeFileSync(module, code);
+    const { adapt } = await import('../../../runtime-images/node/src/handler.js');
+    const mod = (await import(module)) as Record<string, unknown>;
+    const invoke = adapt(mod, { name: 'w', version: '1', memoryMb: 128, env: { GREETING: 'hello', NAME: 'you' } });
+    const res = await invoke(
+      {
+        method: 'GET',
+        path: '/x',
+        rawQuery: '',
+        headers: { host: 'h' },
+        body: Buffer.alloc(0),
+        invocationId: 'i',
+        trigger: 'http',
+        context: {},
+        receivedAt: 0,
+      },
+      { deadline: Date.now() + 1000 },
+    );
+    expect(res.body.toString()).toBe('hello you /x');
+    rmSync(dir, { recursive: true, force: true });
+  });
+});
