@@ -3,7 +3,8 @@
 // main); included files keep their paths relative to the entry's directory, where the bundle lands too, so
 // `new URL('./tpl.html', import.meta.url)` and `path.join(__dirname, 'tpl.html')` read them as they would
 // next to the source.
-import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { build, type Message, type Plugin } from 'esbuild';
 import { glob } from 'tinyglobby';
@@ -129,9 +130,68 @@ export async function includedFiles(base: string, patterns: readonly string[]): 
   return files;
 }
 
-export async function bundleFunction(target: string, include: readonly string[] = []): Promise<Bundle> {
+/** The directory of an installed package as Node resolves it from `from`, or undefined. */
+function packageDir(name: string, from: string): string | undefined {
+  try {
+    return path.dirname(createRequire(path.join(from, 'noop.js')).resolve(`${name}/package.json`));
+  } catch {
+    // A package whose exports hide package.json: walk up node_modules by hand.
+    for (let dir = from; ; dir = path.dirname(dir)) {
+      const candidate = path.join(dir, 'node_modules', name);
+      if (existsSync(path.join(candidate, 'package.json'))) return candidate;
+      if (path.dirname(dir) === dir) return undefined;
+    }
+  }
+}
+
+/**
+ * The files of packages shipped unbundled (`--external PKG`): each package's directory and, recursively,
+ * its dependencies', under node_modules/ beside the bundle, where Node finds them from it — so a package that
+ * reads files beside its own modules (`__dirname`, `import.meta.url`) finds them.
+ */
+export function externalFiles(entryDir: string, packages: readonly string[]): Map<string, Buffer> {
+  const files = new Map<string, Buffer>();
+  const seen = new Set<string>();
+  const visit = (name: string, from: string, required: boolean) => {
+    if (seen.has(name)) return;
+    const dir = packageDir(name, from);
+    if (!dir) {
+      if (required)
+        throw new CliError(`--external ${name}: the package is not installed where ${entryDir} resolves it`, 'npm install it beside the function first');
+      return;
+    }
+    seen.add(name);
+    const walk = (at: string, rel: string) => {
+      for (const entry of readdirSync(at, { withFileTypes: true })) {
+        if (entry.name === 'node_modules' || entry.name.startsWith('.')) continue;
+        const full = path.join(at, entry.name);
+        const inner = rel ? `${rel}/${entry.name}` : entry.name;
+        if (entry.isDirectory()) walk(full, inner);
+        else if (entry.isFile()) files.set(`node_modules/${name}/${inner}`, readFileSync(full));
+      }
+    };
+    walk(dir, '');
+    const manifest = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as {
+      dependencies?: Record<string, string>;
+      optionalDependencies?: Record<string, string>;
+    };
+    for (const dep of Object.keys(manifest.dependencies ?? {})) visit(dep, dir, true);
+    for (const dep of Object.keys(manifest.optionalDependencies ?? {})) visit(dep, dir, false);
+  };
+  for (const name of packages) visit(name, entryDir, true);
+  if (files.size > MAX_INCLUDED_FILES) {
+    throw new CliError(
+      `--external ${packages.join(' ')} ships ${files.size} files; at most ${MAX_INCLUDED_FILES} are shipped with a function`,
+      'bundle the largest package instead (leave out its --external)',
+    );
+  }
+  return files;
+}
+
+export async function bundleFunction(target: string, include: readonly string[] = [], external: readonly string[] = []): Promise<Bundle> {
   const file = entryOf(target);
   const files = await includedFiles(path.dirname(file), include);
+  for (const [name, content] of externalFiles(path.dirname(file), external)) files.set(name, content);
   try {
     const result = await build({
       entryPoints: [file],
@@ -145,6 +205,8 @@ export async function bundleFunction(target: string, include: readonly string[] 
       banner: { js: BANNER },
       define: { __dirname: '__faas_dirname', __filename: '__faas_filename' },
       plugins: [refuseNativeAddons, cloudflareModules],
+      // Shipped as they are beside the bundle (externalFiles), imported from there at run time.
+      external: external.flatMap((name) => [name, `${name}/*`]),
       legalComments: 'none',
     });
     const code = result.outputFiles[0]!.text;

@@ -123,7 +123,12 @@ export function addSettingOptions(command: Command): Command {
   }
   return command
     .option('--timezone <tz>', 'time zone of --schedule, e.g. Europe/Paris (default UTC)')
-    .option('--include <glob>', 'ship files matching this glob beside the code, relative to the function file (repeatable)', collect);
+    .option('--include <glob>', 'ship files matching this glob beside the code, relative to the function file (repeatable)', collect)
+    .option(
+      '--external <package>',
+      'ship this installed package (and its dependencies) unbundled beside the code, for packages that read their own files (repeatable)',
+      collect,
+    );
 }
 
 export interface Deployed {
@@ -157,7 +162,7 @@ export function registerDeploy(program: Command): void {
       const started = performance.now();
       let bundle: Bundle;
       try {
-        bundle = await bundleFunction(file, (flags.include as string[] | undefined) ?? []);
+        bundle = await bundleFunction(file, (flags.include as string[] | undefined) ?? [], (flags.external as string[] | undefined) ?? []);
       } catch (err) {
         spinner.fail(`bundling ${file} failed`);
         throw err;

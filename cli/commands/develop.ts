@@ -54,13 +54,14 @@ export function registerDevelop(program: Command): void {
   addSettingOptions(dev).action(async (file: string, flags: DeployFlags) => {
     const { name, settings } = deploySettings(file, flags);
     const include = (flags.include as string[] | undefined) ?? [];
+    const external = (flags.external as string[] | undefined) ?? [];
     const api = new ApiClient(loadCliConfig());
     let url = '';
     /** Bundles and deploys; a failure is printed and the running version stays. */
     const deploy = async (reason: string): Promise<void> => {
       const started = performance.now();
       try {
-        const bundle = await bundleFunction(file, include);
+        const bundle = await bundleFunction(file, include, external);
         const result = await upload(api, name, bundle, settings);
         url = result.url;
         const ms = Math.round(performance.now() - started);

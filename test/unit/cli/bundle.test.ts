@@ -121,3 +121,43 @@ describe('cloudflare:workers', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 });
+
+describe('--external', () => {
+  it('ships a package and its dependencies unbundled, so files it reads beside its own modules are found', async () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'faas-ext-'));
+    const put = (file: string, text: string) => {
+      mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
+      writeFileSync(path.join(root, file), text);
+    };
+    put('node_modules/greeter/package.json', JSON.stringify({ name: 'greeter', main: 'index.js', dependencies: { words: '1' } }));
+    put(
+      'node_modules/greeter/index.js',
+      "const fs = require('fs'); const path = require('path'); const words = require('words'); module.exports = () => fs.readFileSync(path.join(__dirname, 'templates', 'hello.txt'), 'utf8').trim() + ' ' + words.word;",
+    );
+    put('node_modules/greeter/templates/hello.txt', 'Hello\n');
+    put('node_modules/words/package.json', JSON.stringify({ name: 'words', main: 'index.js' }));
+    put('node_modules/words/index.js', "module.exports = { word: 'world' };");
+    put('fn.ts', "import greet from 'greeter'; export default () => new Response(greet());");
+
+    const bundle = await bundleFunction(path.join(root, 'fn.ts'), [], ['greeter']);
+    expect([...bundle.files.keys()].sort()).toEqual([
+      'node_modules/greeter/index.js',
+      'node_modules/greeter/package.json',
+      'node_modules/greeter/templates/hello.txt',
+      'node_modules/words/index.js',
+      'node_modules/words/package.json',
+    ]);
+    // As the container's code directory holds it: the bundle and the files beside it.
+    const codeDir = mkdtempSync(path.join(os.tmpdir(), 'faas-ext-code-'));
+    writeFileSync(path.join(codeDir, 'index.mjs'), bundle.code);
+    for (const [file, content] of bundle.files) {
+      mkdirSync(path.dirname(path.join(codeDir, file)), { recursive: true });
+      writeFileSync(path.join(codeDir, file), content);
+    }
+    const mod = (await import(path.join(codeDir, 'index.mjs'))) as { default: () => Response };
+    expect(await mod.default().text()).toBe('Hello world');
+    await expect(bundleFunction(path.join(root, 'fn.ts'), [], ['not-installed'])).rejects.toThrow(/--external not-installed/);
+    rmSync(root, { recursive: true, force: true });
+    rmSync(codeDir, { recursive: true, force: true });
+  });
+});
