@@ -12,8 +12,9 @@ import {
   FunctionTimeoutError,
   PayloadTooLargeError,
 } from '../core/errors.js';
-import { splitFunctionId, type FunctionRecord, type FunctionSpec } from '../core/function-spec.js';
-import { pickVersion, routedBy, VERSION_KEY_HEADER, VersionNotFoundError } from '../core/releases.js';
+import { splitFunctionId, type FunctionSpec } from '../core/function-spec.js';
+import { pickVersion, VERSION_KEY_HEADER, VersionNotFoundError } from '../core/releases.js';
+import { followReleases } from './pool/follow-releases.js';
 import type {
   ContainerInfo,
   ContainerState,
@@ -40,10 +41,6 @@ import {
 } from './runtime/runtime-connection.js';
 
 const EMPTY = Buffer.alloc(0);
-
-/** The versions other than the newest that an alias routes calls to. */
-const routedVersions = (record: FunctionRecord): number[] =>
-  record.releases.versions.filter((v) => v !== record.version && routedBy(record.releases, v).length > 0);
 
 /** The caller left mid-upload: nobody reads this answer; 499 as nginx logs it. */
 class RuntimeAbortedErrorAsFaas extends FaasError {
@@ -90,41 +87,7 @@ export class InProcessInvoker implements Invoker, InvocationEvents {
 
   constructor(private readonly options: InProcessInvokerOptions) {
     this.clock = options.clock ?? Date.now;
-    this.unsubscribe = options.registry.onChange((change) => {
-      if (change.kind === 'deleted') return options.pool.removeFunction(change.name);
-      const spec = change.spec;
-      options.pool.setFunction(spec);
-      // Versions deleted or pruned: their containers go.
-      options.pool.removeFunction(spec.name, spec.releases.versions);
-      if (change.previous && change.previous.restartedAt !== spec.restartedAt) options.pool.recycle(spec.name, 'function restarted');
-      // An alias moved from a version warm here (a deploy, a rollback, a promotion): the new target gets a
-      // container ahead of its first call, as a Knative revision is ready before it takes traffic.
-      if (change.previous) this.warmMoved(change.previous, spec);
-      // Older versions an alias routes to keep their minScale warm here too, not only once called.
-      for (const version of routedVersions(spec)) {
-        void options.registry.getVersion(spec.name, version).then(
-          (found) => found && found.minScale > 0 && options.pool.setFunction(found),
-          () => {},
-        );
-      }
-    });
-  }
-
-  private warmMoved(previous: FunctionRecord, record: FunctionRecord): void {
-    const wanted = new Set<number>();
-    for (const [name, alias] of Object.entries(record.releases.aliases)) {
-      const before = previous.releases.aliases[name];
-      if (!before || before.version === alias.version) continue;
-      if (this.options.pool.liveCount(record.name, before.version) > 0) wanted.add(alias.version);
-    }
-    for (const version of wanted) {
-      if (this.options.pool.liveCount(record.name, version) > 0) continue;
-      const found = version === record.version ? Promise.resolve<FunctionSpec | undefined>(record) : this.options.registry.getVersion(record.name, version);
-      void found.then(
-        (spec) => spec && this.options.pool.warmUp(spec, 1),
-        () => {},
-      );
-    }
+    this.unsubscribe = followReleases(options.registry, options.pool);
   }
 
   onInvocationFinished(listener: (event: InvocationFinished) => void): () => void {
