@@ -31,8 +31,10 @@ export function printEntry(entry: InvocationLogEntry, write: (line: string) => v
  * Polls the function's log from its end (or `cursor`) and prints what arrives until `signal` aborts. Entries
  * reach the log when the usage journal ships them (within about a second of the call).
  */
-export async function followLogs(api: ApiClient, name: string, filter: LogFilter, signal: AbortSignal, everyMs = 250): Promise<void> {
+export async function followLogs(api: ApiClient, name: string, filter: LogFilter, signal: AbortSignal, everyMs = 250, onStart?: () => void): Promise<void> {
   let { cursor } = await api.request<{ cursor: string }>('GET', `/functions/${name}/logs?after=end`);
+  // From here on every invocation is shown: said only now, so nothing called after it is missed.
+  onStart?.();
   while (!signal.aborted) {
     const next = await api.request<{ logs: InvocationLogEntry[]; cursor: string }>('GET', `/functions/${name}/logs?after=${cursor}`).catch((err: Error) => {
       // A platform restarting: keep following once it answers again.

@@ -76,10 +76,9 @@ export function registerManage(program: Command): void {
       const filter = { ...(flags.version ? { version: Number(flags.version) } : {}), ...(flags.status ? { status: flags.status } : {}) };
       const api = new ApiClient(loadCliConfig());
       if (flags.follow) {
-        console.error(pc.dim(`following ${name}'s invocations (Ctrl-C to stop)`));
         const stop = new AbortController();
         process.once('SIGINT', () => stop.abort());
-        return followLogs(api, name, filter, stop.signal);
+        return followLogs(api, name, filter, stop.signal, 250, () => console.error(pc.dim(`following ${name}'s invocations (Ctrl-C to stop)`)));
       }
       const { logs } = await api.request<{ logs: InvocationLogEntry[] }>('GET', `/functions/${name}/logs?limit=${flags.limit}`);
       const shown = logs.filter((entry) => matches(entry, filter));
