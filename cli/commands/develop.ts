@@ -97,7 +97,7 @@ export function registerDevelop(program: Command): void {
       clearTimeout(timer);
       timer = setTimeout(rebuild, SETTLE_MS);
     });
-    info(`watching ${path.relative(process.cwd(), dir) || '.'} for saves; invocations and output below (Ctrl-C to stop)`);
+
     const close = () => {
       stop.abort();
       watcher.close();
@@ -105,6 +105,8 @@ export function registerDevelop(program: Command): void {
     };
     process.once('SIGINT', close);
     process.once('SIGTERM', close);
-    await followLogs(api, name, {}, stop.signal, 100);
+    await followLogs(api, name, {}, stop.signal, 100, () =>
+      info(`watching ${path.relative(process.cwd(), dir) || '.'} for saves; invocations and output below (Ctrl-C to stop)`),
+    );
   });
 }
