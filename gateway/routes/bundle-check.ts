@@ -149,7 +149,7 @@ export async function ambiguousDefault(code: string): Promise<string | undefined
   if (!names.includes('default') || names.includes('config') || names.includes('handler')) return undefined;
   const entry = exports.find((e) => e.n === 'default');
   if (defaultExportArity(code, entry?.ln, 0, entry?.s) !== 2) return undefined;
-  return 'the default export takes two parameters: a Lambda handler (event, context) or a web handler (request, context) as Netlify and Vercel write it — which one is not in its shape. Deploy it with --style lambda or --style web';
+  return 'the default export takes two parameters: a Lambda handler (event, context) or a web handler (request, context) as Netlify and Vercel write it — which one is not in its shape. Deploy it with --style lambda or --style web (or --style vercel for a Vercel Node (req, res) function, --style openfaas for OpenFaaS)';
 }
 
 /** Why this code cannot be deployed with this handler setting and these triggers, or undefined when it can. */

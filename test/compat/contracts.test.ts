@@ -88,6 +88,18 @@ describe('peer contracts', { timeout: 180_000 }, () => {
     expect(await posted.json()).toEqual({ n: 2 });
   });
 
+  it("runs Vercel's Node example (req, res) with --style vercel", async () => {
+    const name = uniqueName('vercel');
+    await deployOk(
+      name,
+      `export default function handler(req, res) { const { name = 'World' } = req.query; return res.json({ message: 'Hello ' + name + '!' }); }`,
+      {
+        style: 'vercel',
+      },
+    );
+    expect(await (await platform.call(name, '?name=vercel')).json()).toEqual({ message: 'Hello vercel!' });
+  });
+
   it("runs OpenFaaS's node template handler (event, context) with --style openfaas", async () => {
     const name = uniqueName('openfaas');
     const code = `export default async (event, context) => { const result = { status: 'Received input: ' + JSON.stringify(event.body) }; return context.status(200).succeed(result); };`;

@@ -17,6 +17,8 @@ import {
   openfaasResult,
   openwhiskParams,
   openwhiskResult,
+  vercelRequest,
+  vercelResponse,
   type FissionRequest,
 } from './peer-contracts.js';
 
@@ -48,7 +50,7 @@ export type Invoke = ((inv: IncomingInvocation, ctx: InvocationContext) => Promi
   streamsRequestBody?: boolean;
 };
 
-export type HandlerStyle = 'web' | 'web-fetch' | 'lambda' | 'fission' | 'openwhisk' | 'openfaas' | 'knative';
+export type HandlerStyle = 'web' | 'web-fetch' | 'lambda' | 'fission' | 'openwhisk' | 'openfaas' | 'knative' | 'vercel';
 
 type WebHandler = (req: Request, context: WebContext) => unknown;
 type FissionHandler = (context: { request: FissionRequest; response: undefined }) => unknown;
@@ -61,10 +63,10 @@ export type ResolvedHandler =
   | { style: 'web-fetch'; app: WorkersModule }
   | { style: 'lambda'; fn: LambdaHandler }
   | { style: 'fission'; fn: FissionHandler }
-  | { style: 'openwhisk' | 'openfaas' | 'knative'; fn: PeerHandler };
+  | { style: 'openwhisk' | 'openfaas' | 'knative' | 'vercel'; fn: PeerHandler };
 
 /** The contracts `--style` names. */
-export const STYLES = ['web', 'lambda', 'workers', 'fission', 'openwhisk', 'openfaas', 'knative'] as const;
+export const STYLES = ['web', 'lambda', 'workers', 'fission', 'openwhisk', 'openfaas', 'knative', 'vercel'] as const;
 
 /** What a web handler gets as its second argument (Netlify's and Vercel's `context`, kept small). */
 export interface WebContext {
@@ -151,6 +153,7 @@ function byStyle(value: unknown, style: string): ResolvedHandler | undefined {
     case 'openwhisk':
     case 'openfaas':
     case 'knative':
+    case 'vercel':
       return typeof value === 'function' ? { style, fn: value as PeerHandler } : undefined;
     default:
       throw new NoHandlerError(`--style ${style} is not a handler style (${STYLES.join(', ')})`);
@@ -348,6 +351,16 @@ export function adapt(mod: Record<string, unknown>, fn: FunctionInfo): Invoke {
       return async (inv: IncomingInvocation) => {
         const context = knativeContext(inv);
         return orWeb(await handler(context, context.body), knativeResult);
+      };
+    }
+    case 'vercel': {
+      const handler = resolved.fn;
+      return async (inv: IncomingInvocation) => {
+        const { res, done, answer } = vercelResponse();
+        const result = await handler(vercelRequest(inv), res);
+        if (result instanceof Response) return webResultToResponse(result);
+        // Answered by the time the handler's promise settles, or later (a callback API): the end it gives.
+        return answer() ?? done;
       };
     }
     case 'openfaas': {

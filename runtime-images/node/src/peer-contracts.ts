@@ -211,3 +211,80 @@ export function fissionResult(result: unknown): PlainResponse {
   }
   return httpOrJson(result, (r) => r.status);
 }
+
+// ---- Vercel's Node functions: (req, res) with Vercel's helpers ----
+
+/** Vercel's request: Node's fields plus query, cookies and the parsed body. */
+export function vercelRequest(inv: IncomingInvocation) {
+  const cookies = Object.fromEntries(
+    (first(inv.headers.cookie) ?? '')
+      .split(';')
+      .map((pair) => pair.trim())
+      .filter(Boolean)
+      .map((pair) => {
+        const at = pair.indexOf('=');
+        return at === -1 ? [pair, ''] : [pair.slice(0, at), decodeURIComponent(pair.slice(at + 1))];
+      }),
+  );
+  return {
+    method: inv.method,
+    url: `${inv.path}${inv.rawQuery ? `?${inv.rawQuery}` : ''}`,
+    headers: inv.headers,
+    query: queryOf(inv),
+    cookies,
+    body: parsedBody(inv) === '' ? undefined : parsedBody(inv),
+  };
+}
+
+/** Vercel's response helpers (status, setHeader, json, send, redirect, end); the answer once it has ended. */
+export function vercelResponse(): { res: Record<string, unknown>; done: Promise<PlainResponse>; answer(): PlainResponse | undefined } {
+  let statusCode = 200;
+  const headers = new Map<string, string>();
+  let answered: PlainResponse | undefined;
+  let finish: (answer: PlainResponse) => void = () => {};
+  const done = new Promise<PlainResponse>((resolve) => (finish = resolve));
+  const end = (body: Buffer) => {
+    if (answered) return;
+    answered = { status: statusCode, headers: [...headers], body };
+    finish(answered);
+  };
+  const res: Record<string, unknown> = {
+    get statusCode() {
+      return statusCode;
+    },
+    set statusCode(code: number) {
+      statusCode = code;
+    },
+    status(code: number) {
+      statusCode = code;
+      return res;
+    },
+    setHeader(name: string, value: string | number | string[]) {
+      headers.set(name.toLowerCase(), Array.isArray(value) ? value.join(', ') : String(value));
+      return res;
+    },
+    getHeader: (name: string) => headers.get(name.toLowerCase()),
+    json(value: unknown) {
+      if (!headers.has('content-type')) headers.set('content-type', 'application/json; charset=utf-8');
+      end(Buffer.from(JSON.stringify(value)));
+      return res;
+    },
+    send(value: unknown) {
+      if (typeof value === 'object' && value !== null && !(value instanceof Uint8Array)) return (res.json as (v: unknown) => unknown)(value);
+      if (!headers.has('content-type')) headers.set('content-type', value instanceof Uint8Array ? 'application/octet-stream' : 'text/html; charset=utf-8');
+      end(value instanceof Uint8Array ? Buffer.from(value) : Buffer.from(String(value ?? '')));
+      return res;
+    },
+    redirect(statusOrUrl: number | string, url?: string) {
+      statusCode = typeof statusOrUrl === 'number' ? statusOrUrl : 307;
+      headers.set('location', url ?? String(statusOrUrl));
+      end(Buffer.alloc(0));
+      return res;
+    },
+    end(chunk?: string | Uint8Array) {
+      end(chunk === undefined ? Buffer.alloc(0) : Buffer.from(chunk));
+      return res;
+    },
+  };
+  return { res, done, answer: () => answered };
+}
