@@ -4,12 +4,13 @@
 // `new URL('./tpl.html', import.meta.url)` and `path.join(__dirname, 'tpl.html')` read them as they would
 // next to the source.
 import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { createRequire, isBuiltin } from 'node:module';
 import path from 'node:path';
 import { build, type Message, type Plugin } from 'esbuild';
 import { glob } from 'tinyglobby';
 import { includedPathProblem, MAX_INCLUDED_FILES } from '../core/code-archive.js';
 import { CliError } from './errors.js';
+import { isForeignPrebuild, NativePackages, packageNameOf } from './native-packages.js';
 
 export interface Bundle {
   code: string;
@@ -17,6 +18,8 @@ export interface Bundle {
   warnings: string[];
   /** Files beside the code: path relative to the entry's directory → content. */
   files: Map<string, Buffer>;
+  /** Packages shipped unbundled because they carry native addons (found, not asked for with --external). */
+  native: string[];
 }
 
 /**
@@ -49,21 +52,42 @@ function packageOf(file: string): string {
 }
 
 /**
- * Native addons (.node files) cannot be inlined into a JavaScript bundle, and a build for this machine may
- * not run in the function's container: refused, naming the package, instead of failing at the first call.
+ * A .node file loaded by the function's own code (not from an installed package, which is shipped whole):
+ * refused, naming it, instead of failing at the first call.
  */
-const refuseNativeAddons: Plugin = {
-  name: 'faas-refuse-native-addons',
+const refuseLooseAddons: Plugin = {
+  name: 'faas-refuse-loose-addons',
   setup(b) {
     b.onLoad({ filter: /\.node$/ }, (args) => ({
       errors: [
         {
-          text: `package "${packageOf(args.path)}" loads a native addon (${path.basename(args.path)}), which cannot be bundled into a function; use a pure-JavaScript or WebAssembly alternative (native addons are not supported yet)`,
+          text: `${packageOf(args.path)} loads a native addon (${path.basename(args.path)}) that is not part of an installed package, which cannot be bundled; make it an npm package (with its package.json) and install it beside the function, so it is shipped whole`,
         },
       ],
     }));
   },
 };
+
+/**
+ * Installed packages with native addons (sharp, bcrypt, …) are left out of the bundle and their names
+ * collected into `found`: their directories are shipped beside it (externalFiles), as `--external` would.
+ */
+function shipNativePackages(found: Set<string>): Plugin {
+  const native = new NativePackages(packageDir);
+  return {
+    name: 'faas-ship-native-packages',
+    setup(b) {
+      b.onResolve({ filter: /^[^./]/ }, (args) => {
+        if (isBuiltin(args.path) || args.path.includes(':')) return undefined;
+        const name = packageNameOf(args.path);
+        const dir = packageDir(name, args.resolveDir);
+        if (!dir || !native.carriesAddon(dir)) return undefined;
+        found.add(name);
+        return { path: args.path, external: true };
+      });
+    },
+  };
+}
 
 /**
  * The key under which the runtime puts the function's variables before its module loads; `import { env }
@@ -166,8 +190,9 @@ export function externalFiles(entryDir: string, packages: readonly string[]): Ma
         if (entry.name === 'node_modules' || entry.name.startsWith('.')) continue;
         const full = path.join(at, entry.name);
         const inner = rel ? `${rel}/${entry.name}` : entry.name;
-        if (entry.isDirectory()) walk(full, inner);
-        else if (entry.isFile()) files.set(`node_modules/${name}/${inner}`, readFileSync(full));
+        if (entry.isDirectory()) {
+          if (!isForeignPrebuild(inner)) walk(full, inner);
+        } else if (entry.isFile()) files.set(`node_modules/${name}/${inner}`, readFileSync(full));
       }
     };
     walk(dir, '');
@@ -191,7 +216,7 @@ export function externalFiles(entryDir: string, packages: readonly string[]): Ma
 export async function bundleFunction(target: string, include: readonly string[] = [], external: readonly string[] = []): Promise<Bundle> {
   const file = entryOf(target);
   const files = await includedFiles(path.dirname(file), include);
-  for (const [name, content] of externalFiles(path.dirname(file), external)) files.set(name, content);
+  const native = new Set<string>();
   try {
     const result = await build({
       entryPoints: [file],
@@ -204,14 +229,16 @@ export async function bundleFunction(target: string, include: readonly string[] 
       logLevel: 'silent',
       banner: { js: BANNER },
       define: { __dirname: '__faas_dirname', __filename: '__faas_filename' },
-      plugins: [refuseNativeAddons, cloudflareModules],
+      plugins: [cloudflareModules, shipNativePackages(native), refuseLooseAddons],
       // Shipped as they are beside the bundle (externalFiles), imported from there at run time.
       external: external.flatMap((name) => [name, `${name}/*`]),
       legalComments: 'none',
     });
     const code = result.outputFiles[0]!.text;
+    for (const [name, content] of externalFiles(path.dirname(file), [...new Set([...external, ...native])])) files.set(name, content);
     const bytes = Buffer.byteLength(code) + [...files.values()].reduce((sum, f) => sum + f.length, 0);
-    return { code, bytes, warnings: result.warnings.map((w) => `${where(w)}${w.text}`), files };
+    const shipped = [...native].filter((name) => !external.includes(name));
+    return { code, bytes, warnings: result.warnings.map((w) => `${where(w)}${w.text}`), files, native: shipped };
   } catch (err) {
     const errors = (err as { errors?: Message[] }).errors;
     if (!errors?.length) throw err;

@@ -169,6 +169,7 @@ export function registerDeploy(program: Command): void {
       }
       spinner.succeed(`bundled ${file} (${formatBytes(bundle.bytes)} in ${Math.round(performance.now() - started)} ms)`);
       for (const warning of bundle.warnings) info(`warning: ${warning}`);
+      if (bundle.native.length > 0) info(`shipped as installed, not bundled (native addons): ${bundle.native.join(', ')}`);
       const api = new ApiClient(loadCliConfig());
       spinner.start(`deploying ${name}`);
       try {

@@ -4,6 +4,7 @@ import type { TriggerIndex } from '../../triggers/trigger-index.js';
 import type { AsyncQueues } from '../../triggers/async-queues.js';
 import { scheduleProblem, shortestIntervalMs } from '../../triggers/schedule.js';
 import { BadRequestError, ConflictError, FunctionNotFoundError, LimitExceededError, NoHandlerError, QuotaExceededError } from '../../core/errors.js';
+import { addonProblem } from './addon-check.js';
 import { ambiguousDefault, handlerProblem } from './bundle-check.js';
 import { aliasOf, AliasNotFoundError, LATEST_ALIAS } from '../../core/releases.js';
 import { SecretNotFoundError, type SecretStore } from '../../secrets/secret-store.js';
@@ -191,6 +192,8 @@ export function functionRoutes(app: FastifyInstance, deps: FunctionRoutesDeps): 
       }
       const clash = includedTreeProblem(files.keys());
       if (clash) throw new BadRequestError(`files: ${clash}`);
+      const foreign = addonProblem(files);
+      if (foreign) throw new BadRequestError(foreign);
       const total = bundle.length + [...files.values()].reduce((sum, f) => sum + f.length, 0);
       if (total > deps.maxCodeBytes) {
         throw new BadRequestError(
@@ -218,7 +221,14 @@ export function functionRoutes(app: FastifyInstance, deps: FunctionRoutesDeps): 
         );
       }
       const noHandler = await handlerProblem(request.body.code, config.handler, config);
-      if (noHandler) throw new NoHandlerError(noHandler);
+      if (noHandler) {
+        // A setting kept from an earlier deploy is named as such: the new code is checked against it too.
+        const kept =
+          request.body.handler === undefined && config.handler
+            ? `; --handler ${config.handler} is kept from the deploy of v${previous?.version}: give --handler default (or another export) to change it`
+            : '';
+        throw new NoHandlerError(`${noHandler}${kept}`);
+      }
       // A shape two contracts share is refused rather than guessed (a wrong guess answers wrongly).
       if (!config.style && !config.handler) {
         const ambiguous = await ambiguousDefault(request.body.code);

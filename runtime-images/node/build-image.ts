@@ -1,7 +1,7 @@
 // Builds the function runtime image FROM scratch with the host's node binary, tagged by a hash of its inputs.
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,6 +43,20 @@ export function nodeLibraries(nodePath: string): string[] {
     if (match?.[1]) libs.add(match[1]);
   }
   return [...libs].sort();
+}
+
+/**
+ * glibc's other libraries, which native addons link beyond node's own (sharp's libvips needs libresolv):
+ * taken from the directory of node's libc, those this host has. The runtime runs this host's glibc, so an
+ * addon built or prebuilt for glibc Linux loads in the container as it does here.
+ */
+const ADDON_LIBRARIES = ['libresolv.so.2', 'librt.so.1', 'libutil.so.1', 'libanl.so.1', 'libatomic.so.1', 'libz.so.1'];
+
+export function addonLibraries(nodeLibs: readonly string[]): string[] {
+  const libc = nodeLibs.find((lib) => path.basename(lib) === 'libc.so.6');
+  if (!libc) return [];
+  const dir = path.dirname(libc);
+  return ADDON_LIBRARIES.map((name) => path.join(dir, name)).filter((lib) => existsSync(lib) && !nodeLibs.includes(lib));
 }
 
 function copyInto(root: string, file: string, as = file): void {
@@ -94,7 +108,8 @@ export async function ensureRuntimeImage(docker: Dockerode, options: EnsureImage
   const runtime = await bundleRuntime();
   const dockerfile = readFileSync(path.join(sourceDir, base === 'scratch' ? 'Dockerfile.scratch' : 'Dockerfile'), 'utf8');
   const nodePath = realpathSync(process.execPath);
-  const libs = base === 'scratch' ? nodeLibraries(nodePath) : [];
+  const nodeLibs = base === 'scratch' ? nodeLibraries(nodePath) : [];
+  const libs = [...nodeLibs, ...addonLibraries(nodeLibs)];
   const hash = createHash('sha256')
     .update(runtime)
     .update(dockerfile)

@@ -1,4 +1,4 @@
-// The CLI's bundler: directory entries, files shipped beside the code, CommonJS globals, native addons refused.
+// The CLI's bundler: directory entries, files shipped beside the code, CommonJS globals, packages with native addons shipped whole.
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -46,12 +46,52 @@ describe('bundleFunction', () => {
     ).resolves.toBeDefined();
   });
 
-  it('refuses a package with a native addon, naming it', async () => {
-    write('native/node_modules/fastthing/index.js', `module.exports = require('./build/fast.node');`);
-    write('native/node_modules/fastthing/build/fast.node', 'not really a binary');
-    write('native/node_modules/fastthing/package.json', '{"name":"fastthing","main":"index.js"}');
-    write('native/index.js', `import fast from 'fastthing'; export default () => String(fast);`);
-    await expect(bundleFunction(path.join(dir, 'native'))).rejects.toThrow(/package "fastthing" loads a native addon \(fast\.node\)/);
+  it('ships a package with a native addon unbundled, with its own files, leaving out other systems’ prebuilds', async () => {
+    write('native/node_modules/fastthing/index.js', `module.exports = require('node-gyp-build')(__dirname);`);
+    write('native/node_modules/fastthing/prebuilds/linux-x64/fast.glibc.node', 'linux binary');
+    write('native/node_modules/fastthing/prebuilds/darwin-arm64/fast.node', 'mac binary');
+    write('native/node_modules/fastthing/prebuilds/win32-x64/fast.node', 'windows binary');
+    write('native/node_modules/fastthing/package.json', '{"name":"fastthing","main":"index.js","dependencies":{"node-gyp-build":"4"}}');
+    write('native/node_modules/node-gyp-build/index.js', `module.exports = () => 'loaded';`);
+    write('native/node_modules/node-gyp-build/package.json', '{"name":"node-gyp-build","main":"index.js"}');
+    write('native/node_modules/purething/index.js', `module.exports = 'pure';`);
+    write('native/node_modules/purething/package.json', '{"name":"purething","main":"index.js"}');
+    write('native/index.js', `import fast from 'fastthing'; import pure from 'purething'; export default () => String(fast) + pure;`);
+    const bundle = await bundleFunction(path.join(dir, 'native'));
+    expect(bundle.native).toEqual(['fastthing']);
+    expect(bundle.code).toMatch(/from "fastthing"/);
+    expect(bundle.code).not.toMatch(/from "purething"/);
+    expect([...bundle.files.keys()].sort()).toEqual([
+      'node_modules/fastthing/index.js',
+      'node_modules/fastthing/package.json',
+      'node_modules/fastthing/prebuilds/linux-x64/fast.glibc.node',
+      'node_modules/node-gyp-build/index.js',
+      'node_modules/node-gyp-build/package.json',
+    ]);
+  });
+
+  it('ships a package that loads its addon from a platform package (sharp’s layout) with that package', async () => {
+    write(
+      'img/node_modules/imgthing/index.js',
+      `const p = process.platform + '-' + process.arch; module.exports = require('@imgthing/' + p + '/imgthing.node');`,
+    );
+    write('img/node_modules/imgthing/package.json', '{"name":"imgthing","main":"index.js","optionalDependencies":{"@imgthing/linux-x64":"1"}}');
+    write('img/node_modules/@imgthing/linux-x64/lib/imgthing.node', 'binary');
+    write(
+      'img/node_modules/@imgthing/linux-x64/package.json',
+      '{"name":"@imgthing/linux-x64","os":["linux"],"cpu":["x64"],"exports":{"./imgthing.node":"./lib/imgthing.node"}}',
+    );
+    write('img/index.js', `import img from 'imgthing/index.js'; export default () => String(img);`);
+    const bundle = await bundleFunction(path.join(dir, 'img'));
+    expect(bundle.native).toEqual(['imgthing']);
+    expect(bundle.code).toMatch(/from "imgthing\/index\.js"/);
+    expect(bundle.files.has('node_modules/@imgthing/linux-x64/lib/imgthing.node')).toBe(true);
+  });
+
+  it('refuses a .node file of the function’s own, not of an installed package, naming it', async () => {
+    write('loose/addon.node', 'not really a binary');
+    write('loose/index.js', `import addon from './addon.node'; export default () => String(addon);`);
+    await expect(bundleFunction(path.join(dir, 'loose'))).rejects.toThrow(/loads a native addon \(addon\.node\) that is not part of an installed package/);
   });
 
   it('says when an --include glob matches nothing, or a path is not shippable', async () => {
