@@ -35,6 +35,12 @@ export class NoHandlerError extends FaasError {
   readonly status = 400;
 }
 
+/** The runtime a deploy names (--runtime) is not installed on this platform. */
+export class RuntimeUnavailableError extends FaasError {
+  readonly code = 'RUNTIME_UNAVAILABLE';
+  readonly status = 400;
+}
+
 export class UnauthorizedError extends FaasError {
   readonly code = 'UNAUTHORIZED';
   readonly status = 401;

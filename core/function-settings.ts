@@ -47,6 +47,12 @@ export type Schedule = Static<typeof ScheduleSchema>;
 /** An export's name (JavaScript identifier); `file.name` as serverless.yml writes it is accepted by the CLI. */
 export const HANDLER_NAME_PATTERN = '^[A-Za-z_$][A-Za-z0-9_$]{0,99}$';
 
+/** The Node.js versions a function runs on (--runtime); the platform's own Node is node20. */
+export const RUNTIMES = ['node20', 'node22', 'node24'] as const;
+export type RuntimeName = (typeof RUNTIMES)[number];
+/** Functions that never chose one (and those deployed before runtimes were a setting) run on it. */
+export const DEFAULT_RUNTIME: RuntimeName = 'node20';
+
 export const SETTINGS = {
   handler: setting(
     Type.String({
@@ -80,6 +86,17 @@ export const SETTINGS = {
       parse: 'text',
       help: 'handler contract: web, lambda, workers, fission, openwhisk, openfaas, knative or vercel (default: recognised by shape)',
     },
+  ),
+  runtime: setting(
+    Type.Union(
+      RUNTIMES.map((name) => Type.Literal(name)),
+      {
+        default: DEFAULT_RUNTIME,
+        description:
+          "The Node.js version the function runs on: 'node20' (the platform's own), 'node22' or 'node24' (LTS, installed from the npm registry's binary packages). Each has its own runtime image and prewarmed containers.",
+      },
+    ),
+    { flag: '--runtime <node20|node22|node24>', parse: 'text', help: 'Node.js version: node20 (default), node22 or node24' },
   ),
   eventFormat: setting(
     Type.Union([Type.Literal('2.0'), Type.Literal('1.0')], {

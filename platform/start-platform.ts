@@ -36,6 +36,8 @@ import { InvokerServer } from '../invoker/remote/invoker-server.js';
 import { RemoteInvoker } from '../invoker/remote/remote-invoker.js';
 import type { Readiness } from '../gateway/routes/health.js';
 import { ensureRuntimeImage } from '../runtime-images/node/build-image.js';
+import { NodeRuntimeImages } from '../runtime-images/node/node-runtimes.js';
+import { DEFAULT_RUNTIME } from '../core/function-settings.js';
 import { AsyncDispatcher } from '../triggers/dispatcher.js';
 import { ThreadedDispatcher } from '../triggers/threaded-dispatcher.js';
 import { Doorbell } from '../triggers/doorbell.js';
@@ -100,6 +102,12 @@ async function startLocalInvoker(
 ): Promise<{ invoker: InProcessInvoker; dispatcher: Dispatcher; close(): Promise<void> }> {
   const docker = new Docker({ socketPath: config.dockerSocket });
   progress('checking the runtime image');
+  // The default runtime's image now (FAAS_RUNTIME_IMAGE, or built); another runtime's on its first use.
+  const images = new NodeRuntimeImages(docker, {
+    onProgress: (line) => shared.log.info({ line }, 'runtime image'),
+    base: config.runtimeBase,
+    ...(config.runtimeImage ? { given: { runtime: DEFAULT_RUNTIME, image: config.runtimeImage } } : {}),
+  });
   const image = config.runtimeImage ?? (await ensureRuntimeImage(docker, { onProgress: progress, base: config.runtimeBase }));
   const tenantQuotas = new TenantQuotaCache(new TenantStore({ redis: shared.redis, prefix: config.redisPrefix }));
   await tenantQuotas.start((err) => shared.log.warn({ err: err.message }, 'tenant quotas not refreshed; retrying'));
@@ -136,6 +144,7 @@ async function startLocalInvoker(
     connect: runtimeConnections({ maxResponseBytes: config.maxBodyBytes, maxStreamBytes: config.maxStreamBytes }),
     host: new HostDirectories({ dataDir: config.dataDir, codeCache: new CodeCache({ dataDir: config.dataDir, registry: shared.registry }) }),
     image,
+    imageFor: (runtime) => images.imageFor(runtime),
     owner: config.invokerId,
     poolMemoryMb: config.poolMemoryMb,
     maxQueue: config.maxQueue,

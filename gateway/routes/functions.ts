@@ -3,8 +3,17 @@ import type { FastifyInstance } from 'fastify';
 import type { TriggerIndex } from '../../triggers/trigger-index.js';
 import type { AsyncQueues } from '../../triggers/async-queues.js';
 import { scheduleProblem, shortestIntervalMs } from '../../triggers/schedule.js';
-import { BadRequestError, ConflictError, FunctionNotFoundError, LimitExceededError, NoHandlerError, QuotaExceededError } from '../../core/errors.js';
+import {
+  BadRequestError,
+  ConflictError,
+  FunctionNotFoundError,
+  LimitExceededError,
+  NoHandlerError,
+  QuotaExceededError,
+  RuntimeUnavailableError,
+} from '../../core/errors.js';
 import { addonProblem } from './addon-check.js';
+import { runtimeProblem } from '../../runtime-images/node/node-runtimes.js';
 import { ambiguousDefault, handlerProblem } from './bundle-check.js';
 import { aliasOf, AliasNotFoundError, LATEST_ALIAS } from '../../core/releases.js';
 import { SecretNotFoundError, type SecretStore } from '../../secrets/secret-store.js';
@@ -220,6 +229,8 @@ export function functionRoutes(app: FastifyInstance, deps: FunctionRoutesDeps): 
           `--trigger-alias ${config.triggerAlias}: function ${name} has no such alias yet; create it first (faas alias set ${name} ${config.triggerAlias} <version>)`,
         );
       }
+      const noRuntime = runtimeProblem(config.runtime);
+      if (noRuntime) throw new RuntimeUnavailableError(noRuntime);
       const noHandler = await handlerProblem(request.body.code, config.handler, config);
       if (noHandler) {
         // A setting kept from an earlier deploy is named as such: the new code is checked against it too.

@@ -25,6 +25,7 @@ import { WaitingQueue } from './waiting-queue.js';
 import { ContainerStarter } from './container-starter.js';
 import { decide, pickWarm, planScaleUp, type ScaleUp } from './decide.js';
 import { PrewarmPool } from './prewarm-pool.js';
+import { DEFAULT_RUNTIME } from '../../core/function-settings.js';
 import type { FunctionLimits, FunctionView, HostView } from './pool-view.js';
 import { reap } from './reap.js';
 
@@ -397,7 +398,8 @@ export class ContainerPool {
 
   private async startContainer(state: FunctionState, usePrewarmed = true): Promise<void> {
     const spec = state.spec;
-    const stem = usePrewarmed && this.starter.fitsPrewarmed(spec) ? this.prewarm.take() : undefined;
+    const runtime = spec.runtime ?? DEFAULT_RUNTIME;
+    const stem = usePrewarmed && this.starter.fitsPrewarmed(spec) ? this.prewarm.take(runtime) : undefined;
     const id = stem?.id ?? this.starter.newId();
     const entry = newEntry(
       { id, fn: spec.name, version: spec.version, memoryMb: spec.memoryMb, concurrency: spec.concurrency, socketDir: this.starter.socketDirOf(id) },
@@ -423,6 +425,8 @@ export class ContainerPool {
       this.move(entry, 'ready');
       entry.lastUsedAt = entry.readyAt;
       this.log.info({ fn: spec.name, version: spec.version, containerId: id, initMs: entry.initMs, prewarmed: !!stem }, 'container ready');
+      // The next cold start on this runtime (another than the default) finds a container of it prewarmed.
+      if (!stem && this.starter.fitsPrewarmed(spec)) this.prewarm.use(runtime);
       this.dispatch(state);
     } catch (err) {
       this.log.warn({ fn: spec.name, containerId: id, prewarmed: !!stem, err: (err as Error).message }, 'container failed to start');

@@ -7,13 +7,17 @@ import type { ContainerDriver, ContainerHost, ContainerSpec } from '../driver/co
 import type { RuntimeConnectionFactory } from '../runtime/runtime-connection.js';
 import { CONTAINER_CODE_FILE } from '../../runtime-images/node/protocol.js';
 import type { Entry } from './container-entry.js';
+import { DEFAULT_RUNTIME, type RuntimeName } from '../../core/function-settings.js';
 
 export interface ContainerStarterOptions {
   driver: ContainerDriver;
   /** Channel and code directories on the engine's host. */
   host: ContainerHost;
   connect: RuntimeConnectionFactory;
+  /** The image of the default runtime (node20). */
   image: string;
+  /** The image of another runtime (--runtime node22…), built on first use; without it only the default runs here. */
+  imageFor?: (runtime: RuntimeName) => Promise<string>;
   /** Label value naming this invoker's containers. */
   owner: string;
   pidsLimit: number;
@@ -45,15 +49,23 @@ export class ContainerStarter {
     return this.options.startTimeoutMs ?? 15_000;
   }
 
+  /** The image a runtime's containers start from. */
+  private async imageOf(runtime: RuntimeName | undefined): Promise<string> {
+    if (runtime === undefined || runtime === DEFAULT_RUNTIME) return this.options.image;
+    if (!this.options.imageFor) throw new Error(`runtime ${runtime} does not run on this invoker (only ${DEFAULT_RUNTIME})`);
+    return this.options.imageFor(runtime);
+  }
+
   private async run(
     entry: Entry,
+    image: string,
     fields: Pick<ContainerSpec, 'name' | 'fn' | 'memoryMb' | 'cpus' | 'network' | 'env' | 'codeDir' | 'prewarm' | 'handler' | 'eventFormat' | 'style'> & {
       tmpMb?: number;
     },
   ): Promise<boolean> {
     entry.listener = await this.options.host.openChannel(entry.id, entry.concurrency);
     entry.dockerId = await this.options.driver.run({
-      image: this.options.image,
+      image,
       version: entry.version,
       pidsLimit: this.options.pidsLimit,
       tmpMb: this.options.tmpMb,
@@ -73,9 +85,9 @@ export class ContainerStarter {
    * its own channel with the init: they never go into the engine's container config (`docker inspect`).
    */
   async startFunction(entry: Entry, spec: FunctionSpec): Promise<boolean> {
-    const codeDir = await this.options.host.codeDirFor(spec);
+    const [image, codeDir] = await Promise.all([this.imageOf(spec.runtime), this.options.host.codeDirFor(spec)]);
     const secrets = spec.secrets.length > 0 ? await this.secretsOf(spec) : undefined;
-    const running = await this.run(entry, {
+    const running = await this.run(entry, image, {
       name: `faas-${spec.name}-${entry.id}`,
       fn: spec.name,
       memoryMb: spec.memoryMb,
@@ -116,9 +128,10 @@ export class ContainerStarter {
   }
 
   /** A runtime with no function yet, network none, default limits; resolves when it answers. */
-  async startPrewarmed(entry: Entry): Promise<boolean> {
+  async startPrewarmed(entry: Entry, runtime: RuntimeName = DEFAULT_RUNTIME): Promise<boolean> {
+    const image = await this.imageOf(runtime);
     entry.ownCodeDir = await this.options.host.ownCodeDir(entry.id);
-    const running = await this.run(entry, {
+    const running = await this.run(entry, image, {
       name: `faas-prewarm-${entry.id}`,
       fn: '',
       memoryMb: entry.memoryMb,

@@ -1,8 +1,11 @@
 // Prewarmed runtimes (OpenWhisk's stem cells): containers already started with no function, so a cold
 // start only loads the function's code instead of waiting for the engine to create and start a container.
+// `count` of them per runtime in use (--runtime): the default runtime's from the start, another's from the
+// first start of a function on it (OpenWhisk keeps stem cells per kind the same way).
 import type { Entry } from './container-entry.js';
 import { applyEvent, newEntry } from './container-entry.js';
 import type { ContainerStarter } from './container-starter.js';
+import { DEFAULT_RUNTIME, type RuntimeName } from '../../core/function-settings.js';
 
 export interface PrewarmPoolOptions {
   starter: ContainerStarter;
@@ -26,6 +29,10 @@ export interface PrewarmPoolOptions {
 
 export class PrewarmPool {
   readonly entries = new Map<string, Entry>();
+  /** The runtime of each prewarmed container. */
+  private readonly runtimeOf = new Map<string, RuntimeName>();
+  /** Runtimes kept prewarmed: the default one, and each another function started on. */
+  private readonly runtimes = new Set<RuntimeName>([DEFAULT_RUNTIME]);
   /** Starts in progress; close() waits for them, since a container created during close is removed by its start. */
   private readonly starting = new Set<Promise<unknown>>();
   private closed = false;
@@ -37,11 +44,18 @@ export class PrewarmPool {
 
   constructor(private readonly options: PrewarmPoolOptions) {}
 
-  /** Runtimes ready or starting (not those being removed, which are replaced). */
-  private live(): number {
+  /** Containers of a runtime ready or starting (not those being removed, which are replaced). */
+  private live(runtime: RuntimeName): number {
     let n = 0;
-    for (const entry of this.entries.values()) if (entry.phase !== 'removing') n += 1;
+    for (const entry of this.entries.values()) if (entry.phase !== 'removing' && this.runtimeOf.get(entry.id) === runtime) n += 1;
     return n;
+  }
+
+  /** Keeps containers of this runtime prewarmed too, from now on. */
+  use(runtime: RuntimeName): void {
+    if (this.runtimes.has(runtime)) return;
+    this.runtimes.add(runtime);
+    this.fill();
   }
 
   /** Starts runtimes until `count` are ready or starting (as memory allows); tried again every retryMs. */
@@ -51,16 +65,23 @@ export class PrewarmPool {
       this.refill = setInterval(() => this.fill(), this.options.retryMs ?? 1_000);
       this.refill.unref();
     }
+    // Containers removed by others (evicted for memory) leave their runtime behind here.
+    for (const id of this.runtimeOf.keys()) if (!this.entries.has(id)) this.runtimeOf.delete(id);
     if (this.options.clock() < this.notBefore) return;
-    for (let live = this.live(); live < this.options.count && this.options.hasRoom(this.options.memoryMb); live++) {
+    for (const runtime of this.runtimes) this.fillRuntime(runtime);
+  }
+
+  private fillRuntime(runtime: RuntimeName): void {
+    for (let live = this.live(runtime); live < this.options.count && this.options.hasRoom(this.options.memoryMb); live++) {
       const id = this.options.starter.newId();
       const entry = newEntry(
         { id, fn: '', version: 0, memoryMb: this.options.memoryMb, concurrency: 1, socketDir: this.options.starter.socketDirOf(id) },
         this.options.clock(),
       );
       this.entries.set(id, entry);
+      this.runtimeOf.set(id, runtime);
       const start = this.options.starter
-        .startPrewarmed(entry)
+        .startPrewarmed(entry, runtime)
         .then((running) => {
           if (running && entry.phase === 'starting') {
             applyEvent(entry, 'ready', (err) => this.options.log.warn({ containerId: entry.id, err: err.message }, 'container state'));
@@ -86,10 +107,11 @@ export class PrewarmPool {
    * Takes a ready prewarmed container out of the pool for the caller to assign; the caller calls fill()
    * once the assignment is done, so the replacement does not compete with it in the engine.
    */
-  take(): Entry | undefined {
+  take(runtime: RuntimeName = DEFAULT_RUNTIME): Entry | undefined {
     for (const entry of this.entries.values()) {
-      if (entry.phase !== 'idle') continue;
+      if (entry.phase !== 'idle' || this.runtimeOf.get(entry.id) !== runtime) continue;
       this.entries.delete(entry.id);
+      this.runtimeOf.delete(entry.id);
       return entry;
     }
     return undefined;

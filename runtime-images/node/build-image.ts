@@ -10,7 +10,7 @@ import type Dockerode from 'dockerode';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** Source folder of the runtime, whether running from the repo (ts) or from dist (js). */
-const sourceDir = here.includes(`${path.sep}dist${path.sep}`) ? here.replace(`${path.sep}dist${path.sep}`, path.sep) : here;
+export const sourceDir = here.includes(`${path.sep}dist${path.sep}`) ? here.replace(`${path.sep}dist${path.sep}`, path.sep) : here;
 
 export const RUNTIME_IMAGE_REPOSITORY = 'faas-runtime-node';
 
@@ -72,6 +72,14 @@ export interface EnsureImageOptions {
    * 'official': FROM the official node:20-slim image, for hosts that reach a registry.
    */
   base?: 'scratch' | 'official';
+  /** The node binary the image runs: default this process's own (the node20 runtime). */
+  node?: NodeBinary;
+}
+
+/** A node binary and its version (`v22.23.5`). */
+export interface NodeBinary {
+  path: string;
+  version: string;
 }
 
 /** Writes the build context of an image base into dir; returns the entries to send. */
@@ -106,14 +114,20 @@ export async function ensureRuntimeImage(docker: Dockerode, options: EnsureImage
   const progress = options.onProgress ?? (() => {});
   const base = options.base ?? 'scratch';
   const runtime = await bundleRuntime();
-  const dockerfile = readFileSync(path.join(sourceDir, base === 'scratch' ? 'Dockerfile.scratch' : 'Dockerfile'), 'utf8');
-  const nodePath = realpathSync(process.execPath);
+  const node = options.node ?? { path: realpathSync(process.execPath), version: process.version };
+  const major = node.version.replace(/^v/, '').split('.')[0]!;
+  // The official base of the binary's major version (node:22-slim for node22).
+  const dockerfile = readFileSync(path.join(sourceDir, base === 'scratch' ? 'Dockerfile.scratch' : 'Dockerfile'), 'utf8').replace(
+    /FROM node:\d+-slim/,
+    `FROM node:${major}-slim`,
+  );
+  const nodePath = node.path;
   const nodeLibs = base === 'scratch' ? nodeLibraries(nodePath) : [];
   const libs = [...nodeLibs, ...addonLibraries(nodeLibs)];
   const hash = createHash('sha256')
     .update(runtime)
     .update(dockerfile)
-    .update(base === 'scratch' ? `${ROOTFS_LAYOUT}\n${nodePath}\n${process.version}\n${libs.join('\n')}` : 'official')
+    .update(base === 'scratch' ? `${ROOTFS_LAYOUT}\n${nodePath}\n${node.version}\n${libs.join('\n')}` : 'official')
     .digest('hex')
     .slice(0, 12);
   const tag = `${RUNTIME_IMAGE_REPOSITORY}:${base === 'scratch' ? '' : 'official-'}${hash}`;
@@ -125,7 +139,7 @@ export async function ensureRuntimeImage(docker: Dockerode, options: EnsureImage
     .catch(() => false);
   if (exists) return tag;
 
-  progress(`building runtime image ${tag}${base === 'scratch' ? ` from ${nodePath} (${process.version})` : ' from node:20-slim'}`);
+  progress(`building runtime image ${tag}${base === 'scratch' ? ` from ${nodePath} (${node.version})` : ` from node:${major}-slim`}`);
   const context = mkdtempSync(path.join(os.tmpdir(), 'faas-image-'));
   try {
     const src = assembleContext(context, base, runtime, dockerfile, nodePath, libs);

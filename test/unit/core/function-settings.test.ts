@@ -8,7 +8,7 @@ import { deployBody } from '../../../gateway/schemas/function.js';
 /** A flag value for each kind of setting, in the form commander hands it over. */
 const sample = { integer: '2', number: '0.5', duration: '2s', text: '', names: ['orders'], pairs: ['A=1'], switch: true, schedules: ['*/5 * * * *'] } as const;
 /** Text settings take their own values. */
-const texts: Record<string, string> = { handler: 'handler.hello', eventFormat: '1.0', triggerAlias: 'prod', style: 'lambda' };
+const texts: Record<string, string> = { handler: 'handler.hello', eventFormat: '1.0', triggerAlias: 'prod', style: 'lambda', runtime: 'node22' };
 
 describe('function settings', () => {
   it('gives every setting a CLI flag whose value the API accepts under the same key', () => {

@@ -7,6 +7,7 @@ import { PrewarmPool } from '../../../invoker/pool/prewarm-pool.js';
 class FakeStarter {
   next = 0;
   started: string[] = [];
+  runtimes: string[] = [];
   failWith: Error | undefined;
   newId() {
     return `p${++this.next}`;
@@ -14,8 +15,9 @@ class FakeStarter {
   socketDirOf(id: string) {
     return `/tmp/sock/${id}`;
   }
-  async startPrewarmed(entry: Entry): Promise<boolean> {
+  async startPrewarmed(entry: Entry, runtime = 'node20'): Promise<boolean> {
     this.started.push(entry.id);
+    this.runtimes.push(runtime);
     if (this.failWith) throw this.failWith;
     return true;
   }
@@ -54,6 +56,25 @@ afterEach(async () => {
 });
 
 describe('PrewarmPool', () => {
+  it('keeps count of each runtime in use, and takes only one of the runtime asked for', async () => {
+    freeMb = 10_000;
+    pool = make(1);
+    pool.fill();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(starter.runtimes).toEqual(['node20']);
+    expect(pool.take('node22')).toBeUndefined();
+    pool.use('node22');
+    await vi.advanceTimersByTimeAsync(0);
+    expect(starter.runtimes).toEqual(['node20', 'node22']);
+    const taken = pool.take('node22');
+    expect(taken?.id).toBe('p2');
+    expect(pool.take('node22')).toBeUndefined();
+    // Its replacement is of its runtime; the default runtime's is left as it is.
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(starter.runtimes).toEqual(['node20', 'node22', 'node22']);
+    expect(pool.take()?.id).toBe('p1');
+  });
+
   it('fills up to count as memory allows', async () => {
     freeMb = 10_000;
     pool = make(3);
