@@ -11,6 +11,7 @@ import { glob } from 'tinyglobby';
 import { includedPathProblem, MAX_INCLUDED_FILES } from '../core/code-archive.js';
 import { CliError } from './errors.js';
 import { isForeignPrebuild, NativePackages, packageNameOf } from './native-packages.js';
+import { platformModules } from './platform-modules.js';
 
 export interface Bundle {
   code: string;
@@ -88,31 +89,6 @@ function shipNativePackages(found: Set<string>): Plugin {
     },
   };
 }
-
-/**
- * The key under which the runtime puts the function's variables before its module loads; `import { env }
- * from 'cloudflare:workers'` reads it. Shared with runtime-images/node/src/main.ts.
- */
-export const WORKERS_ENV_KEY = 'faas.workers.env';
-
-/** `cloudflare:workers` as a Workers script imports it: `env`, WorkerEntrypoint and RpcTarget; what needs Cloudflare's network says so. */
-const CLOUDFLARE_WORKERS = `
-export const env = globalThis[Symbol.for(${JSON.stringify(WORKERS_ENV_KEY)})] ?? {};
-export class WorkerEntrypoint { constructor(ctx, env) { this.ctx = ctx; this.env = env; } }
-export class RpcTarget {}
-const unsupported = (what) => class { constructor() { throw new Error(what + ' are not available on this platform (Cloudflare only)'); } };
-export const DurableObject = unsupported('Durable Objects');
-export const WorkflowEntrypoint = unsupported('Workflows');
-`;
-
-/** Resolves `cloudflare:workers` to the platform's own module, and `cloudflare:node` to Node's builtins. */
-const cloudflareModules: Plugin = {
-  name: 'faas-cloudflare-modules',
-  setup(b) {
-    b.onResolve({ filter: /^cloudflare:workers$/ }, () => ({ path: 'cloudflare:workers', namespace: 'faas-cloudflare' }));
-    b.onLoad({ filter: /.*/, namespace: 'faas-cloudflare' }, () => ({ contents: CLOUDFLARE_WORKERS, loader: 'js' }));
-  },
-};
 
 /** The file to bundle: the file itself, or a directory's entry. */
 export function entryOf(target: string): string {
@@ -229,7 +205,7 @@ export async function bundleFunction(target: string, include: readonly string[] 
       logLevel: 'silent',
       banner: { js: BANNER },
       define: { __dirname: '__faas_dirname', __filename: '__faas_filename' },
-      plugins: [cloudflareModules, shipNativePackages(native), refuseLooseAddons],
+      plugins: [platformModules, shipNativePackages(native), refuseLooseAddons],
       // Shipped as they are beside the bundle (externalFiles), imported from there at run time.
       external: external.flatMap((name) => [name, `${name}/*`]),
       legalComments: 'none',

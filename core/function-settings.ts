@@ -74,17 +74,18 @@ export const SETTINGS = {
         Type.Literal('openfaas'),
         Type.Literal('knative'),
         Type.Literal('vercel'),
+        Type.Literal('azure'),
       ],
       {
         default: '',
         description:
-          "The handler contract: 'web' (request[, context]) => Response, 'lambda' (event, context), 'workers' { fetch, scheduled, queue }, 'fission' (context) => { status, body }, 'openwhisk' main(params), 'openfaas' (event, context) with context.succeed, 'knative' handle(context, body), 'vercel' (req, res) with Vercel's helpers; '' recognises it by shape and export name.",
+          "The handler contract: 'web' (request[, context]) => Response, 'lambda' (event, context), 'workers' { fetch, scheduled, queue }, 'fission' (context) => { status, body }, 'openwhisk' main(params), 'openfaas' (event, context) with context.succeed, 'knative' handle(context, body), 'vercel' (req, res) with Vercel's helpers, 'azure' Azure Functions v3 (context, req) with context.res (v4's app.http is recognised); '' recognises it by shape and export name.",
       },
     ),
     {
       flag: '--style <contract>',
       parse: 'text',
-      help: 'handler contract: web, lambda, workers, fission, openwhisk, openfaas, knative or vercel (default: recognised by shape)',
+      help: 'handler contract: web, lambda, workers, fission, openwhisk, openfaas, knative, vercel or azure (default: recognised by shape)',
     },
   ),
   runtime: setting(

@@ -7,6 +7,12 @@ import { init, parse } from 'es-module-lexer';
 const ACCEPTED =
   "export default a function (request) => Response, a Workers module ({ fetch, scheduled, queue }) or a Lambda handler, or export const handler = async (event, context) => …, OpenWhisk's main(params) or Knative's handle(context, body); or name the export with --handler (and the contract with --style)";
 
+/** The HTTP methods a route handler module exports handlers by (runtime's METHOD_EXPORTS). */
+const HTTP_METHOD_EXPORTS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
+
+/** What the @azure/functions module `faas deploy` bundles (cli/platform-modules.ts) registers handlers under. */
+const AZURE_REGISTRATION = 'Symbol.for("faas.azure.app")';
+
 /** The triggers a deploy attaches: what a Workers module must handle besides HTTP. */
 export interface DeployedTriggers {
   schedules: readonly unknown[];
@@ -108,6 +114,9 @@ export function defaultExportArity(code: string, local: string | undefined, dept
       const match = new RegExp(pattern).exec(statement);
       if (match) return countParams(match[1] ?? '');
     }
+    // CommonJS bundled by esbuild: `export default require_x();` of `var require_x = __commonJS({ … module.exports = function (a, b) …`.
+    const required = /^default\s+(require_[A-Za-z0-9_$]+)\(\)/.exec(statement);
+    if (required) return commonJsExportArity(code, required[1]!, params);
   }
   const name = local && /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(local) ? local.replace(/\$/g, '\\$') : undefined;
   // esbuild writes every default export as a named binding (`var stdin_default = …; export { … as default }`).
@@ -131,6 +140,21 @@ export function defaultExportArity(code: string, local: string | undefined, dept
   return undefined;
 }
 
+/** Parameters of the function a CommonJS module (esbuild's `require_x` wrapper) assigns to module.exports, or undefined. */
+function commonJsExportArity(code: string, wrapper: string, params: string): number | undefined {
+  const start = code.indexOf(`var ${wrapper} = __commonJS(`);
+  if (start === -1) return undefined;
+  const body = code.slice(start, start + 200_000);
+  for (const pattern of [
+    String.raw`module\.exports\s*=\s*(?:async\s+)?function\s*\*?\s*[A-Za-z0-9_$]*\s*${params}`,
+    String.raw`module\.exports\s*=\s*(?:async\s*)?${params}\s*=>`,
+  ]) {
+    const match = new RegExp(pattern).exec(body);
+    if (match) return countParams(match[1] ?? '');
+  }
+  return undefined;
+}
+
 /**
  * A default-exported function of two parameters is a Lambda handler (event, context) or a web handler
  * (request, context) as Netlify and Vercel write it: which one is not in its shape. Recognised as web when
@@ -149,7 +173,7 @@ export async function ambiguousDefault(code: string): Promise<string | undefined
   if (!names.includes('default') || names.includes('config') || names.includes('handler')) return undefined;
   const entry = exports.find((e) => e.n === 'default');
   if (defaultExportArity(code, entry?.ln, 0, entry?.s) !== 2) return undefined;
-  return 'the default export takes two parameters: a Lambda handler (event, context) or a web handler (request, context) as Netlify and Vercel write it — which one is not in its shape. Deploy it with --style lambda or --style web (or --style vercel for a Vercel Node (req, res) function, --style openfaas for OpenFaaS)';
+  return 'the default export takes two parameters: a Lambda handler (event, context) or a web handler (request, context) as Netlify and Vercel write it — which one is not in its shape. Deploy it with --style lambda or --style web (or --style vercel for a Vercel Node (req, res) function, --style openfaas for OpenFaaS, --style azure for Azure Functions v3 (context, req))';
 }
 
 /** Why this code cannot be deployed with this handler setting and these triggers, or undefined when it can. */
@@ -177,6 +201,10 @@ export async function handlerProblem(code: string, handler: string, triggers: De
     return handlers ? workersProblem(handlers, triggers) : undefined;
   }
   if (names.includes('handler')) return undefined;
+  // Route handlers named for HTTP methods (Vercel, Next.js): export function GET(request).
+  if (names.some((n) => HTTP_METHOD_EXPORTS.has(n))) return undefined;
+  // Azure Functions v4: handlers registered with app.http/timer/storageQueue (faas deploy's @azure/functions).
+  if (code.includes(AZURE_REGISTRATION)) return undefined;
   // OpenWhisk's main(params) and Knative Functions' handle(context, body), by their names.
   if (names.includes('main') || names.includes('handle')) return undefined;
   return `the code exports no handler (it exports ${found}); ${ACCEPTED}`;

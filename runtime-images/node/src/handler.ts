@@ -6,6 +6,7 @@ import { Readable } from 'node:stream';
 import { settle } from './response-body.js';
 import { isStreamified, runStreamified } from './lambda-streaming.js';
 import { cfOf } from './workers-globals.js';
+import { azureRegistry, runAzureHttp, runAzureQueue, runAzureTimer, runAzureV3, type AzureRegistry } from './azure-functions.js';
 import {
   ContractError,
   fissionRequest,
@@ -50,7 +51,7 @@ export type Invoke = ((inv: IncomingInvocation, ctx: InvocationContext) => Promi
   streamsRequestBody?: boolean;
 };
 
-export type HandlerStyle = 'web' | 'web-fetch' | 'lambda' | 'fission' | 'openwhisk' | 'openfaas' | 'knative' | 'vercel';
+export type HandlerStyle = 'web' | 'web-fetch' | 'lambda' | 'fission' | 'openwhisk' | 'openfaas' | 'knative' | 'vercel' | 'azure' | 'azure-v4';
 
 type WebHandler = (req: Request, context: WebContext) => unknown;
 type FissionHandler = (context: { request: FissionRequest; response: undefined }) => unknown;
@@ -63,10 +64,11 @@ export type ResolvedHandler =
   | { style: 'web-fetch'; app: WorkersModule }
   | { style: 'lambda'; fn: LambdaHandler }
   | { style: 'fission'; fn: FissionHandler }
-  | { style: 'openwhisk' | 'openfaas' | 'knative' | 'vercel'; fn: PeerHandler };
+  | { style: 'openwhisk' | 'openfaas' | 'knative' | 'vercel' | 'azure'; fn: PeerHandler }
+  | { style: 'azure-v4'; registry: AzureRegistry };
 
 /** The contracts `--style` names. */
-export const STYLES = ['web', 'lambda', 'workers', 'fission', 'openwhisk', 'openfaas', 'knative', 'vercel'] as const;
+export const STYLES = ['web', 'lambda', 'workers', 'fission', 'openwhisk', 'openfaas', 'knative', 'vercel', 'azure'] as const;
 
 /** What a web handler gets as its second argument (Netlify's and Vercel's `context`, kept small). */
 export interface WebContext {
@@ -131,6 +133,28 @@ function workersEntrypoint(value: unknown): WorkersModule | undefined {
   return app;
 }
 
+/** The HTTP methods a module may export a handler for by name (Vercel's and Next.js's route handlers). */
+export const METHOD_EXPORTS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
+
+/**
+ * `export function GET(request)`, `export async function POST(request)`, …: one web handler that calls the
+ * export named for the request's method; HEAD falls back to GET, OPTIONS answers the methods, any other 405.
+ */
+function byMethodExports(mod: Record<string, unknown>): ResolvedHandler | undefined {
+  const handlers = new Map(METHOD_EXPORTS.flatMap((m) => (typeof mod[m] === 'function' ? [[m, mod[m] as (req: Request) => unknown] as const] : [])));
+  if (handlers.size === 0) return undefined;
+  const allow = [...handlers.keys(), ...(handlers.has('GET') && !handlers.has('HEAD') ? ['HEAD'] : []), ...(handlers.has('OPTIONS') ? [] : ['OPTIONS'])].join(
+    ', ',
+  );
+  const dispatch = (request: Request) => {
+    const handler = handlers.get(request.method as (typeof METHOD_EXPORTS)[number]) ?? (request.method === 'HEAD' ? handlers.get('GET') : undefined);
+    if (handler) return handler(request);
+    if (request.method === 'OPTIONS') return new Response(null, { status: 204, headers: { allow } });
+    return new Response(null, { status: 405, headers: { allow } });
+  };
+  return { style: 'web', fn: dispatch };
+}
+
 /** Netlify Functions v2: a default (request, context) handler beside `export const config`. */
 const isNetlify = (mod: Record<string, unknown>) => typeof mod.default === 'function' && typeof mod.config === 'object' && mod.config !== null;
 
@@ -154,6 +178,7 @@ function byStyle(value: unknown, style: string): ResolvedHandler | undefined {
     case 'openfaas':
     case 'knative':
     case 'vercel':
+    case 'azure':
       return typeof value === 'function' ? { style, fn: value as PeerHandler } : undefined;
     default:
       throw new NoHandlerError(`--style ${style} is not a handler style (${STYLES.join(', ')})`);
@@ -162,6 +187,9 @@ function byStyle(value: unknown, style: string): ResolvedHandler | undefined {
 
 /** Finds the handler: the export named `wanted` (also on a CommonJS default), else default, else handler. */
 export function resolveHandler(mod: Record<string, unknown>, wanted = '', style = ''): ResolvedHandler {
+  // Azure Functions v4: the module registered its handlers with app.http/timer/storageQueue while it loaded.
+  const azure = azureRegistry();
+  if (azure && !wanted && (style === '' || style === 'azure')) return { style: 'azure-v4', registry: azure };
   const shaped = (value: unknown, named: boolean) => (style ? byStyle(value, style) : byShape(value, named));
   if (wanted) {
     const value = wanted === 'default' ? mod.default : wanted in mod ? mod[wanted] : (mod.default as Record<string, unknown> | undefined)?.[wanted];
@@ -180,7 +208,7 @@ export function resolveHandler(mod: Record<string, unknown>, wanted = '', style 
     if (typeof cjs === 'object' && cjs !== null && typeof cjs[name] === 'function' && typeof cjs.handler !== 'function')
       return { style: peer, fn: cjs[name] as PeerHandler };
   }
-  const resolved = shaped(mod.default, false) ?? shaped(mod.handler, true);
+  const resolved = shaped(mod.default, false) ?? shaped(mod.handler, true) ?? (style === '' || style === 'web' ? byMethodExports(mod) : undefined);
   if (!resolved) throw new NoHandlerError(`the module exports no ${style ? `${style} ` : ''}handler (its exports: ${exportList(mod)})`);
   return resolved;
 }
@@ -350,7 +378,7 @@ export function adapt(mod: Record<string, unknown>, fn: FunctionInfo): Invoke {
       const handler = resolved.fn;
       return async (inv: IncomingInvocation) => {
         const context = knativeContext(inv);
-        return orWeb(await handler(context, context.body), knativeResult);
+        return orWeb(await handler(context, context.cloudevent ?? context.body), knativeResult);
       };
     }
     case 'vercel': {
@@ -362,6 +390,21 @@ export function adapt(mod: Record<string, unknown>, fn: FunctionInfo): Invoke {
         // Answered by the time the handler's promise settles, or later (a callback API): the end it gives.
         return answer() ?? done;
       };
+    }
+    case 'azure': {
+      const handler = resolved.fn as (context: unknown, req: unknown) => unknown;
+      return async (inv: IncomingInvocation) => runAzureV3(handler, inv, fn.name);
+    }
+    case 'azure-v4': {
+      const { registry } = resolved;
+      return Object.assign(
+        async (inv: IncomingInvocation, ctx: InvocationContext): Promise<PlainResponse> => {
+          if (inv.trigger === 'cron') return runAzureTimer(registry.timer, inv);
+          if (inv.trigger === 'queue') return runAzureQueue(registry.queue, inv);
+          return webResultToResponse(await runAzureHttp(registry.http, toRequest(inv, ctx.signal), inv));
+        },
+        { streamsRequestBody: true },
+      );
     }
     case 'openfaas': {
       const handler = resolved.fn;

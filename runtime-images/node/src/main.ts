@@ -101,7 +101,7 @@ function isLambdaLike(file: string, info: FunctionInfo): boolean {
 async function load(file: string, info: FunctionInfo): Promise<ReadyBody> {
   const started = performance.now();
   setLambdaEnvironment(file, info);
-  // What `import { env } from 'cloudflare:workers'` reads (the key is cli/bundle.ts's WORKERS_ENV_KEY).
+  // What `import { env } from 'cloudflare:workers'` reads (the key is cli/platform-modules.ts's WORKERS_ENV_KEY).
   (globalThis as Record<symbol, unknown>)[Symbol.for('faas.workers.env')] = info.env ?? {};
   try {
     const mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;

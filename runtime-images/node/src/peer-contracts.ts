@@ -4,6 +4,7 @@
 // `{ status, headers, body }`). What a handler returns is read as its platform defines it; anything else is
 // a ContractError (502), never a guess.
 import type { IncomingInvocation, PlainResponse } from './lambda.js';
+import { binaryAnswer, cloudEventOf, isCloudEvent } from './cloudevents.js';
 
 /**
  * A result that fits no contract of the handler's style: answered 502 naming what came back and what was
@@ -107,20 +108,27 @@ export function openwhiskResult(result: unknown): PlainResponse {
   return answer;
 }
 
-// ---- Knative Functions: handle(context, body) ----
+// ---- Knative Functions: handle(context, body), or handle(context, cloudevent) ----
 
+/**
+ * Knative's context; a request carrying a CloudEvent (ce-* headers, or application/cloudevents+json, and
+ * the platform's own events) gives it as `context.cloudevent`, and the handler gets it in place of the body.
+ */
 export function knativeContext(inv: IncomingInvocation) {
+  const cloudevent = cloudEventOf(inv);
   return {
     method: inv.method,
     httpVersion: '1.1',
     headers: inv.headers,
     query: queryOf(inv),
-    body: parsedBody(inv),
+    body: cloudevent ? cloudevent.data : parsedBody(inv),
+    ...(cloudevent ? { cloudevent } : {}),
     log: console,
   };
 }
 
-export const knativeResult = (result: unknown): PlainResponse => httpOrJson(result);
+/** A CloudEvent returned is answered in binary mode; anything else as Knative's HTTP answer. */
+export const knativeResult = (result: unknown): PlainResponse => (isCloudEvent(result) ? binaryAnswer(result) : httpOrJson(result));
 
 // ---- OpenFaaS Node templates: (event, context) with context.status(n).headers({}).succeed(value) ----
 

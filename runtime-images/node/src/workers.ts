@@ -79,7 +79,7 @@ function decodeBody(bytes: Buffer, contentType: string | undefined): unknown {
 }
 
 /** The messages of a queue invocation (one, or a batch), with the ids the platform retries by. */
-function messagesOf(inv: IncomingInvocation): Array<{ id: string; body: unknown; timestamp: Date; attempts: number }> {
+export function messagesOf(inv: IncomingInvocation): Array<{ id: string; body: unknown; timestamp: Date; attempts: number }> {
   const context = inv.context;
   if (context['batch-size']) {
     const { messages } = JSON.parse(inv.body.toString('utf8')) as { messages: BatchedMessage[] };

@@ -82,6 +82,23 @@ describe('ambiguousDefault', () => {
     expect(await ambiguousDefault(await bundled(source))).toMatch(/--style lambda or --style web/);
   });
 
+  it('refuses a CommonJS module.exports of two parameters (Azure v3 (context, req) or Lambda), naming --style azure', async () => {
+    const cjs = async (source: string) =>
+      (
+        await build({
+          stdin: { contents: source, loader: 'js', sourcefile: 'index.cjs' },
+          bundle: true,
+          format: 'esm',
+          platform: 'node',
+          write: false,
+          logLevel: 'silent',
+        })
+      ).outputFiles[0]!.text;
+    expect(await ambiguousDefault(await cjs('module.exports = async function (context, req) { context.res = { body: 1 }; };'))).toMatch(/--style azure/);
+    expect(await ambiguousDefault(await cjs('module.exports = async (event, context) => ({ statusCode: 200 });'))).toMatch(/--style lambda/);
+    expect(await ambiguousDefault(await cjs('module.exports = async (context) => ({ status: 200 });'))).toBeUndefined();
+  });
+
   it.each([
     ['one parameter (web)', 'export default (req: Request) => new Response(req.url);'],
     ['three (a callback: Lambda)', 'export default (e: any, c: any, cb: any) => cb(null, 1);'],
