@@ -22,6 +22,11 @@ export interface InvocationRequest {
   rawQuery: string;
   /** Request headers, lower-case names; repeated headers as arrays. */
   headers: Record<string, string | string[]>;
+  /**
+   * The header names as the client spelt them (HTTP trigger; X-GitHub-Event). Given to functions whose
+   * event keeps the client's spelling (Lambda's REST 1.0 event), as the `header-names` context.
+   */
+  headerNames?: readonly string[];
   /** The whole body; empty when `bodyStream` is set. */
   body: Buffer;
   /** A large upload of known length, relayed as it arrives (the HTTP trigger's uploads over FAAS_MAX_BODY_BYTES). */

@@ -27,6 +27,7 @@ import type {
   InvokeOptions,
 } from '../core/invoker.js';
 import type { ContainerExit } from './driver/container-driver.js';
+import { HEADER_NAMES_CONTEXT } from '../runtime-images/node/protocol.js';
 import type { ContainerPool, Lease } from './pool/container-pool.js';
 import type { FunctionRegistry } from '../registry/function-registry.js';
 import {
@@ -122,6 +123,9 @@ export class InProcessInvoker implements Invoker, InvocationEvents {
 
   private async run(request: InvocationRequest, retried: boolean, streaming: boolean): Promise<InvocationResponse> {
     const spec = await this.specOf(request);
+    // Lambda's REST 1.0 event keeps the client's spelling of header names (X-GitHub-Event): told to it alone.
+    if (spec.eventFormat === '1.0' && request.headerNames)
+      request = { ...request, context: { ...request.context, [HEADER_NAMES_CONTEXT]: request.headerNames.join(',') } };
     const lease = await this.options.pool.acquire(spec, request.receivedAt).catch((err: Error) => {
       if (err instanceof FunctionInitTimeoutError && err.claimUsage()) this.emitInitTimeout(request, spec, err);
       throw err;

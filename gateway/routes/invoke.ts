@@ -90,6 +90,7 @@ export async function invokeRoutes(scope: FastifyInstance, deps: InvokeRoutesDep
           path,
           rawQuery,
           headers: requestHeaders(request, path),
+          headerNames: spelledNames(request.raw.rawHeaders),
           ...(request.body instanceof StreamedUpload
             ? { body: EMPTY, bodyStream: { stream: request.body.stream, length: request.body.length } }
             : { body: (request.body as Buffer | undefined) ?? EMPTY }),
@@ -225,4 +226,11 @@ function collect(payload: Readable, limitBytes: number): Promise<Buffer> {
     payload.on('end', onEnd);
     payload.on('error', onError);
   });
+}
+
+/** The header names of a request as its client spelt them (Node's rawHeaders: name, value, name, …). */
+function spelledNames(rawHeaders: readonly string[]): string[] {
+  const names: string[] = [];
+  for (let i = 0; i < rawHeaders.length; i += 2) names.push(rawHeaders[i]!);
+  return names;
 }

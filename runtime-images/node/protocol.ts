@@ -99,7 +99,15 @@ export const HEADER = {
   streamedBody: 'x-faas-streamed-body',
   /** Base64 of the invocation's console output, last 4 KiB. */
   logResult: 'x-faas-log-result',
+  /**
+   * The request's header names as its client spelt them, comma-separated: sent (as the `header-names`
+   * context) only to functions whose event keeps the spelling (Lambda's REST 1.0 event).
+   */
+  headerNames: 'x-faas-header-names',
 } as const;
+
+/** The context key of HEADER.headerNames (context keys travel as `x-faas-<key>`). */
+export const HEADER_NAMES_CONTEXT = 'header-names';
 
 /** Every protocol header starts with this; the runtime strips them before the function sees the request. */
 export const PROTOCOL_HEADER_PREFIX = 'x-faas-';

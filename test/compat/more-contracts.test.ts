@@ -2,6 +2,7 @@
 // real containers: Azure Functions v4 (app.http, `@azure/functions` resolved by faas deploy) and v3
 // (--style azure), Vercel's route handlers (export function GET/POST) and a Knative function answering
 // CloudEvents with a CloudEvent.
+import { request as httpRequest } from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildCli, cliEnv, runCli } from '../support/cli.js';
@@ -85,5 +86,35 @@ describe('Vercel route handlers and Knative CloudEvents', { timeout: 180_000 }, 
     expect(res.headers.get('ce-source')).toBe('function.eventViewer');
     expect(res.headers.get('ce-id')).toBe('reply-1');
     expect(await res.json()).toEqual({ message: 'hi', from: '/sender' });
+  });
+});
+
+/** A request with header names spelt as given (fetch would lower-case them, as any HTTP/2 client does). */
+function rawCall(url: string, headers: Record<string, string>, body: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method: 'POST', headers }, (res) => {
+      let text = '';
+      res.on('data', (d: Buffer) => (text += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+describe('Lambda REST (1.0) events', { timeout: 180_000 }, () => {
+  it("give header names in the client's spelling, as a GitHub webhook handler reads them (X-GitHub-Event)", async () => {
+    const name = uniqueName('rest1');
+    await deployOk(
+      name,
+      `export const handler = async (event) => {
+         const kind = event.headers['X-GitHub-Event'];
+         if (!kind) return { statusCode: 400, body: 'not a GitHub event: ' + Object.keys(event.headers).join(',') };
+         return { statusCode: 200, body: kind + ' ' + JSON.parse(event.body).action };
+       };`,
+      { eventFormat: '1.0' },
+    );
+    const res = await rawCall(`${platform.url}/fn/${name}`, { 'Content-Type': 'application/json', 'X-GitHub-Event': 'issues' }, '{"action":"opened"}');
+    expect(res).toEqual({ status: 200, body: 'issues opened' });
   });
 });

@@ -1,5 +1,6 @@
 // Lambda style: builds the API Gateway events (HTTP API payload 2.0, REST API payload 1.0) and maps a handler's
 // result to a response.
+import { HEADER_NAMES_CONTEXT } from '../protocol.js';
 
 export interface IncomingInvocation {
   method: string;
@@ -148,13 +149,22 @@ export interface RestApiEventV1 {
 /** Header names as clients send them (Content-Type, X-Hub-Signature-256): REST events keep the case, Node lower-cases it. */
 const canonical = (name: string) => name.replace(/(^|-)([a-z])/g, (_, dash: string, c: string) => dash + c.toUpperCase());
 
+/** The client's spelling of each header name (the `header-names` context, comma-separated), by its lower case. */
+function spellings(context: Record<string, string>): Map<string, string> {
+  const spelt = new Map<string, string>();
+  for (const name of (context[HEADER_NAMES_CONTEXT] ?? '').split(',')) if (name) spelt.set(name.toLowerCase(), name);
+  return spelt;
+}
+
 export function buildRestApiEvent(inv: IncomingInvocation): RestApiEventV1 {
   const headers: Record<string, string> = {};
   const multiValueHeaders: Record<string, string[]> = {};
+  // As API Gateway passes them: in the client's spelling; the platform's own (X-Forwarded-For, …) capitalised.
+  const spelt = spellings(inv.context);
   for (const [name, value] of Object.entries(inv.headers)) {
     if (value === undefined) continue;
     const values = Array.isArray(value) ? value : [value];
-    const key = canonical(name);
+    const key = spelt.get(name) ?? canonical(name);
     multiValueHeaders[key] = values;
     // API Gateway puts the last value of a repeated header in `headers`.
     headers[key] = values[values.length - 1]!;

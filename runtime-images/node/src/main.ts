@@ -8,6 +8,7 @@ import {
   CONTAINER,
   CONTAINER_CODE_FILE,
   HEADER,
+  HEADER_NAMES_CONTEXT,
   INIT_PATH,
   INVOKER_SOCKET_NAME,
   RUNTIME_ENV,
@@ -212,6 +213,7 @@ async function handle(req: http.IncomingMessage, res: http.ServerResponse): Prom
   const trigger = String(req.headers[HEADER.trigger] ?? 'http');
   for (const [name, value] of Object.entries(req.headers)) {
     if (!name.startsWith(PROTOCOL_HEADER_PREFIX)) headers[name] = value;
+    else if (name === HEADER.headerNames && typeof value === 'string') context[HEADER_NAMES_CONTEXT] = value;
     else if (trigger !== 'http' && name !== HEADER.deadline && typeof value === 'string') {
       // Async triggers: the function sees what started it (x-faas-trigger, -attempt, -queue, -topic, ...).
       // Callers' own x-faas-* headers never get this far: the invoker drops them.

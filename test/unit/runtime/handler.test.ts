@@ -142,6 +142,29 @@ describe('API Gateway REST events (--event-format 1.0)', () => {
       requestContext: { httpMethod: 'POST', path: '/a' },
     });
   });
+
+  it("keeps the client's spelling of header names when the platform gives it (X-GitHub-Event, x-lower)", async () => {
+    let event: any;
+    const invoke = adapt(
+      {
+        handler: async (e: unknown) => {
+          event = e;
+          return { statusCode: 200 };
+        },
+      },
+      { ...info, eventFormat: '1.0' },
+    );
+    await invoke(
+      {
+        ...inv,
+        headers: { host: 'h', 'x-github-event': 'push', 'x-lower': '1', 'x-forwarded-for': '10.0.0.1' },
+        context: { 'header-names': 'Host,X-GitHub-Event,x-lower' },
+      },
+      { deadline: Date.now() + 1_000 },
+    );
+    expect(Object.keys(event.headers).sort()).toEqual(['Host', 'X-Forwarded-For', 'X-GitHub-Event', 'x-lower']);
+    expect(event.multiValueHeaders['X-GitHub-Event']).toEqual(['push']);
+  });
 });
 
 describe('webResultToResponse', () => {
