@@ -12,6 +12,7 @@ import { includedPathProblem, MAX_INCLUDED_FILES } from '../core/code-archive.js
 import { CliError } from './errors.js';
 import { isForeignPrebuild, NativePackages, packageNameOf } from './native-packages.js';
 import { platformModules } from './platform-modules.js';
+import { modulePaths } from './module-paths.js';
 
 export interface Bundle {
   code: string;
@@ -30,7 +31,7 @@ export interface Bundle {
  */
 const BANNER = [
   "import { createRequire as __faasCreateRequire } from 'node:module';",
-  "import { fileURLToPath as __faasFileURLToPath } from 'node:url';",
+  "import { fileURLToPath as __faasFileURLToPath, pathToFileURL as __faasPathToFileURL } from 'node:url';",
   "import { dirname as __faasDirname } from 'node:path';",
   'const require = __faasCreateRequire(import.meta.url);',
   'const __faas_filename = __faasFileURLToPath(import.meta.url);',
@@ -193,6 +194,7 @@ export async function bundleFunction(target: string, include: readonly string[] 
   const file = entryOf(target);
   const files = await includedFiles(path.dirname(file), include);
   const native = new Set<string>();
+  const located = modulePaths(path.dirname(file));
   try {
     const result = await build({
       entryPoints: [file],
@@ -205,16 +207,21 @@ export async function bundleFunction(target: string, include: readonly string[] 
       logLevel: 'silent',
       banner: { js: BANNER },
       define: { __dirname: '__faas_dirname', __filename: '__faas_filename' },
-      plugins: [platformModules, shipNativePackages(native), refuseLooseAddons],
+      plugins: [platformModules, shipNativePackages(native), refuseLooseAddons, located.plugin],
       // Shipped as they are beside the bundle (externalFiles), imported from there at run time.
       external: external.flatMap((name) => [name, `${name}/*`]),
       legalComments: 'none',
     });
     const code = result.outputFiles[0]!.text;
+    // Files packages read beside their modules first: a package also shipped whole (--external) overwrites them.
+    for (const [name, content] of located.assets()) if (!files.has(name)) files.set(name, content);
     for (const [name, content] of externalFiles(path.dirname(file), [...new Set([...external, ...native])])) files.set(name, content);
     const bytes = Buffer.byteLength(code) + [...files.values()].reduce((sum, f) => sum + f.length, 0);
     const shipped = [...native].filter((name) => !external.includes(name));
-    return { code, bytes, warnings: result.warnings.map((w) => `${where(w)}${w.text}`), files, native: shipped };
+    const tooLarge = located
+      .tooLarge()
+      .map((name) => `package ${name} reads files beside its modules, too many to ship that way: deploy with --external ${name} if it needs them`);
+    return { code, bytes, warnings: [...result.warnings.map((w) => `${where(w)}${w.text}`), ...tooLarge], files, native: shipped };
   } catch (err) {
     const errors = (err as { errors?: Message[] }).errors;
     if (!errors?.length) throw err;

@@ -94,6 +94,46 @@ describe('bundleFunction', () => {
     await expect(bundleFunction(path.join(dir, 'loose'))).rejects.toThrow(/loads a native addon \(addon\.node\) that is not part of an installed package/);
   });
 
+  it('gives each module its own __dirname, __filename and import.meta.url, and ships files a package reads beside its modules', async () => {
+    write(
+      'nested/index.js',
+      `import { page } from './lib/render.mjs'; import part from './lib/part.cjs'; import cow from 'cowthing'; export default () => [page(), part(), cow()].join('|');`,
+    );
+    write(
+      'nested/lib/render.mjs',
+      `import fs from 'node:fs'; export const page = () => fs.readFileSync(new URL('./templates/page.html', import.meta.url), 'utf8');`,
+    );
+    write(
+      'nested/lib/part.cjs',
+      `module.exports = () => require('fs').readFileSync(require('path').join(__dirname, 'templates', 'part.html'), 'utf8') + __filename.endsWith('/lib/part.cjs');`,
+    );
+    write('nested/lib/templates/page.html', 'PAGE');
+    write('nested/lib/templates/part.html', 'PART');
+    write('nested/node_modules/cowthing/package.json', '{"name":"cowthing","main":"lib/index.js"}');
+    write(
+      'nested/node_modules/cowthing/lib/index.js',
+      `module.exports = () => require('fs').readFileSync(require('path').join(__dirname, '..', 'cows', 'default.cow'), 'utf8');`,
+    );
+    write('nested/node_modules/cowthing/cows/default.cow', 'MOO');
+    write('nested/node_modules/cowthing/README.md', 'docs');
+    const bundle = await bundleFunction(path.join(dir, 'nested'), ['lib/templates/**']);
+    expect([...bundle.files.keys()].sort()).toEqual([
+      'lib/templates/page.html',
+      'lib/templates/part.html',
+      'node_modules/cowthing/cows/default.cow',
+      'node_modules/cowthing/package.json',
+    ]);
+    // Laid out as the container's code directory, the bundle finds every file from every module.
+    const codeDir = path.join(dir, 'nested-out');
+    for (const [name, content] of bundle.files) {
+      mkdirSync(path.dirname(path.join(codeDir, name)), { recursive: true });
+      writeFileSync(path.join(codeDir, name), content);
+    }
+    writeFileSync(path.join(codeDir, 'index.mjs'), bundle.code);
+    const mod = (await import(path.join(codeDir, 'index.mjs'))) as { default: () => string };
+    expect(mod.default()).toBe('PAGE|PARTtrue|MOO');
+  });
+
   it('says when an --include glob matches nothing, or a path is not shippable', async () => {
     write('lone/index.js', `export default () => 'x';`);
     await expect(bundleFunction(path.join(dir, 'lone'), ['*.html'])).rejects.toThrow(/matches no file/);
