@@ -10,6 +10,9 @@ export const TRIGGER_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$';
 /** Secret names: usable as an environment variable and a file name (under /run/secrets); never FAAS_*. */
 export const SECRET_NAME_PATTERN = '^(?!FAAS_)[A-Za-z_][A-Za-z0-9_]{0,63}$';
 
+/** Binding names (KV namespaces, queue producers): a JavaScript name the function reads as env.NAME. */
+export const BINDING_NAME_PATTERN = '^[A-Za-z_][A-Za-z0-9_]{0,63}$';
+
 /** Function environment variable names: never the platform's own FAAS_*. */
 export const ENV_NAME_PATTERN = '^(?!FAAS_)[A-Za-z_][A-Za-z0-9_]*$';
 
@@ -165,6 +168,27 @@ export const SETTINGS = {
       description: "The tenant's secrets (faas secret set) the function gets, by name: as environment variables and files /run/secrets/<NAME>.",
     }),
     { flag: '--secret <NAME>', parse: 'names', help: 'give the function this secret as $NAME and /run/secrets/NAME (repeatable)' },
+  ),
+  kv: setting(
+    Type.Array(Type.String({ pattern: BINDING_NAME_PATTERN }), {
+      maxItems: 10,
+      uniqueItems: true,
+      default: [],
+      description:
+        "Workers KV namespaces of the function's tenant, bound by name: `env.NAME` has the KV API (get, getWithMetadata, put, delete, list), kept in Redis; functions of one tenant binding the same name share it.",
+    }),
+    { flag: '--kv <NAME>', parse: 'names', help: 'bind the tenant’s KV namespace NAME as env.NAME (Workers KV API; repeatable)' },
+  ),
+  queueBindings: setting(
+    Type.Unsafe<Record<string, string>>({
+      type: 'object',
+      propertyNames: { pattern: BINDING_NAME_PATTERN },
+      additionalProperties: { type: 'string', pattern: TRIGGER_NAME_PATTERN },
+      maxProperties: 10,
+      default: {},
+      description: "Workers queue producer bindings: `env.NAME.send(body)` / `sendBatch(messages)` send to the tenant's queue (NAME=queue).",
+    }),
+    { flag: '--queue-binding <NAME=queue>', parse: 'pairs', help: 'bind a producer of the tenant’s queue as env.NAME (send, sendBatch; repeatable)' },
   ),
   network: setting(Type.Boolean({ default: false, description: 'Outbound network allowed; when false the container has network mode none.' }), {
     flag: '--network',

@@ -1,4 +1,5 @@
 // Platform configuration, read once from the environment with defaults inline; nothing else reads process.env.
+import type { KvLimits } from '../bindings/kv-store.js';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -150,6 +151,12 @@ export interface PlatformConfig {
   maxStreamBytes: number;
   /** Largest bundle a deploy accepts. FAAS_MAX_CODE_BYTES, default 20 MiB. */
   maxCodeBytes: number;
+  /**
+   * Workers KV (--kv): the largest value (FAAS_KV_MAX_VALUE_BYTES, default 1 MiB), the bytes one tenant
+   * keeps in all its namespaces (FAAS_KV_MAX_BYTES, default 64 MiB) and the keys of one namespace
+   * (FAAS_KV_MAX_KEYS, default 100 000). A put past them fails in the function, naming the limit.
+   */
+  kv: KvLimits;
   /** USD per GB-second. FAAS_PRICE_GB_SECOND, default 0.0000166667 (AWS Lambda x86). */
   pricePerGbSecond: number;
   /** USD per million requests. FAAS_PRICE_PER_MILLION_REQUESTS, default 0.20 (AWS Lambda). */
@@ -448,6 +455,11 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Readonl
     maxBodyBytes: num(env, 'FAAS_MAX_BODY_BYTES', 6 * 1024 * 1024, 1024),
     maxStreamBytes: num(env, 'FAAS_MAX_STREAM_BYTES', 1024 * 1024 * 1024, 1024),
     maxCodeBytes: num(env, 'FAAS_MAX_CODE_BYTES', 20 * 1024 * 1024, 1024),
+    kv: {
+      maxValueBytes: num(env, 'FAAS_KV_MAX_VALUE_BYTES', 1024 * 1024, 1),
+      maxTenantBytes: num(env, 'FAAS_KV_MAX_BYTES', 64 * 1024 * 1024, 1024),
+      maxKeys: num(env, 'FAAS_KV_MAX_KEYS', 100_000, 1),
+    },
     pricePerGbSecond: num(env, 'FAAS_PRICE_GB_SECOND', 0.0000166667),
     pricePerMillionRequests: num(env, 'FAAS_PRICE_PER_MILLION_REQUESTS', 0.2),
     pricePerCpuSecond: num(env, 'FAAS_PRICE_CPU_SECOND', 0),

@@ -46,6 +46,8 @@ import { announcedUrl } from '../invoker/remote/announced-url.js';
 /** The async workers, in this thread or their own. */
 type Dispatcher = Pick<AsyncDispatcher, 'start' | 'close' | 'onRetry'>;
 import { AsyncQueues } from '../triggers/async-queues.js';
+import type { BindingServices } from '../bindings/binding-server.js';
+import { KvStore } from '../bindings/kv-store.js';
 import { QueuedBytes } from '../triggers/queued-bytes.js';
 import { connectRedis, ReplicaWait } from './redis-connection.js';
 import type { NodeView } from '../gateway/routes/nodes.js';
@@ -97,7 +99,15 @@ async function resolveToken(config: PlatformConfig): Promise<{ token: string; to
 /** The invoker half: Docker driver, pool, in-process invoker, metering. */
 async function startLocalInvoker(
   config: PlatformConfig,
-  shared: { redis: Redis; bullConnection: Redis; registry: RedisFunctionRegistry; secrets: SecretStore; log: Logger; quotas: QuotaGuard },
+  shared: {
+    redis: Redis;
+    bullConnection: Redis;
+    registry: RedisFunctionRegistry;
+    secrets: SecretStore;
+    log: Logger;
+    quotas: QuotaGuard;
+    bindingServices: BindingServices;
+  },
   progress: (message: string) => void,
 ): Promise<{ invoker: InProcessInvoker; dispatcher: Dispatcher; close(): Promise<void> }> {
   const docker = new Docker({ socketPath: config.dockerSocket });
@@ -145,6 +155,7 @@ async function startLocalInvoker(
     host: new HostDirectories({ dataDir: config.dataDir, codeCache: new CodeCache({ dataDir: config.dataDir, registry: shared.registry }) }),
     image,
     imageFor: (runtime) => images.imageFor(runtime),
+    bindingServices: shared.bindingServices,
     owner: config.invokerId,
     poolMemoryMb: config.poolMemoryMb,
     maxQueue: config.maxQueue,
@@ -297,6 +308,47 @@ export async function startPlatform(config: PlatformConfig, options: StartOption
     closers.push(() => directory.close());
 
     let invoker: Invoker & InvocationEvents;
+    // The async queues: the gateway's (POST /queues/…, async calls), and what queue producer bindings send
+    // through — made on first use in a process that runs no gateway.
+    const newQueues = (): AsyncQueues => {
+      // Warned at most once a minute: after a failover the new master has no replica until one is added.
+      let shortWarnedAt = 0;
+      const jobReplicas = new ReplicaWait(bullConnection, config.redis, (acked, wanted, err) => {
+        if (Date.now() - shortWarnedAt < 60_000) return;
+        shortWarnedAt = Date.now();
+        log.warn(
+          { acked, wanted, ...(err ? { err: err.message } : {}) },
+          'accepted async jobs reach fewer Redis replicas than FAAS_REDIS_WAIT_REPLICAS: a master lost now would lose them',
+        );
+      });
+      return new AsyncQueues({
+        connection: bullConnection,
+        redisPrefix: config.redisPrefix,
+        registry,
+        retryDelayMs: config.retryDelayMs,
+        keepResultsMs: config.keepResultsMs,
+        maxMessageBytes: config.maxAsyncBodyBytes,
+        queuedBytes: new QueuedBytes({ redis: bullConnection, prefix: config.redisPrefix, defaultLimitBytes: config.maxQueuedBytes }),
+        doorbell: Doorbell.of(bullConnection, config.redisPrefix, config.asyncStallMs),
+        ...(config.redis.waitReplicas > 0 ? { replicated: () => jobReplicas.afterWrite() } : {}),
+      });
+    };
+    let gatewayQueues: AsyncQueues | undefined;
+    let bindingQueues: Promise<AsyncQueues> | undefined;
+    const queuesForBindings = (): Promise<AsyncQueues> =>
+      gatewayQueues
+        ? Promise.resolve(gatewayQueues)
+        : (bindingQueues ??= (async () => {
+            const own = newQueues();
+            closers.push(() => own.close());
+            await own.start();
+            return own;
+          })());
+    const bindingServices: BindingServices = {
+      kv: new KvStore({ redis, prefix: config.redisPrefix, limits: config.kv }),
+      sendToQueue: async (queueId, message) => (await queuesForBindings()).send(queueId, message),
+      maxBodyBytes: Math.max(config.kv.maxValueBytes, config.maxAsyncBodyBytes) + 64 * 1024,
+    };
     let dispatcher: Dispatcher | undefined;
     let localClose: (() => Promise<void>) | undefined;
     let readiness: (() => Readiness) | undefined;
@@ -343,7 +395,7 @@ export async function startPlatform(config: PlatformConfig, options: StartOption
         );
       };
     } else {
-      const local = await startLocalInvoker(config, { redis, bullConnection, registry, secrets, log, quotas }, progress);
+      const local = await startLocalInvoker(config, { redis, bullConnection, registry, secrets, log, quotas, bindingServices }, progress);
       localClose = () => local.close();
       closers.push(localClose);
       invoker = local.invoker;
@@ -384,27 +436,8 @@ export async function startPlatform(config: PlatformConfig, options: StartOption
       return { url, token, ...(tokenFile ? { tokenFile } : {}), close };
     }
 
-    // Warned at most once a minute: after a failover the new master has no replica until one is added.
-    let shortWarnedAt = 0;
-    const jobReplicas = new ReplicaWait(bullConnection, config.redis, (acked, wanted, err) => {
-      if (Date.now() - shortWarnedAt < 60_000) return;
-      shortWarnedAt = Date.now();
-      log.warn(
-        { acked, wanted, ...(err ? { err: err.message } : {}) },
-        'accepted async jobs reach fewer Redis replicas than FAAS_REDIS_WAIT_REPLICAS: a master lost now would lose them',
-      );
-    });
-    const queues = new AsyncQueues({
-      connection: bullConnection,
-      redisPrefix: config.redisPrefix,
-      registry,
-      retryDelayMs: config.retryDelayMs,
-      keepResultsMs: config.keepResultsMs,
-      maxMessageBytes: config.maxAsyncBodyBytes,
-      queuedBytes: new QueuedBytes({ redis: bullConnection, prefix: config.redisPrefix, defaultLimitBytes: config.maxQueuedBytes }),
-      doorbell: Doorbell.of(bullConnection, config.redisPrefix, config.asyncStallMs),
-      ...(config.redis.waitReplicas > 0 ? { replicated: () => jobReplicas.afterWrite() } : {}),
-    });
+    const queues = gatewayQueues ?? newQueues();
+    gatewayQueues = queues;
     closers.push(() => queues.close());
     await queues.start();
     const app = await buildApp({

@@ -1,4 +1,5 @@
 // The small interface between the container pool and a container engine (Docker now, Kubernetes later).
+import type { FunctionBindings } from '../../runtime-images/node/protocol.js';
 
 /** Everything needed to create one function container. Sizes in the units named. */
 export interface ContainerSpec {
@@ -21,6 +22,8 @@ export interface ContainerSpec {
   eventFormat?: '1.0' | '2.0';
   /** The handler contract ('' : found by shape). */
   style?: string;
+  /** The function's KV and queue bindings (the runtime makes them env entries), when it has any. */
+  bindings?: FunctionBindings;
   /** Host directory holding the bundle `index.mjs`, mounted read-only at /fn. */
   codeDir: string;
   /** Host directory mounted read-only at /run/faas; the invoker listens on `invoker.sock` there and the runtime connects to it. */

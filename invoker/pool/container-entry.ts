@@ -29,6 +29,8 @@ export interface Entry {
   /** The invoker's listening socket the runtime connects to, in `socketDir` (mounted read-only). */
   listener?: ChannelListener;
   socketDir: string;
+  /** The bindings socket's server beside the listener (a function with KV or queue bindings), closed with the container. */
+  bindings?: { close(): Promise<void> };
   /** A code directory of this container's own (prewarmed runtimes), removed with it. */
   ownCodeDir?: string;
   /** Time with at least one request running, ms, and since when the current busy stretch runs. */

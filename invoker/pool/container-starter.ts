@@ -7,6 +7,8 @@ import type { ContainerDriver, ContainerHost, ContainerSpec } from '../driver/co
 import type { RuntimeConnectionFactory } from '../runtime/runtime-connection.js';
 import { CONTAINER_CODE_FILE } from '../../runtime-images/node/protocol.js';
 import type { Entry } from './container-entry.js';
+import { openBindingServer, type BindingServices } from '../../bindings/binding-server.js';
+import type { FunctionBindings } from '../../runtime-images/node/protocol.js';
 import { DEFAULT_RUNTIME, type RuntimeName } from '../../core/function-settings.js';
 
 export interface ContainerStarterOptions {
@@ -25,6 +27,8 @@ export interface ContainerStarterOptions {
   tmpMb: number;
   /** Longest container start (create → runtime ready). Default 15 000. */
   startTimeoutMs?: number;
+  /** What a function's KV and queue bindings reach (KV in Redis, the async queues); without it, functions with bindings do not start here. */
+  bindingServices?: BindingServices;
   /** The values of a function's secrets (its tenant's, opened); read at each start of a container of a function naming any. */
   secretsOf?: (fn: string, names: readonly string[]) => Promise<Record<string, string>>;
 }
@@ -56,14 +60,20 @@ export class ContainerStarter {
     return this.options.imageFor(runtime);
   }
 
+  /** Starts the container; a function with bindings gets its bindings socket first (its module may use one as it loads). */
   private async run(
     entry: Entry,
     image: string,
-    fields: Pick<ContainerSpec, 'name' | 'fn' | 'memoryMb' | 'cpus' | 'network' | 'env' | 'codeDir' | 'prewarm' | 'handler' | 'eventFormat' | 'style'> & {
+    fields: Pick<
+      ContainerSpec,
+      'name' | 'fn' | 'memoryMb' | 'cpus' | 'network' | 'env' | 'codeDir' | 'prewarm' | 'handler' | 'eventFormat' | 'style' | 'bindings'
+    > & {
       tmpMb?: number;
     },
+    withBindings?: FunctionSpec,
   ): Promise<boolean> {
     entry.listener = await this.options.host.openChannel(entry.id, entry.concurrency);
+    if (withBindings) entry.bindings = await this.openBindings(entry, withBindings);
     entry.dockerId = await this.options.driver.run({
       image,
       version: entry.version,
@@ -87,20 +97,27 @@ export class ContainerStarter {
   async startFunction(entry: Entry, spec: FunctionSpec): Promise<boolean> {
     const [image, codeDir] = await Promise.all([this.imageOf(spec.runtime), this.options.host.codeDirFor(spec)]);
     const secrets = spec.secrets.length > 0 ? await this.secretsOf(spec) : undefined;
-    const running = await this.run(entry, image, {
-      name: `faas-${spec.name}-${entry.id}`,
-      fn: spec.name,
-      memoryMb: spec.memoryMb,
-      cpus: spec.cpus,
-      network: spec.network,
-      env: secrets ? {} : spec.env,
-      handler: spec.handler,
-      eventFormat: spec.eventFormat,
-      style: spec.style,
-      tmpMb: spec.tmpMb || this.options.tmpMb,
-      codeDir,
-      prewarm: secrets !== undefined,
-    });
+    const bindings = bindingsOf(spec);
+    const running = await this.run(
+      entry,
+      image,
+      {
+        name: `faas-${spec.name}-${entry.id}`,
+        fn: spec.name,
+        memoryMb: spec.memoryMb,
+        cpus: spec.cpus,
+        network: spec.network,
+        env: secrets ? {} : spec.env,
+        handler: spec.handler,
+        eventFormat: spec.eventFormat,
+        style: spec.style,
+        ...(bindings && !secrets ? { bindings } : {}),
+        tmpMb: spec.tmpMb || this.options.tmpMb,
+        codeDir,
+        prewarm: secrets !== undefined,
+      },
+      bindings ? spec : undefined,
+    );
     if (!running) return false;
     entry.connection = this.options.connect(entry.listener!, spec.concurrency, { connectTimeoutMs: spec.timeoutMs });
     await entry.connection.waitReady(this.startTimeoutMs);
@@ -124,7 +141,13 @@ export class ContainerStarter {
       handler: spec.handler,
       eventFormat: spec.eventFormat,
       style: spec.style,
+      ...(bindingsOf(spec) ? { bindings: bindingsOf(spec) } : {}),
     };
+  }
+
+  private async openBindings(entry: Entry, spec: FunctionSpec): Promise<{ close(): Promise<void> }> {
+    if (!this.options.bindingServices) throw new Error(`function ${spec.name} has KV or queue bindings, which this invoker cannot serve`);
+    return openBindingServer(entry.socketDir, spec, this.options.bindingServices);
   }
 
   /** A runtime with no function yet, network none, default limits; resolves when it answers. */
@@ -158,6 +181,7 @@ export class ContainerStarter {
   async assign(entry: Entry, spec: FunctionSpec, prewarmedMemoryMb: number): Promise<void> {
     const dockerId = entry.dockerId!;
     const [secrets] = await Promise.all([spec.secrets.length > 0 ? this.secretsOf(spec) : undefined, this.options.host.placeCode(spec, entry.ownCodeDir!)]);
+    if (bindingsOf(spec)) entry.bindings = await this.openBindings(entry, spec);
     // The limits before the code loads (a large module needs its memory); the engine's rename, a round trip
     // of several ms that nothing inside the container waits for, runs beside the load.
     if (spec.memoryMb !== prewarmedMemoryMb || spec.cpus !== 1) await this.options.driver.update(dockerId, { memoryMb: spec.memoryMb, cpus: spec.cpus });
@@ -174,6 +198,7 @@ export class ContainerStarter {
     // A container still being created is removed by run() once the engine returns its id.
     if (entry.dockerId) await this.options.driver.remove(entry.dockerId).catch(onError);
     await entry.listener?.close();
+    await entry.bindings?.close();
     await this.options.host.release(entry.id, entry.ownCodeDir);
   }
 
@@ -184,4 +209,11 @@ export class ContainerStarter {
     await this.options.host.clearLeftovers();
     return leftovers.length;
   }
+}
+
+/** The bindings the runtime makes env entries of, or undefined when the function has none. */
+function bindingsOf(spec: FunctionSpec): FunctionBindings | undefined {
+  const kv = spec.kv ?? [];
+  const queues = Object.keys(spec.queueBindings ?? {});
+  return kv.length + queues.length > 0 ? { kv, queues } : undefined;
 }

@@ -1,9 +1,10 @@
 // The invoker's end of the channel to one container: a unix socket it listens on, in a directory only it can
 // write (mounted read-only into the container); the runtime connects out and the invoker takes the accepted
 // connections as its HTTP client's sockets. No path the function can touch is ever opened by the platform.
-import { chmod, mkdir, rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
+import { listenOnSocket } from './socket-server.js';
 import { INVOKER_SOCKET_NAME, SPARE_CONNECTIONS } from '../../runtime-images/node/protocol.js';
 
 /** Where an HTTP client gets its next connection to the runtime. */
@@ -50,14 +51,7 @@ export class RuntimeListener implements SocketSource {
     const server = net.createServer();
     const listener = new RuntimeListener(server, dir);
     listener.setConcurrency(concurrency);
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(socketPath, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-    await chmod(socketPath, 0o666);
+    await listenOnSocket(server, socketPath);
     return listener;
   }
 

@@ -48,7 +48,33 @@ export const RUNTIME_ENV = {
   envKeys: 'FAAS_ENV_KEYS',
   /** '1' when the function may connect out (--network); '0': failed connections say so. */
   network: 'FAAS_NETWORK',
+  /** JSON of FunctionBindings: the function's KV namespaces and queue producers (absent: none). */
+  bindings: 'FAAS_BINDINGS',
 } as const;
+
+/** The bindings a function is deployed with, as the runtime makes them into `env` entries. */
+export interface FunctionBindings {
+  /** KV namespace binding names. */
+  kv: string[];
+  /** Queue producer binding names. */
+  queues: string[];
+}
+
+/**
+ * The invoker's bindings socket, beside INVOKER_SOCKET_NAME in the channel directory, for a function with
+ * bindings: the runtime asks it (HTTP) `GET|PUT|DELETE /kv/<binding>?key=` (value as the body; put takes
+ * `expiration` or `expirationTtl`), `GET /kv/<binding>/keys?prefix=&limit=&cursor=` and `POST
+ * /queues/<binding>` (BindingsWire['send']).
+ */
+export const BINDINGS_SOCKET_NAME = 'bindings.sock';
+
+/** Headers of the bindings wire: a KV entry's metadata (base64url of its JSON) and expiration (epoch s). */
+export const BINDING_HEADER = { metadata: 'x-kv-metadata', expiration: 'x-kv-expiration' } as const;
+
+export interface BindingsWire {
+  /** Messages for a queue producer binding: each body base64, with the content type its consumer reads it by. */
+  send: { messages: Array<{ body: string; contentType: string }> };
+}
 
 /** Connections the runtime keeps open and unused, ready for the invoker's next concurrent request. */
 export const SPARE_CONNECTIONS = 2;
@@ -78,6 +104,8 @@ export interface InitBody {
   eventFormat?: '1.0' | '2.0';
   /** The handler contract ('' : found by shape). */
   style?: string;
+  /** The function's bindings (KV, queue producers), when it has any. */
+  bindings?: FunctionBindings;
 }
 
 export const HEADER = {

@@ -18,6 +18,8 @@ export interface TestPlatform {
   /** The same with another token (a tenant's). */
   apiAs(token: string, method: string, route: string, body?: unknown): Promise<{ status: number; body: any }>;
   deploy(name: string, code: string, settings?: Record<string, unknown>): Promise<{ status: number; body: any }>;
+  /** deploy(), failing with the API's answer unless the function was deployed. */
+  deployOk(name: string, code: string, settings?: Record<string, unknown>): Promise<void>;
   /** Calls /fn/<name><rest>. */
   call(name: string, rest?: string, init?: RequestInit): Promise<Response>;
   /** Stops the platform process part and starts it again on the same Redis and data dir. */
@@ -67,6 +69,10 @@ export async function startTestPlatform(env: Record<string, string> = {}): Promi
     },
     deploy(name, code, settings = {}) {
       return platform.api('PUT', `/api/v1/functions/${name}`, { code, ...settings });
+    },
+    async deployOk(name, code, settings = {}) {
+      const res = await platform.deploy(name, code, settings);
+      if (res.status >= 300) throw new Error(`deploy of ${name} answered ${res.status}: ${JSON.stringify(res.body)}`);
     },
     call(name, rest = '', init) {
       return fetch(`${running.url}/fn/${name}${rest}`, init);

@@ -34,6 +34,7 @@ export function toCreateOptions(spec: ContainerSpec): Dockerode.ContainerCreateO
     [RUNTIME_ENV.network]: spec.network ? '1' : '0',
     ...(spec.eventFormat ? { [RUNTIME_ENV.eventFormat]: spec.eventFormat } : {}),
     ...(spec.style ? { [RUNTIME_ENV.style]: spec.style } : {}),
+    ...(spec.bindings ? { [RUNTIME_ENV.bindings]: JSON.stringify(spec.bindings) } : {}),
   };
   return {
     name: spec.name,

@@ -33,8 +33,8 @@ export interface FunctionInfo {
   handler?: string;
   /** The HTTP event Lambda-style handlers get. Default '2.0'. */
   eventFormat?: '1.0' | '2.0';
-  /** The function's own variables: Workers handlers get them as `env`. */
-  env?: Record<string, string>;
+  /** The function's own variables and its bindings: Workers handlers get them as `env`. */
+  env?: Record<string, unknown>;
   /** The handler contract chosen at deploy (web, lambda, workers, fission); '' or absent: found by shape. */
   style?: string;
 }

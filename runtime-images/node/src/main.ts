@@ -17,10 +17,12 @@ import {
   READY_PATH,
   SPARE_CONNECTIONS,
   type ErrorBody,
+  type FunctionBindings,
   type InitBody,
   type ReadyBody,
 } from '../protocol.js';
 import { adapt, ContractError, type FunctionInfo, type Invoke } from './handler.js';
+import { bindingEnv } from './bindings.js';
 import { installWorkersGlobals } from './workers-globals.js';
 import type { IncomingInvocation } from './lambda.js';
 import { installConsoleCapture, LogTail, withLogCapture } from './log-capture.js';
@@ -133,7 +135,10 @@ if (env[RUNTIME_ENV.prewarm] === '1') {
     handler: env[RUNTIME_ENV.handler] ?? '',
     eventFormat: env[RUNTIME_ENV.eventFormat] === '1.0' ? '1.0' : '2.0',
     style: env[RUNTIME_ENV.style] ?? '',
-    env: ownVariables((env[RUNTIME_ENV.envKeys] ?? '').split(',').filter(Boolean)),
+    env: {
+      ...ownVariables((env[RUNTIME_ENV.envKeys] ?? '').split(',').filter(Boolean)),
+      ...bindingEnv(env[RUNTIME_ENV.bindings] ? (JSON.parse(env[RUNTIME_ENV.bindings]!) as FunctionBindings) : undefined),
+    },
   });
 }
 
@@ -159,7 +164,7 @@ async function init(req: http.IncomingMessage, res: http.ServerResponse): Promis
     handler: body.handler ?? '',
     eventFormat: body.eventFormat === '1.0' ? '1.0' : '2.0',
     style: body.style ?? '',
-    env: ownVariables([...Object.keys(body.env), ...Object.keys(secrets)]),
+    env: { ...ownVariables([...Object.keys(body.env), ...Object.keys(secrets)]), ...bindingEnv(body.bindings) },
   });
   res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(ready));
 }

@@ -4,10 +4,13 @@
 import type { BatchedMessage } from '../protocol.js';
 import type { IncomingInvocation, PlainResponse } from './lambda.js';
 
+/** A Workers handler's env: the function's variables and secrets, and its bindings (KV namespaces, queue producers). */
+export type WorkersEnv = Record<string, unknown>;
+
 export interface WorkersModule {
-  fetch?: (request: Request, env: Record<string, string>, ctx: ExecutionContext) => unknown;
-  scheduled?: (controller: ScheduledController, env: Record<string, string>, ctx: ExecutionContext) => unknown;
-  queue?: (batch: MessageBatch, env: Record<string, string>, ctx: ExecutionContext) => unknown;
+  fetch?: (request: Request, env: WorkersEnv, ctx: ExecutionContext) => unknown;
+  scheduled?: (controller: ScheduledController, env: WorkersEnv, ctx: ExecutionContext) => unknown;
+  queue?: (batch: MessageBatch, env: WorkersEnv, ctx: ExecutionContext) => unknown;
 }
 
 export interface ExecutionContext {
@@ -105,7 +108,7 @@ export function messagesOf(inv: IncomingInvocation): Array<{ id: string; body: u
  * the retried ones are answered as SQS's partial batch response (`batchItemFailures`), which the platform
  * retries one by one. A queue() that throws fails (and retries) the whole batch.
  */
-export async function runQueue(mod: WorkersModule, inv: IncomingInvocation, env: Record<string, string>): Promise<PlainResponse> {
+export async function runQueue(mod: WorkersModule, inv: IncomingInvocation, env: WorkersEnv): Promise<PlainResponse> {
   const retried = new Set<string>();
   const acked = new Set<string>();
   const messages: QueueMessage[] = messagesOf(inv).map((m) => ({
@@ -137,7 +140,7 @@ export async function runQueue(mod: WorkersModule, inv: IncomingInvocation, env:
 }
 
 /** Runs `scheduled(controller, env, ctx)` for a cron tick; noRetry() makes a failure final. */
-export async function runScheduled(mod: WorkersModule, inv: IncomingInvocation, env: Record<string, string>): Promise<PlainResponse> {
+export async function runScheduled(mod: WorkersModule, inv: IncomingInvocation, env: WorkersEnv): Promise<PlainResponse> {
   let retry = true;
   const controller: ScheduledController = {
     scheduledTime: Date.parse(inv.context['scheduled-at'] ?? '') || inv.receivedAt,
