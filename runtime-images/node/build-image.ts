@@ -6,6 +6,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { createRequire } from 'node:module';
+import { HTML_REWRITER_DIR } from './src/html-rewriter.js';
 import type Dockerode from 'dockerode';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -32,6 +34,12 @@ export async function bundleRuntime(): Promise<string> {
     legalComments: 'none',
   });
   return result.outputFiles[0]!.text;
+}
+
+/** html-rewriter-wasm's files the runtime loads (its CommonJS glue and the WebAssembly module). */
+export function htmlRewriterFiles(): string[] {
+  const dist = path.dirname(createRequire(import.meta.url).resolve('html-rewriter-wasm'));
+  return ['html_rewriter.js', 'asyncify.js', 'html_rewriter_bg.wasm'].map((name) => path.join(dist, name));
 }
 
 /** The shared libraries the node binary links, by absolute path (from ldd), with the loader. */
@@ -92,8 +100,10 @@ export function assembleContext(
   libs: readonly string[],
 ): string[] {
   const rootfs = path.join(dir, 'rootfs');
-  mkdirSync(path.join(rootfs, 'runtime'), { recursive: true });
+  mkdirSync(path.join(rootfs, 'runtime', HTML_REWRITER_DIR), { recursive: true });
   writeFileSync(path.join(rootfs, 'runtime', 'runtime.mjs'), runtime);
+  // Workers' HTMLRewriter: lol-html's WebAssembly build, loaded by the runtime at its first use.
+  for (const file of htmlRewriterFiles()) copyFileSync(file, path.join(rootfs, 'runtime', HTML_REWRITER_DIR, path.basename(file)));
   writeFileSync(path.join(dir, 'Dockerfile'), dockerfile);
   if (base === 'official') return ['Dockerfile', 'rootfs'];
   copyInto(rootfs, nodePath, '/usr/local/bin/node');
@@ -126,6 +136,12 @@ export async function ensureRuntimeImage(docker: Dockerode, options: EnsureImage
   const libs = [...nodeLibs, ...addonLibraries(nodeLibs)];
   const hash = createHash('sha256')
     .update(runtime)
+    .update(
+      htmlRewriterFiles()
+        .map((file) => readFileSync(file))
+        .reduce((h, bytes) => h.update(bytes), createHash('sha256'))
+        .digest('hex'),
+    )
     .update(dockerfile)
     .update(base === 'scratch' ? `${ROOTFS_LAYOUT}\n${nodePath}\n${node.version}\n${libs.join('\n')}` : 'official')
     .digest('hex')

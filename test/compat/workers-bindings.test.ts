@@ -115,4 +115,28 @@ describe('Workers bindings', { timeout: 180_000 }, () => {
     expect(res.status, await res.clone().text()).toBe(507);
     expect(await res.text()).toMatch(/at most 1048576/);
   });
+
+  it("runs Cloudflare's HTMLRewriter example (rewrite links to https) in a container", async () => {
+    const name = uniqueName('rewriter');
+    await deployOk(
+      name,
+      `class AttributeRewriter {
+         constructor(attributeName) { this.attributeName = attributeName; }
+         element(element) {
+           const attribute = element.getAttribute(this.attributeName);
+           if (attribute) element.setAttribute(this.attributeName, attribute.replace('http://', 'https://'));
+         }
+       }
+       const rewriter = new HTMLRewriter().on('a', new AttributeRewriter('href')).on('img', new AttributeRewriter('src'));
+       export default {
+         async fetch(request) {
+           const page = new Response('<html><body><a href="http://a.example/">a</a><img src="http://b.example/x.png"></body></html>', { headers: { 'content-type': 'text/html' } });
+           return rewriter.transform(page);
+         },
+       };`,
+    );
+    const res = await platform.call(name);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe('<html><body><a href="https://a.example/">a</a><img src="https://b.example/x.png"></body></html>');
+  });
 });

@@ -1,9 +1,11 @@
-// What a Workers script finds in its global scope besides the web standards Node has: `caches` (the Cache
+// What a Workers script finds in its global scope besides the web standards Node has: HTMLRewriter
+// (html-rewriter.ts), `caches` (the Cache
 // API: `caches.default` and `caches.open(name)`, held in the container's memory, so per container and lost
 // when it goes — a self-hosted edge has no shared cache tier), `crypto.subtle.timingSafeEqual`, and
 // `request.cf` (the fields a self-hosted edge can fill; the others absent, never throwing).
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingInvocation } from './lambda.js';
+import { HTMLRewriter } from './html-rewriter.js';
 
 /** Bytes all the caches of one container hold at most; the least recently stored entries go first. */
 const CACHE_BYTES = 16 * 1024 * 1024;
@@ -111,8 +113,9 @@ export function subtleTimingSafeEqual(a: ArrayBuffer | ArrayBufferView, b: Array
 
 /** Installs `caches` and `crypto.subtle.timingSafeEqual` where Node has none. */
 export function installWorkersGlobals(): void {
-  const g = globalThis as unknown as { caches?: unknown };
+  const g = globalThis as unknown as { caches?: unknown; HTMLRewriter?: unknown };
   if (g.caches === undefined) Object.defineProperty(globalThis, 'caches', { value: memoryCaches(), configurable: true });
+  if (g.HTMLRewriter === undefined) Object.defineProperty(globalThis, 'HTMLRewriter', { value: HTMLRewriter, configurable: true, writable: true });
   const subtle = globalThis.crypto?.subtle as unknown as { timingSafeEqual?: unknown } | undefined;
   if (subtle && subtle.timingSafeEqual === undefined) Object.defineProperty(subtle, 'timingSafeEqual', { value: subtleTimingSafeEqual, configurable: true });
 }
