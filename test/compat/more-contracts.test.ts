@@ -63,6 +63,24 @@ describe('Vercel route handlers and Knative CloudEvents', { timeout: 180_000 }, 
     expect([put.status, put.headers.get('allow')]).toEqual([405, 'GET, POST, HEAD, OPTIONS']);
   });
 
+  it("streams a Vercel Node function's res.write as it writes (server-sent events)", async () => {
+    const name = uniqueName('vercelsse');
+    await deployOk(
+      name,
+      `export default function handler(req, res) {
+         res.setHeader('Content-Type', 'text/event-stream');
+         let n = 0;
+         const tick = () => { res.write('data: ' + n + '\\n\\n'); if (++n === 3) res.end(); else setTimeout(tick, 20); };
+         tick();
+       }`,
+      { style: 'vercel' },
+    );
+    const res = await platform.call(name);
+    expect(res.headers.get('content-type')).toBe('text/event-stream');
+    expect(res.headers.get('content-length')).toBeNull();
+    expect(await res.text()).toBe('data: 0\n\ndata: 1\n\ndata: 2\n\n');
+  });
+
   it("answers a CloudEvent with a CloudEvent (Knative's CloudEvents template)", async () => {
     const name = uniqueName('knativece');
     await deployOk(

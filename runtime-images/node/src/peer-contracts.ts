@@ -5,6 +5,7 @@
 // a ContractError (502), never a guess.
 import type { IncomingInvocation, PlainResponse } from './lambda.js';
 import { binaryAnswer, cloudEventOf, isCloudEvent } from './cloudevents.js';
+import { settle } from './response-body.js';
 
 /**
  * A result that fits no contract of the handler's style: answered 502 naming what came back and what was
@@ -244,17 +245,44 @@ export function vercelRequest(inv: IncomingInvocation) {
   };
 }
 
-/** Vercel's response helpers (status, setHeader, json, send, redirect, end); the answer once it has ended. */
+/**
+ * Vercel's response helpers (status, setHeader, writeHead, json, send, redirect, write, end); the answer once
+ * it has ended — or, once it writes, a stream of what it writes (whole if it ends by the next turn of the
+ * event loop), as Vercel streams a Node function's res.write.
+ */
 export function vercelResponse(): { res: Record<string, unknown>; done: Promise<PlainResponse>; answer(): PlainResponse | undefined } {
   let statusCode = 200;
   const headers = new Map<string, string>();
   let answered: PlainResponse | undefined;
   let finish: (answer: PlainResponse) => void = () => {};
   const done = new Promise<PlainResponse>((resolve) => (finish = resolve));
+  /** Set from the first write: what is written goes into it, end() closes it. */
+  let writing: ReadableStreamDefaultController<Uint8Array> | undefined;
+  let ended = false;
   const end = (body: Buffer) => {
-    if (answered) return;
+    if (ended) return;
+    ended = true;
+    if (writing) {
+      if (body.length > 0) writing.enqueue(body);
+      writing.close();
+      return;
+    }
     answered = { status: statusCode, headers: [...headers], body };
     finish(answered);
+  };
+  const write = (chunk: string | Uint8Array) => {
+    if (ended) throw new Error('res.write after res.end');
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk);
+    if (!writing) {
+      const readable = new ReadableStream<Uint8Array>({ start: (controller) => (writing = controller) });
+      const status = statusCode;
+      const list = [...headers];
+      void settle(readable).then((body) =>
+        finish('whole' in body ? { status, headers: list, body: body.whole } : { status, headers: list, body: Buffer.alloc(0), stream: body.stream }),
+      );
+    }
+    if (bytes.length > 0) writing!.enqueue(bytes);
+    return true;
   };
   const res: Record<string, unknown> = {
     get statusCode() {
@@ -292,6 +320,16 @@ export function vercelResponse(): { res: Record<string, unknown>; done: Promise<
     end(chunk?: string | Uint8Array) {
       end(chunk === undefined ? Buffer.alloc(0) : Buffer.from(chunk));
       return res;
+    },
+    write,
+    writeHead(code: number, more?: Record<string, string | number | string[]>) {
+      statusCode = code;
+      for (const [name, value] of Object.entries(more ?? {})) headers.set(name.toLowerCase(), Array.isArray(value) ? value.join(', ') : String(value));
+      return res;
+    },
+    flushHeaders() {},
+    get headersSent() {
+      return writing !== undefined || ended;
     },
   };
   return { res, done, answer: () => answered };

@@ -41,6 +41,42 @@ describe("Vercel's route handlers (export function GET/POST)", () => {
   });
 });
 
+describe("Vercel's Node functions writing with res.write", () => {
+  type Res = { write(c: string): void; end(c?: string): void; setHeader(n: string, v: string): void };
+  it('streams what the handler writes over time, headers first, and answers whole what it writes at once', async () => {
+    const streaming = adapt(
+      {
+        default: (_req: unknown, res: Res) => {
+          res.setHeader('content-type', 'text/event-stream');
+          res.write('data: 1\n\n');
+          setTimeout(() => {
+            res.write('data: 2\n\n');
+            res.end();
+          }, 5);
+        },
+      },
+      { ...info, style: 'vercel' },
+    );
+    const streamed = await streaming(call(), deadline);
+    expect(streamed.headers).toContainEqual(['content-type', 'text/event-stream']);
+    expect(streamed.stream).toBeDefined();
+    const chunks: string[] = [];
+    for await (const chunk of streamed.stream!) chunks.push(Buffer.from(chunk).toString());
+    expect(chunks.join('')).toBe('data: 1\n\ndata: 2\n\n');
+
+    const whole = await adapt(
+      {
+        default: (_req: unknown, res: Res) => {
+          res.write('a');
+          res.end('b');
+        },
+      },
+      { ...info, style: 'vercel' },
+    )(call(), deadline);
+    expect([whole.stream, text(whole.body)]).toEqual([undefined, 'ab']);
+  });
+});
+
 describe('Azure Functions v3 (context, req) with --style azure', () => {
   it('answers context.res, with an object body as JSON', async () => {
     const fn = async (context: { res?: unknown; log: (m: string) => void }, req: { query: Record<string, string>; body?: { name?: string } }) => {
