@@ -1,7 +1,7 @@
 // Modules other platforms' code imports from its host, resolved by `faas deploy` to the platform's own:
 // `cloudflare:workers` (env, WorkerEntrypoint), `cloudflare:node` (httpServerHandler: a Node http server in
 // the function answering its fetch calls) and `@azure/functions` (app.http/timer/storageQueue, registered
-// for the runtime to call; HttpResponse). Each is small source text bundled into the function, reading what
+// for the runtime to call; HttpResponse); and `@aws-sdk/*`, which the runtime image carries. Each is small source text bundled into the function, reading what
 // the runtime puts on globalThis under a Symbol.for key shared with it.
 import type { Plugin } from 'esbuild';
 
@@ -90,6 +90,9 @@ export const output = new Proxy({}, { get: (_, what) => unsupported('output.' + 
 export const trigger = new Proxy({}, { get: (_, what) => unsupported('trigger.' + String(what)) });
 `;
 
+/** Marks the plugin's own nested resolve. */
+const RESOLVING = Symbol('faas-resolving');
+
 const MODULES: Record<string, string> = {
   'cloudflare:workers': CLOUDFLARE_WORKERS,
   'cloudflare:node': CLOUDFLARE_NODE,
@@ -100,6 +103,13 @@ const MODULES: Record<string, string> = {
 export const platformModules: Plugin = {
   name: 'faas-platform-modules',
   setup(b) {
+    // The AWS SDK v3 clients the runtime image carries (as Lambda's Node runtimes do): bundled when installed
+    // beside the function (its own version), else left to the image's /node_modules.
+    b.onResolve({ filter: /^@aws-sdk\// }, async (args) => {
+      if (args.pluginData === RESOLVING) return undefined;
+      const found = await b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: RESOLVING });
+      return found.errors.length > 0 ? { path: args.path, external: true } : undefined;
+    });
     b.onResolve({ filter: /^(cloudflare:workers|cloudflare:node|@azure\/functions)$/ }, (args) => ({ path: args.path, namespace: 'faas-platform' }));
     b.onLoad({ filter: /.*/, namespace: 'faas-platform' }, (args) => ({ contents: MODULES[args.path]!, loader: 'js' }));
   },

@@ -1,7 +1,7 @@
 // Builds the function runtime image FROM scratch with the host's node binary, tagged by a hash of its inputs.
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,6 +35,9 @@ export async function bundleRuntime(): Promise<string> {
   });
   return result.outputFiles[0]!.text;
 }
+
+/** The AWS SDK v3 clients installed for the images (aws-sdk/package.json, by install-extras.sh), when they are. */
+const AWS_SDK_MODULES = path.join(sourceDir, 'aws-sdk', 'node_modules');
 
 /** html-rewriter-wasm's files the runtime loads (its CommonJS glue and the WebAssembly module). */
 export function htmlRewriterFiles(): string[] {
@@ -104,6 +107,8 @@ export function assembleContext(
   writeFileSync(path.join(rootfs, 'runtime', 'runtime.mjs'), runtime);
   // Workers' HTMLRewriter: lol-html's WebAssembly build, loaded by the runtime at its first use.
   for (const file of htmlRewriterFiles()) copyFileSync(file, path.join(rootfs, 'runtime', HTML_REWRITER_DIR, path.basename(file)));
+  // The AWS SDK v3 clients, where a function's ES module at /fn resolves bare imports last (as Lambda ships them).
+  if (existsSync(AWS_SDK_MODULES)) cpSync(AWS_SDK_MODULES, path.join(rootfs, 'node_modules'), { recursive: true, dereference: true });
   writeFileSync(path.join(dir, 'Dockerfile'), dockerfile);
   if (base === 'official') return ['Dockerfile', 'rootfs'];
   copyInto(rootfs, nodePath, '/usr/local/bin/node');
@@ -143,6 +148,7 @@ export async function ensureRuntimeImage(docker: Dockerode, options: EnsureImage
         .digest('hex'),
     )
     .update(dockerfile)
+    .update(existsSync(AWS_SDK_MODULES) ? readFileSync(path.join(sourceDir, 'aws-sdk', 'package-lock.json')) : 'no aws-sdk')
     .update(base === 'scratch' ? `${ROOTFS_LAYOUT}\n${nodePath}\n${node.version}\n${libs.join('\n')}` : 'official')
     .digest('hex')
     .slice(0, 12);

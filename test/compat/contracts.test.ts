@@ -202,4 +202,20 @@ describe('peer contracts', { timeout: 180_000 }, () => {
     });
     expect(dead).toHaveLength(1);
   });
+
+  it('imports the AWS SDK v3 clients the runtime image carries, without bundling them (as Lambda ships them)', async () => {
+    const name = uniqueName('awssdk');
+    await deployOk(
+      name,
+      `import { S3Client } from '@aws-sdk/client-s3';
+       import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+       import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+       export const handler = async () => {
+         const s3 = new S3Client({});
+         const docs = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+         return { statusCode: 200, body: JSON.stringify({ region: await s3.config.region(), send: typeof docs.send }) };
+       };`,
+    );
+    expect(await (await platform.call(name)).json()).toEqual({ region: 'us-east-1', send: 'function' });
+  });
 });

@@ -134,6 +134,19 @@ describe('bundleFunction', () => {
     expect(mod.default()).toBe('PAGE|PARTtrue|MOO');
   });
 
+  it('leaves an @aws-sdk client that is not installed to the runtime image, and bundles one that is', async () => {
+    write(
+      'aws/index.js',
+      `import { S3Client } from '@aws-sdk/client-s3'; import { own } from '@aws-sdk/own-thing'; export const handler = async () => String(S3Client) + own;`,
+    );
+    write('aws/node_modules/@aws-sdk/own-thing/package.json', '{"name":"@aws-sdk/own-thing","main":"index.js"}');
+    write('aws/node_modules/@aws-sdk/own-thing/index.js', `exports.own = 'bundled';`);
+    const bundle = await bundleFunction(path.join(dir, 'aws'));
+    expect(bundle.code).toMatch(/from "@aws-sdk\/client-s3"/);
+    expect(bundle.code).not.toMatch(/from "@aws-sdk\/own-thing"/);
+    expect(bundle.code).toContain('"bundled"');
+  });
+
   it('says when an --include glob matches nothing, or a path is not shippable', async () => {
     write('lone/index.js', `export default () => 'x';`);
     await expect(bundleFunction(path.join(dir, 'lone'), ['*.html'])).rejects.toThrow(/matches no file/);
