@@ -28,6 +28,7 @@ import type { TenantStore } from '../tenancy/tenant-store.js';
 import { tenantRoutes } from './routes/tenants.js';
 import { containerRoutes } from './routes/containers.js';
 import { dashboardRoutes } from './routes/dashboard.js';
+import type { RuntimeName } from '../core/function-settings.js';
 
 /** The settings the gateway reads; the platform's composition root fills them from its config. */
 export interface GatewayConfig {
@@ -35,6 +36,8 @@ export interface GatewayConfig {
   maxBodyBytes: number;
   maxStreamBytes: number;
   maxCodeBytes: number;
+  /** Images given for runtimes (FAAS_RUNTIME_IMAGE_*): those runtimes deploy even where their binary is not installed. */
+  runtimeImages?: Partial<Record<RuntimeName, string>>;
   poolMemoryMb: number;
   maxCpusPerFunction: number;
   /** Largest /tmp a function may ask for, MB. */
@@ -162,6 +165,7 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
         publicUrl: config.publicUrl,
         domain: config.domain,
         maxCodeBytes: config.maxCodeBytes,
+        ...(config.runtimeImages ? { runtimeImages: config.runtimeImages } : {}),
         ...(queues ? { triggers: queues, deployed: queues.index } : {}),
         ...(tenants ? { tenantExists: async (id: string) => (await tenants.get(id)) !== undefined } : {}),
         poolMemoryMb: config.poolMemoryMb,

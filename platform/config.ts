@@ -1,5 +1,6 @@
 // Platform configuration, read once from the environment with defaults inline; nothing else reads process.env.
 import type { KvLimits } from '../bindings/kv-store.js';
+import { DEFAULT_RUNTIME, RUNTIMES, type RuntimeName } from '../core/function-settings.js';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -108,6 +109,12 @@ export interface PlatformConfig {
   dockerSocket: string;
   /** Runtime image to use instead of building one. FAAS_RUNTIME_IMAGE. */
   runtimeImage: string | undefined;
+  /**
+   * Images given for the runtimes (FAAS_RUNTIME_IMAGE for node20, FAAS_RUNTIME_IMAGE_NODE22 and _NODE24, as
+   * `npm run images` writes them): used as they are, and a runtime with one given is available to deploys
+   * even where its binary is not installed (a gateway apart from its invokers).
+   */
+  runtimeImages: Partial<Record<RuntimeName, string>>;
   /**
    * What the built runtime image starts from. FAAS_RUNTIME_BASE: 'scratch' (default; the host's node
    * binary, no registry needed) or 'official' (node:20-slim, for hosts that reach a registry).
@@ -388,6 +395,7 @@ export function gatewayConfigOf(config: PlatformConfig): GatewayConfig {
     maxBodyBytes: config.maxBodyBytes,
     maxStreamBytes: config.maxStreamBytes,
     maxCodeBytes: config.maxCodeBytes,
+    runtimeImages: config.runtimeImages,
     poolMemoryMb: config.poolMemoryMb,
     maxCpusPerFunction: config.maxCpusPerFunction,
     maxTmpMb: config.maxTmpMb,
@@ -442,6 +450,12 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Readonl
     dataDir: path.resolve(cwd, env.FAAS_DATA_DIR || '.faas'),
     dockerSocket: env.DOCKER_SOCKET || '/var/run/docker.sock',
     runtimeImage: env.FAAS_RUNTIME_IMAGE || undefined,
+    runtimeImages: Object.fromEntries(
+      RUNTIMES.flatMap((runtime) => {
+        const image = runtime === DEFAULT_RUNTIME ? env.FAAS_RUNTIME_IMAGE : env[`FAAS_RUNTIME_IMAGE_${runtime.toUpperCase()}`];
+        return image ? [[runtime, image]] : [];
+      }),
+    ),
     runtimeBase: oneOf(env, 'FAAS_RUNTIME_BASE', ['scratch', 'official'] as const, 'scratch'),
     poolMemoryMb: num(env, 'FAAS_POOL_MEMORY_MB', Math.floor((os.totalmem() / 1024 / 1024) * 0.75), 32),
     maxCpusPerFunction: num(env, 'FAAS_MAX_CPUS_PER_FUNCTION', os.availableParallelism(), 0.05),

@@ -37,7 +37,6 @@ import { RemoteInvoker } from '../invoker/remote/remote-invoker.js';
 import type { Readiness } from '../gateway/routes/health.js';
 import { ensureRuntimeImage } from '../runtime-images/node/build-image.js';
 import { NodeRuntimeImages } from '../runtime-images/node/node-runtimes.js';
-import { DEFAULT_RUNTIME } from '../core/function-settings.js';
 import { AsyncDispatcher } from '../triggers/dispatcher.js';
 import { ThreadedDispatcher } from '../triggers/threaded-dispatcher.js';
 import { Doorbell } from '../triggers/doorbell.js';
@@ -116,7 +115,7 @@ async function startLocalInvoker(
   const images = new NodeRuntimeImages(docker, {
     onProgress: (line) => shared.log.info({ line }, 'runtime image'),
     base: config.runtimeBase,
-    ...(config.runtimeImage ? { given: { runtime: DEFAULT_RUNTIME, image: config.runtimeImage } } : {}),
+    given: config.runtimeImages,
   });
   const image = config.runtimeImage ?? (await ensureRuntimeImage(docker, { onProgress: progress, base: config.runtimeBase }));
   const tenantQuotas = new TenantQuotaCache(new TenantStore({ redis: shared.redis, prefix: config.redisPrefix }));

@@ -12,6 +12,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Docker from 'dockerode';
 import { ensureRuntimeImage, nodeLibraries } from '../../runtime-images/node/build-image.js';
+import { nodeBinaryOf } from '../../runtime-images/node/node-runtimes.js';
+import { DEFAULT_RUNTIME, RUNTIMES } from '../../core/function-settings.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** The repository's root, whether this runs from dist/ or from the sources. */
@@ -171,9 +173,15 @@ export interface BuiltImages {
 
 export async function buildImages(docker = new Docker(), log: (line: string) => void = () => {}): Promise<BuiltImages> {
   const runtime = await ensureRuntimeImage(docker, { onProgress: log });
+  // The other runtimes installed here (--runtime node22, node24): an image each, named to every process.
+  const others: string[] = [];
+  for (const name of RUNTIMES) {
+    const node = name === DEFAULT_RUNTIME ? undefined : nodeBinaryOf(name);
+    if (node) others.push(`FAAS_RUNTIME_IMAGE_${name.toUpperCase()}=${await ensureRuntimeImage(docker, { onProgress: log, node })}\n`);
+  }
   const platform = await platformImage(docker, log);
   const redis = await redisImage(docker, log);
-  writeFileSync(IMAGES_ENV, `FAAS_PLATFORM_IMAGE=${platform}\nFAAS_RUNTIME_IMAGE=${runtime}\nFAAS_REDIS_IMAGE=${redis}\n`);
+  writeFileSync(IMAGES_ENV, `FAAS_PLATFORM_IMAGE=${platform}\nFAAS_RUNTIME_IMAGE=${runtime}\n${others.join('')}FAAS_REDIS_IMAGE=${redis}\n`);
   return { platform, runtime, redis };
 }
 

@@ -20,7 +20,7 @@ import { SecretNotFoundError, type SecretStore } from '../../secrets/secret-stor
 import { includedPathProblem, includedTreeProblem, packCode } from '../../core/code-archive.js';
 import { CONTAINER } from '../../runtime-images/node/protocol.js';
 import { defaultFunctionConfig, MAX_WARM_POOL_SHARE, type FunctionConfig, type FunctionSpec } from '../../core/function-spec.js';
-import { SETTING_KEYS } from '../../core/function-settings.js';
+import { SETTING_KEYS, type RuntimeName } from '../../core/function-settings.js';
 import { functionHostUrl } from '../edge/function-host.js';
 import type { InvocationLogEntry, InvocationLogStore } from '../../metering/usage-record.js';
 import type { FunctionRegistry } from '../../registry/function-registry.js';
@@ -35,6 +35,8 @@ export interface FunctionRoutesDeps {
   /** Functions answer at their own host under this domain too ('' when off). */
   domain?: string;
   maxCodeBytes: number;
+  /** Images given for runtimes: those deploy even where their binary is not installed. */
+  runtimeImages?: Partial<Record<RuntimeName, string>>;
   /** Async triggers (schedulers, queues): told of deploys and deletes. Absent in gateway-only unit tests. */
   triggers?: Pick<AsyncQueues, 'syncFunction' | 'removeFunction'>;
   /** What is deployed, indexed by queue and tenant (the triggers' index); without it, deploys list every function. */
@@ -229,7 +231,7 @@ export function functionRoutes(app: FastifyInstance, deps: FunctionRoutesDeps): 
           `--trigger-alias ${config.triggerAlias}: function ${name} has no such alias yet; create it first (faas alias set ${name} ${config.triggerAlias} <version>)`,
         );
       }
-      const noRuntime = runtimeProblem(config.runtime);
+      const noRuntime = deps.runtimeImages?.[config.runtime] ? undefined : runtimeProblem(config.runtime);
       if (noRuntime) throw new RuntimeUnavailableError(noRuntime);
       const noHandler = await handlerProblem(request.body.code, config.handler, config);
       if (noHandler) {

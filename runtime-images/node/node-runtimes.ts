@@ -44,13 +44,14 @@ export class NodeRuntimeImages {
   constructor(
     private readonly docker: Dockerode,
     private readonly options: Omit<EnsureImageOptions, 'node'> & {
-      /** An image given for a runtime (FAAS_RUNTIME_IMAGE: the default runtime's), used as it is. */
-      given?: { runtime: RuntimeName; image: string };
+      /** Images given for runtimes (FAAS_RUNTIME_IMAGE, FAAS_RUNTIME_IMAGE_NODE22, …), used as they are. */
+      given?: Partial<Record<RuntimeName, string>>;
     } = {},
   ) {}
 
   imageFor(runtime: RuntimeName): Promise<string> {
-    if (this.options.given?.runtime === runtime) return Promise.resolve(this.options.given.image);
+    const given = this.options.given?.[runtime];
+    if (given) return Promise.resolve(given);
     let image = this.images.get(runtime);
     if (!image) {
       const node = nodeBinaryOf(runtime);
