@@ -18,6 +18,20 @@ export interface BindingServices {
   maxBodyBytes: number;
 }
 
+/** Messages one send or sendBatch carries at most (Cloudflare Queues' batch limit). */
+export const MAX_BATCH_MESSAGES = 100;
+/** Connections one container may hold open to its bindings socket. */
+const MAX_CONNECTIONS = 16;
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 class BindingError extends Error {
   constructor(
     readonly status: number,
@@ -61,9 +75,12 @@ export async function handleBinding(spec: FunctionSpec, services: BindingService
   if (kind === 'kv' && binding && spec.kv.includes(binding)) {
     const kv = services.kv;
     if (rest === 'keys' && req.method === 'GET') {
+      const limit = url.searchParams.has('limit') ? Number(url.searchParams.get('limit')) : undefined;
+      if (limit !== undefined && !(Number.isInteger(limit) && limit >= 1))
+        throw new BindingError(400, 'BAD_REQUEST', 'KV list: limit is a whole number from 1');
       const listing = await kv.list(tenant, binding, {
         prefix: url.searchParams.get('prefix') ?? undefined,
-        limit: url.searchParams.has('limit') ? Number(url.searchParams.get('limit')) : undefined,
+        ...(limit !== undefined ? { limit } : {}),
         cursor: url.searchParams.get('cursor') ?? undefined,
       });
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(listing));
@@ -93,10 +110,13 @@ export async function handleBinding(spec: FunctionSpec, services: BindingService
       const ttl = url.searchParams.get('expirationTtl');
       const now = Math.floor(Date.now() / 1000);
       const expires = expiration ? Number(expiration) : ttl ? now + Number(ttl) : undefined;
-      if (expires !== undefined && !Number.isFinite(expires)) throw new BindingError(400, 'BAD_REQUEST', 'expiration and expirationTtl are numbers of seconds');
+      if (expires !== undefined && !(Number.isFinite(expires) && expires > now))
+        throw new BindingError(400, 'BAD_REQUEST', 'KV put: expiration (epoch seconds) and expirationTtl (seconds) must give a time in the future');
+      const metadataText = typeof metadata === 'string' ? Buffer.from(metadata, 'base64url').toString('utf8') : undefined;
+      if (metadataText !== undefined && !isJson(metadataText)) throw new BindingError(400, 'BAD_REQUEST', 'KV put: metadata is a JSON value');
       await kv.put(tenant, binding, key, {
         value,
-        ...(typeof metadata === 'string' ? { metadata: Buffer.from(metadata, 'base64url').toString('utf8') } : {}),
+        ...(metadataText !== undefined ? { metadata: metadataText } : {}),
         ...(expires !== undefined ? { expiration: expires } : {}),
       });
       res.writeHead(204).end();
@@ -108,8 +128,10 @@ export async function handleBinding(spec: FunctionSpec, services: BindingService
       return;
     }
   }
-  if (kind === 'queues' && binding && spec.queueBindings[binding] && req.method === 'POST') {
+  if (kind === 'queues' && binding && Object.hasOwn(spec.queueBindings, binding) && req.method === 'POST') {
     const { messages } = JSON.parse((await readBody(req, services.maxBodyBytes, 'the messages sent at once')).toString('utf8')) as BindingsWire['send'];
+    if (!Array.isArray(messages) || messages.length === 0 || messages.length > MAX_BATCH_MESSAGES)
+      throw new BindingError(400, 'BAD_REQUEST', `Queue sendBatch: from 1 to ${MAX_BATCH_MESSAGES} messages at once (as Cloudflare Queues)`);
     const queueId = triggerId(tenant, spec.queueBindings[binding]!);
     const ids: string[] = [];
     for (const m of messages) ids.push((await services.sendToQueue(queueId, { body: Buffer.from(m.body, 'base64'), contentType: m.contentType })).id);
@@ -140,6 +162,10 @@ export async function openBindingServer(channelDir: string, spec: FunctionSpec, 
       }
     });
   });
+  // A function holds a few connections at most (its runtime's client keeps 8): more are refused, so one
+  // container can never take the invoker's file descriptors; an accept failure never takes the invoker down.
+  server.maxConnections = MAX_CONNECTIONS;
+  server.on('error', () => {});
   const socketPath = path.join(channelDir, BINDINGS_SOCKET_NAME);
   await listenOnSocket(server, socketPath);
   return {

@@ -1,8 +1,9 @@
-// Workers KV namespaces, per tenant, in Redis: each entry a hash (value, metadata, expiration), each
-// namespace an index of its keys (a sorted set, listed by prefix in key order, as KV lists), each tenant a
-// count of the bytes it keeps. A put that would take the tenant past its bytes, or a namespace past its
-// keys, is refused whole (one Lua script: the check and the write are one step). Expired entries read as
-// missing and are removed when met; expiration is kept here (not a Redis TTL) so the count stays exact.
+// Workers KV namespaces, per tenant, in Redis: each entry a hash (value, metadata, expiration, its cost),
+// each namespace an index of its keys (a sorted set, listed by prefix in key order, as KV lists), each tenant
+// a count of its keys and bytes (values, metadata, key names and a fixed overhead: no entry is free) and
+// its entries by expiration. A put that would take the tenant past its bytes or keys is refused whole (one
+// Lua script: the check and the write are one step), after removing some of the tenant's expired entries.
+// Expired entries read as missing; expiration is kept here (not a Redis TTL) so the counts stay exact.
 // Keys of one tenant share a hash tag, so a script's keys are in one slot of a Redis Cluster too.
 import type { Redis } from 'ioredis';
 
@@ -11,7 +12,7 @@ export interface KvLimits {
   maxValueBytes: number;
   /** Bytes of values and metadata one tenant keeps in all its namespaces. */
   maxTenantBytes: number;
-  /** Keys in one namespace. */
+  /** Keys one tenant keeps in all its namespaces. */
   maxKeys: number;
 }
 
@@ -41,29 +42,60 @@ export interface KvListing {
   cursor?: string;
 }
 
-// KEYS: entry, index, tenant bytes. ARGV: key, value, metadata, expiration, maxTenantBytes, maxKeys.
-const PUT = `
-local old = 0
-local existed = redis.call('EXISTS', KEYS[1])
-if existed == 1 then old = redis.call('HSTRLEN', KEYS[1], 'v') + redis.call('HSTRLEN', KEYS[1], 'm') end
-local new = #ARGV[2] + #ARGV[3]
-local used = tonumber(redis.call('GET', KEYS[3]) or '0')
-if used - old + new > tonumber(ARGV[5]) then return {'bytes', used} end
-if existed == 0 and redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[6]) then return {'keys', 0} end
-redis.call('HSET', KEYS[1], 'v', ARGV[2], 'm', ARGV[3], 'x', ARGV[4])
-redis.call('ZADD', KEYS[2], 0, ARGV[1])
-redis.call('INCRBY', KEYS[3], new - old)
-return {'ok', 0}
+/** Bytes an entry costs besides its value and metadata (the hash and index entries), counted so keys are never free. */
+export const ENTRY_OVERHEAD_BYTES = 64;
+/** Expired entries of the tenant a put removes first, at most. */
+const RECLAIM_PER_PUT = 16;
+
+// Removes one entry (KEYS: entry, index, usage, expirations; ARGV: key, member) and its counts; with ARGV[3]
+// (now, epoch s) only when it has expired by then. Returns the bytes freed.
+const REMOVE = `
+local function remove(entry, index, usage, expirations, key, member, onlyExpiredAt)
+  if redis.call('EXISTS', entry) == 0 then
+    redis.call('ZREM', index, key)
+    redis.call('ZREM', expirations, member)
+    return 0
+  end
+  if onlyExpiredAt ~= '' then
+    local x = redis.call('HGET', entry, 'x')
+    if not x or x == '' or tonumber(x) > tonumber(onlyExpiredAt) then return 0 end
+  end
+  local cost = tonumber(redis.call('HGET', entry, 'c') or '0')
+  redis.call('DEL', entry)
+  redis.call('ZREM', index, key)
+  redis.call('ZREM', expirations, member)
+  redis.call('HINCRBY', usage, 'bytes', -cost)
+  redis.call('HINCRBY', usage, 'keys', -1)
+  return cost
+end
 `;
 
-// KEYS: entry, index, tenant bytes. ARGV: key. Returns the bytes freed (0 when there was no entry).
-const DELETE = `
-if redis.call('EXISTS', KEYS[1]) == 0 then redis.call('ZREM', KEYS[2], ARGV[1]) return 0 end
-local freed = redis.call('HSTRLEN', KEYS[1], 'v') + redis.call('HSTRLEN', KEYS[1], 'm')
-redis.call('DEL', KEYS[1])
-redis.call('ZREM', KEYS[2], ARGV[1])
-redis.call('DECRBY', KEYS[3], freed)
-return freed
+const DELETE = `${REMOVE}
+return remove(KEYS[1], KEYS[2], KEYS[3], KEYS[4], ARGV[1], ARGV[2], ARGV[3])
+`;
+
+// KEYS: entry, index, usage, expirations. ARGV: key, value, metadata, expiration, maxTenantBytes,
+// maxTenantKeys, member, now, base (the tenant's key prefix, for the expired entries reclaimed first).
+const PUT = `${REMOVE}
+for _, m in ipairs(redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', ARGV[8], 'LIMIT', 0, ${RECLAIM_PER_PUT})) do
+  local at = string.find(m, '\\n', 1, true)
+  local ns, k = string.sub(m, 1, at - 1), string.sub(m, at + 1)
+  remove(ARGV[9] .. ':' .. ns .. ':e:' .. k, ARGV[9] .. ':' .. ns .. ':idx', KEYS[3], KEYS[4], k, m, ARGV[8])
+  redis.call('ZREM', KEYS[4], m)
+end
+local old, existed = 0, redis.call('EXISTS', KEYS[1])
+if existed == 1 then old = tonumber(redis.call('HGET', KEYS[1], 'c') or '0') end
+local cost = #ARGV[2] + #ARGV[3] + 2 * #ARGV[1] + ${ENTRY_OVERHEAD_BYTES}
+local bytes = tonumber(redis.call('HGET', KEYS[3], 'bytes') or '0')
+if bytes - old + cost > tonumber(ARGV[5]) then return {'bytes', bytes} end
+local keys = tonumber(redis.call('HGET', KEYS[3], 'keys') or '0')
+if existed == 0 and keys >= tonumber(ARGV[6]) then return {'keys', keys} end
+redis.call('HSET', KEYS[1], 'v', ARGV[2], 'm', ARGV[3], 'x', ARGV[4], 'c', cost)
+redis.call('ZADD', KEYS[2], 0, ARGV[1])
+redis.call('HINCRBY', KEYS[3], 'bytes', cost - old)
+if existed == 0 then redis.call('HINCRBY', KEYS[3], 'keys', 1) end
+if ARGV[4] ~= '' then redis.call('ZADD', KEYS[4], ARGV[4], ARGV[7]) else redis.call('ZREM', KEYS[4], ARGV[7]) end
+return {'ok', 0}
 `;
 
 const byteLength = (text: string) => Buffer.byteLength(text, 'utf8');
@@ -82,9 +114,13 @@ export class KvStore {
   private keys(tenant: string, namespace: string, key?: string) {
     const base = `${this.options.prefix}kv:{${tenant}}`;
     return {
+      base,
       entry: `${base}:${namespace}:e:${key ?? ''}`,
       index: `${base}:${namespace}:idx`,
-      bytes: `${base}:bytes`,
+      usage: `${base}:usage`,
+      expirations: `${base}:exp`,
+      /** The entry in the tenant's expirations: namespace names hold no newline. */
+      member: `${namespace}\n${key ?? ''}`,
     };
   }
 
@@ -107,19 +143,26 @@ export class KvStore {
     const k = this.keys(tenant, namespace, key);
     const [outcome, used] = (await this.options.redis.eval(
       PUT,
-      3,
+      4,
       k.entry,
       k.index,
-      k.bytes,
+      k.usage,
+      k.expirations,
       key,
       entry.value,
       metadata,
       entry.expiration === undefined ? '' : String(entry.expiration),
       String(limits.maxTenantBytes),
       String(limits.maxKeys),
+      k.member,
+      String(this.now()),
+      k.base,
     )) as [string, number];
-    if (outcome === 'bytes') throw new KvLimitError(`KV storage full: the tenant keeps ${used} bytes of its ${limits.maxTenantBytes} (FAAS_KV_MAX_BYTES)`);
-    if (outcome === 'keys') throw new KvLimitError(`KV namespace ${namespace} holds ${limits.maxKeys} keys, its most (FAAS_KV_MAX_KEYS)`);
+    if (outcome === 'bytes')
+      throw new KvLimitError(
+        `KV storage full: the tenant keeps ${used} bytes of its ${limits.maxTenantBytes} (FAAS_KV_MAX_BYTES; each key counts its value, metadata, twice its name and ${ENTRY_OVERHEAD_BYTES})`,
+      );
+    if (outcome === 'keys') throw new KvLimitError(`KV storage full: the tenant keeps ${used} keys, its most (FAAS_KV_MAX_KEYS)`);
   }
 
   async get(tenant: string, namespace: string, key: string): Promise<KvEntry | undefined> {
@@ -128,7 +171,7 @@ export class KvStore {
     if (!value) return undefined;
     const expires = expiration && expiration.length > 0 ? Number(expiration.toString()) : undefined;
     if (expires !== undefined && expires <= this.now()) {
-      await this.delete(tenant, namespace, key);
+      await this.remove(tenant, namespace, key, this.now());
       return undefined;
     }
     return {
@@ -139,8 +182,13 @@ export class KvStore {
   }
 
   async delete(tenant: string, namespace: string, key: string): Promise<void> {
+    await this.remove(tenant, namespace, key);
+  }
+
+  /** Removes an entry; with `expiredAt`, only if it has expired by then (a put since keeps it). */
+  private async remove(tenant: string, namespace: string, key: string, expiredAt?: number): Promise<void> {
     const k = this.keys(tenant, namespace, key);
-    await this.options.redis.eval(DELETE, 3, k.entry, k.index, k.bytes, key);
+    await this.options.redis.eval(DELETE, 4, k.entry, k.index, k.usage, k.expirations, key, k.member, expiredAt === undefined ? '' : String(expiredAt));
   }
 
   /** Keys in order, from after `cursor` (the last key of the page before), with their expiration and metadata. */
@@ -150,7 +198,8 @@ export class KvStore {
     const after = options.cursor ? Buffer.from(options.cursor, 'base64url').toString('utf8') : undefined;
     const k = this.keys(tenant, namespace);
     const min = after !== undefined && after >= prefix ? `(${after}` : `[${prefix}`;
-    const max = prefix ? `[${prefix}\xff` : '+';
+    // Byte 0xFF never occurs in UTF-8: every key with the prefix sorts below it, whatever its script.
+    const max = prefix ? Buffer.concat([Buffer.from(`[${prefix}`, 'utf8'), Buffer.from([0xff])]) : '+';
     const names = await this.options.redis.zrangebylex(k.index, min, max, 'LIMIT', 0, limit + 1);
     const page = names.slice(0, limit);
     const now = this.now();
@@ -162,7 +211,7 @@ export class KvStore {
       const [metadata, expiration] = fields[i] ?? [null, null];
       const expires = expiration ? Number(expiration) : undefined;
       if (expires !== undefined && expires <= now) {
-        await this.delete(tenant, namespace, page[i]!);
+        await this.remove(tenant, namespace, page[i]!, now);
         continue;
       }
       keys.push({

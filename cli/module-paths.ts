@@ -5,13 +5,17 @@
 // them get their own non-code files shipped there (templates, data, .cow files), so what they read is found.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import type { Loader, Plugin } from 'esbuild';
+import { transformSync, type Loader, type Plugin } from 'esbuild';
 
 /** Non-code files of one package shipped at most, and their bytes, before the package is left to --external. */
 const MAX_ASSET_FILES = 300;
 const MAX_ASSET_BYTES = 8 * 1024 * 1024;
 
-const CODE_FILE = /\.(?:[mc]?[jt]sx?|map)$|\.d\.[mc]?ts$/;
+const CODE_FILE = /\.(?:[mc]?[jt]sx?|map|md|markdown)$|\.d\.[mc]?ts$/;
+/** Directories of a package nothing reads at run time. */
+const SKIPPED_DIRS = new Set(['test', 'tests', '__tests__', 'example', 'examples', 'docs', 'doc', 'benchmark', 'benchmarks', 'coverage']);
+/** Files shipped this way for all packages of one deploy at most (the deploy takes MAX_INCLUDED_FILES in all). */
+const MAX_ASSETS_TOTAL = 500;
 const DOC_FILE = /^(?:readme|changelog|history|license|licence|authors|contributors)(?:\.|$)/i;
 
 const LOADERS: Record<string, Loader> = { '.ts': 'ts', '.mts': 'ts', '.cts': 'ts', '.tsx': 'tsx', '.jsx': 'jsx' };
@@ -22,7 +26,8 @@ const LOADERS: Record<string, Loader> = { '.ts': 'ts', '.mts': 'ts', '.cts': 'ts
  */
 export function shippedLocation(file: string, entryDir: string): string | undefined {
   const normal = file.split(path.sep).join('/');
-  const at = normal.lastIndexOf('/node_modules/');
+  // From the first node_modules: a nested version (node_modules/a/node_modules/b) keeps a place of its own.
+  const at = normal.indexOf('/node_modules/');
   if (at !== -1) return normal.slice(at + 1);
   const rel = path.relative(entryDir, file).split(path.sep).join('/');
   return rel.startsWith('../') || path.isAbsolute(rel) ? undefined : rel;
@@ -56,6 +61,15 @@ const IMPORT_META_URL = /\bimport\.meta\.url\b/;
 /** What `import.meta.url` of a nested module becomes (a module-level variable, renamed apart per module by esbuild). */
 const MODULE_URL = '__faas_module_url';
 
+function parsesWith(contents: string, loader: Loader): boolean {
+  try {
+    transformSync(contents, { loader, logLevel: 'silent' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** A module's text with its prelude after any hashbang and directive prologue ('use strict' stays one). */
 function withPrelude(code: string, prelude: string): string {
   const head = /^(?:#![^\n]*\n)?(?:\s*(?:\/\/[^\n]*\n|\/\*[\s\S]*?\*\/)?\s*(['"])use strict\1;?)?/.exec(code)?.[0] ?? '';
@@ -68,7 +82,7 @@ function packageAssets(root: string): Map<string, string> | undefined {
   let bytes = 0;
   const walk = (dir: string, rel: string): boolean => {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      if (entry.name === 'node_modules' || entry.name.startsWith('.')) continue;
+      if (entry.name === 'node_modules' || entry.name.startsWith('.') || (entry.isDirectory() && SKIPPED_DIRS.has(entry.name))) continue;
       const full = path.join(dir, entry.name);
       const inner = rel ? `${rel}/${entry.name}` : entry.name;
       if (entry.isDirectory()) {
@@ -94,6 +108,8 @@ export interface ModulePaths {
 
 export function modulePaths(entryDir: string): ModulePaths {
   const readers = new Set<string>();
+  /** Packages whose files were not shipped (too many, alone or with the others'). */
+  const skipped = new Set<string>();
   return {
     plugin: {
       name: 'faas-module-paths',
@@ -109,7 +125,12 @@ export function modulePaths(entryDir: string): ModulePaths {
           const root = packageRoot(args.path);
           if (root) readers.add(root);
           const text = prelude.includes(MODULE_URL) ? code.replace(/\bimport\.meta\.url\b/g, MODULE_URL) : code;
-          return { contents: withPrelude(text, prelude), loader: LOADERS[path.extname(args.path)] ?? 'js', resolveDir: path.dirname(args.path) };
+          const loader = LOADERS[path.extname(args.path)] ?? 'js';
+          const contents = withPrelude(text, prelude);
+          // A module that binds those names itself (`import { __dirname } from …`, destructuring, a list)
+          // keeps its own: the prelude would declare them twice.
+          if (!parsesWith(contents, loader)) return undefined;
+          return { contents, loader, resolveDir: path.dirname(args.path) };
         });
       },
     },
@@ -117,16 +138,19 @@ export function modulePaths(entryDir: string): ModulePaths {
       const files = new Map<string, Buffer>();
       for (const root of readers) {
         const assets = packageAssets(root);
-        if (!assets) continue;
+        if (!assets || files.size + assets.size > MAX_ASSETS_TOTAL) {
+          skipped.add(root);
+          continue;
+        }
         const base = shippedLocation(path.join(root, 'package.json'), entryDir)!.replace(/\/package\.json$/, '');
         for (const [rel, full] of assets) files.set(`${base}/${rel}`, readFileSync(full));
       }
       return files;
     },
     tooLarge() {
-      return [...readers]
-        .filter((root) => packageAssets(root) === undefined)
-        .map((root) => shippedLocation(path.join(root, 'x'), entryDir)!.replace(/^node_modules\/|\/x$/g, ''));
+      return [...skipped].map((root) =>
+        path.basename(path.dirname(root)).startsWith('@') ? `${path.basename(path.dirname(root))}/${path.basename(root)}` : path.basename(root),
+      );
     },
   };
 }

@@ -1,9 +1,10 @@
 // Modules other platforms' code imports from its host, resolved by `faas deploy` to the platform's own:
 // `cloudflare:workers` (env, WorkerEntrypoint), `cloudflare:node` (httpServerHandler: a Node http server in
 // the function answering its fetch calls) and `@azure/functions` (app.http/timer/storageQueue, registered
-// for the runtime to call; HttpResponse); and `@aws-sdk/*`, which the runtime image carries. Each is small source text bundled into the function, reading what
+// for the runtime to call; HttpResponse); and the `@aws-sdk/*` packages the runtime image carries. Each is small source text bundled into the function, reading what
 // the runtime puts on globalThis under a Symbol.for key shared with it.
 import type { Plugin } from 'esbuild';
+import { providedAwsPackages } from '../runtime-images/node/build-image.js';
 
 /**
  * The key under which the runtime puts the function's variables before its module loads; `import { env }
@@ -105,8 +106,11 @@ export const platformModules: Plugin = {
   setup(b) {
     // The AWS SDK v3 clients the runtime image carries (as Lambda's Node runtimes do): bundled when installed
     // beside the function (its own version), else left to the image's /node_modules.
+    const provided = providedAwsPackages();
     b.onResolve({ filter: /^@aws-sdk\// }, async (args) => {
       if (args.pluginData === RESOLVING) return undefined;
+      const name = args.path.split('/').slice(0, 2).join('/');
+      if (!provided.has(name)) return undefined;
       const found = await b.resolve(args.path, { kind: args.kind, resolveDir: args.resolveDir, importer: args.importer, pluginData: RESOLVING });
       return found.errors.length > 0 ? { path: args.path, external: true } : undefined;
     });

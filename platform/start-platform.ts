@@ -36,7 +36,7 @@ import { InvokerServer } from '../invoker/remote/invoker-server.js';
 import { RemoteInvoker } from '../invoker/remote/remote-invoker.js';
 import type { Readiness } from '../gateway/routes/health.js';
 import { ensureRuntimeImage } from '../runtime-images/node/build-image.js';
-import { NodeRuntimeImages } from '../runtime-images/node/node-runtimes.js';
+import { defaultRuntimeNote, NodeRuntimeImages } from '../runtime-images/node/node-runtimes.js';
 import { AsyncDispatcher } from '../triggers/dispatcher.js';
 import { ThreadedDispatcher } from '../triggers/threaded-dispatcher.js';
 import { Doorbell } from '../triggers/doorbell.js';
@@ -111,6 +111,8 @@ async function startLocalInvoker(
 ): Promise<{ invoker: InProcessInvoker; dispatcher: Dispatcher; close(): Promise<void> }> {
   const docker = new Docker({ socketPath: config.dockerSocket });
   progress('checking the runtime image');
+  const note = defaultRuntimeNote();
+  if (note) shared.log.warn(note);
   // The default runtime's image now (FAAS_RUNTIME_IMAGE, or built); another runtime's on its first use.
   const images = new NodeRuntimeImages(docker, {
     onProgress: (line) => shared.log.info({ line }, 'runtime image'),
@@ -332,21 +334,36 @@ export async function startPlatform(config: PlatformConfig, options: StartOption
         ...(config.redis.waitReplicas > 0 ? { replicated: () => jobReplicas.afterWrite() } : {}),
       });
     };
-    let gatewayQueues: AsyncQueues | undefined;
+    // With a gateway here (role all), its queues, made now and started before it serves; in an invoker
+    // alone, a send-only instance made at the first send (made again after a failed start).
+    let gatewayQueues: AsyncQueues | undefined = config.role === 'invoker' ? undefined : newQueues();
+    let gatewayStarted: () => void = () => {};
+    const gatewayReady = new Promise<void>((resolve) => (gatewayStarted = resolve));
     let bindingQueues: Promise<AsyncQueues> | undefined;
-    const queuesForBindings = (): Promise<AsyncQueues> =>
-      gatewayQueues
-        ? Promise.resolve(gatewayQueues)
-        : (bindingQueues ??= (async () => {
-            const own = newQueues();
-            closers.push(() => own.close());
-            await own.start();
-            return own;
-          })());
+    const queuesForBindings = async (): Promise<AsyncQueues> => {
+      if (gatewayQueues) {
+        await gatewayReady;
+        return gatewayQueues;
+      }
+      bindingQueues ??= (async () => {
+        const own = newQueues();
+        try {
+          await own.start({ sendOnly: true });
+        } catch (err) {
+          bindingQueues = undefined;
+          await own.close().catch(() => {});
+          throw err;
+        }
+        closers.push(() => own.close());
+        return own;
+      })();
+      return bindingQueues;
+    };
     const bindingServices: BindingServices = {
       kv: new KvStore({ redis, prefix: config.redisPrefix, limits: config.kv }),
       sendToQueue: async (queueId, message) => (await queuesForBindings()).send(queueId, message),
-      maxBodyBytes: Math.max(config.kv.maxValueBytes, config.maxAsyncBodyBytes) + 64 * 1024,
+      // A KV value as it is; queue messages base64 in JSON (4/3 of their bytes, and their framing).
+      maxBodyBytes: Math.max(config.kv.maxValueBytes, Math.ceil((config.maxAsyncBodyBytes * 4) / 3)) + 64 * 1024,
     };
     let dispatcher: Dispatcher | undefined;
     let localClose: (() => Promise<void>) | undefined;
@@ -439,6 +456,7 @@ export async function startPlatform(config: PlatformConfig, options: StartOption
     gatewayQueues = queues;
     closers.push(() => queues.close());
     await queues.start();
+    gatewayStarted();
     const app = await buildApp({
       config: gatewayConfigOf(config),
       token,

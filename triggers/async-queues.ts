@@ -184,13 +184,18 @@ export class AsyncQueues {
     this.flows.on('error', () => {});
   }
 
-  /** Loads the functions, follows their changes, and brings every function's schedules up to date. */
-  async start(): Promise<void> {
+  /**
+   * Loads the functions, follows their changes, and brings every function's schedules up to date — unless
+   * `sendOnly` (a process that only sends messages, e.g. for queue producer bindings: the gateway keeps the
+   * schedules, and another process syncing them from a stale list could undo a deploy).
+   */
+  async start(options: { sendOnly?: boolean } = {}): Promise<void> {
     this.unsubscribe = this.options.registry.onChange((change) => {
       this.index.apply(change.kind === 'deployed' ? change.spec.name : change.name, change.kind === 'deployed' ? change.spec : undefined);
     });
     const specs = await this.options.registry.list();
     this.index.reset(specs);
+    if (options.sendOnly) return;
     for (const spec of specs) await this.syncFunction(spec);
   }
 

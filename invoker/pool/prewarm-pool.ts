@@ -39,8 +39,8 @@ export class PrewarmPool {
   /** Calls fill() every retryMs from the first fill() on, so a pool left short refills once room appears. */
   private refill: NodeJS.Timeout | undefined;
   /** Failed starts in a row, and no start before this epoch ms (backoff, so a broken engine is not hammered). */
-  private failures = 0;
-  private notBefore = 0;
+  /** Per runtime: a broken image of one never holds back the others' prewarming. */
+  private readonly backoff = new Map<RuntimeName, { failures: number; notBefore: number }>();
 
   constructor(private readonly options: PrewarmPoolOptions) {}
 
@@ -67,8 +67,7 @@ export class PrewarmPool {
     }
     // Containers removed by others (evicted for memory) leave their runtime behind here.
     for (const id of this.runtimeOf.keys()) if (!this.entries.has(id)) this.runtimeOf.delete(id);
-    if (this.options.clock() < this.notBefore) return;
-    for (const runtime of this.runtimes) this.fillRuntime(runtime);
+    for (const runtime of this.runtimes) if (this.options.clock() >= (this.backoff.get(runtime)?.notBefore ?? 0)) this.fillRuntime(runtime);
   }
 
   private fillRuntime(runtime: RuntimeName): void {
@@ -87,14 +86,14 @@ export class PrewarmPool {
             applyEvent(entry, 'ready', (err) => this.options.log.warn({ containerId: entry.id, err: err.message }, 'container state'));
             entry.lastUsedAt = 0; // evicted before any function's container
           }
-          if (running) this.failures = 0;
+          if (running) this.backoff.delete(runtime);
         })
         .catch((err: Error) => {
           // Removed while it started (the pool closing): not a failure of the engine.
           if (this.closed || entry.removal) return this.options.remove(this.entries, entry, 'prewarm failed');
-          this.failures += 1;
-          const backoff = Math.min(this.options.maxBackoffMs ?? 60_000, (this.options.retryMs ?? 1_000) * 2 ** (this.failures - 1));
-          this.notBefore = this.options.clock() + backoff;
+          const failures = (this.backoff.get(runtime)?.failures ?? 0) + 1;
+          const backoff = Math.min(this.options.maxBackoffMs ?? 60_000, (this.options.retryMs ?? 1_000) * 2 ** (failures - 1));
+          this.backoff.set(runtime, { failures, notBefore: this.options.clock() + backoff });
           this.options.log.warn({ err: err.message, retryInMs: backoff }, 'prewarmed container failed to start');
           return this.options.remove(this.entries, entry, 'prewarm failed');
         })

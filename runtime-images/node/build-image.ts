@@ -1,7 +1,7 @@
 // Builds the function runtime image FROM scratch with the host's node binary, tagged by a hash of its inputs.
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,6 +38,31 @@ export async function bundleRuntime(): Promise<string> {
 
 /** The AWS SDK v3 clients installed for the images (aws-sdk/package.json, by install-extras.sh), when they are. */
 const AWS_SDK_MODULES = path.join(sourceDir, 'aws-sdk', 'node_modules');
+
+/** The AWS SDK v3 clients the runtime images carry: aws-sdk/package.json's dependencies (a unit test holds them equal). */
+export const AWS_SDK_CLIENTS = [
+  '@aws-sdk/client-dynamodb',
+  '@aws-sdk/client-eventbridge',
+  '@aws-sdk/client-lambda',
+  '@aws-sdk/client-s3',
+  '@aws-sdk/client-secrets-manager',
+  '@aws-sdk/client-sns',
+  '@aws-sdk/client-sqs',
+  '@aws-sdk/client-ssm',
+  '@aws-sdk/client-sts',
+  '@aws-sdk/lib-dynamodb',
+] as const;
+
+/**
+ * The @aws-sdk packages the runtime images carry: the clients and, where they are installed beside this
+ * file (not in a CLI bundled elsewhere), every @aws-sdk package under aws-sdk/node_modules.
+ */
+export function providedAwsPackages(): Set<string> {
+  const names = new Set<string>(AWS_SDK_CLIENTS);
+  const scope = path.join(AWS_SDK_MODULES, '@aws-sdk');
+  if (existsSync(scope)) for (const name of readdirSync(scope)) names.add(`@aws-sdk/${name}`);
+  return names;
+}
 
 /** html-rewriter-wasm's files the runtime loads (its CommonJS glue and the WebAssembly module). */
 export function htmlRewriterFiles(): string[] {

@@ -8,7 +8,7 @@
 # (--runtime node22 is refused at deploy, naming this; @aws-sdk imports fail unless bundled).
 cd "$(dirname "$0")"
 for extra in versions aws-sdk; do
-  if ! npm install --prefix "$extra" --no-audit --no-fund --loglevel=error; then
+  if ! npm install --prefix "$extra" --global=false --include=optional --no-audit --no-fund --loglevel=error; then
     echo "faas: runtime-images/node/$extra was not installed (npm install --prefix runtime-images/node/$extra); the platform runs without it" >&2
   fi
 done

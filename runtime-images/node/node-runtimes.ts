@@ -8,7 +8,7 @@ import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type Dockerode from 'dockerode';
-import type { RuntimeName } from '../../core/function-settings.js';
+import { DEFAULT_RUNTIME, type RuntimeName } from '../../core/function-settings.js';
 import { ensureRuntimeImage, sourceDir, type EnsureImageOptions, type NodeBinary } from './build-image.js';
 
 /** Resolves from versions/, where the runtimes' binary packages are installed (versions/package.json). */
@@ -16,19 +16,32 @@ const requireVersions = createRequire(path.join(sourceDir, 'versions', 'package.
 
 const majorOf = (runtime: RuntimeName) => Number(runtime.replace(/^node/, ''));
 
-/** The binary of a runtime on this machine, or undefined when it is not installed here. */
+const platformNode = (): NodeBinary => ({ path: realpathSync(process.execPath), version: process.version });
+
+/**
+ * The binary of a runtime on this machine, or undefined when it is not installed here. The default
+ * runtime always has one: a platform running on another Node than 20 runs node20 functions on its own
+ * node (said at start, see defaultRuntimeNote), so functions deployed without --runtime keep working.
+ */
 export function nodeBinaryOf(runtime: RuntimeName): NodeBinary | undefined {
-  if (Number(process.versions.node.split('.')[0]) === majorOf(runtime)) return { path: realpathSync(process.execPath), version: process.version };
-  let manifest: string;
+  if (Number(process.versions.node.split('.')[0]) === majorOf(runtime)) return platformNode();
+  let manifest: string | undefined;
   try {
     manifest = requireVersions.resolve(`${runtime}/package.json`);
   } catch {
-    return undefined;
+    manifest = undefined;
   }
-  const binary = path.join(path.dirname(manifest), 'bin', 'node');
-  if (!existsSync(binary)) return undefined;
+  const binary = manifest && path.join(path.dirname(manifest), 'bin', 'node');
+  if (!manifest || !binary || !existsSync(binary)) return runtime === DEFAULT_RUNTIME ? platformNode() : undefined;
   const { version } = JSON.parse(readFileSync(manifest, 'utf8')) as { version: string };
   return { path: realpathSync(binary), version: `v${version}` };
+}
+
+/** What to tell at start when the default runtime runs on a Node of another major version, or undefined. */
+export function defaultRuntimeNote(): string | undefined {
+  const node = nodeBinaryOf(DEFAULT_RUNTIME)!;
+  if (node.version.replace(/^v/, '').split('.')[0] === String(majorOf(DEFAULT_RUNTIME))) return undefined;
+  return `functions on ${DEFAULT_RUNTIME} (the default runtime) run on this platform's own Node ${node.version}: run the platform on Node ${majorOf(DEFAULT_RUNTIME)} to give them Node ${majorOf(DEFAULT_RUNTIME)}`;
 }
 
 /** Why a runtime cannot run here, or undefined: its binary package is not installed (another OS or processor, or --omit=optional). */

@@ -218,4 +218,16 @@ describe('peer contracts', { timeout: 180_000 }, () => {
     );
     expect(await (await platform.call(name)).json()).toEqual({ region: 'us-east-1', send: 'function' });
   });
+
+  it('checks a redeploy’s code against the --handler kept from before, naming where it came from', async () => {
+    const name = uniqueName('kept');
+    await deployOk(name, `export const hello = async () => ({ statusCode: 200, body: 'v1' });`, { handler: 'hello' });
+    const refused = await platform.deploy(name, `export const handler = async () => ({ statusCode: 200, body: 'v2' });`);
+    expect(refused.status).toBe(400);
+    expect(refused.body.error.message).toMatch(
+      /no export "hello".*--handler hello is kept from the deploy of v1: give --handler default \(or another export\)/,
+    );
+    await deployOk(name, `export const handler = async () => ({ statusCode: 200, body: 'v2' });`, { handler: 'handler' });
+    expect(await (await platform.call(name)).text()).toBe('v2');
+  });
 });

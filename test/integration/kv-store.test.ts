@@ -40,15 +40,32 @@ describe('KvStore', () => {
     expect((await kv.list('acme', 'OTHER')).keys.map((k) => k.name)).toEqual(['k']);
   });
 
-  it('reads an expired entry as missing, leaves it out of lists and frees its bytes', async () => {
-    const kv = store({ maxValueBytes: 1024, maxTenantBytes: 10, maxKeys: 50 });
+  it('reads an expired entry as missing, leaves it out of lists, and frees its bytes for later puts', async () => {
+    // 'soon' costs 8 + 2×4 + 64 = 80 bytes; the tenant may keep 100.
+    const kv = store({ maxValueBytes: 1024, maxTenantBytes: 100, maxKeys: 50 });
     await kv.put('acme', 'CACHE', 'soon', { value: Buffer.from('12345678'), expiration: Math.floor(now / 1000) + 60 });
     expect((await kv.list('acme', 'CACHE')).keys).toEqual([{ name: 'soon', expiration: Math.floor(now / 1000) + 60 }]);
     await expect(kv.put('acme', 'CACHE', 'other', { value: Buffer.from('12345') })).rejects.toThrow(/storage full/);
     now += 61_000;
-    expect(await kv.get('acme', 'CACHE', 'soon')).toBeUndefined();
     expect((await kv.list('acme', 'CACHE')).keys).toEqual([]);
+    // Never read again: the next put removes it first.
     await kv.put('acme', 'CACHE', 'other', { value: Buffer.from('12345') });
+    expect((await kv.get('acme', 'CACHE', 'other'))?.value.toString()).toBe('12345');
+  });
+
+  it('reclaims expired entries nobody reads again at the next put', async () => {
+    const kv = store({ maxValueBytes: 1024, maxTenantBytes: 10_000, maxKeys: 3 });
+    for (const key of ['a', 'b', 'c']) await kv.put('acme', 'SESSIONS', key, { value: Buffer.from('x'), expiration: Math.floor(now / 1000) + 10 });
+    await expect(kv.put('acme', 'SESSIONS', 'd', { value: Buffer.from('x') })).rejects.toThrow(/keeps 3 keys/);
+    now += 11_000;
+    await kv.put('acme', 'SESSIONS', 'd', { value: Buffer.from('x') });
+    expect((await kv.list('acme', 'SESSIONS')).keys.map((k) => k.name)).toEqual(['d']);
+  });
+
+  it('lists keys in any script under a prefix (byte order, not UTF-16)', async () => {
+    const kv = store();
+    for (const name of ['user:日本', 'user:a', 'user:😀', 'userz']) await kv.put('acme', 'INTL', name, { value: Buffer.from('x') });
+    expect((await kv.list('acme', 'INTL', { prefix: 'user:' })).keys.map((k) => k.name)).toEqual(['user:a', 'user:日本', 'user:😀']);
   });
 
   it('lists by prefix in key order, a page at a time with a cursor', async () => {
@@ -61,17 +78,20 @@ describe('KvStore', () => {
     expect(second).toEqual({ keys: [{ name: 'user:4' }], list_complete: true });
   });
 
-  it('refuses a value, a tenant’s bytes or a namespace’s keys past the limits, writing nothing', async () => {
-    const kv = store({ maxValueBytes: 8, maxTenantBytes: 20, maxKeys: 2 });
+  it('refuses a value, a tenant’s bytes or keys past the limits, writing nothing, and counts key names', async () => {
+    // Each 'a'..'c' entry of 8 bytes costs 8 + 2 + 64 = 74.
+    const kv = store({ maxValueBytes: 8, maxTenantBytes: 300, maxKeys: 2 });
     await expect(kv.put('acme', 'NS', 'big', { value: Buffer.alloc(9) })).rejects.toThrow(KvLimitError);
     await kv.put('acme', 'NS', 'a', { value: Buffer.alloc(8) });
-    await kv.put('acme', 'NS', 'b', { value: Buffer.alloc(8) });
-    await expect(kv.put('acme', 'NS', 'c', { value: Buffer.alloc(1) })).rejects.toThrow(/holds 2 keys/);
-    await expect(kv.put('acme', 'OTHER', 'c', { value: Buffer.alloc(8) })).rejects.toThrow(/storage full: the tenant keeps 16 bytes of its 20/);
+    await kv.put('acme', 'OTHER', 'b', { value: Buffer.alloc(8) });
+    await expect(kv.put('acme', 'NS', 'c', { value: Buffer.alloc(1) })).rejects.toThrow(/keeps 2 keys/);
+    await kv.delete('acme', 'OTHER', 'b');
+    // A long name costs its bytes too: 2 × 100 + 64 > what is left.
+    await expect(kv.put('acme', 'NS', 'k'.repeat(100), { value: Buffer.alloc(0) })).rejects.toThrow(/storage full: the tenant keeps 74 bytes of its 300/);
     // Overwriting counts the difference only.
     await kv.put('acme', 'NS', 'a', { value: Buffer.alloc(4) });
-    await kv.put('acme', 'OTHER', 'c', { value: Buffer.alloc(8) });
-    expect(await kv.get('acme', 'OTHER', 'c')).toBeDefined();
+    await kv.put('acme', 'NS', 'c', { value: Buffer.alloc(8) });
+    expect(await kv.get('acme', 'NS', 'c')).toBeDefined();
     await expect(kv.put('acme', 'NS', '', { value: Buffer.from('x') })).rejects.toThrow(/not allowed/);
   });
 });

@@ -277,13 +277,9 @@ export async function runAzureV3(handler: (context: unknown, req: unknown) => un
     done: (err?: unknown, value?: unknown) => done(err, value),
   };
   const returned = handler(context, req);
-  // An async function's promise, or (a callback-style function) what it gives context.done.
-  const value =
-    returned && typeof (returned as Promise<unknown>).then === 'function'
-      ? await returned
-      : handler.length < 2 || returned !== undefined
-        ? returned
-        : await finished;
+  // An async function's promise; a function returning a value, that value; otherwise (as Azure's v3 host
+  // requires of functions that are not async) what it gives context.done, however late.
+  const value = returned && typeof (returned as Promise<unknown>).then === 'function' ? await returned : returned !== undefined ? returned : await finished;
   const given = value !== undefined && typeof value === 'object' && value !== null && 'res' in (value as object) ? (value as { res: unknown }).res : value;
   return azureV3Response(context.res ?? given);
 }

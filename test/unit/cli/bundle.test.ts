@@ -134,6 +134,18 @@ describe('bundleFunction', () => {
     expect(mod.default()).toBe('PAGE|PARTtrue|MOO');
   });
 
+  it('leaves a module that binds __dirname itself (an import, destructuring, a list) its own', async () => {
+    write(
+      'own/paths.mjs',
+      `import path from 'node:path'; import { fileURLToPath } from 'node:url'; export const __dirname = path.dirname(fileURLToPath(import.meta.url));`,
+    );
+    write('own/lib/uses.mjs', `import { __dirname } from '../paths.mjs'; export const where = () => __dirname;`);
+    write('own/lib/listed.cjs', `let __filename, other; __filename = 'mine'; module.exports = () => __filename;`);
+    write('own/index.js', `import { where } from './lib/uses.mjs'; import listed from './lib/listed.cjs'; export default () => where() + listed();`);
+    const bundle = await bundleFunction(path.join(dir, 'own'));
+    expect(bundle.code).toContain("'mine'".replace(/'/g, '"'));
+  });
+
   it('leaves an @aws-sdk client that is not installed to the runtime image, and bundles one that is', async () => {
     write(
       'aws/index.js',

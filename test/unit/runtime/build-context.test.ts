@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'nod
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { assembleContext, nodeLibraries } from '../../../runtime-images/node/build-image.js';
+import { AWS_SDK_CLIENTS, assembleContext, nodeLibraries } from '../../../runtime-images/node/build-image.js';
 
 let dir: string;
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
@@ -28,5 +28,12 @@ describe('assembleContext', () => {
     expect(readFileSync(path.join(dir, 'Dockerfile'), 'utf8')).toMatch(/^FROM node:20-slim$/m);
     expect(existsSync(path.join(dir, 'rootfs/runtime/runtime.mjs'))).toBe(true);
     expect(existsSync(path.join(dir, 'rootfs/usr'))).toBe(false);
+  });
+});
+
+describe('the AWS SDK clients the images carry', () => {
+  it('are the ones aws-sdk/package.json installs', () => {
+    const manifest = JSON.parse(readFileSync('runtime-images/node/aws-sdk/package.json', 'utf8')) as { dependencies: Record<string, string> };
+    expect(Object.keys(manifest.dependencies).sort()).toEqual([...AWS_SDK_CLIENTS].sort());
   });
 });
