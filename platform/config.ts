@@ -160,8 +160,8 @@ export interface PlatformConfig {
   maxCodeBytes: number;
   /**
    * Workers KV (--kv): the largest value (FAAS_KV_MAX_VALUE_BYTES, default 1 MiB), the bytes one tenant
-   * keeps in all its namespaces (FAAS_KV_MAX_BYTES, default 64 MiB) and the keys of one namespace
-   * (FAAS_KV_MAX_KEYS, default 100 000). A put past them fails in the function, naming the limit.
+   * keeps in all its namespaces (FAAS_KV_MAX_BYTES, default 64 MiB) and its keys (FAAS_KV_MAX_KEYS,
+   * default 100 000). A put past them fails in the function, naming the limit.
    */
   kv: KvLimits;
   /** USD per GB-second. FAAS_PRICE_GB_SECOND, default 0.0000166667 (AWS Lambda x86). */
