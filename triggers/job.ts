@@ -170,13 +170,23 @@ export function toInvocationRequest(run: JobRun, fn: string, now: number): Invoc
     }
     case 'cron': {
       const schedule = data.schedule;
-      const scheduledAt = new Date(run.createdAt).toISOString();
+      const scheduledAt = new Date(tickTimeOf(run)).toISOString();
       context.schedule = schedule.cron;
       context['scheduled-at'] = scheduledAt;
       const body = Buffer.from(JSON.stringify({ cron: schedule.cron, timezone: schedule.timezone ?? 'UTC', scheduledAt }));
       return { ...request, method: 'POST', path: '/', rawQuery: '', headers: { 'content-type': 'application/json' }, body };
     }
   }
+}
+
+/**
+ * When a cron run was due: the tick time BullMQ's job scheduler writes at the end of the job's id
+ * (`repeat:<scheduler>:<epoch ms>`) — the job's own timestamp is when the scheduler made it, at the previous
+ * tick — else the time the job became due.
+ */
+export function tickTimeOf(run: Pick<JobRun, 'id' | 'createdAt'>): number {
+  const tick = /^repeat:.*:(\d{10,})$/.exec(run.id);
+  return tick ? Number(tick[1]) : run.createdAt;
 }
 
 /** Several queue messages in one invocation: a JSON body listing them, with the batch size in the context. */

@@ -209,3 +209,27 @@ export async function handlerProblem(code: string, handler: string, triggers: De
   if (names.includes('main') || names.includes('handle')) return undefined;
   return `the code exports no handler (it exports ${found}); ${ACCEPTED}`;
 }
+
+/**
+ * Azure Functions v4 registrations whose trigger the deploy does not attach: `app.timer(name, { schedule })`
+ * without --schedule, `app.storageQueue(name, { queueName })` without --queue — on Azure they run, here they
+ * would be deployed and never called. Refused naming the flag (with the code's own schedule or queue).
+ * Read from the bundle's text: the registrations' string literals as esbuild prints them.
+ */
+export function azureTriggerProblem(code: string, triggers: { schedules: readonly unknown[]; queues: readonly unknown[] }): string | undefined {
+  if (!code.includes(AZURE_REGISTRATION)) return undefined;
+  const literal = String.raw`["'\`]([^"'\`]+)["'\`]`;
+  if (triggers.schedules.length === 0) {
+    const timer = new RegExp(String.raw`\bapp\.timer\(\s*${literal}\s*,\s*\{[\s\S]{0,400}?\bschedule\s*:\s*${literal}`).exec(code);
+    if (timer)
+      return `the module registers app.timer('${timer[1]}') with schedule '${timer[2]}', and the deploy attaches no schedule: deploy it with --schedule '${timer[2]}'`;
+    if (/\bapp\.timer\(/.test(code))
+      return 'the module registers an app.timer() handler, and the deploy attaches no schedule: deploy it with --schedule <cron>';
+  }
+  if (triggers.queues.length === 0) {
+    const queue = new RegExp(String.raw`\bapp\.(?:storageQueue|serviceBusQueue)\(\s*${literal}\s*,\s*\{[\s\S]{0,400}?\bqueueName\s*:\s*${literal}`).exec(code);
+    if (queue)
+      return `the module registers a queue handler '${queue[1]}' for queue '${queue[2]}', and the deploy consumes no queue: deploy it with --queue ${queue[2]}`;
+  }
+  return undefined;
+}

@@ -14,7 +14,7 @@ import {
 } from '../../core/errors.js';
 import { addonProblem } from './addon-check.js';
 import { runtimeProblem } from '../../runtime-images/node/node-runtimes.js';
-import { ambiguousDefault, handlerProblem } from './bundle-check.js';
+import { ambiguousDefault, azureTriggerProblem, handlerProblem } from './bundle-check.js';
 import { aliasOf, AliasNotFoundError, LATEST_ALIAS } from '../../core/releases.js';
 import { SecretNotFoundError, type SecretStore } from '../../secrets/secret-store.js';
 import { includedPathProblem, includedTreeProblem, packCode } from '../../core/code-archive.js';
@@ -242,6 +242,8 @@ export function functionRoutes(app: FastifyInstance, deps: FunctionRoutesDeps): 
             : '';
         throw new NoHandlerError(`${noHandler}${kept}`);
       }
+      const unattached = azureTriggerProblem(request.body.code, config);
+      if (unattached) throw new BadRequestError(unattached);
       // A shape two contracts share is refused rather than guessed (a wrong guess answers wrongly).
       if (!config.style && !config.handler) {
         const ambiguous = await ambiguousDefault(request.body.code);

@@ -69,6 +69,7 @@ export function matchRoute(template: string, path: string): Record<string, strin
       continue;
     }
     const [, rest, name, optional] = param;
+    const constraint = /:([a-z]+)/i.exec(part)?.[1]?.toLowerCase();
     if (rest) {
       params[name!] = have.slice(i).map(decodeURIComponent).join('/');
       return params;
@@ -77,9 +78,29 @@ export function matchRoute(template: string, path: string): Record<string, strin
       if (!optional) return undefined;
       continue;
     }
-    params[name!] = decodeURIComponent(have[i]!);
+    const value = decodeURIComponent(have[i]!);
+    // Azure's route constraints: a value that does not fit matches no route (404), never reaches the handler.
+    if (constraint && !fitsConstraint(value, constraint)) return undefined;
+    params[name!] = value;
   }
   return have.length <= want.length ? params : undefined;
+}
+
+const CONSTRAINTS: Record<string, (value: string) => boolean> = {
+  int: (v) => /^-?\d+$/.test(v),
+  long: (v) => /^-?\d+$/.test(v),
+  alpha: (v) => /^[A-Za-z]+$/.test(v),
+  bool: (v) => /^(true|false)$/i.test(v),
+  guid: (v) => /^\{?[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}\}?$/i.test(v),
+  decimal: (v) => v.trim() !== '' && Number.isFinite(Number(v)),
+  double: (v) => v.trim() !== '' && Number.isFinite(Number(v)),
+  float: (v) => v.trim() !== '' && Number.isFinite(Number(v)),
+  datetime: (v) => !Number.isNaN(Date.parse(v)),
+};
+
+/** Whether a route value fits an Azure route constraint (`int`, `alpha`, `guid`, …; others are not checked). */
+function fitsConstraint(value: string, constraint: string): boolean {
+  return CONSTRAINTS[constraint]?.(value) ?? true;
 }
 
 /** The registration a request is for, with its route parameters; one registration takes every path. */
@@ -244,8 +265,11 @@ export function azureV3Response(res: unknown): PlainResponse {
   for (const cookie of r.cookies ?? []) headers.push(['set-cookie', setCookie(cookie)]);
   let body: Buffer;
   if (r.body === undefined || r.body === null) body = Buffer.alloc(0);
-  else if (typeof r.body === 'string') body = Buffer.from(r.body);
-  else if (r.body instanceof Uint8Array) body = Buffer.from(r.body);
+  else if (typeof r.body === 'string') {
+    body = Buffer.from(r.body);
+    // Azure's v3 host answers text without a content type as text/plain.
+    if (!headers.some(([k]) => k === 'content-type')) headers.push(['content-type', 'text/plain; charset=utf-8']);
+  } else if (r.body instanceof Uint8Array) body = Buffer.from(r.body);
   else {
     body = Buffer.from(JSON.stringify(r.body));
     if (!headers.some(([k]) => k === 'content-type')) headers.push(['content-type', 'application/json; charset=utf-8']);

@@ -372,7 +372,17 @@ export function adapt(mod: Record<string, unknown>, fn: FunctionInfo): Invoke {
     }
     case 'openwhisk': {
       const handler = resolved.fn;
-      return async (inv: IncomingInvocation) => orWeb(await handler(openwhiskParams(inv)), openwhiskResult);
+      return async (inv: IncomingInvocation) => {
+        let result: unknown;
+        try {
+          result = await handler(openwhiskParams(inv));
+        } catch (err) {
+          // OpenWhisk answers a rejection with { error } as the application error it carries, as if returned.
+          if (typeof err === 'object' && err !== null && !(err instanceof Error) && 'error' in err) return openwhiskResult(err);
+          throw err;
+        }
+        return orWeb(result, openwhiskResult);
+      };
     }
     case 'knative': {
       const handler = resolved.fn;

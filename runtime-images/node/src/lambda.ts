@@ -1,6 +1,7 @@
 // Lambda style: builds the API Gateway events (HTTP API payload 2.0, REST API payload 1.0) and maps a handler's
 // result to a response.
 import { HEADER_NAMES_CONTEXT } from '../protocol.js';
+import { ContractError, describeValue } from './peer-contracts.js';
 
 export interface IncomingInvocation {
   method: string;
@@ -239,7 +240,17 @@ export function lambdaResultToResponse(result: unknown): PlainResponse {
     for (const value of values) headers.push([name.toLowerCase(), String(value)]);
   }
   for (const cookie of result.cookies ?? []) headers.push(['set-cookie', cookie]);
-  const raw = result.body ?? '';
+  const raw: unknown = result.body ?? '';
+  // API Gateway fails an answer whose body is not a string (502): said here, naming the fix.
+  if (typeof raw !== 'string') {
+    throw new ContractError(
+      `the function returned { statusCode, body } with a body that is ${describeValue(raw)}; API Gateway's body is a string: JSON.stringify it (or base64 with isBase64Encoded)`,
+    );
+  }
+  if (result.statusCode < 100 || result.statusCode > 599)
+    throw new ContractError(`the function returned statusCode ${result.statusCode}; a number from 100 to 599 was expected`);
   const body = result.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
+  // As API Gateway and function URLs answer a body without a content type.
+  if (body.length > 0 && !headers.some(([name]) => name === 'content-type')) headers.push(['content-type', 'application/json']);
   return { status: result.statusCode, headers, body };
 }

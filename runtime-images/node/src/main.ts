@@ -194,8 +194,20 @@ function drain(req: http.IncomingMessage): void {
   req.resume();
 }
 
+/** What a function threw (or rejected with) that is not an Error, in words: an object as its JSON. */
+function thrownValue(err: unknown): string {
+  if (typeof err !== 'object' || err === null) return `the function threw ${typeof err === 'string' ? err : String(err)}`;
+  let text: string;
+  try {
+    text = JSON.stringify(err);
+  } catch {
+    text = String(err);
+  }
+  return `the function threw (or rejected with) ${text.length > 1000 ? `${text.slice(0, 1000)}…` : text}`;
+}
+
 function sendError(res: http.ServerResponse, kind: 'init' | 'handler' | 'contract', err: unknown, logs: string): void {
-  const error = err instanceof Error ? err : new Error(String(err));
+  const error = err instanceof Error ? err : new Error(thrownValue(err));
   const body: ErrorBody = { message: error.message, ...(error.stack ? { stack: error.stack } : {}) };
   res.writeHead(500, {
     'content-type': 'application/json',

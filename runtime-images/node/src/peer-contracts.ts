@@ -175,6 +175,9 @@ export function openfaasContext(): { context: OpenFaasContext; answer(): PlainRe
       const body = answered.failed
         ? Buffer.from(String(answered.value instanceof Error ? answered.value.message : answered.value))
         : bodyBytes(answered.value, list);
+      // As the template's Express answers text: text/html.
+      if (body.length > 0 && !list.some(([k]) => k === 'content-type') && (answered.failed || typeof answered.value === 'string'))
+        list.push(['content-type', 'text/html; charset=utf-8']);
       return { status: answered.failed && status < 400 ? 500 : status, headers: list, body };
     },
   };

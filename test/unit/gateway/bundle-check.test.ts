@@ -1,7 +1,7 @@
 // Deploy-time handler check from the bundle's exports (the code never runs in the gateway).
 import { describe, expect, it } from 'vitest';
 import { build } from 'esbuild';
-import { ambiguousDefault, handlerProblem } from '../../../gateway/routes/bundle-check.js';
+import { ambiguousDefault, azureTriggerProblem, handlerProblem } from '../../../gateway/routes/bundle-check.js';
 
 describe('handlerProblem', () => {
   it.each([
@@ -144,5 +144,29 @@ describe('ambiguousDefault, code sent unbundled', () => {
   it('accepts one parameter, and two parameters named in a string elsewhere', async () => {
     expect(await ambiguousDefault('export default (req) => new Response("x");')).toBeUndefined();
     expect(await ambiguousDefault('const s = "export default (a, b) => 1"; export default (req) => new Response(s);')).toBeUndefined();
+  });
+});
+
+describe('azureTriggerProblem', () => {
+  const module = (registrations: string) => `const registry = (globalThis[Symbol.for("faas.azure.app")] ??= {});\n${registrations}`;
+  const none = { schedules: [], queues: [] };
+
+  it("refuses an app.timer without --schedule, naming the code's own schedule", () => {
+    const code = module(`app.timer("cleanup", {\n  schedule: "0 */5 * * * *",\n  handler: async (timer, context) => {}\n});`);
+    expect(azureTriggerProblem(code, none)).toBe(
+      "the module registers app.timer('cleanup') with schedule '0 */5 * * * *', and the deploy attaches no schedule: deploy it with --schedule '0 */5 * * * *'",
+    );
+    expect(azureTriggerProblem(code, { schedules: [{ cron: '0 */5 * * * *' }], queues: [] })).toBeUndefined();
+  });
+
+  it('refuses a queue handler without --queue, naming its queue', () => {
+    const code = module(`app.storageQueue("orders", { queueName: "orders-in", connection: "X", handler: async () => {} });`);
+    expect(azureTriggerProblem(code, none)).toMatch(/deploy it with --queue orders-in$/);
+    expect(azureTriggerProblem(code, { schedules: [], queues: ['orders-in'] })).toBeUndefined();
+  });
+
+  it('leaves modules that register only HTTP handlers, and other modules, alone', () => {
+    expect(azureTriggerProblem(module(`app.http("h", { handler: async () => ({}) });`), none)).toBeUndefined();
+    expect(azureTriggerProblem(`app.timer("x", { schedule: "* * * * *" })`, none)).toBeUndefined();
   });
 });

@@ -85,8 +85,16 @@ describe('lambdaResultToResponse', () => {
       ['x-two', 'b'],
       ['set-cookie', 'a=1'],
       ['set-cookie', 'b=2'],
+      // A body without a content type is JSON, as API Gateway and function URLs answer it.
+      ['content-type', 'application/json'],
     ]);
     expect(res.body.toString()).toBe('made');
+  });
+
+  it('refuses a body that is not a string, naming JSON.stringify (API Gateway answers it 502)', () => {
+    expect(() => lambdaResultToResponse({ statusCode: 200, body: { not: 'a string' } })).toThrow(
+      /body that is an object with not; API Gateway's body is a string: JSON.stringify it/,
+    );
   });
 
   it('decodes a base64 body', () => {

@@ -77,6 +77,18 @@ describe("Vercel's Node functions writing with res.write", () => {
   });
 });
 
+describe('OpenWhisk rejections', () => {
+  it('answers a rejected { error } as the application error it carries, as a returned one', async () => {
+    const invoke = adapt(
+      { main: (params: { code?: string }) => Promise.reject({ error: { statusCode: Number(params.code ?? 500), body: { message: 'nope' } } }) },
+      info,
+    );
+    const res = await invoke(call({ rawQuery: 'code=403' }), deadline);
+    expect([res.status, JSON.parse(text(res.body))]).toEqual([403, { message: 'nope' }]);
+    await expect(adapt({ main: () => Promise.reject(new Error('plain')) }, info)(call(), deadline)).rejects.toThrow('plain');
+  });
+});
+
 describe('Azure Functions v3 (context, req) with --style azure', () => {
   it('answers context.res, with an object body as JSON', async () => {
     const fn = async (context: { res?: unknown; log: (m: string) => void }, req: { query: Record<string, string>; body?: { name?: string } }) => {
@@ -191,6 +203,10 @@ describe('Azure Functions v4 (app.http, app.timer, app.storageQueue)', () => {
     expect(matchRoute('files/{*path}', '/files/a/b%20c')).toEqual({ path: 'a/b c' });
     expect(matchRoute('products/{id}', '/products/3/more')).toBeUndefined();
     expect(matchRoute('products/{id}', '/orders/3')).toBeUndefined();
+    expect(matchRoute('products/{id:int}', '/products/abc')).toBeUndefined();
+    expect(matchRoute('products/{id:int}', '/products/-4')).toEqual({ id: '-4' });
+    expect(matchRoute('users/{id:guid}', '/users/0f8fad5b-d9cb-469f-a165-70867728950e')).toEqual({ id: '0f8fad5b-d9cb-469f-a165-70867728950e' });
+    expect(matchRoute('users/{name:alpha}', '/users/ann1')).toBeUndefined();
   });
 });
 

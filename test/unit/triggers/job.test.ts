@@ -78,6 +78,16 @@ describe('toInvocationRequest', () => {
     expect(JSON.parse(req.body.toString())).toEqual({ cron: '*/5 * * * *', timezone: 'Europe/Paris', scheduledAt: '2026-11-24T10:05:00.000Z' });
     expect(req.context).toMatchObject({ schedule: '*/5 * * * *', 'scheduled-at': '2026-11-24T10:05:00.000Z' });
   });
+
+  it("takes a scheduler's tick time from its job id, not the job's timestamp (made at the tick before)", () => {
+    const tick = Date.UTC(2026, 10, 24, 10, 10);
+    const req = toInvocationRequest(
+      run({ trigger: 'cron', schedule: { cron: '*/5 * * * *' } }, { id: `repeat:cron-abc:${tick}`, createdAt: Date.UTC(2026, 10, 24, 10, 5, 0, 40) }),
+      'f',
+      0,
+    );
+    expect(req.context).toMatchObject({ 'scheduled-at': '2026-11-24T10:10:00.000Z' });
+  });
 });
 
 describe('toBatchRequest', () => {
