@@ -303,10 +303,14 @@ async function orWeb(result: unknown, read: (result: unknown) => PlainResponse):
   return result instanceof Response ? webResultToResponse(result) : read(result);
 }
 
-function webContext(inv: IncomingInvocation, waitUntil: (promise: Promise<unknown>) => void): WebContext {
+/** The client's address, from the platform's x-forwarded-for (its first entry). */
+function connectingIp(inv: IncomingInvocation): string | undefined {
   const forwarded = inv.headers['x-forwarded-for'];
-  const ip = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim();
-  return { requestId: inv.invocationId, ip, waitUntil };
+  return (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim() || undefined;
+}
+
+function webContext(inv: IncomingInvocation, waitUntil: (promise: Promise<unknown>) => void): WebContext {
+  return { requestId: inv.invocationId, ip: connectingIp(inv), waitUntil };
 }
 
 function lambdaContext(inv: IncomingInvocation, ctx: InvocationContext, fn: FunctionInfo) {
@@ -434,6 +438,11 @@ export function adapt(mod: Record<string, unknown>, fn: FunctionInfo): Invoke {
           const work = executionContext();
           const request = toRequest(inv, ctx.signal);
           Object.defineProperty(request, 'cf', { value: cfOf(inv), enumerable: true });
+          // Cloudflare's header of the client's address, which Workers code rate-limits and logs by: always the
+          // platform's (a client's own would let it choose the address the function trusts).
+          const client = connectingIp(inv);
+          if (client) request.headers.set('cf-connecting-ip', client);
+          else request.headers.delete('cf-connecting-ip');
           const result = await app.fetch(request, env, work.ctx);
           // waitUntil's work ends before the call does: the container is frozen once it has.
           return afterWork(await webResultToResponse(result), work.settled);

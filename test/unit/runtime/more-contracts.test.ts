@@ -77,6 +77,14 @@ describe("Vercel's Node functions writing with res.write", () => {
   });
 });
 
+describe("Workers' CF-Connecting-IP", () => {
+  it("is the platform's client address, never the client's own header", async () => {
+    const invoke = adapt({ default: { fetch: (request: Request) => new Response(request.headers.get('cf-connecting-ip')) } }, info);
+    const res = await invoke(call({ headers: { host: 'h', 'x-forwarded-for': '203.0.113.9, 10.0.0.1', 'cf-connecting-ip': '1.2.3.4' } }), deadline);
+    expect(text(res.body)).toBe('203.0.113.9');
+  });
+});
+
 describe('OpenWhisk rejections', () => {
   it('answers a rejected { error } as the application error it carries, as a returned one', async () => {
     const invoke = adapt(
