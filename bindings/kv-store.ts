@@ -44,8 +44,9 @@ export interface KvListing {
 
 /** Bytes an entry costs besides its value and metadata (the hash and index entries), counted so keys are never free. */
 export const ENTRY_OVERHEAD_BYTES = 64;
-/** Expired entries of the tenant a put removes first, at most. */
+/** Expired entries of the tenant a put removes first, at most; and before refusing a put for lack of room. */
 const RECLAIM_PER_PUT = 16;
+const RECLAIM_WHEN_FULL = 1000;
 
 // Removes one entry (KEYS: entry, index, usage, expirations; ARGV: key, member) and its counts; with ARGV[3]
 // (now, epoch s) only when it has expired by then. Returns the bytes freed.
@@ -77,19 +78,35 @@ return remove(KEYS[1], KEYS[2], KEYS[3], KEYS[4], ARGV[1], ARGV[2], ARGV[3])
 // KEYS: entry, index, usage, expirations. ARGV: key, value, metadata, expiration, maxTenantBytes,
 // maxTenantKeys, member, now, base (the tenant's key prefix, for the expired entries reclaimed first).
 const PUT = `${REMOVE}
-for _, m in ipairs(redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', ARGV[8], 'LIMIT', 0, ${RECLAIM_PER_PUT})) do
-  local at = string.find(m, '\\n', 1, true)
-  local ns, k = string.sub(m, 1, at - 1), string.sub(m, at + 1)
-  remove(ARGV[9] .. ':' .. ns .. ':e:' .. k, ARGV[9] .. ':' .. ns .. ':idx', KEYS[3], KEYS[4], k, m, ARGV[8])
-  redis.call('ZREM', KEYS[4], m)
+local function reclaim(limit)
+  for _, m in ipairs(redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', ARGV[8], 'LIMIT', 0, limit)) do
+    local at = string.find(m, '\\n', 1, true)
+    local ns, k = string.sub(m, 1, at - 1), string.sub(m, at + 1)
+    remove(ARGV[9] .. ':' .. ns .. ':e:' .. k, ARGV[9] .. ':' .. ns .. ':idx', KEYS[3], KEYS[4], k, m, ARGV[8])
+    redis.call('ZREM', KEYS[4], m)
+  end
 end
+local function over(old, existed, cost)
+  local bytes = tonumber(redis.call('HGET', KEYS[3], 'bytes') or '0')
+  if bytes - old + cost > tonumber(ARGV[5]) then return {'bytes', bytes} end
+  local keys = tonumber(redis.call('HGET', KEYS[3], 'keys') or '0')
+  if existed == 0 and keys >= tonumber(ARGV[6]) then return {'keys', keys} end
+  return nil
+end
+reclaim(${RECLAIM_PER_PUT})
 local old, existed = 0, redis.call('EXISTS', KEYS[1])
 if existed == 1 then old = tonumber(redis.call('HGET', KEYS[1], 'c') or '0') end
 local cost = #ARGV[2] + #ARGV[3] + 2 * #ARGV[1] + ${ENTRY_OVERHEAD_BYTES}
-local bytes = tonumber(redis.call('HGET', KEYS[3], 'bytes') or '0')
-if bytes - old + cost > tonumber(ARGV[5]) then return {'bytes', bytes} end
-local keys = tonumber(redis.call('HGET', KEYS[3], 'keys') or '0')
-if existed == 0 and keys >= tonumber(ARGV[6]) then return {'keys', keys} end
+local refused = over(old, existed, cost)
+-- Full: expired entries may hold the room; more of them go before the put is refused.
+if refused then
+  reclaim(${RECLAIM_WHEN_FULL})
+  -- The entry itself may have been an expired one, gone now.
+  existed = redis.call('EXISTS', KEYS[1])
+  old = existed == 1 and tonumber(redis.call('HGET', KEYS[1], 'c') or '0') or 0
+  refused = over(old, existed, cost)
+  if refused then return refused end
+end
 redis.call('HSET', KEYS[1], 'v', ARGV[2], 'm', ARGV[3], 'x', ARGV[4], 'c', cost)
 redis.call('ZADD', KEYS[2], 0, ARGV[1])
 redis.call('HINCRBY', KEYS[3], 'bytes', cost - old)

@@ -136,7 +136,8 @@ export function modulePaths(entryDir: string): ModulePaths {
     },
     assets() {
       const files = new Map<string, Buffer>();
-      for (const root of readers) {
+      // In name order, so the same packages are shipped (or skipped near the limit) on every build.
+      for (const root of [...readers].sort()) {
         const assets = packageAssets(root);
         if (!assets || files.size + assets.size > MAX_ASSETS_TOTAL) {
           skipped.add(root);

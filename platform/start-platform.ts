@@ -338,7 +338,15 @@ export async function startPlatform(config: PlatformConfig, options: StartOption
     // alone, a send-only instance made at the first send (made again after a failed start).
     let gatewayQueues: AsyncQueues | undefined = config.role === 'invoker' ? undefined : newQueues();
     let gatewayStarted: () => void = () => {};
-    const gatewayReady = new Promise<void>((resolve) => (gatewayStarted = resolve));
+    let gatewayFailed: (err: Error) => void = () => {};
+    const gatewayReady = new Promise<void>((resolve, reject) => {
+      gatewayStarted = resolve;
+      gatewayFailed = reject;
+    });
+    // Never an unhandled rejection: each send awaits it and fails with it.
+    gatewayReady.catch(() => {});
+    // A send waiting for queues that never start (a failed start, a close during it) fails rather than hangs.
+    closers.push(async () => gatewayFailed(new Error('the platform is closing')));
     let bindingQueues: Promise<AsyncQueues> | undefined;
     const queuesForBindings = async (): Promise<AsyncQueues> => {
       if (gatewayQueues) {
@@ -455,7 +463,10 @@ export async function startPlatform(config: PlatformConfig, options: StartOption
     const queues = gatewayQueues ?? newQueues();
     gatewayQueues = queues;
     closers.push(() => queues.close());
-    await queues.start();
+    await queues.start().catch((err: Error) => {
+      gatewayFailed(err);
+      throw err;
+    });
     gatewayStarted();
     const app = await buildApp({
       config: gatewayConfigOf(config),

@@ -216,15 +216,18 @@ export async function handlerProblem(code: string, handler: string, triggers: De
  * would be deployed and never called. Refused naming the flag (with the code's own schedule or queue).
  * Read from the bundle's text: the registrations' string literals as esbuild prints them.
  */
+/** Five or six fields: a cron expression to suggest as it is (an Azure TimeSpan or %setting% is not). */
+const CRON_LIKE = /^\S+(?: \S+){4,5}$/;
+
 export function azureTriggerProblem(code: string, triggers: { schedules: readonly unknown[]; queues: readonly unknown[] }): string | undefined {
   if (!code.includes(AZURE_REGISTRATION)) return undefined;
   const literal = String.raw`["'\`]([^"'\`]+)["'\`]`;
   if (triggers.schedules.length === 0) {
     const timer = new RegExp(String.raw`\bapp\.timer\(\s*${literal}\s*,\s*\{[\s\S]{0,400}?\bschedule\s*:\s*${literal}`).exec(code);
-    if (timer)
-      return `the module registers app.timer('${timer[1]}') with schedule '${timer[2]}', and the deploy attaches no schedule: deploy it with --schedule '${timer[2]}'`;
-    if (/\bapp\.timer\(/.test(code))
-      return 'the module registers an app.timer() handler, and the deploy attaches no schedule: deploy it with --schedule <cron>';
+    if (timer) {
+      const flag = CRON_LIKE.test(timer[2]!) ? `--schedule '${timer[2]}'` : `--schedule <cron> (its schedule '${timer[2]}' is not a cron expression)`;
+      return `the module registers app.timer('${timer[1]}') with schedule '${timer[2]}', and the deploy attaches no schedule: deploy it with ${flag}`;
+    }
   }
   if (triggers.queues.length === 0) {
     const queue = new RegExp(String.raw`\bapp\.(?:storageQueue|serviceBusQueue)\(\s*${literal}\s*,\s*\{[\s\S]{0,400}?\bqueueName\s*:\s*${literal}`).exec(code);

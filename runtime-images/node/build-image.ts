@@ -59,6 +59,15 @@ export const AWS_SDK_CLIENTS = [
  */
 export function providedAwsPackages(): Set<string> {
   const names = new Set<string>(AWS_SDK_CLIENTS);
+  // Their @aws-sdk dependencies, from the lock file installs follow (in the repository, installed or not).
+  const lock = path.join(sourceDir, 'aws-sdk', 'package-lock.json');
+  if (existsSync(lock)) {
+    const packages = Object.keys((JSON.parse(readFileSync(lock, 'utf8')) as { packages?: Record<string, unknown> }).packages ?? {});
+    for (const entry of packages) {
+      const at = entry.lastIndexOf('node_modules/@aws-sdk/');
+      if (at !== -1) names.add(entry.slice(at + 'node_modules/'.length));
+    }
+  }
   const scope = path.join(AWS_SDK_MODULES, '@aws-sdk');
   if (existsSync(scope)) for (const name of readdirSync(scope)) names.add(`@aws-sdk/${name}`);
   return names;

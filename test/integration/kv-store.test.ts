@@ -53,10 +53,11 @@ describe('KvStore', () => {
     expect((await kv.get('acme', 'CACHE', 'other'))?.value.toString()).toBe('12345');
   });
 
-  it('reclaims expired entries nobody reads again at the next put', async () => {
-    const kv = store({ maxValueBytes: 1024, maxTenantBytes: 10_000, maxKeys: 3 });
-    for (const key of ['a', 'b', 'c']) await kv.put('acme', 'SESSIONS', key, { value: Buffer.from('x'), expiration: Math.floor(now / 1000) + 10 });
-    await expect(kv.put('acme', 'SESSIONS', 'd', { value: Buffer.from('x') })).rejects.toThrow(/keeps 3 keys/);
+  it('reclaims expired entries nobody reads again at the next put, however many hold the room', async () => {
+    const kv = store({ maxValueBytes: 1024, maxTenantBytes: 100_000, maxKeys: 40 });
+    const keys = Array.from({ length: 40 }, (_, i) => `s${i}`);
+    for (const key of keys) await kv.put('acme', 'SESSIONS', key, { value: Buffer.from('x'), expiration: Math.floor(now / 1000) + 10 });
+    await expect(kv.put('acme', 'SESSIONS', 'd', { value: Buffer.from('x') })).rejects.toThrow(/keeps 40 keys/);
     now += 11_000;
     await kv.put('acme', 'SESSIONS', 'd', { value: Buffer.from('x') });
     expect((await kv.list('acme', 'SESSIONS')).keys.map((k) => k.name)).toEqual(['d']);

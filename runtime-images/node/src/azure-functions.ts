@@ -162,7 +162,7 @@ export function azureV4Response(result: unknown): Response {
   }
   const init = result as { status?: unknown; body?: unknown; jsonBody?: unknown; headers?: ConstructorParameters<typeof Headers>[0]; cookies?: Cookie[] };
   const status = init.status ?? 200;
-  if (typeof status !== 'number' || status < 200 || status > 599)
+  if (typeof status !== 'number' || !Number.isInteger(status) || status < 200 || status > 599)
     throw new ContractError(`the function returned status ${JSON.stringify(status)}; a number from 200 to 599 was expected`);
   const headers = new Headers(init.headers);
   let body: ConstructorParameters<typeof Response>[0] = null;
@@ -259,7 +259,7 @@ export function azureV3Response(res: unknown): PlainResponse {
     throw new ContractError(`an Azure Functions v3 function answers through context.res = { status, body }; it gave ${describeValue(res)}`);
   const r = res as { status?: unknown; statusCode?: unknown; body?: unknown; headers?: Record<string, unknown>; cookies?: Cookie[] };
   const status = r.status ?? r.statusCode ?? 200;
-  if (typeof status !== 'number' || status < 100 || status > 599)
+  if (typeof status !== 'number' || !Number.isInteger(status) || status < 100 || status > 599)
     throw new ContractError(`the function returned status ${JSON.stringify(status)}; a number from 100 to 599 was expected`);
   const headers: Array<[string, string]> = Object.entries(r.headers ?? {}).map(([k, v]) => [k.toLowerCase(), String(v)]);
   for (const cookie of r.cookies ?? []) headers.push(['set-cookie', setCookie(cookie)]);
@@ -268,7 +268,7 @@ export function azureV3Response(res: unknown): PlainResponse {
   else if (typeof r.body === 'string') {
     body = Buffer.from(r.body);
     // Azure's v3 host answers text without a content type as text/plain.
-    if (!headers.some(([k]) => k === 'content-type')) headers.push(['content-type', 'text/plain; charset=utf-8']);
+    if (body.length > 0 && !headers.some(([k]) => k === 'content-type')) headers.push(['content-type', 'text/plain; charset=utf-8']);
   } else if (r.body instanceof Uint8Array) body = Buffer.from(r.body);
   else {
     body = Buffer.from(JSON.stringify(r.body));

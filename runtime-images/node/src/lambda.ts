@@ -247,7 +247,7 @@ export function lambdaResultToResponse(result: unknown): PlainResponse {
       `the function returned { statusCode, body } with a body that is ${describeValue(raw)}; API Gateway's body is a string: JSON.stringify it (or base64 with isBase64Encoded)`,
     );
   }
-  if (result.statusCode < 100 || result.statusCode > 599)
+  if (!Number.isInteger(result.statusCode) || result.statusCode < 100 || result.statusCode > 599)
     throw new ContractError(`the function returned statusCode ${result.statusCode}; a number from 100 to 599 was expected`);
   const body = result.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
   // As API Gateway and function URLs answer a body without a content type.

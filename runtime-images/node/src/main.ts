@@ -199,9 +199,9 @@ function thrownValue(err: unknown): string {
   if (typeof err !== 'object' || err === null) return `the function threw ${typeof err === 'string' ? err : String(err)}`;
   let text: string;
   try {
-    text = JSON.stringify(err);
+    text = JSON.stringify(err) ?? Object.prototype.toString.call(err);
   } catch {
-    text = String(err);
+    text = Object.prototype.toString.call(err);
   }
   return `the function threw (or rejected with) ${text.length > 1000 ? `${text.slice(0, 1000)}…` : text}`;
 }
