@@ -91,8 +91,13 @@ export async function startPlatformProcess(extraEnv: Record<string, string> = {}
     token,
     redisUrl: `redis://127.0.0.1:${redisPort}`,
     rssBytes() {
-      const status = readFileSync(`/proc/${platform.pid}/status`, 'utf8');
-      return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
+      // 0 once the process is gone (a sampler still running after a failed step must not crash the bench).
+      try {
+        const status = readFileSync(`/proc/${platform.pid}/status`, 'utf8');
+        return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
+      } catch {
+        return 0;
+      }
     },
     async stop() {
       await stopChild(platform);

@@ -14,7 +14,7 @@ import { startPlatformProcess, type PlatformProcess } from './platform-process.j
 import { asyncBench } from './async.js';
 import { scaleBench } from './scale.js';
 import { devLoopBench } from './dev-loop.js';
-import { ms, renderTable, rps, type Row } from './report.js';
+import { ms, renderTable, rps, step, type Row } from './report.js';
 import { median, percentile } from './stats.js';
 
 const COLD_RUNS = 10;
@@ -251,33 +251,6 @@ async function main(): Promise<void> {
       await direct.remove();
     }
     const bareP50 = median(bare);
-
-    log('starting the platform with prewarming off (FAAS_PREWARM=0)');
-    const fresh = await startPlatformProcess({ FAAS_PREWARM: '0' });
-    cleanups.push(() => fresh.stop());
-    const freshCalls = await coldRuns(docker, fresh, 'fresh');
-    await fresh.stop();
-
-    log('starting the platform in its own process');
-    const platform: PlatformProcess = await startPlatformProcess();
-    cleanups.push(() => platform.stop());
-    const gateway = new Client(platform.url, { pipelining: 1 });
-    cleanups.push(() => gateway.close());
-    const prewarmed = await coldRuns(docker, platform, 'prewarmed');
-
-    log(`cold start after scale to zero: ${SCALE_TO_ZERO_RUNS} functions`);
-    const names = Array.from({ length: SCALE_TO_ZERO_RUNS }, (_, i) => `bench-zero-${i}-${Date.now()}`);
-    for (const name of names) {
-      await deploy(platform, name, { idleTimeoutMs: 1_000 });
-      await timedCall(gateway, `/fn/${name}`);
-    }
-    for (const name of names) await waitGone(docker, name, 15_000);
-    const afterZero: number[] = [];
-    for (const name of names) {
-      await waitPrewarmed(platform, 1, 15_000);
-      afterZero.push(await timedCall(gateway, `/fn/${name}`, true));
-    }
-
     const cold = (measure: string, samples: number[], target: boolean): Row => ({
       measure,
       platform: ms(median(samples)),
@@ -286,26 +259,76 @@ async function main(): Promise<void> {
       target: target ? '≤ 1.2×' : '—',
       pass: target ? median(samples) / bareP50 <= 1.2 : undefined,
     });
+
     rows.push(
-      cold('cold start, fresh container (FAAS_PREWARM=0): first call after deploy (p50)', freshCalls.firstCall, true),
-      {
-        ...cold('cold start, prewarmed runtime (default): first call after deploy (p50)', prewarmed.firstCall, false),
-        target: '≤ 15 ms',
-        pass: median(prewarmed.firstCall) <= 15,
-      },
-      cold('cold start, prewarmed runtime: deploy → first answer (p50)', prewarmed.deployToAnswer, false),
-      cold('cold start, prewarmed runtime: first call after scale to zero (p50)', afterZero, true),
+      ...(await step(
+        'cold start, fresh container (FAAS_PREWARM=0)',
+        async () => {
+          log('starting the platform with prewarming off (FAAS_PREWARM=0)');
+          const fresh = await startPlatformProcess({ FAAS_PREWARM: '0' });
+          cleanups.push(() => fresh.stop());
+          const freshCalls = await coldRuns(docker, fresh, 'fresh');
+          await fresh.stop();
+          return [cold('cold start, fresh container (FAAS_PREWARM=0): first call after deploy (p50)', freshCalls.firstCall, true)];
+        },
+        log,
+      )),
     );
 
-    rows.push(...(await warmBench(docker, image, platform, gateway, cleanups)));
-    rows.push(...(await streamBench(docker, image, platform, log)));
-    rows.push(...(await asyncBench(docker, image, platform)));
-    rows.push(...(await devLoopBench(platform)));
+    log('starting the platform in its own process');
+    const platform: PlatformProcess = await startPlatformProcess();
+    cleanups.push(() => platform.stop());
+    const gateway = new Client(platform.url, { pipelining: 1 });
+    cleanups.push(() => gateway.close());
+    rows.push(
+      ...(await step(
+        'cold start, prewarmed runtime',
+        async () => {
+          const prewarmed = await coldRuns(docker, platform, 'prewarmed');
+          log(`cold start after scale to zero: ${SCALE_TO_ZERO_RUNS} functions`);
+          const names = Array.from({ length: SCALE_TO_ZERO_RUNS }, (_, i) => `bench-zero-${i}-${Date.now()}`);
+          for (const name of names) {
+            await deploy(platform, name, { idleTimeoutMs: 1_000 });
+            await timedCall(gateway, `/fn/${name}`);
+          }
+          for (const name of names) await waitGone(docker, name, 15_000);
+          const afterZero: number[] = [];
+          for (const name of names) {
+            await waitPrewarmed(platform, 1, 15_000);
+            afterZero.push(await timedCall(gateway, `/fn/${name}`, true));
+          }
+          return [
+            {
+              ...cold('cold start, prewarmed runtime (default): first call after deploy (p50)', prewarmed.firstCall, false),
+              target: '≤ 15 ms',
+              pass: median(prewarmed.firstCall) <= 15,
+            },
+            cold('cold start, prewarmed runtime: deploy → first answer (p50)', prewarmed.deployToAnswer, false),
+            cold('cold start, prewarmed runtime: first call after scale to zero (p50)', afterZero, true),
+          ];
+        },
+        log,
+      )),
+    );
+
+    // Each step on its own: a failure is its failed row, and the run goes on to the next.
+    rows.push(...(await step('warm latency and throughput', () => warmBench(docker, image, platform, gateway, cleanups), log)));
+    rows.push(...(await step('streaming', () => streamBench(docker, image, platform, log), log)));
+    rows.push(...(await step('async', () => asyncBench(docker, image, platform), log)));
+    rows.push(...(await step('dev loop', () => devLoopBench(platform), log)));
     await platform.stop();
-    log('starting a fresh platform for the scale step');
-    const scaled = await startPlatformProcess();
-    cleanups.push(() => scaled.stop());
-    rows.push(...(await scaleBench(scaled)));
+    rows.push(
+      ...(await step(
+        'scale',
+        async () => {
+          log('starting a fresh platform for the scale step');
+          const scaled = await startPlatformProcess();
+          cleanups.push(() => scaled.stop());
+          return scaleBench(scaled);
+        },
+        log,
+      )),
+    );
   } finally {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
   }
