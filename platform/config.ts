@@ -138,9 +138,10 @@ export interface PlatformConfig {
   prewarmCount: number;
   /**
    * A function container with no call in flight is paused (cgroup freezer: no CPU time between calls, memory
-   * kept) after this long, so work a function leaves running after it answers cannot run on unbilled; the
-   * next call resumes it in about 0.1 ms. FAAS_PAUSE_AFTER_MS, default 0: at once, as Lambda freezes (50 is
-   * OpenWhisk's pause grace, cheaper for back-to-back calls); "never" keeps idle containers running.
+   * kept) after this long, so work a function leaves running after it answers cannot run on between calls.
+   * FAAS_PAUSE_AFTER_MS, default 0: at once, as Lambda freezes (50 is OpenWhisk's pause grace); the next call
+   * resumes it with one write to the cgroup (about 0.03 ms; see cgroup-freezer.ts). "never" keeps idle
+   * containers running.
    */
   pauseAfterMs: number | undefined;
   /** pids limit of every function container. FAAS_PIDS_LIMIT, default 128. */

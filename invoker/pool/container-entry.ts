@@ -42,6 +42,8 @@ export interface Entry {
   cpuBaseNs?: number;
   /** A pause or resume in progress (they run one after another); settles without throwing. */
   transition?: Promise<void>;
+  /** The pause grace's timer (refreshed by each release, so back-to-back calls make no new timer). */
+  pauseTimer?: NodeJS.Timeout;
   /** Set once removal began; removing twice returns the same promise. */
   removal?: Promise<void>;
 }

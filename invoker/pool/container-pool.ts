@@ -259,9 +259,13 @@ export class ContainerPool {
       this.freezer.freeze(entry);
       return;
     }
-    const idleSince = entry.lastUsedAt;
-    setTimeout(() => {
-      if (entry.lastUsedAt === idleSince) this.freezer.freeze(entry);
+    if (entry.pauseTimer) {
+      entry.pauseTimer.refresh();
+      return;
+    }
+    entry.pauseTimer = setTimeout(() => {
+      entry.pauseTimer = undefined;
+      this.freezer.freeze(entry);
     }, afterMs).unref();
   }
 

@@ -69,7 +69,7 @@ export class DockerDriver implements ContainerDriver {
     this.cgroups.forget(id);
     // A container frozen through its cgroup is running to the engine; runc thaws what it kills, but not
     // every runtime does, and a thaw costs a write.
-    this.freezer.thaw(id);
+    await this.freezer.thaw(id);
     try {
       await this.docker.getContainer(id).remove({ force: true, v: true });
     } catch (err) {
@@ -87,7 +87,7 @@ export class DockerDriver implements ContainerDriver {
   }
 
   async resume(id: string): Promise<void> {
-    if (this.freezer.thaw(id)) return;
+    if (await this.freezer.thaw(id)) return;
     try {
       await this.docker.getContainer(id).unpause();
     } catch (err) {

@@ -1,9 +1,9 @@
 // The cgroup reader and freezer over a fake /sys/fs/cgroup tree: both versions, both Docker cgroup drivers, peak resets.
-import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CgroupFreezer, FreezeTimeoutError } from '../../../invoker/driver/docker/cgroup-freezer.js';
+import { ANCHOR, CgroupFreezer, FreezeTimeoutError } from '../../../invoker/driver/docker/cgroup-freezer.js';
 import { CgroupStats, parseCpu } from '../../../invoker/driver/docker/cgroup-stats.js';
 
 const roots: string[] = [];
@@ -62,7 +62,7 @@ describe('CgroupFreezer', () => {
     // A plain file reads back what was written, as the kernel's does once the cgroup is frozen.
     expect(await freezer.freeze('abc')).toBe(true);
     expect(readFileSync(path.join(root, 'freezer/docker/abc/freezer.state'), 'utf8').trim()).toBe('FROZEN');
-    expect(freezer.thaw('abc')).toBe(true);
+    expect(await freezer.thaw('abc')).toBe(true);
     expect(readFileSync(path.join(root, 'freezer/docker/abc/freezer.state'), 'utf8').trim()).toBe('THAWED');
   });
 
@@ -77,9 +77,34 @@ describe('CgroupFreezer', () => {
     expect(readFileSync(path.join(root, 'system.slice/docker-abc.scope/cgroup.freeze'), 'utf8').trim()).toBe('1');
   });
 
+  it('on cgroup v1 keeps an empty cgroup of its own frozen, so no freeze or thaw of a container flips the kernel freezer key', async () => {
+    const root = tree({ 'freezer/docker/abc/freezer.state': 'THAWED\n', 'freezer/docker/def/freezer.state': 'THAWED\n' });
+    const freezer = new CgroupFreezer({ root });
+    expect(await freezer.freeze('abc')).toBe(true);
+    expect(await freezer.thaw('abc')).toBe(true);
+    // The anchor stays frozen with every container thawed.
+    expect(readFileSync(path.join(root, 'freezer', ANCHOR, 'freezer.state'), 'utf8')).toBe('FROZEN');
+    // Not on v2, where no such key exists.
+    const v2 = tree({ 'docker/abc/cgroup.freeze': '0\n', 'docker/abc/cgroup.events': 'populated 1\nfrozen 1\n' });
+    expect(await new CgroupFreezer({ root: v2 }).freeze('abc')).toBe(true);
+    expect(existsSync(path.join(v2, 'freezer', ANCHOR))).toBe(false);
+  });
+
+  it('applies a freeze and a thaw asked back to back in that order, and closes a forgotten container’s files only after its write', async () => {
+    const root = tree({ 'freezer/docker/abc/freezer.state': 'THAWED\n' });
+    const freezer = new CgroupFreezer({ root });
+    const frozen = freezer.freeze('abc');
+    const thawed = freezer.thaw('abc');
+    freezer.forget('abc');
+    await Promise.all([frozen, thawed]);
+    expect(readFileSync(path.join(root, 'freezer/docker/abc/freezer.state'), 'utf8').trim()).toBe('THAWED');
+    // Forgotten: a later thaw opens the files anew rather than writing through a closed descriptor.
+    expect(await freezer.thaw('abc')).toBe(true);
+  });
+
   it('answers false where the freezer is not here, so the engine is asked instead', async () => {
     const freezer = new CgroupFreezer({ root: tree({}) });
     expect(await freezer.freeze('gone')).toBe(false);
-    expect(freezer.thaw('gone')).toBe(false);
+    expect(await freezer.thaw('gone')).toBe(false);
   });
 });
