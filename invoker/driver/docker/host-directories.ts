@@ -1,7 +1,7 @@
 // The Docker driver's host side: each container's channel directory (<dataDir>/sock/<id>, bind-mounted
 // read-only at CONTAINER.socketDir, the invoker listening in it) and code directories (the shared code
 // cache, and prewarmed runtimes' own <dataDir>/prewarm/<id>, mounted read-only at CONTAINER.codeDir).
-import { copyFile, cp, mkdir, rm } from 'node:fs/promises';
+import { copyFile, cp, mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { ChannelListener, ContainerHost } from '../container-driver.js';
 import { RuntimeListener } from '../../runtime/runtime-listener.js';
@@ -43,7 +43,15 @@ export class HostDirectories implements ContainerHost {
 
   async placeCode(spec: { name: string; codeSha256: string }, ownCodeDir: string): Promise<void> {
     const from = await this.codeDirFor(spec);
-    // The bundle, and the files shipped beside it (if any) with their directories.
+    const entries = await readdir(from, { withFileTypes: true });
+    if (entries.every((entry) => entry.isFile())) {
+      // Most functions are their bundle alone: plain copies, without fs.cp's walk (a few ms of a cold start).
+      await Promise.all(
+        entries.filter((entry) => !entry.name.endsWith('.partial')).map((entry) => copyFile(path.join(from, entry.name), path.join(ownCodeDir, entry.name))),
+      );
+      return;
+    }
+    // The bundle, and the files shipped beside it with their directories.
     await cp(from, ownCodeDir, { recursive: true, filter: (source) => !source.endsWith('.partial') });
     await copyFile(path.join(from, CONTAINER.codeFile), path.join(ownCodeDir, CONTAINER.codeFile));
   }
