@@ -86,6 +86,11 @@ export interface RuntimeConnection {
   /** Assigns a function to a prewarmed runtime and resolves once its module has loaded (or failed to). */
   init(body: InitBody, timeoutMs: number): Promise<ReadyBody>;
   /**
+   * One call to a prewarmed runtime's built-in no-op handler, so the runtime's own invocation path is
+   * compiled before a function's first call needs it (optional: runtimes without it skip the step).
+   */
+  warmUp?(timeoutMs: number): Promise<void>;
+  /**
    * Sends the invocation; rejects with RuntimeTimeoutError (no complete answer within timeoutMs, however
    * slowly it is written), RuntimeResponseTooLargeError or RuntimeConnectionError.
    */

@@ -153,6 +153,17 @@ class UndiciRuntimeConnection implements RuntimeConnection {
     }
   }
 
+  async warmUp(timeoutMs: number): Promise<void> {
+    const res = await this.pool.request({
+      path: '/',
+      method: 'GET',
+      headers: { [HEADER.invocationId]: 'warm-up', [HEADER.deadline]: String(Date.now() + timeoutMs), [HEADER.trigger]: 'http' },
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+    });
+    await res.body.dump();
+  }
+
   async init(body: InitBody, timeoutMs: number): Promise<ReadyBody> {
     try {
       const res = await this.pool.request({

@@ -72,7 +72,10 @@ describe('runtimes', { timeout: 300_000 }, () => {
     await deployed(second, versionFn, { runtime: 'node22' });
     const res = await platform.call(second);
     expect(((await res.json()) as { node: string }).node).toMatch(/^v22\./);
-    expect(await docker('inspect', '--format', '{{.Name}}', dockerId)).toBe(`/faas-${second}-${id}`);
+    // Renamed beside its first call (the engine's round trip is not waited for).
+    await waitUntil('the prewarmed container renamed for its function', async () =>
+      (await docker('inspect', '--format', '{{.Name}}', dockerId)) === `/faas-${second}-${id}` ? true : undefined,
+    );
   });
 
   it('refuses an unknown runtime with 400 naming the choices', async () => {

@@ -51,8 +51,17 @@ export default async (req) => {
 };`;
 
 /** The function's containers, by name: a prewarmed container assigned to it is renamed `faas-<fn>-<id>`. */
+/**
+ * The function's containers as the engine names them. A prewarmed runtime given to the function is renamed
+ * beside its first call, so this waits until every container the platform lists for it has its name.
+ */
 async function containersOf(name: string) {
-  return docker.listContainers({ all: true, filters: { name: [`^/faas-${name}-[0-9a-f]{12}$`] } });
+  return waitUntil(`the engine to name every container of ${name}`, async () => {
+    const named = await docker.listContainers({ all: true, filters: { name: [`^/faas-${name}-[0-9a-f]{12}$`] } });
+    const listed = (await platform.api('GET', '/api/v1/containers/list')).body.containers as Array<{ id: string; fn: string; state: string }>;
+    const live = listed.filter((c) => c.fn === name && c.state !== 'removing');
+    return live.every((c) => named.some((n) => n.Names[0] === `/faas-${name}-${c.id}`)) ? named : undefined;
+  });
 }
 
 async function deployOk(name: string, code: string, settings: Record<string, unknown> = {}): Promise<any> {

@@ -126,6 +126,9 @@ installWorkersGlobals();
 if (env[RUNTIME_ENV.prewarm] === '1') {
   // Node loads the fetch classes lazily: load them now, before any function is assigned.
   void new Response(new Request('http://localhost/', { method: 'POST', body: 'x' }).body).arrayBuffer();
+  // Until a function is assigned, a built-in no-op answers: the invoker calls it once (warmUp), so this
+  // runtime's invocation path is compiled before the function's first call. Init drops it.
+  invoke = adapt({ default: () => new Response('') }, { name: 'prewarm', version: '0', memoryMb: 0, handler: '', eventFormat: '2.0', style: '', env: {} });
   ready = { ready: true, prewarmed: true, initMs: 0 };
 } else {
   ready = await load(env[RUNTIME_ENV.functionFile] ?? CONTAINER_CODE_FILE, {
@@ -157,6 +160,7 @@ async function init(req: http.IncomingMessage, res: http.ServerResponse): Promis
     FAAS_MEMORY_MB: String(body.memoryMb),
   });
   delete process.env[RUNTIME_ENV.prewarm];
+  invoke = undefined;
   ready = await load(body.file, {
     name: body.name,
     version: body.version,
