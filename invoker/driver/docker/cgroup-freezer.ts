@@ -1,5 +1,5 @@
 // Pauses and resumes a container through its cgroup freezer on this host: a write to one kernel file
-// (about 0.1 ms each way, measured), where the engine's pause and unpause take a round trip through
+// (about 0.03 ms each way, measured with the anchor below), where the engine's pause and unpause take a round trip through
 // dockerd, containerd and runc (about 17 ms each). The engine does not learn of it: to Docker the
 // container stays "running" (the platform shows it paused).
 // cgroup v1 (freezer.state) and v2 (cgroup.freeze), with Docker's cgroupfs or systemd driver.
@@ -9,8 +9,9 @@
 // takes over a millisecond (1.2–1.7 ms per write, measured 2026-12-07 on a Firecracker VM, against 0.03 ms
 // while another cgroup stays frozen). So the freezer keeps one empty cgroup of its own frozen
 // (ANCHOR, never holding a process, left in place for the next start): freezing and thawing a container
-// never flips the key. The writes go through libuv's thread pool, so a slow one never stalls the event loop.
-import { closeSync, mkdirSync, openSync, readSync, write, writeFileSync } from 'node:fs';
+// never flips the key. The writes go through libuv's thread pool, so a slow one never stalls the event loop —
+// except, once the anchor holds, a thaw with nothing queued before it: a call waits on that one.
+import { closeSync, mkdirSync, openSync, readSync, write, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { cgroupLayouts, type CgroupLayout } from './cgroup-paths.js';
@@ -31,6 +32,8 @@ export class CgroupFreezer {
   private readonly root: string;
   private readonly timeoutMs: number;
   private layout: CgroupLayout | undefined;
+  /** The anchor is frozen (cgroup v1): writes to a container's freezer are cheap enough for the event loop. */
+  private anchored = false;
   private readonly open = new Map<string, OpenFiles>();
 
   constructor(options: CgroupFreezerOptions = {}) {
@@ -68,6 +71,12 @@ export class CgroupFreezer {
     const files = this.filesOf(dockerId);
     if (!files) return false;
     try {
+      if (this.anchored && files.writes === 0) {
+        // A call waits on this write, nothing is queued before it, and with the anchor it never flips the
+        // kernel's key (~0.03 ms): written here, without the thread pool's round trip.
+        writeSync(files.control, 'THAWED', 0);
+        return true;
+      }
       await this.write(files, files.version === 1 ? 'THAWED' : '0');
       return true;
     } catch {
@@ -141,6 +150,7 @@ export class CgroupFreezer {
     try {
       mkdirSync(dir, { recursive: true });
       writeFileSync(path.join(dir, 'freezer.state'), 'FROZEN');
+      this.anchored = true;
     } catch {
       // read-only or absent hierarchy: freezing works, each write just costs the key's flip
     }

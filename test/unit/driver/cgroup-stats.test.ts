@@ -90,6 +90,16 @@ describe('CgroupFreezer', () => {
     expect(existsSync(path.join(v2, 'freezer', ANCHOR))).toBe(false);
   });
 
+  it('with the anchor in place, thaws at once (no thread-pool round trip) when no write is queued before it', async () => {
+    const root = tree({ 'freezer/docker/abc/freezer.state': 'THAWED\n' });
+    const freezer = new CgroupFreezer({ root });
+    expect(await freezer.freeze('abc')).toBe(true);
+    const thawed = freezer.thaw('abc');
+    // Written before the promise is awaited.
+    expect(readFileSync(path.join(root, 'freezer/docker/abc/freezer.state'), 'utf8').trim()).toBe('THAWED');
+    expect(await thawed).toBe(true);
+  });
+
   it('applies a freeze and a thaw asked back to back in that order, and closes a forgotten container’s files only after its write', async () => {
     const root = tree({ 'freezer/docker/abc/freezer.state': 'THAWED\n' });
     const freezer = new CgroupFreezer({ root });
