@@ -50,7 +50,6 @@ export default async (req) => {
   return new Response(instance + ' ' + seen);
 };`;
 
-/** The function's containers, by name: a prewarmed container assigned to it is renamed `faas-<fn>-<id>`. */
 /**
  * The function's containers as the engine names them. A prewarmed runtime given to the function is renamed
  * beside its first call, so this waits until every container the platform lists for it has its name.
