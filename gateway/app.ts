@@ -1,4 +1,5 @@
 // Builds the gateway: error handling, the HTTP trigger, the token-protected management API, health and metrics.
+import { createServer } from 'node:http';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { InvocationEvents, Invoker } from '../core/invoker.js';
 import type { InvocationLogStore } from '../metering/usage-record.js';
@@ -8,9 +9,11 @@ import type { PricePlan } from '../metering/billing.js';
 import { requireToken } from './plugins/auth.js';
 import { registerErrorHandling } from './plugins/error-handler.js';
 import { originOf } from './edge/forwarded-headers.js';
-import { functionOfHost, routedUrl, type FunctionHostRequest } from './edge/function-host.js';
 import { clientErrorHandler, frameworkErrors, registerHttpEdge } from './plugins/http-edge.js';
-import { registerConnectionLimits, type EdgeLimits } from './plugins/connection-limits.js';
+import { registerConnectionLimits } from './plugins/connection-limits.js';
+import { ConnectionGuard, type EdgeLimits } from './edge/connection-guard.js';
+import { HttpTrigger } from './trigger/http-trigger.js';
+import { readBody } from './trigger/request-body.js';
 import { createMetrics, type AsyncSources } from '../metrics/platform-metrics.js';
 import { functionRoutes } from './routes/functions.js';
 import { releaseRoutes } from './routes/releases.js';
@@ -19,7 +22,6 @@ import type { SecretStore } from '../secrets/secret-store.js';
 import { healthRoutes, type Readiness } from './routes/health.js';
 import type { TenantLimits } from '../tenancy/tenant-limits.js';
 import { nodeRoutes, type NodeView } from './routes/nodes.js';
-import { invokeRoutes } from './routes/invoke.js';
 import { usageRoutes } from './routes/usage.js';
 import { asyncRoutes } from './routes/async.js';
 import { jobRoutes } from './routes/jobs.js';
@@ -85,38 +87,53 @@ export interface GatewayDeps {
 
 export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
   const { config } = deps;
-  const app = Fastify({
-    ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
-    // No per-request log lines: the trigger is the hot path; outcomes are in metrics and invocation logs.
-    logController: new LogController({ disableRequestLogging: true }),
-    keepAliveTimeout: config.edge.keepAliveTimeoutMs,
-    requestTimeout: config.edge.requestTimeoutMs,
-    http: {
-      // A missing Host is answered by the edge in the API's error shape, not by Node's bare 400.
-      requireHostHeader: false,
-      headersTimeout: config.edge.headersTimeoutMs,
-      // How often Node looks for requests past their header or request timeout (default 30 s late).
-      connectionsCheckingInterval: 1_000,
-    },
-    clientErrorHandler,
-    frameworkErrors,
-    // A function's own host is routed to its /fn path before the router runs (edge/function-host.ts).
-    rewriteUrl: (req) => {
-      const fn = functionOfHost(req.headers.host, config.domain);
-      // Only origin-form targets (`/path`): anything else stays as sent, for the edge to refuse.
-      if (!fn || !req.url?.startsWith('/')) return req.url ?? '/';
-      (req as FunctionHostRequest).functionHost = fn;
-      return routedUrl(fn, req.url ?? '/');
-    },
-    // Bodies are checked as sent: no dropping unknown fields, no turning 1 into "1" or "256" into 256.
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
-  });
-  registerErrorHandling(app);
   const metrics = createMetrics(deps.events, deps.invoker, {
     ...(deps.queues ? { counts: () => deps.queues!.counts() } : {}),
     ...(deps.retries ? { retries: deps.retries } : {}),
   });
-  registerConnectionLimits(app, config.edge, { onShed: (reason) => metrics.countShedConnection(reason) });
+  const guard = new ConnectionGuard(config.edge, { onShed: (reason) => metrics.countShedConnection(reason) });
+  const admit = deps.admit;
+  const origin = originOf(config.publicUrl);
+  const trigger = new HttpTrigger({
+    invoker: deps.invoker,
+    metrics,
+    guard,
+    maxBodyBytes: config.maxBodyBytes,
+    maxStreamBytes: config.maxStreamBytes,
+    origin,
+    domain: config.domain,
+    known: (id: string) => deps.registry.has(id),
+    ...(admit ? { admit } : {}),
+    logError: (err, message) => app.log.error({ err }, message),
+  });
+  const app = Fastify({
+    ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
+    // No per-request log lines: the trigger is the hot path; outcomes are in metrics and invocation logs.
+    logController: new LogController({ disableRequestLogging: true }),
+    // Function calls (/fn/…, a function's own host) go to the trigger; the rest to fastify's router.
+    serverFactory: (handler) => {
+      const server = createServer(
+        {
+          // A missing Host is answered by the edge in the API's error shape, not by Node's bare 400.
+          requireHostHeader: false,
+          headersTimeout: config.edge.headersTimeoutMs,
+          requestTimeout: config.edge.requestTimeoutMs,
+          // How often Node looks for requests past their header or request timeout (default 30 s late).
+          connectionsCheckingInterval: 1_000,
+        },
+        (req, res) => (trigger.serves(req) ? trigger.handle(req, res) : handler(req, res)),
+      );
+      server.keepAliveTimeout = config.edge.keepAliveTimeoutMs;
+      guard.attach(server);
+      return server;
+    },
+    clientErrorHandler,
+    frameworkErrors,
+    // Bodies are checked as sent: no dropping unknown fields, no turning 1 into "1" or "256" into 256.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false } },
+  });
+  registerErrorHandling(app);
+  registerConnectionLimits(app, guard);
   registerHttpEdge(app);
   app.addHook('onClose', async () => metrics.detach());
 
@@ -132,29 +149,25 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
   );
   dashboardRoutes(app);
   const queues = deps.queues;
-  const admit = deps.admit;
-  await app.register(invokeRoutes, {
-    invoker: deps.invoker,
-    metrics,
-    maxBodyBytes: config.maxBodyBytes,
-    maxStreamBytes: config.maxStreamBytes,
-    origin: originOf(config.publicUrl),
-    domain: config.domain,
-    known: (id: string) => deps.registry.has(id),
-    ...(admit ? { admit } : {}),
-    ...(queues
-      ? {
-          extra: (scope: FastifyInstance) =>
-            asyncRoutes(scope, {
-              registry: deps.registry,
-              queues,
-              origin: originOf(config.publicUrl),
-              callbackAllowLocal: config.callbackAllowLocal,
-              ...(admit ? { admit } : {}),
-            }),
-        }
-      : {}),
-  });
+  if (queues) {
+    // The async trigger takes raw bodies as the sync one does (whole, up to FAAS_MAX_BODY_BYTES).
+    await app.register(async (scope) => {
+      scope.removeAllContentTypeParsers();
+      scope.addContentTypeParser('*', (request, payload, done) => {
+        readBody(payload, request.headers, { maxBodyBytes: config.maxBodyBytes }).then(
+          (body) => done(null, body),
+          (err: Error) => done(err, undefined),
+        );
+      });
+      asyncRoutes(scope, {
+        registry: deps.registry,
+        queues,
+        origin,
+        callbackAllowLocal: config.callbackAllowLocal,
+        ...(admit ? { admit } : {}),
+      });
+    });
+  }
   const tenants = deps.tenants;
   await app.register(
     async (api) => {

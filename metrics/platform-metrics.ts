@@ -16,7 +16,7 @@ export interface GatewayMetrics {
   publicRegistry: client.Registry;
   /** Counts a request the platform refused before it reached a container (429, 503). */
   countRejected(fn: string, status: 'throttled' | 'queue_timeout' | 'no_capacity'): void;
-  /** Counts a connection the HTTP edge refused, or closed to make room (gateway/plugins/connection-limits.ts). */
+  /** Counts a connection the HTTP edge refused, or closed to make room (gateway/edge/connection-guard.ts). */
   countShedConnection(reason: 'client_limit' | 'total_limit' | 'evicted'): void;
   detach(): void;
 }

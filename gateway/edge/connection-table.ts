@@ -1,5 +1,5 @@
 // Which connections the gateway keeps when clients open too many: a cap per client address and one in total. Pure:
-// no sockets, no timers; the wiring (plugins/connection-limits.ts) applies what it decides.
+// no sockets, no timers; the wiring (edge/connection-guard.ts) applies what it decides.
 //
 // At the total cap a new connection is not refused while some connection is doing nothing useful: the one that has
 // been idle (between requests) or receiving a request the longest is closed for it, so a flood of slow or stalled

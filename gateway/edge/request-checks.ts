@@ -66,3 +66,27 @@ export function checkRequest(request: {
   if (!isValidHost(host)) return { status: 400, code: 'BAD_REQUEST', message: 'the Host header is not a valid host[:port]' };
   return undefined;
 }
+
+/** checkRequest on a request as Node parsed it. */
+export function checkIncoming(req: {
+  method?: string | undefined;
+  url?: string | undefined;
+  httpVersion: string;
+  headers: { host?: string | string[] | undefined };
+  rawHeaders: string[];
+}): EdgeRejection | undefined {
+  return checkRequest({
+    method: req.method ?? '',
+    url: req.url ?? '/',
+    httpVersion: req.httpVersion,
+    host: req.headers.host,
+    hostHeaders: countHost(req.rawHeaders),
+  });
+}
+
+/** Node keeps only the first of several Host headers; a request with more is ambiguous and refused. */
+function countHost(rawHeaders: string[]): number {
+  let n = 0;
+  for (let i = 0; i < rawHeaders.length; i += 2) if (rawHeaders[i]!.length === 4 && rawHeaders[i]!.toLowerCase() === 'host') n++;
+  return n;
+}

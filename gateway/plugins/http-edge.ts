@@ -3,7 +3,8 @@
 // bad Host, TRACE/CONNECT and over-long URLs all get `{"error":{"code","message"}}`.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Socket } from 'node:net';
-import { checkRequest } from '../edge/request-checks.js';
+import { checkIncoming } from '../edge/request-checks.js';
+import { closeAfterAnswer, isRefused } from '../edge/refusals.js';
 
 /** Node's parser errors (llhttp codes) that have a status of their own; the rest are 400. */
 const PARSER_ERRORS: Record<string, { status: number; code: string; message: string }> = {
@@ -25,18 +26,9 @@ export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): 
   );
 }
 
-/**
- * Connections the edge refused a request on. Node parses (and dispatches) requests pipelined behind the
- * refused one before its answer goes out; none of them may run, and the connection ends after the refusal.
- */
-const refusedConnections = new WeakSet<Socket>();
-
 /** Ends the connection once this refusal is out; requests pipelined behind it never run (see the hook). */
 function closeAfter(request: FastifyRequest, reply: FastifyReply): void {
-  const socket = request.raw.socket;
-  refusedConnections.add(socket);
-  // Closed for good once the refusal is out (not half-open: a client that never closes its side keeps nothing).
-  reply.raw.once('finish', () => socket.destroySoon());
+  closeAfterAnswer(request.raw.socket, reply.raw);
   void reply.header('connection', 'close');
 }
 
@@ -60,18 +52,12 @@ export function frameworkErrors(error: FastifyError, request: FastifyRequest, re
 export function registerHttpEdge(app: FastifyInstance): void {
   app.addHook('onRequest', async (request, reply) => {
     const socket = request.raw.socket;
-    if (refusedConnections.has(socket)) {
+    if (isRefused(socket)) {
       // Never answered: the connection closes once the refusal is out.
       reply.hijack();
       return;
     }
-    const rejection = checkRequest({
-      method: request.raw.method ?? '',
-      url: request.raw.url ?? '/',
-      httpVersion: request.raw.httpVersion,
-      host: request.raw.headers.host,
-      hostHeaders: countHost(request.raw.rawHeaders),
-    });
+    const rejection = checkIncoming(request.raw);
     if (!rejection) return;
     closeAfter(request, reply);
     void reply
@@ -94,11 +80,4 @@ export function registerHttpEdge(app: FastifyInstance): void {
     res.writeHead(417, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), connection: 'close' });
     res.end(body);
   });
-}
-
-/** Node keeps only the first of several Host headers; a request with more is ambiguous and refused. */
-function countHost(rawHeaders: string[]): number {
-  let n = 0;
-  for (let i = 0; i < rawHeaders.length; i += 2) if (rawHeaders[i]!.length === 4 && rawHeaders[i]!.toLowerCase() === 'host') n++;
-  return n;
 }

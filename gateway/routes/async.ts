@@ -6,7 +6,7 @@ import { BadRequestError, FunctionNotFoundError } from '../../core/errors.js';
 import { requestFingerprint, type AsyncQueues, type Idempotency } from '../../triggers/async-queues.js';
 import type { JobData } from '../../triggers/job.js';
 import type { FunctionRegistry } from '../../registry/function-registry.js';
-import { resolveFunctionPath } from './function-path.js';
+import { resolveFunctionPath } from '../trigger/function-path.js';
 import { pickVersion, splitQualifier } from '../../core/releases.js';
 import { splitFunctionId } from '../../core/function-spec.js';
 import { forwardedHeaders, type EdgeOrigin } from '../edge/forwarded-headers.js';

@@ -1,5 +1,6 @@
-// In-memory fakes of the gateway's dependencies and an app builder over them, for app.inject tests.
+// In-memory fakes of the gateway's dependencies and an app builder over them, for injected-request tests.
 import type { FastifyInstance } from 'fastify';
+import inject, { type InjectOptions, type Response as InjectedResponse } from 'light-my-request';
 import { buildApp } from '../../../gateway/app.js';
 import { gatewayConfigOf, loadConfig } from '../../../platform/config.js';
 import { FunctionNotFoundError } from '../../../core/errors.js';
@@ -135,8 +136,19 @@ export class FakeLogs implements InvocationLogStore {
   }
 }
 
+/**
+ * Sends a request through the gateway's server as a client's would: to the function trigger or to fastify's
+ * router (fastify's own app.inject reaches only the router, never the trigger).
+ */
+export async function injectRequest(app: FastifyInstance, options: InjectOptions | string): Promise<InjectedResponse> {
+  await app.ready();
+  return inject((req, res) => app.server.emit('request', req, res), options);
+}
+
 export interface TestGateway {
   app: FastifyInstance;
+  /** A request through the gateway's server (see injectRequest). */
+  inject: (options: InjectOptions | string) => Promise<InjectedResponse>;
   registry: FakeRegistry;
   invoker: FakeInvoker;
   usage: FakeUsage;
@@ -151,7 +163,7 @@ export async function testGateway(env: Record<string, string> = {}): Promise<Tes
   const usage = new FakeUsage();
   const logs = new FakeLogs();
   const app = await buildApp({ config, token: TOKEN, registry, invoker, events: invoker, rollups: usage, logs });
-  return { app, registry, invoker, usage, logs };
+  return { app, inject: (options) => injectRequest(app, options), registry, invoker, usage, logs };
 }
 
 /** Asserts the `{"error":{"code","message"}}` shape, status and code; returns the message. */

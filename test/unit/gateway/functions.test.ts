@@ -12,7 +12,7 @@ afterEach(async () => {
 });
 
 const put = (name: string, payload: unknown, headers: Record<string, string> = AUTH) =>
-  gw.app.inject({ method: 'PUT', url: `/api/v1/functions/${name}`, headers, payload: payload as object });
+  gw.inject({ method: 'PUT', url: `/api/v1/functions/${name}`, headers, payload: payload as object });
 
 describe('deploy', () => {
   it('creates with defaults (201) and updates keeping unspecified settings (200)', async () => {
@@ -75,7 +75,7 @@ describe('deploy', () => {
   });
 
   it('rejects a body that is not JSON with 400', async () => {
-    const res = await gw.app.inject({
+    const res = await gw.inject({
       method: 'PUT',
       url: '/api/v1/functions/ok',
       headers: { ...AUTH, 'content-type': 'application/json' },
@@ -94,7 +94,7 @@ describe('read and delete', () => {
   it('lists, gets, deletes (204) and then answers 404', async () => {
     await put('one', { code: CODE });
     await put('two', { code: CODE });
-    const list = await gw.app.inject({ url: '/api/v1/functions', headers: AUTH });
+    const list = await gw.inject({ url: '/api/v1/functions', headers: AUTH });
     expect(
       list
         .json()
@@ -102,14 +102,14 @@ describe('read and delete', () => {
         .sort(),
     ).toEqual(['one', 'two']);
 
-    const got = await gw.app.inject({ url: '/api/v1/functions/one', headers: AUTH });
+    const got = await gw.inject({ url: '/api/v1/functions/one', headers: AUTH });
     expect(got.json()).toMatchObject({ function: { name: 'one', version: 1 }, url: 'https://faas.example/fn/one' });
 
-    const del = await gw.app.inject({ method: 'DELETE', url: '/api/v1/functions/one', headers: AUTH });
+    const del = await gw.inject({ method: 'DELETE', url: '/api/v1/functions/one', headers: AUTH });
     expect(del.statusCode).toBe(204);
     expect(del.body).toBe('');
-    errorOf(await gw.app.inject({ url: '/api/v1/functions/one', headers: AUTH }), 404, 'FUNCTION_NOT_FOUND');
-    errorOf(await gw.app.inject({ method: 'DELETE', url: '/api/v1/functions/one', headers: AUTH }), 404, 'FUNCTION_NOT_FOUND');
+    errorOf(await gw.inject({ url: '/api/v1/functions/one', headers: AUTH }), 404, 'FUNCTION_NOT_FOUND');
+    errorOf(await gw.inject({ method: 'DELETE', url: '/api/v1/functions/one', headers: AUTH }), 404, 'FUNCTION_NOT_FOUND');
   });
 
   it('returns recent logs (default limit 20), 400 for a limit out of range, cleared on delete', async () => {
@@ -128,17 +128,17 @@ describe('read and delete', () => {
     };
     gw.logs.entries.set('hello', [entry]);
 
-    const logs = await gw.app.inject({ url: '/api/v1/functions/hello/logs', headers: AUTH });
+    const logs = await gw.inject({ url: '/api/v1/functions/hello/logs', headers: AUTH });
     expect(logs.json()).toEqual({ logs: [entry], cursor: '1-0' });
     expect(gw.logs.limits).toEqual([20]);
-    expect((await gw.app.inject({ url: '/api/v1/functions/hello/logs?limit=5', headers: AUTH })).statusCode).toBe(200);
+    expect((await gw.inject({ url: '/api/v1/functions/hello/logs?limit=5', headers: AUTH })).statusCode).toBe(200);
     expect(gw.logs.limits).toEqual([20, 5]);
-    expect(errorOf(await gw.app.inject({ url: '/api/v1/functions/hello/logs?limit=101', headers: AUTH }), 400, 'BAD_REQUEST')).toMatch(/limit/);
-    expect(errorOf(await gw.app.inject({ url: '/api/v1/functions/hello/logs?limit=0', headers: AUTH }), 400, 'BAD_REQUEST')).toMatch(/limit/);
+    expect(errorOf(await gw.inject({ url: '/api/v1/functions/hello/logs?limit=101', headers: AUTH }), 400, 'BAD_REQUEST')).toMatch(/limit/);
+    expect(errorOf(await gw.inject({ url: '/api/v1/functions/hello/logs?limit=0', headers: AUTH }), 400, 'BAD_REQUEST')).toMatch(/limit/);
 
-    await gw.app.inject({ method: 'DELETE', url: '/api/v1/functions/hello', headers: AUTH });
+    await gw.inject({ method: 'DELETE', url: '/api/v1/functions/hello', headers: AUTH });
     expect(gw.logs.entries.has('hello')).toBe(false);
-    errorOf(await gw.app.inject({ url: '/api/v1/functions/hello/logs', headers: AUTH }), 404, 'FUNCTION_NOT_FOUND');
+    errorOf(await gw.inject({ url: '/api/v1/functions/hello/logs', headers: AUTH }), 404, 'FUNCTION_NOT_FOUND');
   });
 });
 
@@ -149,19 +149,19 @@ describe('token and errors', () => {
     ['a token that is a prefix of the right one', { authorization: `Bearer ${AUTH.authorization.slice(7, -1)}` }],
     ['another scheme', { authorization: `Basic ${AUTH.authorization.slice(7)}` }],
   ])('answers 401 with %s, before validating or touching the registry', async (_label, headers) => {
-    errorOf(await gw.app.inject({ url: '/api/v1/functions', headers }), 401, 'UNAUTHORIZED');
+    errorOf(await gw.inject({ url: '/api/v1/functions', headers }), 401, 'UNAUTHORIZED');
     errorOf(await put('Bad_Name', { nope: 1 }, headers), 401, 'UNAUTHORIZED');
     expect(gw.registry.specs.size).toBe(0);
   });
 
   it('answers 404 NOT_FOUND for unknown routes, with or without a token', async () => {
-    errorOf(await gw.app.inject({ url: '/api/v1/nothing', headers: AUTH }), 404, 'NOT_FOUND');
-    errorOf(await gw.app.inject({ url: '/nothing' }), 404, 'NOT_FOUND');
+    errorOf(await gw.inject({ url: '/api/v1/nothing', headers: AUTH }), 404, 'NOT_FOUND');
+    errorOf(await gw.inject({ url: '/nothing' }), 404, 'NOT_FOUND');
   });
 
   it('answers 500 INTERNAL without leaking the error for an unexpected failure', async () => {
     gw.registry.failWith = new Error('redis exploded at /secret/path');
-    const res = await gw.app.inject({ url: '/api/v1/functions/hello', headers: AUTH });
+    const res = await gw.inject({ url: '/api/v1/functions/hello', headers: AUTH });
     const message = errorOf(res, 500, 'INTERNAL');
     expect(message).not.toMatch(/redis|secret/);
     expect(res.body).not.toMatch(/at |stack/);

@@ -75,20 +75,20 @@ describe('GET /api/v1/usage and /api/v1/invoices with absurd input', () => {
     ['to', '8640000000000000'],
     ['from', '2026-13-45'],
   ])('answers 400 for %s=%s', async (field, value) => {
-    const res = await gw.app.inject({ url: `/api/v1/usage?${field}=${encodeURIComponent(value)}`, headers: AUTH });
+    const res = await gw.inject({ url: `/api/v1/usage?${field}=${encodeURIComponent(value)}`, headers: AUTH });
     expect(res.statusCode).toBe(400);
     expect(res.json()).toEqual({ error: { code: 'BAD_REQUEST', message: expect.stringMatching(new RegExp(`^${field} `)) } });
   });
 
   it.each(['9999-99', '0000-01', '0001-01', '1969-12', '+275760-09', '275760-09', '10000-01'])('answers 400 for the invoice period %s', async (period) => {
-    const res = await gw.app.inject({ url: `/api/v1/invoices/${encodeURIComponent(period)}`, headers: AUTH });
+    const res = await gw.inject({ url: `/api/v1/invoices/${encodeURIComponent(period)}`, headers: AUTH });
     expect(res.statusCode).toBe(400);
     expect(res.json()).toEqual({ error: { code: 'BAD_REQUEST', message: expect.stringMatching(/period/) } });
   });
 
   it('still bills the last and first periods it accepts', async () => {
     for (const period of ['1970-01', '9999-12']) {
-      const res = await gw.app.inject({ url: `/api/v1/invoices/${period}`, headers: AUTH });
+      const res = await gw.inject({ url: `/api/v1/invoices/${period}`, headers: AUTH });
       expect(res.statusCode, res.body).toBe(200);
     }
   });

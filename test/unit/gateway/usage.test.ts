@@ -18,7 +18,7 @@ afterEach(async () => {
   await gw.app.close();
 });
 
-const usage = (query = '') => gw.app.inject({ url: `/api/v1/usage${query}`, headers: AUTH });
+const usage = (query = '') => gw.inject({ url: `/api/v1/usage${query}`, headers: AUTH });
 const DAY_MS = 86_400_000;
 const record = (fn: string, endedAt: number, over: Partial<UsageRecord> = {}): UsageRecord => ({
   ...toUsageRecord(finished({ fn, startedAt: endedAt - 1000, endedAt, durationMs: 1000, memoryMb: 1024, coldStart: false })),
@@ -78,12 +78,12 @@ describe('usage', () => {
   });
 
   it('requires the token', async () => {
-    errorOf(await gw.app.inject({ url: '/api/v1/usage' }), 401, 'UNAUTHORIZED');
+    errorOf(await gw.inject({ url: '/api/v1/usage' }), 401, 'UNAUTHORIZED');
   });
 });
 
 describe('invoices', () => {
-  const invoice = (path: string) => gw.app.inject({ url: `/api/v1/invoices/${path}`, headers: AUTH });
+  const invoice = (path: string) => gw.inject({ url: `/api/v1/invoices/${path}`, headers: AUTH });
 
   it('bills the period in the billing time zone with the free tier, as JSON and as CSV with the same total', async () => {
     // 2025-10-31 23:30 UTC is already November in Berlin; 2025-11-30 23:30 UTC is December.

@@ -6,7 +6,19 @@ import { gatewayConfigOf, loadConfig } from '../../../platform/config.js';
 import { createMetrics } from '../../../metrics/platform-metrics.js';
 import { QueueFullError } from '../../../core/errors.js';
 import type { TenantStore } from '../../../tenancy/tenant-store.js';
-import { AUTH, errorOf, FakeInvoker, FakeLogs, FakeRegistry, FakeUsage, finished, testGateway, TOKEN, type TestGateway } from '../gateway/fakes.js';
+import {
+  AUTH,
+  errorOf,
+  FakeInvoker,
+  FakeLogs,
+  FakeRegistry,
+  FakeUsage,
+  finished,
+  injectRequest,
+  testGateway,
+  TOKEN,
+  type TestGateway,
+} from '../gateway/fakes.js';
 
 let gw: TestGateway;
 beforeEach(async () => {
@@ -25,7 +37,7 @@ const scrape = async (app = gw.app) => {
 
 describe('health', () => {
   it('answers /healthz with ok and no token', async () => {
-    const res = await gw.app.inject({ url: '/healthz' });
+    const res = await gw.inject({ url: '/healthz' });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({ status: 'ok' });
   });
@@ -51,7 +63,7 @@ describe('metrics', () => {
 
   it('counts trigger rejections (429) with their status and no start', async () => {
     gw.invoker.answer = () => Promise.reject(new QueueFullError('queue full'));
-    expect((await gw.app.inject({ url: '/fn/hello' })).statusCode).toBe(429);
+    expect((await gw.inject({ url: '/fn/hello' })).statusCode).toBe(429);
     expect(await scrape()).toContain('faas_invocations_total{function="hello",status="throttled",start="none"} 1');
   });
 
@@ -139,7 +151,7 @@ describe('who may read /metrics', () => {
 
   it('counts trigger rejections in the anonymous totals, without the function', async () => {
     tg.invoker.answer = () => Promise.reject(new QueueFullError('queue full'));
-    expect((await tg.app.inject({ url: `/fn/${SECRET}` })).statusCode).toBe(429);
+    expect((await injectRequest(tg.app, { url: `/fn/${SECRET}` })).statusCode).toBe(429);
     const text = (await get()).body;
     expect(text).toContain('faas_invocations_total{status="throttled",start="none"} 1');
     expect(text).not.toContain(SECRET);
@@ -183,8 +195,8 @@ describe('who may read /metrics', () => {
 
   it('answers 401 to any token but the admin token when FAAS_METRICS_TOKEN is unset', async () => {
     // gw: the default test gateway, without FAAS_METRICS_TOKEN or a tenant store.
-    errorOf(await gw.app.inject({ url: '/metrics', headers: { authorization: `Bearer ${METRICS_TOKEN}` } }), 401, 'UNAUTHORIZED');
-    expect((await gw.app.inject({ url: '/metrics' })).statusCode).toBe(200);
+    errorOf(await gw.inject({ url: '/metrics', headers: { authorization: `Bearer ${METRICS_TOKEN}` } }), 401, 'UNAUTHORIZED');
+    expect((await gw.inject({ url: '/metrics' })).statusCode).toBe(200);
   });
 });
 
