@@ -49,7 +49,11 @@ describe('runtimes', { timeout: 300_000 }, () => {
     const first = uniqueName('rt-first');
     await deployed(first, versionFn, { runtime: 'node22' });
     expect((await platform.call(first)).status).toBe(200);
-    const image = await docker('ps', '--filter', `name=faas-${first}-`, '--format', '{{.Image}}');
+    // Renamed for its function shortly after its first call (the engine's round trip is not waited for).
+    const image = await waitUntil(
+      'the container named for its function',
+      async () => (await docker('ps', '--filter', `name=faas-${first}-`, '--format', '{{.Image}}')) || undefined,
+    );
     expect(image).toMatch(/^faas-runtime/);
     const prewarmed = await waitUntil(
       'a prewarmed node22 container',

@@ -52,13 +52,13 @@ export default async (req) => {
 
 /**
  * The function's containers as the engine names them. A prewarmed runtime given to the function is renamed
- * beside its first call, so this waits until every container the platform lists for it has its name.
+ * shortly after its first call, so this waits until every container the platform lists for it has its name.
  */
 async function containersOf(name: string) {
   return waitUntil(`the engine to name every container of ${name}`, async () => {
     const named = await docker.listContainers({ all: true, filters: { name: [`^/faas-${name}-[0-9a-f]{12}$`] } });
-    const listed = (await platform.api('GET', '/api/v1/containers/list')).body.containers as Array<{ id: string; fn: string; state: string }>;
-    const live = listed.filter((c) => c.fn === name && c.state !== 'removing');
+    const listed = (await platform.api('GET', '/api/v1/containers/list')).body.containers as Array<{ id: string; name: string | null; state: string }>;
+    const live = listed.filter((c) => c.name === name && c.state !== 'removing');
     return live.every((c) => named.some((n) => n.Names[0] === `/faas-${name}-${c.id}`)) ? named : undefined;
   });
 }
