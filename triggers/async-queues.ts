@@ -298,13 +298,17 @@ export class AsyncQueues {
    * 429 QUOTA_EXCEEDED when the bytes would take the tenant past its queued-bytes limit; otherwise they are
    * counted. A job id that already exists (an idempotent repeat) adds nothing: BullMQ keeps the first job.
    */
-  private async reserveBytes(entries: Array<{ queue: string; bytes: number; jobId: string }>): Promise<() => Promise<void>> {
+  private async reserveBytes(entries: Array<{ queue: string; bytes: number; jobId: string }>, idsAreNew = false): Promise<() => Promise<void>> {
     const counter = this.options.queuedBytes;
     if (!counter || entries.length === 0) return async () => {};
-    const pipeline = this.options.connection.pipeline();
-    for (const e of entries) pipeline.exists(`${this.prefix}:${e.queue}:${e.jobId}`);
-    const exists = ((await pipeline.exec()) ?? []).map(([, n]) => n === 1);
-    const fresh = entries.filter((_, i) => !exists[i]);
+    // A random job id cannot be there already: the round trip that looks is only for ids that can repeat.
+    let fresh = entries;
+    if (!idsAreNew) {
+      const pipeline = this.options.connection.pipeline();
+      for (const e of entries) pipeline.exists(`${this.prefix}:${e.queue}:${e.jobId}`);
+      const exists = ((await pipeline.exec()) ?? []).map(([, n]) => n === 1);
+      fresh = entries.filter((_, i) => !exists[i]);
+    }
     const tenant = tenantOfQueue(entries[0]!.queue);
     const reservation = await counter.reserve(tenant, fresh);
     if (!reservation.admitted) {
@@ -327,7 +331,8 @@ export class AsyncQueues {
    * gives its bytes back, so the count cannot creep up).
    */
   private async addCounted(queue: Queue<JobData>, name: string, data: JobData, opts: JobsOptions, idempotent: boolean): Promise<void> {
-    const undo = await this.reserveBytes([{ queue: queue.name, bytes: queuedBytesOf(data), jobId: opts.jobId! }]);
+    // Without idempotency the job id is a fresh random one (submit, publishQueue).
+    const undo = await this.reserveBytes([{ queue: queue.name, bytes: queuedBytesOf(data), jobId: opts.jobId! }], !idempotent);
     const token = idempotent && this.options.queuedBytes ? randomUUID() : undefined;
     try {
       await queue.add(name, token ? { ...data, acceptToken: token } : data, opts);

@@ -47,8 +47,22 @@ return left
 
 export type Reservation = { admitted: true } | { admitted: false; usedBytes: number; limitBytes: number };
 
+/** The scripts as commands of the connection: sent by their SHA (EVALSHA), the text only on Redis's first sight. */
+interface QueuedBytesCommands {
+  faasReserveQueuedBytes(...args: string[]): Promise<[number, number, number]>;
+  faasReleaseQueuedBytes(...args: string[]): Promise<number>;
+}
+
 export class QueuedBytes {
   constructor(private readonly options: { redis: Redis; prefix: string; defaultLimitBytes?: number | undefined }) {}
+
+  /** The connection with the scripts defined on it (once per connection, at first use). */
+  private get redis(): Redis & QueuedBytesCommands {
+    const redis = this.options.redis as Redis & Partial<QueuedBytesCommands>;
+    if (!redis.faasReserveQueuedBytes) redis.defineCommand('faasReserveQueuedBytes', { numberOfKeys: 2, lua: RESERVE });
+    if (!redis.faasReleaseQueuedBytes) redis.defineCommand('faasReleaseQueuedBytes', { numberOfKeys: 1, lua: RELEASE });
+    return redis as Redis & QueuedBytesCommands;
+  }
 
   private key(tenant: string): string {
     return `${this.options.prefix}queued-bytes:${tenant}`;
@@ -59,21 +73,19 @@ export class QueuedBytes {
     const args = entries.filter((e) => e.bytes > 0).flatMap((e) => [e.queue, String(e.bytes)]);
     if (args.length === 0) return { admitted: true };
     const limit = this.options.defaultLimitBytes ?? -1;
-    const [admitted, used, limitBytes] = (await this.options.redis.eval(
-      RESERVE,
-      2,
+    const [admitted, used, limitBytes] = await this.redis.faasReserveQueuedBytes(
       this.key(tenant),
       `${this.options.prefix}tenants`,
       tenant,
       String(limit),
       ...args,
-    )) as [number, number, number];
+    );
     return admitted === 1 ? { admitted: true } : { admitted: false, usedBytes: used, limitBytes };
   }
 
   async release(queue: string, bytes: number): Promise<void> {
     if (bytes <= 0) return;
-    await this.options.redis.eval(RELEASE, 1, this.key(tenantOfQueue(queue)), queue, String(bytes));
+    await this.redis.faasReleaseQueuedBytes(this.key(tenantOfQueue(queue)), queue, String(bytes));
   }
 
   /** The queue holds nothing any more (deleted, obliterated or purged). */
