@@ -87,17 +87,27 @@ async function warmBench(docker: Docker, image: string, platform: PlatformProces
   const directClient = new Client('http://localhost', { socketPath: direct.socketPath, pipelining: 1 });
   cleanups.push(() => directClient.close());
 
+  // nginx in front of the same container: what any proxy's second hop costs on this machine (two more wake-ups).
+  const nginx = await startNginx(direct.socketPath);
+  cleanups.push(() => nginx.stop());
+  const nginxClient = new Client(nginx.url, { pipelining: 1 });
+  cleanups.push(() => nginxClient.close());
+
   await sequential(gateway, '/fn/bench-noop', WARMUP_CALLS, 0);
   await sequential(directClient, '/', WARMUP_CALLS, 0);
+  await sequential(nginxClient, '/', WARMUP_CALLS, 0);
   // Alternating rounds, so a drift in the machine's speed falls on both sides alike.
   const viaGateway: number[] = [];
   const viaSocket: number[] = [];
+  const viaNginx: number[] = [];
   for (let round = 0; round < LATENCY_ROUNDS; round++) {
     viaGateway.push(...(await sequential(gateway, '/fn/bench-noop', 0, WARM_CALLS / LATENCY_ROUNDS)));
     viaSocket.push(...(await sequential(directClient, '/', 0, WARM_CALLS / LATENCY_ROUNDS)));
+    viaNginx.push(...(await sequential(nginxClient, '/', 0, WARM_CALLS / LATENCY_ROUNDS)));
   }
   const gP50 = median(viaGateway);
   const dP50 = median(viaSocket);
+  const nP50 = median(viaNginx);
   out.push(
     {
       measure: `warm latency p50 (${WARM_CALLS} sequential, ${LATENCY_ROUNDS} alternating rounds)`,
@@ -106,6 +116,14 @@ async function warmBench(docker: Docker, image: string, platform: PlatformProces
       comparison: `+${(gP50 - dP50).toFixed(2)} ms`,
       target: '≤ +0.5 ms',
       pass: gP50 - dP50 <= 0.5,
+    },
+    {
+      measure: 'warm latency p50 through nginx in front of the same container (the second hop of any proxy here), same rounds',
+      platform: ms(nP50),
+      baseline: ms(dP50),
+      comparison: `+${(nP50 - dP50).toFixed(2)} ms (the gateway: +${(gP50 - nP50).toFixed(2)} ms over nginx)`,
+      target: '—',
+      pass: undefined,
     },
     {
       measure: `warm latency p99 (${WARM_CALLS} sequential, ${LATENCY_ROUNDS} alternating rounds)`,
@@ -119,8 +137,6 @@ async function warmBench(docker: Docker, image: string, platform: PlatformProces
 
   // Three ways to the same no-op runtime, alternating (the machine's speed drifts): directly over its
   // socket, through nginx (the reference proxy), through the gateway. Each pair compared within a round.
-  const nginx = await startNginx(direct.socketPath);
-  cleanups.push(() => nginx.stop());
   const runs = { direct: [] as Throughput[], nginx: [] as Throughput[], gateway: [] as Throughput[] };
   for (let round = 0; round < THROUGHPUT_ROUNDS; round++) {
     runs.direct.push(await throughput({ url: 'http://localhost/', socketPath: direct.socketPath }, CONNECTIONS, THROUGHPUT_SECONDS));
