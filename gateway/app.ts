@@ -135,6 +135,8 @@ export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
   registerErrorHandling(app);
   registerConnectionLimits(app, guard);
   registerHttpEdge(app);
+  // Calls arriving on connections still open while the server closes are answered 503 (fastify does so for its routes).
+  app.addHook('preClose', async () => trigger.close());
   app.addHook('onClose', async () => metrics.detach());
 
   healthRoutes(

@@ -8,6 +8,11 @@ export interface EdgeRejection {
   headers?: Record<string, string>;
 }
 
+/** Methods a function is served (the trigger answers 405 to any other). */
+export const SERVED_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'QUERY']);
+/** The Allow header of a 405. */
+export const ALLOWED_METHODS = [...SERVED_METHODS].join(', ');
+
 /** Methods no function may be asked to serve: TRACE/TRACK echo requests back (cross-site tracing), CONNECT tunnels. */
 const REFUSED_METHODS = new Set(['TRACE', 'TRACK', 'CONNECT']);
 
@@ -47,7 +52,7 @@ export function checkRequest(request: {
       status: 405,
       code: 'METHOD_NOT_ALLOWED',
       message: `method ${request.method} is not served`,
-      headers: { allow: 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS' },
+      headers: { allow: ALLOWED_METHODS },
     };
   }
   // Absolute-form targets (`GET http://host/fn/x`) are for proxies; the router and the function's path would disagree.

@@ -3,7 +3,7 @@
 // bad Host, TRACE/CONNECT and over-long URLs all get `{"error":{"code","message"}}`.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Socket } from 'node:net';
-import { checkIncoming } from '../edge/request-checks.js';
+import { ALLOWED_METHODS, checkIncoming } from '../edge/request-checks.js';
 import { closeAfterAnswer, isRefused } from '../edge/refusals.js';
 
 /** Node's parser errors (llhttp codes) that have a status of their own; the rest are 400. */
@@ -71,7 +71,7 @@ export function registerHttpEdge(app: FastifyInstance): void {
     const body = JSON.stringify({ error: { code: 'METHOD_NOT_ALLOWED', message: 'method CONNECT is not served' } });
     socket.on('error', () => {});
     socket.end(
-      `HTTP/1.1 405 Method Not Allowed\r\nconnection: close\r\nallow: GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      `HTTP/1.1 405 Method Not Allowed\r\nconnection: close\r\nallow: ${ALLOWED_METHODS}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
     );
   });
   // `Expect: 100-continue` is answered by Node itself; any other expectation cannot be met.

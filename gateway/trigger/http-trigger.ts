@@ -14,7 +14,7 @@ import type { ConnectionGuard } from '../edge/connection-guard.js';
 import { forwardedHeaders, type EdgeOrigin } from '../edge/forwarded-headers.js';
 import { functionHostUrl, functionOfHost, routedUrl, type FunctionHost, type FunctionHostRequest } from '../edge/function-host.js';
 import { isRefused, sendError } from '../edge/refusals.js';
-import { checkIncoming } from '../edge/request-checks.js';
+import { ALLOWED_METHODS, checkIncoming, SERVED_METHODS } from '../edge/request-checks.js';
 import { mapError } from '../plugins/error-handler.js';
 import { answerHeaders } from './function-answer.js';
 import { readBody, StreamedUpload } from './request-body.js';
@@ -23,8 +23,6 @@ import { FN_ROOT, functionPrefix, isRejection, parseTriggerUrl, spelledNames } f
 
 const EMPTY = Buffer.alloc(0);
 const STREAM = { stream: true } as const;
-/** Methods a function serves (TRACE, TRACK and CONNECT are refused by the request checks before this). */
-const SERVED_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', 'QUERY']);
 /** Methods whose body is not read (as fastify did): a GET's body is drained and dropped by Node after the answer. */
 const BODYLESS = new Set(['GET', 'HEAD']);
 const REJECTIONS: Record<string, 'throttled' | 'queue_timeout' | 'no_capacity'> = {
@@ -64,8 +62,14 @@ export interface HttpTriggerDeps {
 
 export class HttpTrigger {
   private readonly hostOrigin = new Map<string, EdgeOrigin>();
+  private closing = false;
 
   constructor(private readonly deps: HttpTriggerDeps) {}
+
+  /** The server is closing: calls on connections still open are answered 503 and their connections closed. */
+  close(): void {
+    this.closing = true;
+  }
 
   /** Whether a request is the trigger's: under /fn/, or to a function's own host (remembered on the request). */
   serves(req: IncomingMessage): boolean {
@@ -85,9 +89,13 @@ export class HttpTrigger {
       sendError(res, rejection.status, rejection.code, rejection.message, { close: true, ...(rejection.headers ? { headers: rejection.headers } : {}) });
       return;
     }
+    if (this.closing) {
+      sendError(res, 503, 'SHUTTING_DOWN', 'the platform is shutting down; retry the call', { close: true });
+      return;
+    }
     const method = req.method!;
     if (!SERVED_METHODS.has(method)) {
-      sendError(res, 405, 'METHOD_NOT_ALLOWED', `method ${method} is not served`, { close: true, headers: { allow: [...SERVED_METHODS].join(', ') } });
+      sendError(res, 405, 'METHOD_NOT_ALLOWED', `method ${method} is not served`, { close: true, headers: { allow: ALLOWED_METHODS } });
       return;
     }
     const own = (req as FunctionHostRequest).functionHost;
@@ -152,13 +160,17 @@ export class HttpTrigger {
         pipeline(response.stream, res, () => {});
         return;
       }
-      // No body and no type from the function (204, 304, an empty Lambda answer): none is invented.
-      const bare = response.body.length === 0 && response.headers['content-type'] === undefined;
+      // A status that has no body (1xx, 204, 304) is sent without one and says no length (nor, for 204, a type).
+      const bodiless = response.status < 200 || response.status === 204 || response.status === 304;
+      if (bodiless && response.status !== 304) delete headers['content-type'];
+      // No body and no type from the function (an empty Lambda answer): none is invented.
+      const bare = bodiless || (response.body.length === 0 && response.headers['content-type'] === undefined);
       if (!bare && headers['content-type'] === undefined) headers['content-type'] = 'application/octet-stream';
-      // HEAD: the length a GET would have (the function's, not that of the empty body relayed).
+      // HEAD: the length a GET would have (the function's, not that of the empty body relayed), none when unknown.
       const length = response.headers['content-length'];
-      if (req.method === 'HEAD' && typeof length === 'string') headers['content-length'] = length;
-      else if (!(bare && (response.status === 204 || response.status === 304))) headers['content-length'] = String(response.body.length);
+      if (req.method === 'HEAD') {
+        if (typeof length === 'string' && !bodiless) headers['content-length'] = length;
+      } else if (!bodiless) headers['content-length'] = String(response.body.length);
       try {
         res.writeHead(response.status, headers);
       } catch (err) {

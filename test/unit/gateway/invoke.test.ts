@@ -211,3 +211,30 @@ describe('the trigger beside the API', () => {
     expect(gw.invoker.requests[0]!.method).toBe('HEAD');
   });
 });
+
+describe('statuses without a body', () => {
+  it.each([204, 304])('sends a %i without a body or a length, whatever the function gave', async (status) => {
+    gw.invoker.answer = (request) => ({ status, headers: { 'content-type': 'text/plain' }, body: Buffer.from('ignored'), meta: meta(request) });
+    const res = await gw.inject({ url: '/fn/hello' });
+    expect(res.statusCode).toBe(status);
+    expect(res.headers['content-length']).toBeUndefined();
+    expect(res.rawPayload.length).toBe(0);
+    if (status === 204) expect(res.headers['content-type']).toBeUndefined();
+  });
+
+  it('answers HEAD of an empty answer with no length the function did not give', async () => {
+    gw.invoker.answer = (request) => ({ status: 200, headers: {}, body: Buffer.alloc(0), meta: meta(request) });
+    const res = await gw.inject({ method: 'HEAD', url: '/fn/hello' });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-length']).toBeUndefined();
+  });
+});
+
+describe('while the server closes', () => {
+  it('answers a call 503 SHUTTING_DOWN without running the function', async () => {
+    const closing = gw.app.close();
+    errorOf(await gw.inject({ url: '/fn/hello' }), 503, 'SHUTTING_DOWN');
+    await closing;
+    expect(gw.invoker.requests).toHaveLength(0);
+  });
+});
