@@ -22,7 +22,13 @@ export default (req) => {
   }), { headers: { 'content-type': 'application/octet-stream' } });
 };`;
 
-const TTFB_CALLS = 30;
+const TTFB_CALLS = 100;
+/**
+ * Calls of each side before the time to first byte is measured, as the warm latency's 3,000: a runtime's
+ * per-call time falls ~5× over its first ~2,000 calls as V8 optimises it (the direct container's too), so
+ * measured after 20 calls the gap mostly compares two young processes, not the gateway's own cost.
+ */
+const TTFB_WARMUP_CALLS = 2_000;
 const MB_ROUNDS = 3;
 const STREAM_MB = 100;
 
@@ -52,11 +58,20 @@ export async function streamBench(docker: Docker, image: string, platform: Platf
       await timedStream(gateway, '/fn/bench-stream?mb=1');
       await timedStream(directClient, '/?mb=1');
     }
-    const first = { gateway: [] as number[], direct: [] as number[] };
-    for (let i = 0; i < TTFB_CALLS; i++) {
-      first.gateway.push((await timedStream(gateway, '/fn/bench-stream?mb=0.125')).firstMs);
-      first.direct.push((await timedStream(directClient, '/?mb=0.125')).firstMs);
+    const firstByte = async () => {
+      const out = { gateway: [] as number[], direct: [] as number[] };
+      for (let i = 0; i < TTFB_CALLS; i++) {
+        out.gateway.push((await timedStream(gateway, '/fn/bench-stream?mb=0.125')).firstMs);
+        out.direct.push((await timedStream(directClient, '/?mb=0.125')).firstMs);
+      }
+      return out;
+    };
+    const young = await firstByte();
+    for (let i = 0; i < TTFB_WARMUP_CALLS; i++) {
+      await timedStream(gateway, '/fn/bench-stream?mb=0.125');
+      await timedStream(directClient, '/?mb=0.125');
     }
+    const first = await firstByte();
     const speed = { gateway: [] as number[], direct: [] as number[] };
     for (let i = 0; i < MB_ROUNDS; i++) {
       const g = await timedStream(gateway, `/fn/bench-stream?mb=${STREAM_MB}`);
@@ -77,6 +92,8 @@ export async function streamBench(docker: Docker, image: string, platform: Platf
     } finally {
       clearInterval(sampler);
     }
+    const gYoung = median(young.gateway);
+    const dYoung = median(young.direct);
     const gFirst = median(first.gateway);
     const dFirst = median(first.direct);
     const gSpeed = median(speed.gateway);
@@ -84,12 +101,20 @@ export async function streamBench(docker: Docker, image: string, platform: Platf
     const mb = (n: number) => `${Math.round(n / 2 ** 20)} MB`;
     return [
       {
-        measure: `stream: time to first byte (p50 of ${TTFB_CALLS}, alternating)`,
+        measure: `stream: time to first byte (p50 of ${TTFB_CALLS}, alternating, after ${TTFB_WARMUP_CALLS.toLocaleString('en')} calls of each)`,
         platform: ms(gFirst),
         baseline: ms(dFirst),
         comparison: `+${(gFirst - dFirst).toFixed(2)} ms`,
         target: '≤ +1 ms',
         pass: gFirst - dFirst <= 1,
+      },
+      {
+        measure: `stream: time to first byte of young runtimes (p50 of ${TTFB_CALLS}, alternating, after 20 calls of each)`,
+        platform: ms(gYoung),
+        baseline: ms(dYoung),
+        comparison: `+${(gYoung - dYoung).toFixed(2)} ms`,
+        target: '—',
+        pass: undefined,
       },
       {
         measure: `stream: ${STREAM_MB} MB streamed (median of ${MB_ROUNDS})`,
