@@ -105,6 +105,12 @@ export interface ContainerDriver {
   pause(id: string): Promise<void>;
   /** Lets a paused container run again; resolves once it can serve. Never throws for one not paused. */
   resume(id: string): Promise<void>;
+  /**
+   * A call wants a container whose pause is in progress: the pause resolves as soon as it can, without
+   * waiting for the container to be wholly frozen (the resume that follows undoes it). Optional: where
+   * absent, the resume waits for the pause.
+   */
+  stopPausing?(id: string): void;
   /** State of a container, used to tell an OOM kill from a crash. Undefined when it no longer exists. */
   inspectExit(id: string): Promise<ContainerExit | undefined>;
   /** Tail of the container's own stdout/stderr (runtime crash messages such as V8's heap OOM). */

@@ -7,7 +7,7 @@ import type { ContainerEvent } from './container-state.js';
 import { isFrozen } from './container-state.js';
 
 export interface ContainerFreezerOptions {
-  driver: Pick<ContainerDriver, 'pause' | 'resume'>;
+  driver: Pick<ContainerDriver, 'pause' | 'resume' | 'stopPausing'>;
   move(entry: Entry, event: ContainerEvent): void;
   log: { warn(obj: object, msg: string): void };
 }
@@ -29,9 +29,13 @@ export class ContainerFreezer {
    */
   acquire<T>(entry: Entry, take: () => T): T | Promise<T> {
     const frozen = isFrozen(entry);
+    const pausing = entry.phase === 'pausing';
     const taken = take();
     if (frozen) {
       const dockerId = entry.dockerId!;
+      // Back to back calls find it still being frozen: the call waits for the freeze's write, not for every
+      // process of the container to stop (milliseconds for a young runtime whose threads are compiling).
+      if (pausing) this.options.driver.stopPausing?.(dockerId);
       this.step(entry, 'resume', () => this.options.driver.resume(dockerId));
     }
     return entry.transition ? entry.transition.then(() => taken) : taken;

@@ -13,7 +13,6 @@
 // except, once the anchor holds, a thaw with nothing queued before it: a call waits on that one.
 import { closeSync, mkdirSync, openSync, readSync, write, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { cgroupLayouts, type CgroupLayout } from './cgroup-paths.js';
 
 export class FreezeTimeoutError extends Error {}
@@ -49,11 +48,14 @@ export class CgroupFreezer {
   async freeze(dockerId: string): Promise<boolean> {
     const files = this.filesOf(dockerId);
     if (!files) return false;
+    files.waitStopped = false;
     await this.write(files, files.version === 1 ? 'FROZEN' : '1');
     const deadline = Date.now() + this.timeoutMs;
     for (let wait = 0; ; wait = Math.min(wait + 1, 20)) {
       // Forgotten meanwhile (the container is being removed): its descriptors are closed, nothing to wait for.
       if (files.closed) return true;
+      // A call wants the container (stopWaiting): the thaw it sends next is written after this freeze.
+      if (files.waitStopped) return true;
       const state = readAt(files.state);
       if (files.version === 1 ? state.trim() === 'FROZEN' : /^frozen 1$/m.test(state)) return true;
       // Thawed meanwhile (a removal began): nothing left to freeze.
@@ -62,8 +64,27 @@ export class CgroupFreezer {
         await this.thaw(dockerId);
         throw new FreezeTimeoutError(`container ${dockerId.slice(0, 12)} did not freeze within ${this.timeoutMs} ms`);
       }
-      await sleep(wait);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, wait);
+        files.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      files.wake = undefined;
     }
+  }
+
+  /**
+   * A call wants a container whose freeze is in progress: the freeze stops waiting for the kernel to report
+   * every process frozen (that takes milliseconds when a runtime's threads are busy, e.g. compiling) and
+   * resolves, so the thaw that follows it — written after the freeze, in order — is not held behind the wait.
+   */
+  stopWaiting(dockerId: string): void {
+    const files = this.open.get(dockerId);
+    if (!files) return;
+    files.waitStopped = true;
+    files.wake?.();
   }
 
   /** Thaws the container (nothing happens to one not frozen); false where the freezer cannot be written here. */
@@ -166,6 +187,10 @@ interface OpenFiles {
   lastWrite: Promise<void>;
   /** Forgotten: closed once no write holds the descriptors. */
   closed: boolean;
+  /** Set by stopWaiting: the freeze in progress resolves without waiting for the kernel's report. */
+  waitStopped?: boolean;
+  /** Ends the freeze's current wait between two reads of its state. */
+  wake?: (() => void) | undefined;
 }
 
 function closeFiles(files: OpenFiles): void {

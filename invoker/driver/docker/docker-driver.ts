@@ -86,6 +86,10 @@ export class DockerDriver implements ContainerDriver {
     await this.docker.getContainer(id).pause();
   }
 
+  stopPausing(id: string): void {
+    this.freezer.stopWaiting(id);
+  }
+
   async resume(id: string): Promise<void> {
     if (await this.freezer.thaw(id)) return;
     try {

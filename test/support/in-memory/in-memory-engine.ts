@@ -37,6 +37,9 @@ export class InMemoryDriver implements ContainerDriver {
   runMs = 50;
   /** The next runs fail with these errors, one each. */
   readonly failRuns: Error[] = [];
+  /** How long pause() takes to report the container frozen, unless stopPausing() ends the wait. */
+  pauseMs = 0;
+  private readonly pausing = new Map<string, () => void>();
   private next = 0;
 
   async run(spec: ContainerSpec): Promise<string> {
@@ -70,6 +73,21 @@ export class InMemoryDriver implements ContainerDriver {
     this.operations.push(`pause ${id}`);
     const c = this.must(id);
     if (c.state === 'running') c.state = 'paused';
+    if (this.pauseMs > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, this.pauseMs);
+        this.pausing.set(id, () => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      this.pausing.delete(id);
+    }
+  }
+
+  stopPausing(id: string): void {
+    this.operations.push(`stopPausing ${id}`);
+    this.pausing.get(id)?.();
   }
 
   async resume(id: string): Promise<void> {

@@ -243,6 +243,24 @@ describe('ContainerPool', () => {
     pool.release(second);
   });
 
+  it('gives a call that finds its container still being frozen the container without waiting for the freeze to finish', async () => {
+    makePool({ pauseAfterMs: 0 });
+    // A young runtime's busy threads take milliseconds to freeze; here the engine takes 500 ms to report it.
+    driver.pauseMs = 500;
+    await pool.start();
+    const fn = spec('slow-freeze');
+    const first = await settle(pool.acquire(fn));
+    pool.release(first);
+    await pass(5);
+    let second: Lease | undefined;
+    void pool.acquire(fn).then((lease) => (second = lease));
+    await pass(5);
+    expect(second?.containerId).toBe(first.containerId);
+    expect(driver.of('slow-freeze', 'running')).toHaveLength(1);
+    expect(driver.operations.filter((op) => /^(pause|stopPausing|resume) /.test(op)).map((op) => op.split(' ')[0])).toEqual(['pause', 'stopPausing', 'resume']);
+    pool.release(second!);
+  });
+
   it('fails the waiting calls at once when their container cannot start', async () => {
     makePool();
     await pool.start();
