@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { createRequire } from 'node:module';
 import { HTML_REWRITER_DIR } from './src/html-rewriter.js';
+import { runtimeV8Flags } from './v8-flags.js';
 import type Dockerode from 'dockerode';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -156,6 +157,18 @@ export function assembleContext(
 }
 
 /**
+ * A runtime Dockerfile for a node version (`v22.23.5`): the official base of its major version (node:22-slim
+ * for node22) and node started with that version's V8 flags.
+ */
+export function runtimeDockerfile(template: string, nodeVersion: string): string {
+  const major = nodeVersion.replace(/^v/, '').split('.')[0]!;
+  const flags = runtimeV8Flags(nodeVersion)
+    .map((flag) => `${JSON.stringify(flag)}, `)
+    .join('');
+  return template.replace(/FROM node:\d+-slim/, `FROM node:${major}-slim`).replace(/^ENTRYPOINT \[("[^"]+"), /m, `ENTRYPOINT [$1, ${flags}`);
+}
+
+/**
  * Returns the tag of the runtime image for this host's node (or the official base) and this runtime
  * source, building it when the engine does not have it yet (a few seconds; about 100 MB).
  */
@@ -164,12 +177,7 @@ export async function ensureRuntimeImage(docker: Dockerode, options: EnsureImage
   const base = options.base ?? 'scratch';
   const runtime = await bundleRuntime();
   const node = options.node ?? { path: realpathSync(process.execPath), version: process.version };
-  const major = node.version.replace(/^v/, '').split('.')[0]!;
-  // The official base of the binary's major version (node:22-slim for node22).
-  const dockerfile = readFileSync(path.join(sourceDir, base === 'scratch' ? 'Dockerfile.scratch' : 'Dockerfile'), 'utf8').replace(
-    /FROM node:\d+-slim/,
-    `FROM node:${major}-slim`,
-  );
+  const dockerfile = runtimeDockerfile(readFileSync(path.join(sourceDir, base === 'scratch' ? 'Dockerfile.scratch' : 'Dockerfile'), 'utf8'), node.version);
   const nodePath = node.path;
   const nodeLibs = base === 'scratch' ? nodeLibraries(nodePath) : [];
   const libs = [...nodeLibs, ...addonLibraries(nodeLibs)];
@@ -195,7 +203,9 @@ export async function ensureRuntimeImage(docker: Dockerode, options: EnsureImage
     .catch(() => false);
   if (exists) return tag;
 
-  progress(`building runtime image ${tag}${base === 'scratch' ? ` from ${nodePath} (${node.version})` : ` from node:${major}-slim`}`);
+  progress(
+    `building runtime image ${tag}${base === 'scratch' ? ` from ${nodePath} (${node.version})` : ` from node:${node.version.replace(/^v/, '').split('.')[0]}-slim`}`,
+  );
   const context = mkdtempSync(path.join(os.tmpdir(), 'faas-image-'));
   try {
     const src = assembleContext(context, base, runtime, dockerfile, nodePath, libs);

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'nod
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AWS_SDK_CLIENTS, assembleContext, nodeLibraries } from '../../../runtime-images/node/build-image.js';
+import { AWS_SDK_CLIENTS, assembleContext, nodeLibraries, runtimeDockerfile } from '../../../runtime-images/node/build-image.js';
 
 let dir: string;
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
@@ -28,6 +28,23 @@ describe('assembleContext', () => {
     expect(readFileSync(path.join(dir, 'Dockerfile'), 'utf8')).toMatch(/^FROM node:20-slim$/m);
     expect(existsSync(path.join(dir, 'rootfs/runtime/runtime.mjs'))).toBe(true);
     expect(existsSync(path.join(dir, 'rootfs/usr'))).toBe(false);
+  });
+});
+
+describe('runtimeDockerfile', () => {
+  const scratch = readFileSync('runtime-images/node/Dockerfile.scratch', 'utf8');
+  const official = readFileSync('runtime-images/node/Dockerfile', 'utf8');
+
+  it("starts node 20 with the V8 flags measured for it (a young runtime's tier-up)", () => {
+    expect(runtimeDockerfile(scratch, 'v20.20.2')).toMatch(/^ENTRYPOINT \["\/usr\/local\/bin\/node", "--interrupt-budget=16000", "\/runtime\/runtime.mjs"\]$/m);
+    expect(runtimeDockerfile(official, 'v20.20.2')).toMatch(/^ENTRYPOINT \["node", "--interrupt-budget=16000", "\/runtime\/runtime.mjs"\]$/m);
+  });
+
+  it('gives node 22 and 24 no flag their V8 refuses (node will not start with an unknown one), and their own official base', () => {
+    for (const version of ['v22.23.5', 'v24.22.3']) {
+      expect(runtimeDockerfile(scratch, version)).toMatch(/^ENTRYPOINT \["\/usr\/local\/bin\/node", "\/runtime\/runtime.mjs"\]$/m);
+      expect(runtimeDockerfile(official, version)).toContain(`FROM node:${version.slice(1, 3)}-slim`);
+    }
   });
 });
 
