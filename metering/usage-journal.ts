@@ -10,6 +10,13 @@ import { listSegments, segmentPath } from './journal-segments.js';
 import type { FromShipper, ShipperThreadData, ToShipper } from './journal-shipper-thread.js';
 import type { RedisTarget } from '../platform/redis-connection.js';
 
+/**
+ * The shipper thread's young generation: by default as large as the main thread's, which a thread that
+ * allocates all the time fills before each scavenge, for live data of one batch of records. Measured, the
+ * platform's RSS after 10 s of 32-connection no-op calls: 269–279 MB → 248–252 MB (idle: ~4 MB less).
+ */
+const SHIPPER_LIMITS = { maxYoungGenerationSizeMb: 4 };
+
 export interface JournalEntry {
   usage: MeteredRecord;
   /** The invocation's log entry; container records have none. */
@@ -78,7 +85,7 @@ export class UsageJournal implements MeterSink {
     if (endsTorn(segmentPath(dir, journalId, this.seq))) this.seq += 1;
     this.openSegment();
     const data: ShipperThreadData = { redis: this.options.redis, prefix: this.options.prefix, dir, journalId };
-    const thread = startWorkerThread(import.meta.url, 'journal-shipper-thread', data);
+    const thread = startWorkerThread(import.meta.url, 'journal-shipper-thread', data, SHIPPER_LIMITS);
     this.thread = thread;
     thread.on('message', (message: FromShipper) => {
       if (message.type === 'error') return this.options.onError?.(new Error(message.message));
