@@ -54,14 +54,18 @@ interface QueuedBytesCommands {
 }
 
 export class QueuedBytes {
-  constructor(private readonly options: { redis: Redis; prefix: string; defaultLimitBytes?: number | undefined }) {}
+  private readonly redis: Redis & QueuedBytesCommands;
 
-  /** The connection with the scripts defined on it (once per connection, at first use). */
-  private get redis(): Redis & QueuedBytesCommands {
-    const redis = this.options.redis as Redis & Partial<QueuedBytesCommands>;
+  /**
+   * Defines the scripts on the connection now, not at first use: on an auto-pipelined connection a command
+   * defined after another command of the same event-loop turn opened the pipeline is missing from it, and
+   * that pipeline's every command fails ("pipeline[functionName] is not a function").
+   */
+  constructor(private readonly options: { redis: Redis; prefix: string; defaultLimitBytes?: number | undefined }) {
+    const redis = options.redis as Redis & Partial<QueuedBytesCommands>;
     if (!redis.faasReserveQueuedBytes) redis.defineCommand('faasReserveQueuedBytes', { numberOfKeys: 2, lua: RESERVE });
     if (!redis.faasReleaseQueuedBytes) redis.defineCommand('faasReleaseQueuedBytes', { numberOfKeys: 1, lua: RELEASE });
-    return redis as Redis & QueuedBytesCommands;
+    this.redis = redis as Redis & QueuedBytesCommands;
   }
 
   private key(tenant: string): string {
