@@ -3,7 +3,7 @@
 // Every function has one BullMQ queue (`fn.<name>`: async calls, events, cron ticks); every named queue
 // has its own (`q.<queue>`), consumed by one function.
 import { createHash, randomUUID } from 'node:crypto';
-import { FlowProducer, Job, Queue, type JobsOptions } from 'bullmq';
+import { FlowProducer, Job, Queue, QueueKeys, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import {
   BacklogFullError,
@@ -176,10 +176,12 @@ export class AsyncQueues {
   private readonly flows: FlowProducer;
   readonly index = new TriggerIndex();
   private readonly prefix: string;
+  private readonly keys: QueueKeys;
   private unsubscribe: (() => void) | undefined;
 
   constructor(private readonly options: AsyncQueuesOptions) {
     this.prefix = bullPrefix(options.redisPrefix);
+    this.keys = new QueueKeys(this.prefix);
     this.flows = new FlowProducer({ connection: options.connection, prefix: this.prefix });
     this.flows.on('error', () => {});
   }
@@ -236,14 +238,27 @@ export class AsyncQueues {
     };
   }
 
-  /** After a deploy (and at start): the queue's concurrency bound and the cron schedulers as the spec says. */
+  /**
+   * After a deploy (and at start): the queue's concurrency bound and the cron schedulers as the spec says.
+   * The bound is written as BullMQ's Queue.setGlobalConcurrency writes it (its queue's meta hash), on the
+   * shared connection: a deploy makes no Queue object unless the function has, or had, schedules — with
+   * 10,000 functions the deploys' Queue objects filled the QUEUE_OBJECTS kept (~7 KB each plus their keys).
+   */
   async syncFunction(spec: FunctionSpec): Promise<void> {
     this.index.apply(spec.name, spec);
-    const queue = this.queue(functionQueueName(spec.name));
+    const name = functionQueueName(spec.name);
     const limit = spec.concurrency * spec.maxScale;
-    await queue.setGlobalConcurrency(limit);
+    const redis = this.options.connection;
+    await redis.hset(this.keys.toKey(name, 'meta'), 'concurrency', limit);
     // A batch holds batchSize messages active in one invocation: room for them under the bound.
-    for (const name of spec.queues) await this.queue(messageQueueName(name)).setGlobalConcurrency(limit * spec.batchSize);
+    for (const queueId of spec.queues) await redis.hset(this.keys.toKey(messageQueueName(queueId), 'meta'), 'concurrency', limit * spec.batchSize);
+    if (spec.schedules.length > 0 || (await redis.zcard(this.keys.toKey(name, 'repeat'))) > 0) await this.syncSchedules(spec);
+    // A cron tick now due later, and messages that waited for this consumer, are announced.
+    this.announce([name, ...spec.queues.map(messageQueueName)]);
+  }
+
+  private async syncSchedules(spec: FunctionSpec): Promise<void> {
+    const queue = this.queue(functionQueueName(spec.name));
     const wanted = new Map(spec.schedules.map((s) => [`cron-${deterministicId(s.cron, s.timezone ?? 'UTC').slice(0, 13)}`, s]));
     for (const existing of await queue.getJobSchedulers()) {
       if (!wanted.has(existing.key)) await queue.removeJobScheduler(existing.key);
@@ -259,8 +274,6 @@ export class AsyncQueues {
         },
       );
     }
-    // A cron tick now due later, and messages that waited for this consumer, are announced.
-    this.announce([queue.name, ...spec.queues.map(messageQueueName)]);
   }
 
   /** After a delete: its schedules and its own queue (pending async calls, events, dead letters) go too. */
