@@ -128,6 +128,9 @@ export interface NodeBinary {
   version: string;
 }
 
+/** The major version of a node version string (`v22.23.5` → `22`). */
+export const nodeMajorOf = (version: string): string => version.replace(/^v/, '').split('.')[0]!;
+
 /** Writes the build context of an image base into dir; returns the entries to send. */
 export function assembleContext(
   dir: string,
@@ -161,8 +164,8 @@ export function assembleContext(
  * for node22) and node started with that version's V8 flags.
  */
 export function runtimeDockerfile(template: string, nodeVersion: string): string {
-  const major = nodeVersion.replace(/^v/, '').split('.')[0]!;
-  const flags = runtimeV8Flags(nodeVersion)
+  const major = nodeMajorOf(nodeVersion);
+  const flags = runtimeV8Flags(major)
     .map((flag) => `${JSON.stringify(flag)}, `)
     .join('');
   return template.replace(/FROM node:\d+-slim/, `FROM node:${major}-slim`).replace(/^ENTRYPOINT \[("[^"]+"), /m, `ENTRYPOINT [$1, ${flags}`);
@@ -203,9 +206,7 @@ export async function ensureRuntimeImage(docker: Dockerode, options: EnsureImage
     .catch(() => false);
   if (exists) return tag;
 
-  progress(
-    `building runtime image ${tag}${base === 'scratch' ? ` from ${nodePath} (${node.version})` : ` from node:${node.version.replace(/^v/, '').split('.')[0]}-slim`}`,
-  );
+  progress(`building runtime image ${tag}${base === 'scratch' ? ` from ${nodePath} (${node.version})` : ` from node:${nodeMajorOf(node.version)}-slim`}`);
   const context = mkdtempSync(path.join(os.tmpdir(), 'faas-image-'));
   try {
     const src = assembleContext(context, base, runtime, dockerfile, nodePath, libs);

@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import type Dockerode from 'dockerode';
 import { DEFAULT_RUNTIME, type RuntimeName } from '../../core/function-settings.js';
-import { ensureRuntimeImage, sourceDir, type EnsureImageOptions, type NodeBinary } from './build-image.js';
+import { ensureRuntimeImage, nodeMajorOf, sourceDir, type EnsureImageOptions, type NodeBinary } from './build-image.js';
 
 /** Resolves from versions/, where the runtimes' binary packages are installed (versions/package.json). */
 const requireVersions = createRequire(path.join(sourceDir, 'versions', 'package.json'));
@@ -40,7 +40,7 @@ export function nodeBinaryOf(runtime: RuntimeName): NodeBinary | undefined {
 /** What to tell at start when the default runtime runs on a Node of another major version, or undefined. */
 export function defaultRuntimeNote(): string | undefined {
   const node = nodeBinaryOf(DEFAULT_RUNTIME)!;
-  if (node.version.replace(/^v/, '').split('.')[0] === String(majorOf(DEFAULT_RUNTIME))) return undefined;
+  if (nodeMajorOf(node.version) === String(majorOf(DEFAULT_RUNTIME))) return undefined;
   return `functions on ${DEFAULT_RUNTIME} (the default runtime) run on this platform's own Node ${node.version}: run the platform on Node ${majorOf(DEFAULT_RUNTIME)} to give them Node ${majorOf(DEFAULT_RUNTIME)}`;
 }
 

@@ -14,7 +14,7 @@ const FLAGS: Record<string, readonly string[]> = {
   '20': ['--interrupt-budget=16000'],
 };
 
-/** The V8 flags for a node binary of this version (`v20.20.2`). */
-export function runtimeV8Flags(version: string): readonly string[] {
-  return FLAGS[version.replace(/^v/, '').split('.')[0]!] ?? [];
+/** The V8 flags for a node binary of this major version (`20`). */
+export function runtimeV8Flags(major: string): readonly string[] {
+  return FLAGS[major] ?? [];
 }
