@@ -44,7 +44,8 @@ if (parentPort) {
   };
 
   const redis = connectRedis(data.redis, { enableAutoPipelining: true, maxRetriesPerRequest: null });
-  const bull = connectRedis(data.redis, { enableAutoPipelining: true, maxRetriesPerRequest: null });
+  // BullMQ's, not auto-pipelined (see the jobs connection in platform/start-platform.ts).
+  const bull = connectRedis(data.redis, { enableAutoPipelining: false, maxRetriesPerRequest: null });
   for (const connection of [redis, bull]) connection.on('error', () => {}); // BullMQ and the retries report outages
   let dispatcher: AsyncDispatcher | undefined;
   let registry: RedisFunctionRegistry | undefined;
