@@ -69,7 +69,8 @@ beforeEach(() => {
   invoker = new InProcessInvoker({ registry, pool, clock: () => Date.now() });
   admitted = () => {};
   dispatcher = new AsyncDispatcher({
-    connection: {} as Redis,
+    // No Redis here: process() is driven directly; the queued-bytes scripts are defined on it at construction.
+    connection: { defineCommand: () => {} } as unknown as Redis,
     redisPrefix: 'unit:',
     registry,
     invoker,
