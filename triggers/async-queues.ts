@@ -318,7 +318,7 @@ export class AsyncQueues {
     let fresh = entries;
     if (!idsAreNew) {
       const pipeline = this.options.connection.pipeline();
-      for (const e of entries) pipeline.exists(`${this.prefix}:${e.queue}:${e.jobId}`);
+      for (const e of entries) pipeline.exists(this.keys.toKey(e.queue, e.jobId));
       const exists = ((await pipeline.exec()) ?? []).map(([, n]) => n === 1);
       fresh = entries.filter((_, i) => !exists[i]);
     }
@@ -355,7 +355,7 @@ export class AsyncQueues {
     }
     this.announce([queue.name]);
     if (token) {
-      const raw = await this.options.connection.hget(`${this.prefix}:${queue.name}:${opts.jobId}`, 'data');
+      const raw = await this.options.connection.hget(this.keys.toKey(queue.name, opts.jobId!), 'data');
       let stored: string | undefined;
       try {
         stored = raw === null ? undefined : (JSON.parse(raw) as Partial<JobData>).acceptToken;
@@ -407,7 +407,7 @@ export class AsyncQueues {
    * after the add (rather than before) leaves no window for two different requests to both pass.
    */
   private async checkSameRequest(queue: Queue<JobData>, id: string, fingerprint: string): Promise<void> {
-    const raw = await this.options.connection.hget(`${this.prefix}:${queue.name}:${id}`, 'data');
+    const raw = await this.options.connection.hget(this.keys.toKey(queue.name, id), 'data');
     // Removed meanwhile (results are kept for a while only): nothing to compare with.
     if (raw === null) return;
     let stored: Partial<JobData> | undefined;
@@ -504,7 +504,7 @@ export class AsyncQueues {
     const candidates = this.knownQueues(filter);
     if (candidates.length === 0) return undefined;
     const pipeline = this.options.connection.pipeline();
-    for (const c of candidates) pipeline.exists(`${this.prefix}:${c.name}:${id}`);
+    for (const c of candidates) pipeline.exists(this.keys.toKey(c.name, id));
     const found = (await pipeline.exec()) ?? [];
     const at = found.findIndex(([, exists]) => exists === 1);
     if (at === -1) return undefined;
@@ -626,7 +626,7 @@ export class AsyncQueues {
   async purgeQueue(queueId: string): Promise<number> {
     const name = messageQueueName(queueId);
     const queue = this.queue(name);
-    if (!this.index.consumerOf(queueId) && (await this.options.connection.exists(`${this.prefix}:${name}:meta`)) === 0) {
+    if (!this.index.consumerOf(queueId) && (await this.options.connection.exists(this.keys.toKey(name, 'meta'))) === 0) {
       const shown = splitTriggerId(queueId).name;
       throw new UnknownTriggerError('UNKNOWN_QUEUE', `queue "${shown}" holds no messages and no function consumes it`);
     }
@@ -670,7 +670,7 @@ export class AsyncQueues {
   }
 
   private async countSlice(known: Array<{ name: string; fn: string }>, now: number): Promise<QueueCounts[]> {
-    const key = (queue: string, what: string) => `${this.prefix}:${queue}:${what}`;
+    const key = (queue: string, what: string) => this.keys.toKey(queue, what);
     const sizes = this.options.connection.pipeline();
     for (const { name } of known) {
       sizes
@@ -686,7 +686,7 @@ export class AsyncQueues {
     const stamps = this.options.connection.pipeline();
     for (const [i, { name }] of known.entries()) {
       const oldest = replies[i * 6 + 5];
-      stamps.hget(`${this.prefix}:${name}:${typeof oldest === 'string' ? oldest : ''}`, 'timestamp');
+      stamps.hget(this.keys.toKey(name, typeof oldest === 'string' ? oldest : ''), 'timestamp');
     }
     const timestamps = known.length ? ((await stamps.exec()) ?? []).map(([, value]) => value) : [];
     return known.map(({ name, fn }, i) => {
