@@ -47,9 +47,6 @@ const silentLog: PoolLog = { info() {}, warn() {} };
 /** The pool's key of a function version. */
 const keyOf = (fn: string, version: number) => `${fn}@${version}`;
 
-/** How long after a cold start on a prewarmed runtime its replacement is started. */
-const REFILL_DELAY_MS = 100;
-
 const limitsOf = (spec: FunctionSpec, pauseAfterMs?: number): FunctionLimits => ({
   concurrency: spec.concurrency,
   maxScale: spec.maxScale,
@@ -72,6 +69,8 @@ export class ContainerPool {
   private readonly log: PoolLog;
   private reaper: NodeJS.Timeout | undefined;
   private closing = false;
+  /** When the last call asked for a slot (epoch ms): the prewarmed pool refills in quiet moments. */
+  private lastCallAt = 0;
   /** Container starts in progress: a container created while the pool closes is removed by its own start. */
   private readonly starting = new Set<Promise<void>>();
   private readonly starter: ContainerStarter;
@@ -91,6 +90,7 @@ export class ContainerPool {
       clock: this.clock,
       remove: (entries, entry, reason) => this.removeEntry(entries, entry, reason),
       log: this.log,
+      lastCallAt: () => this.lastCallAt,
     });
   }
 
@@ -206,6 +206,7 @@ export class ContainerPool {
   /** Resolves with a container slot for one invocation of spec (waiting in the FIFO queue when needed). */
   acquire(spec: FunctionSpec, enqueuedAt: number = this.clock()): Promise<Lease> {
     if (this.closing) return Promise.reject(new CapacityError('the invoker is shutting down'));
+    this.lastCallAt = this.clock();
     const key = keyOf(spec.name, spec.version);
     const current = this.functions.get(key);
     if (!current || current.deleted) this.setFunction(spec);
@@ -460,8 +461,8 @@ export class ContainerPool {
       if (!live) state.queue.rejectAll(new CapacityError(`could not start a container for ${spec.name}: ${(err as Error).message}`));
     } finally {
       // The stem's replacement (an engine create and start: about half a second of CPU for dockerd,
-      // containerd and runc on this 2-core host) begins once the first call had its turn, not beside it.
-      if (stem) setTimeout(() => this.prewarm.fill(), REFILL_DELAY_MS).unref();
+      // containerd and runc on this 2-core host) waits for a quiet moment, not beside the first calls.
+      if (stem) this.prewarm.replaceTaken(runtime);
     }
   }
 

@@ -6,6 +6,7 @@ import type { Entry } from './container-entry.js';
 import { applyEvent, newEntry } from './container-entry.js';
 import type { ContainerStarter } from './container-starter.js';
 import { DEFAULT_RUNTIME, type RuntimeName } from '../../core/function-settings.js';
+import { REFILL_TIMING, type RefillTiming, refillWaitMs } from './refill-timing.js';
 
 export interface PrewarmPoolOptions {
   starter: ContainerStarter;
@@ -25,6 +26,10 @@ export interface PrewarmPoolOptions {
   retryMs?: number;
   /** Longest wait before another start after failed starts (the wait doubles from retryMs). Default 60 000. */
   maxBackoffMs?: number;
+  /** When the last call started (epoch ms): a taken runtime's replacement waits for a quiet moment. Default: always quiet. */
+  lastCallAt?: () => number;
+  /** When a taken runtime is replaced (refill-timing.ts). */
+  refillTiming?: RefillTiming;
 }
 
 export class PrewarmPool {
@@ -41,6 +46,11 @@ export class PrewarmPool {
   /** Failed starts in a row, and no start before this epoch ms (backoff, so a broken engine is not hammered). */
   /** Per runtime: a broken image of one never holds back the others' prewarming. */
   private readonly backoff = new Map<RuntimeName, { failures: number; notBefore: number }>();
+  /**
+   * Runtimes whose taken container's replacement waits — for its assignment, then for a quiet moment (the
+   * timer of the next look): fill() leaves them be.
+   */
+  private readonly deferred = new Map<RuntimeName, { timer?: NodeJS.Timeout }>();
 
   constructor(private readonly options: PrewarmPoolOptions) {}
 
@@ -67,7 +77,30 @@ export class PrewarmPool {
     }
     // Containers removed by others (evicted for memory) leave their runtime behind here.
     for (const id of this.runtimeOf.keys()) if (!this.entries.has(id)) this.runtimeOf.delete(id);
-    for (const runtime of this.runtimes) if (this.options.clock() >= (this.backoff.get(runtime)?.notBefore ?? 0)) this.fillRuntime(runtime);
+    for (const runtime of this.runtimes)
+      if (!this.deferred.has(runtime) && this.options.clock() >= (this.backoff.get(runtime)?.notBefore ?? 0)) this.fillRuntime(runtime);
+  }
+
+  /**
+   * A runtime taken by take() has had its function assigned: its replacement is created once the host is
+   * quiet (refill-timing.ts), so it does not compete with the new function's first calls.
+   */
+  replaceTaken(runtime: RuntimeName): void {
+    const waiting = this.deferred.get(runtime) ?? {};
+    if (this.closed || waiting.timer) return;
+    this.deferred.set(runtime, waiting);
+    const assignedAt = this.options.clock();
+    const check = () => {
+      const wait = refillWaitMs(
+        this.options.clock(),
+        { assignedAt, lastCallAt: this.options.lastCallAt?.() ?? 0, left: this.live(runtime) },
+        this.options.refillTiming ?? REFILL_TIMING,
+      );
+      if (wait > 0) return void (waiting.timer = setTimeout(check, wait).unref());
+      this.deferred.delete(runtime);
+      this.fill();
+    };
+    check();
   }
 
   private fillRuntime(runtime: RuntimeName): void {
@@ -103,14 +136,15 @@ export class PrewarmPool {
   }
 
   /**
-   * Takes a ready prewarmed container out of the pool for the caller to assign; the caller calls fill()
-   * once the assignment is done, so the replacement does not compete with it in the engine.
+   * Takes a ready prewarmed container out of the pool for the caller to assign; the caller calls
+   * replaceTaken() once the assignment is done, so the replacement does not compete with it in the engine.
    */
   take(runtime: RuntimeName = DEFAULT_RUNTIME): Entry | undefined {
     for (const entry of this.entries.values()) {
       if (entry.phase !== 'idle' || this.runtimeOf.get(entry.id) !== runtime) continue;
       this.entries.delete(entry.id);
       this.runtimeOf.delete(entry.id);
+      if (!this.deferred.has(runtime)) this.deferred.set(runtime, {});
       return entry;
     }
     return undefined;
@@ -119,6 +153,8 @@ export class PrewarmPool {
   async close(): Promise<void> {
     this.closed = true;
     if (this.refill) clearInterval(this.refill);
+    for (const { timer } of this.deferred.values()) clearTimeout(timer);
+    this.deferred.clear();
     await Promise.all([...this.entries.values()].map((e) => this.options.remove(this.entries, e, 'invoker closing')));
     await Promise.allSettled([...this.starting]);
   }

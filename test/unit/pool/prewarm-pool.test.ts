@@ -27,8 +27,11 @@ let starter: FakeStarter;
 let freeMb: number;
 let pool: PrewarmPool;
 
+let lastCallAt = 0;
+
 const make = (count = 2) =>
   new PrewarmPool({
+    lastCallAt: () => lastCallAt,
     starter: starter as unknown as ContainerStarter,
     count,
     memoryMb: 128,
@@ -49,6 +52,7 @@ const ready = () => [...pool.entries.values()].filter((e) => e.phase === 'idle')
 beforeEach(() => {
   vi.useFakeTimers();
   starter = new FakeStarter();
+  lastCallAt = 0;
 });
 afterEach(async () => {
   await pool.close();
@@ -69,6 +73,7 @@ describe('PrewarmPool', () => {
     const taken = pool.take('node22');
     expect(taken?.id).toBe('p2');
     expect(pool.take('node22')).toBeUndefined();
+    pool.replaceTaken('node22');
     // Its replacement is of its runtime; the default runtime's is left as it is.
     await vi.advanceTimersByTimeAsync(1_000);
     expect(starter.runtimes).toEqual(['node20', 'node22', 'node22']);
@@ -128,6 +133,57 @@ describe('PrewarmPool', () => {
     starter.failWith = undefined;
     await vi.advanceTimersByTimeAsync(8_000);
     expect(ready()).toBe(1);
+  });
+
+  it("replaces a taken runtime once no call started for a moment, not beside the new function's calls", async () => {
+    freeMb = 10_000;
+    pool = make(2);
+    pool.fill();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(pool.take()).toBeDefined();
+    // The periodic top-up leaves it be until the assignment is done and the host quiet.
+    await vi.advanceTimersByTimeAsync(1_500);
+    expect(starter.started).toHaveLength(2);
+    pool.replaceTaken('node20');
+    // A new function's calls, one every 2 ms for a second: no start beside them.
+    for (let t = 0; t < 1_000; t += 2) {
+      lastCallAt = Date.now();
+      await vi.advanceTimersByTimeAsync(2);
+    }
+    expect(starter.started).toHaveLength(2);
+    // The calls stop: it is started within the quiet period.
+    await vi.advanceTimersByTimeAsync(60);
+    expect(starter.started).toHaveLength(3);
+    expect(ready()).toBe(2);
+  });
+
+  it('replaces a taken runtime at the latest after maxWaitMs of calls, and after afterMs when none is left', async () => {
+    freeMb = 10_000;
+    pool = make(1);
+    pool.fill();
+    await vi.advanceTimersByTimeAsync(0);
+    // The last one taken: the next cold start would wait for a whole container, so no waiting for quiet.
+    expect(pool.take()).toBeDefined();
+    pool.replaceTaken('node20');
+    lastCallAt = Date.now() + 10_000;
+    await vi.advanceTimersByTimeAsync(99);
+    expect(starter.started).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(starter.started).toHaveLength(2);
+
+    await pool.close();
+    starter = new FakeStarter();
+    pool = make(2);
+    pool.fill();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(pool.take()).toBeDefined();
+    pool.replaceTaken('node20');
+    // Calls without end: started at maxWaitMs (3 s) all the same.
+    lastCallAt = Number.MAX_SAFE_INTEGER;
+    await vi.advanceTimersByTimeAsync(2_990);
+    expect(starter.started).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(10);
+    expect(starter.started).toHaveLength(3);
   });
 
   it('stops retrying once closed, and never starts with count 0', async () => {
