@@ -1,11 +1,12 @@
 // RuntimeConnection with undici keep-alive connections over the sockets the runtime opened to the invoker (the invocation hot path).
 import { PassThrough, Transform, type Readable } from 'node:stream';
-import { Pool, errors, type Dispatcher } from 'undici';
+import { Pool, errors } from 'undici';
 import type { IncomingHttpHeaders } from 'undici/types/header.js';
 import { HEADER, INIT_PATH, PROTOCOL_HEADER_PREFIX, READY_PATH, type InitBody, type ReadyBody } from '../../runtime-images/node/protocol.js';
 import { HOP_BY_HOP_HEADERS } from '../../core/hop-by-hop.js';
 import type { InvocationRequest } from '../../core/invoker.js';
 import type { SocketSource } from './runtime-listener.js';
+import { AnswerReader, type StreamedAnswer, type WholeAnswer } from './runtime-answer.js';
 import {
   RuntimeAbortedError,
   RuntimeConnectionError,
@@ -72,29 +73,6 @@ function replyHeaders(headers: IncomingHttpHeaders): RuntimeReply['headers'] {
 
 const DEFAULT_MAX_RESPONSE_BYTES = 6 * 1024 * 1024;
 const DEFAULT_MAX_STREAM_BYTES = 1024 * 1024 * 1024;
-
-/**
- * Reads a whole body, failing past `maxBytes` or at `deadline` (epoch ms): undici's bodyTimeout bounds
- * only the gap between chunks, so a runtime writing a byte now and then would never time out.
- */
-async function readBody(body: Dispatcher.ResponseData['body'], deadline: number, maxBytes: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  const timer = setTimeout(() => body.destroy(new RuntimeTimeoutError('the answer was not complete in time')), Math.max(0, deadline - Date.now()));
-  try {
-    for await (const chunk of body as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (size > maxBytes) {
-        body.destroy();
-        throw new RuntimeResponseTooLargeError(`the response is larger than ${maxBytes} bytes`);
-      }
-      chunks.push(chunk);
-    }
-  } finally {
-    clearTimeout(timer);
-  }
-  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
-}
 
 /**
  * The caller's upload as undici sends it, through a relay undici may destroy (it does when the answer completes
@@ -193,8 +171,9 @@ class UndiciRuntimeConnection implements RuntimeConnection {
     for (const name in request.headers) {
       if (!HOP_BY_HOP.has(name) && !name.startsWith(PROTOCOL_HEADER_PREFIX)) headers[name] = request.headers[name]!;
     }
+    const deadline = Date.now() + timeoutMs;
     headers[HEADER.invocationId] = request.invocationId;
-    headers[HEADER.deadline] = String(Date.now() + timeoutMs);
+    headers[HEADER.deadline] = String(deadline);
     headers[HEADER.trigger] = request.trigger;
     if (request.context) for (const key in request.context) headers[PROTOCOL_HEADER_PREFIX + key] = request.context[key]!;
     // A streamed upload keeps its length (the runtime streams large bodies to the function by it).
@@ -202,49 +181,33 @@ class UndiciRuntimeConnection implements RuntimeConnection {
       headers['content-length'] = String(request.bodyStream.length);
       headers[HEADER.streamedBody] = '1';
     }
-    const deadline = Date.now() + timeoutMs;
-    // undici's headersTimeout does not run while a request body is still being written: an upload sent a
-    // byte at a time would hold the container for ever. The deadline aborts it (only uploads pay for this).
-    const upload = request.bodyStream ? new AbortController() : undefined;
-    const uploadTimer = upload ? setTimeout(() => upload.abort(new RuntimeTimeoutError(`no answer within ${timeoutMs} ms`)), timeoutMs) : undefined;
-    try {
-      const res = await this.pool.request({
-        ...(upload ? { signal: upload.signal } : {}),
+    const reader = new AnswerReader({ maxBytes: this.maxResponseBytes, deadline, timeoutMs, streams: streaming !== undefined });
+    this.pool.dispatch(
+      {
         path: request.rawQuery ? `${request.path}?${request.rawQuery}` : request.path,
         method: request.method as 'GET',
         headers,
         body: request.bodyStream ? relayUpload(request.bodyStream.stream) : request.body.length > 0 ? request.body : null,
-        // undici's own timers (no AbortSignal and timer per request on the hot path).
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
-      });
-      clearTimeout(uploadTimer);
-      // The runtime streams (chunked, log tail in trailers) what the function is still writing.
-      const streamed = res.headers['content-length'] === undefined && res.headers[HEADER.error] === undefined;
-      if (streamed && streaming) return this.stream(res, deadline, timeoutMs, streaming);
-      return await this.whole(res, deadline);
+      },
+      reader,
+    );
+    try {
+      const answer = await reader.answer;
+      return answer.kind === 'stream' ? this.stream(answer, deadline, timeoutMs, streaming!) : this.whole(answer);
     } catch (err) {
-      clearTimeout(uploadTimer);
-      throw asRuntimeError(upload?.signal.aborted ? upload.signal.reason : err, timeoutMs);
+      throw asRuntimeError(err, timeoutMs);
     }
   }
 
-  /** Reads the whole answer (bounded by the deadline and maxResponseBytes). */
-  private async whole(res: Dispatcher.ResponseData, deadline: number): Promise<RuntimeReply> {
-    const length = Number(res.headers['content-length'] ?? 0);
-    if (length > this.maxResponseBytes) {
-      res.body.destroy();
-      throw new RuntimeResponseTooLargeError(`the response is ${length} bytes, more than ${this.maxResponseBytes}`);
-    }
-    if (res.headers[HEADER.error] === 'too-large') {
-      await res.body.dump().catch(() => {});
-      throw new RuntimeUploadRefusedError('the function takes its request body whole');
-    }
-    const body = await readBody(res.body, deadline, this.maxResponseBytes);
+  /** The whole answer as the invoker's reply: the log tail decoded, a failure's kind and message. */
+  private whole(res: WholeAnswer): RuntimeReply {
+    const body = res.body;
     const errorKind = res.headers[HEADER.error] ?? res.trailers[HEADER.error];
     const logHeader = res.headers[HEADER.logResult] ?? res.trailers[HEADER.logResult];
     const reply: RuntimeReply = {
-      status: res.statusCode,
+      status: res.status,
       headers: replyHeaders(res.headers),
       body,
       logs: typeof logHeader === 'string' ? Buffer.from(logHeader, 'base64').toString('utf8') : '',
@@ -266,7 +229,7 @@ class UndiciRuntimeConnection implements RuntimeConnection {
    * and RuntimeResponseTooLargeError past maxStreamBytes; `beforeEnd` runs (and is awaited) before the
    * last byte is released, so what it records is durable before the answer completes.
    */
-  private stream(res: Dispatcher.ResponseData, deadline: number, timeoutMs: number, streaming: StreamingOptions): RuntimeStream {
+  private stream(res: StreamedAnswer, deadline: number, timeoutMs: number, streaming: StreamingOptions): RuntimeStream {
     const maxBytes = this.maxStreamBytes;
     let size = 0;
     let settled = false;
@@ -327,7 +290,7 @@ class UndiciRuntimeConnection implements RuntimeConnection {
     });
     res.body.on('error', (err: Error) => body.destroy((failure ??= asRuntimeError(err, timeoutMs))));
     res.body.pipe(body);
-    return { status: res.statusCode, headers: replyHeaders(res.headers), body, ended };
+    return { status: res.status, headers: replyHeaders(res.headers), body, ended };
   }
 
   async close(): Promise<void> {
