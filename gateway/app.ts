@@ -88,7 +88,7 @@ export interface GatewayDeps {
 export async function buildApp(deps: GatewayDeps): Promise<FastifyInstance> {
   const { config } = deps;
   const metrics = createMetrics(deps.events, deps.invoker, {
-    ...(deps.queues ? { counts: () => deps.queues!.counts() } : {}),
+    ...(deps.queues ? { counts: () => deps.queues!.jobs.counts() } : {}),
     ...(deps.retries ? { retries: deps.retries } : {}),
   });
   const guard = new ConnectionGuard(config.edge, { onShed: (reason) => metrics.countShedConnection(reason) });

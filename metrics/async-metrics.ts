@@ -2,7 +2,7 @@
 // Redis at scrape time), and retries counted as they start. A public registry, when given, gets the same
 // names summed over all functions and queues (no function or queue label: those name tenants' functions).
 import client from 'prom-client';
-import type { QueueCounts } from '../triggers/async-queues.js';
+import type { QueueCounts } from '../triggers/job-inspection.js';
 
 export interface AsyncMetrics {
   countRetry(fn: string): void;

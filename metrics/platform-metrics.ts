@@ -6,7 +6,7 @@ import client from 'prom-client';
 import type { InvocationEvents, Invoker } from '../core/invoker.js';
 import { billedDurationMs, gbSeconds } from '../metering/usage-math.js';
 import { splitFunctionId } from '../core/function-spec.js';
-import type { QueueCounts } from '../triggers/async-queues.js';
+import type { QueueCounts } from '../triggers/job-inspection.js';
 import { registerAsyncMetrics, summedCounter } from './async-metrics.js';
 
 export interface GatewayMetrics {

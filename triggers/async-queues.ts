@@ -1,96 +1,22 @@
-// The producer side of async work on BullMQ: accepts async calls, queue messages and events as jobs,
-// keeps cron schedulers in step with the functions, and answers for jobs (status, dead letters).
+// The producer side of async work on BullMQ: accepts async calls, queue messages and events as jobs, and
+// keeps cron schedulers in step with the functions; `jobs` answers for them (status, dead letters, counts:
+// job-inspection.ts), job-ids.ts names them.
 // Every function has one BullMQ queue (`fn.<name>`: async calls, events, cron ticks); every named queue
 // has its own (`q.<queue>`), consumed by one function.
-import { createHash, randomUUID } from 'node:crypto';
-import { FlowProducer, Job, Queue, QueueKeys, type JobsOptions } from 'bullmq';
+import { randomUUID } from 'node:crypto';
+import { FlowProducer, Queue, QueueKeys, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
-import {
-  BacklogFullError,
-  IdempotencyKeyReusedError,
-  InvocationNotFoundError,
-  PayloadTooLargeError,
-  QuotaExceededError,
-  UnknownTriggerError,
-} from '../core/errors.js';
+import { BacklogFullError, IdempotencyKeyReusedError, PayloadTooLargeError, QuotaExceededError, UnknownTriggerError } from '../core/errors.js';
 import type { FunctionSpec } from '../core/function-spec.js';
 import type { FunctionRegistry } from '../registry/function-registry.js';
-import { parseReason, queuedBytesOf, statusOf, type AsyncStatus, type CloudEventAttributes, type JobData, type StoredResult } from './job.js';
+import { queuedBytesOf, type CloudEventAttributes, type JobData } from './job.js';
 import { tenantOfQueue, type QueuedBytes } from './queued-bytes.js';
 import { TriggerIndex } from './trigger-index.js';
+import { bullPrefix, deterministicId, functionQueueName, idempotentJobId, messageQueueName, type Idempotency } from './job-ids.js';
+import { JobInspection } from './job-inspection.js';
 import type { Doorbell } from './doorbell.js';
 import { BacklogEstimate } from './backlog.js';
 import { splitTriggerId } from '../tenancy/names.js';
-
-export const functionQueueName = (fn: string): string => `fn.${fn}`;
-export const messageQueueName = (queue: string): string => `q.${queue}`;
-export const bullPrefix = (redisPrefix: string): string => `${redisPrefix}bull`;
-
-/** A job id the same for the same parts: a repeated submission finds the first job instead of adding one. */
-export function deterministicId(...parts: string[]): string {
-  const hex = createHash('sha256').update(parts.join('\0')).digest('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
-}
-
-/**
- * The shape of every job id the platform hands out: a random UUID (v4), a deterministicId (v5 shape),
- * or a cron tick of a scheduler named `cron-<13 chars of a deterministicId>` (BullMQ names those
- * `repeat:<scheduler>:<epoch ms>`). Nothing else may reach BullMQ as a job id: its own keys sit next to
- * the jobs' (`<prefix>:<queue>:meta`, `:id`, `:events`, ...).
- */
-export const JOB_ID_PATTERN = '^(?:[0-9a-f]{8}-[0-9a-f]{4}-[45][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}|repeat:cron-[0-9a-f]{8}-[0-9a-f]{4}:[0-9]{1,16})$';
-const JOB_ID = new RegExp(JOB_ID_PATTERN);
-export const isJobId = (id: string): boolean => JOB_ID.test(id);
-
-/** What a request is, for telling a repeated request from another one under the same Idempotency-Key. */
-export interface FingerprintedRequest {
-  method: string;
-  path: string;
-  /** Raw query string without '?'. */
-  query: string;
-  contentType?: string | undefined;
-  body: Buffer;
-  callbackUrl?: string | undefined;
-  /** The version or alias named (`/async/fn/<name>@<qualifier>`): the same key for another one is another request. */
-  qualifier?: string | undefined;
-  /** More headers that make the request what it is (sorted by name before hashing). */
-  headers?: Record<string, string | string[]> | undefined;
-}
-
-/** sha256 (hex) of a request's method, path, query, content type, body (by its sha256), callback and given headers. */
-export function requestFingerprint(request: FingerprintedRequest): string {
-  const headers = Object.entries(request.headers ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  const parts = [
-    request.method.toUpperCase(),
-    request.path,
-    request.query,
-    request.contentType ?? null,
-    createHash('sha256').update(request.body).digest('hex'),
-    request.callbackUrl ?? null,
-    headers,
-    // Only when named, so fingerprints of requests without one are what they were (keys stored before).
-    ...(request.qualifier ? [request.qualifier] : []),
-  ];
-  return createHash('sha256').update(JSON.stringify(parts)).digest('hex');
-}
-
-/**
- * An Idempotency-Key as the platform keeps it: whose it is and what request it came with. Keys are
- * scoped: the same key from two callers is two keys, so no caller can claim a key for another one.
- */
-export interface Idempotency {
-  /** The Idempotency-Key header. */
-  key: string;
-  /** Who sent it: `tenant:<id>` for a token's tenant, `credential:<sha256>` or `anonymous:<fingerprint>` on the async trigger. */
-  scope: string;
-  /** requestFingerprint of the request: the same key with another fingerprint is refused. */
-  fingerprint: string;
-}
-
-/** The job id of an idempotent submission: the same for the same kind, target (function or queue), scope and key. */
-export function idempotentJobId(kind: 'async' | 'queue', target: string, idempotency: Pick<Idempotency, 'scope' | 'key'>): string {
-  return deterministicId(kind, target, idempotency.scope, idempotency.key);
-}
 
 export interface AsyncQueuesOptions {
   /** A connection for BullMQ (maxRetriesPerRequest null). */
@@ -114,59 +40,6 @@ export interface AsyncQueuesOptions {
   doorbell: Doorbell;
 }
 
-/** An async invocation, queue message or event delivery as the API shows it. */
-/** Which functions (by id) a call may see: a tenant's own, one function, or all. */
-export type FunctionFilter = ((fnId: string) => boolean) & {
-  /** Set when the filter admits one tenant's functions only: they are looked up by tenant, not by walking all. */
-  tenant?: string;
-};
-const ALL: FunctionFilter = () => true;
-
-export interface InvocationView {
-  id: string;
-  function: string;
-  trigger: JobData['trigger'];
-  queue?: string;
-  topic?: string;
-  status: AsyncStatus;
-  /** Runs started so far (a run cut short by a killed invoker is run again and not counted as failed). */
-  attempts: number;
-  maxAttempts: number;
-  acceptedAt: string;
-  startedAt?: string;
-  finishedAt?: string;
-  /** When a failed job runs again. */
-  nextAttemptAt?: string;
-  result?: StoredResult;
-  error?: { code: string; message: string };
-  logs: string[];
-}
-
-export interface DeadLetter {
-  id: string;
-  function: string;
-  trigger: JobData['trigger'];
-  queue?: string;
-  topic?: string;
-  attempts: number;
-  failedAt?: string;
-  error?: { code: string; message: string };
-}
-
-export interface QueueCounts {
-  /** 'fn.<name>' or 'q.<queue>'. */
-  queue: string;
-  function: string;
-  waiting: number;
-  active: number;
-  delayed: number;
-  dead: number;
-  /** Age of the oldest job waiting to start, 0 when none. */
-  oldestWaitingMs: number;
-}
-
-const iso = (ms: number | undefined): string | undefined => (ms ? new Date(ms).toISOString() : undefined);
-
 /** BullMQ Queue objects kept (see AsyncQueues.queue). */
 const QUEUE_OBJECTS = 1_000;
 
@@ -178,10 +51,20 @@ export class AsyncQueues {
   private readonly prefix: string;
   private readonly keys: QueueKeys;
   private unsubscribe: (() => void) | undefined;
+  /** Status, dead letters, redrive and purge, counts (job-inspection.ts). */
+  readonly jobs: JobInspection;
 
   constructor(private readonly options: AsyncQueuesOptions) {
     this.prefix = bullPrefix(options.redisPrefix);
     this.keys = new QueueKeys(this.prefix);
+    this.jobs = new JobInspection({
+      connection: options.connection,
+      keys: this.keys,
+      index: this.index,
+      queue: (name) => this.queue(name),
+      announce: (queues) => this.announce(queues),
+      queuedBytes: options.queuedBytes,
+    });
     this.flows = new FlowProducer({ connection: options.connection, prefix: this.prefix });
     this.flows.on('error', () => {});
   }
@@ -485,223 +368,9 @@ export class AsyncQueues {
     return deliveries;
   }
 
-  /** Every queue that may hold jobs of the functions the filter admits: each one's own and each consumed named queue. */
-  private knownQueues(filter: FunctionFilter = ALL): Array<{ name: string; fn: string }> {
-    const out: Array<{ name: string; fn: string }> = [];
-    const specs = filter.tenant === undefined ? this.index.functions() : this.index.functionsOf(filter.tenant);
-    for (const spec of specs) {
-      if (!filter(spec.name)) continue;
-      out.push({ name: functionQueueName(spec.name), fn: spec.name });
-      for (const queue of spec.queues) if (this.index.consumerOf(queue) === spec) out.push({ name: messageQueueName(queue), fn: spec.name });
-    }
-    return out;
-  }
-
-  /** A job of a function the filter admits (a tenant never finds another tenant's job). */
-  private async findJob(id: string, filter: FunctionFilter = ALL): Promise<{ job: Job<JobData>; queue: Queue<JobData> } | undefined> {
-    // Not an id the platform hands out (e.g. BullMQ's own `meta` or `events` key): no such job.
-    if (!isJobId(id)) return undefined;
-    const candidates = this.knownQueues(filter);
-    if (candidates.length === 0) return undefined;
-    const pipeline = this.options.connection.pipeline();
-    for (const c of candidates) pipeline.exists(this.keys.toKey(c.name, id));
-    const found = (await pipeline.exec()) ?? [];
-    const at = found.findIndex(([, exists]) => exists === 1);
-    if (at === -1) return undefined;
-    const queue = this.queue(candidates[at]!.name);
-    const job = await Job.fromId<JobData>(queue, id);
-    return job ? { job, queue } : undefined;
-  }
-
-  async get(id: string, filter: FunctionFilter = ALL): Promise<InvocationView> {
-    const found = await this.findJob(id, filter);
-    if (!found) throw new InvocationNotFoundError(id);
-    const { queue } = found;
-    let { job } = found;
-    const [state, logs] = await Promise.all([job.getState(), queue.getJobLogs(id, 0, 99)]);
-    // It may have finished between reading the job and its state: read it again, as new as the state.
-    if (state === 'completed' || state === 'failed') job = (await Job.fromId<JobData>(queue, id)) ?? job;
-    const data = job.data;
-    const status = statusOf(state, job.attemptsMade);
-    const reason = status === 'failed' || status === 'dead' ? parseReason(job.failedReason) : undefined;
-    const acceptedAt = data.trigger === 'cron' ? job.timestamp + (job.delay ?? 0) : data.acceptedAt;
-    const { log, ...result } = status === 'succeeded' && job.returnvalue ? (job.returnvalue as StoredResult) : ({} as Partial<StoredResult>);
-    return {
-      id,
-      function: data.fn,
-      trigger: data.trigger,
-      ...(data.trigger === 'queue' ? { queue: data.message.queue } : {}),
-      ...(data.trigger === 'event' ? { topic: data.event.topic } : {}),
-      status,
-      attempts: job.attemptsStarted ?? job.attemptsMade,
-      maxAttempts: job.opts.attempts ?? 1,
-      acceptedAt: new Date(acceptedAt).toISOString(),
-      ...(job.processedOn ? { startedAt: iso(job.processedOn) } : {}),
-      ...(job.finishedOn ? { finishedAt: iso(job.finishedOn) } : {}),
-      ...(state === 'delayed' && status === 'failed' ? { nextAttemptAt: iso(job.timestamp + (job.delay ?? 0)) } : {}),
-      ...(status === 'succeeded' && job.returnvalue ? { result: result as StoredResult } : {}),
-      ...(reason ? { error: reason } : {}),
-      // Failed runs' lines are the job's log; the successful run's line travels in its result.
-      logs: log ? [...logs.logs, log] : logs.logs,
-    };
-  }
-
-  async deadLetters(filter: FunctionFilter = ALL, limit = 100): Promise<DeadLetter[]> {
-    const out: DeadLetter[] = [];
-    for (const { name, fn: owner } of this.knownQueues(filter)) {
-      for (const job of await this.queue(name).getFailed(0, limit - 1)) {
-        if (!job) continue;
-        const reason = parseReason(job.failedReason);
-        out.push({
-          id: job.id!,
-          function: owner,
-          trigger: job.data.trigger,
-          ...(job.data.trigger === 'queue' ? { queue: job.data.message.queue } : {}),
-          ...(job.data.trigger === 'event' ? { topic: job.data.event.topic } : {}),
-          attempts: job.attemptsMade,
-          ...(job.finishedOn ? { failedAt: iso(job.finishedOn) } : {}),
-          ...(reason ? { error: reason } : {}),
-        });
-      }
-    }
-    return out.sort((a, b) => (b.failedAt ?? '').localeCompare(a.failedAt ?? '')).slice(0, limit);
-  }
-
-  /** Runs a dead job again with all its attempts and a fresh age. */
-  private async redriveJob(job: Job<JobData>): Promise<void> {
-    if (job.data.trigger !== 'cron') await job.updateData({ ...job.data, acceptedAt: Date.now() });
-    await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
-    this.announce([job.queueName]);
-  }
-
-  async redrive(id: string, filter: FunctionFilter = ALL): Promise<void> {
-    const found = await this.findJob(id, filter);
-    if (!found || (await found.job.getState()) !== 'failed') throw new InvocationNotFoundError(id);
-    await this.redriveJob(found.job);
-  }
-
-  async redriveAll(filter: FunctionFilter = ALL): Promise<number> {
-    let count = 0;
-    for (const { name } of this.knownQueues(filter)) {
-      for (const job of await this.queue(name).getFailed(0, 9_999)) {
-        if (!job) continue;
-        await this.redriveJob(job);
-        count += 1;
-      }
-    }
-    return count;
-  }
-
-  async purge(id: string, filter: FunctionFilter = ALL): Promise<void> {
-    const found = await this.findJob(id, filter);
-    if (!found || (await found.job.getState()) !== 'failed') throw new InvocationNotFoundError(id);
-    await this.removeCounted(found.queue, found.job);
-  }
-
-  /** Removes a job and gives its bytes back to its tenant's queued-bytes count. */
-  private async removeCounted(queue: Queue<JobData>, job: Job<JobData>): Promise<void> {
-    await job.remove();
-    await this.options.queuedBytes?.release(queue.name, queuedBytesOf(job.data));
-  }
-
-  async purgeAll(filter: FunctionFilter = ALL): Promise<number> {
-    let count = 0;
-    for (const { name } of this.knownQueues(filter)) {
-      const queue = this.queue(name);
-      for (;;) {
-        const dead = (await queue.getFailed(0, 999)).filter(Boolean) as Array<Job<JobData>>;
-        if (dead.length === 0) break;
-        for (const job of dead) await this.removeCounted(queue, job);
-        count += dead.length;
-      }
-    }
-    return count;
-  }
-
-  /**
-   * DELETE /api/v1/queues/<q>/messages: every message of a named queue that is not running now (waiting,
-   * delayed for a retry, dead) is removed, whether or not a function consumes the queue any more. A queue
-   * never used is UNKNOWN_QUEUE. Messages being run finish (and are acknowledged) as usual.
-   */
-  async purgeQueue(queueId: string): Promise<number> {
-    const name = messageQueueName(queueId);
-    const queue = this.queue(name);
-    if (!this.index.consumerOf(queueId) && (await this.options.connection.exists(this.keys.toKey(name, 'meta'))) === 0) {
-      const shown = splitTriggerId(queueId).name;
-      throw new UnknownTriggerError('UNKNOWN_QUEUE', `queue "${shown}" holds no messages and no function consumes it`);
-    }
-    let count = 0;
-    for (;;) {
-      const jobs = (await queue.getJobs(['wait', 'prioritized', 'delayed', 'failed'], 0, 999)).filter(Boolean) as Array<Job<JobData>>;
-      let removed = 0;
-      for (const job of jobs) {
-        // Taken by a worker meanwhile (a locked job cannot be removed): it runs, and releases its bytes when it succeeds.
-        if (
-          await this.removeCounted(queue, job).then(
-            () => true,
-            () => false,
-          )
-        )
-          removed += 1;
-      }
-      count += removed;
-      if (removed === 0) break;
-    }
-    return count;
-  }
-
   /** Bytes the tenant keeps waiting and its limit; undefined when nothing counts them. */
   async queuedBytesOf(tenant: string): Promise<{ bytes: number; limitBytes?: number } | undefined> {
     return this.options.queuedBytes?.status(tenant);
-  }
-
-  /**
-   * Per queue: jobs waiting, running, waiting to retry, dead, and the oldest waiting one's age. Read from
-   * BullMQ's lists in two pipelines (no Queue objects): a scrape of /metrics with 10,000 functions costs
-   * ~60,000 small commands, not 20,000 scripts.
-   */
-  async counts(): Promise<QueueCounts[]> {
-    const now = Date.now();
-    const out: QueueCounts[] = [];
-    const all = this.knownQueues();
-    // In slices: one pipeline of 60,000 commands would hold up the jobs being added on this connection.
-    for (let i = 0; i < all.length; i += 1_000) out.push(...(await this.countSlice(all.slice(i, i + 1_000), now)));
-    return out;
-  }
-
-  private async countSlice(known: Array<{ name: string; fn: string }>, now: number): Promise<QueueCounts[]> {
-    const key = (queue: string, what: string) => this.keys.toKey(queue, what);
-    const sizes = this.options.connection.pipeline();
-    for (const { name } of known) {
-      sizes
-        .llen(key(name, 'wait'))
-        .zcard(key(name, 'prioritized'))
-        .llen(key(name, 'active'))
-        .zcard(key(name, 'delayed'))
-        .zcard(key(name, 'failed'))
-        // The oldest waiting job: BullMQ pushes new ones on the left.
-        .lindex(key(name, 'wait'), -1);
-    }
-    const replies = ((await sizes.exec()) ?? []).map(([err, value]) => (err ? undefined : value));
-    const stamps = this.options.connection.pipeline();
-    for (const [i, { name }] of known.entries()) {
-      const oldest = replies[i * 6 + 5];
-      stamps.hget(this.keys.toKey(name, typeof oldest === 'string' ? oldest : ''), 'timestamp');
-    }
-    const timestamps = known.length ? ((await stamps.exec()) ?? []).map(([, value]) => value) : [];
-    return known.map(({ name, fn }, i) => {
-      const n = (k: number) => Number(replies[i * 6 + k] ?? 0);
-      const stamp = Number(timestamps[i] ?? 0);
-      return {
-        queue: name,
-        function: fn,
-        waiting: n(0) + n(1),
-        active: n(2),
-        delayed: n(3),
-        dead: n(4),
-        oldestWaitingMs: stamp > 0 ? Math.max(0, now - stamp) : 0,
-      };
-    });
   }
 
   async close(): Promise<void> {

@@ -12,7 +12,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { FunctionSpec } from '../core/function-spec.js';
 import type { FunctionRegistry } from '../registry/function-registry.js';
-import { bullPrefix, functionQueueName, messageQueueName } from './async-queues.js';
+import { bullPrefix, functionQueueName, messageQueueName } from './job-ids.js';
 import { Doorbell } from './doorbell.js';
 import type { JobData, StoredResult } from './job.js';
 import { TriggerIndex } from './trigger-index.js';

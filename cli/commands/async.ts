@@ -7,7 +7,7 @@ import { ApiClient, errorFrom } from '../api-client.js';
 import { loadCliConfig } from '../cli-config.js';
 import { CliError } from '../errors.js';
 import { ok, printJson, printable, table } from '../output.js';
-import type { DeadLetter, InvocationView } from '../../triggers/async-queues.js';
+import type { DeadLetter, InvocationView } from '../../triggers/job-inspection.js';
 
 const api = () => new ApiClient(loadCliConfig());
 

@@ -3,7 +3,8 @@
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { BadRequestError, FunctionNotFoundError } from '../../core/errors.js';
-import { requestFingerprint, type AsyncQueues, type Idempotency } from '../../triggers/async-queues.js';
+import type { AsyncQueues } from '../../triggers/async-queues.js';
+import { requestFingerprint, type Idempotency } from '../../triggers/job-ids.js';
 import type { JobData } from '../../triggers/job.js';
 import type { FunctionRegistry } from '../../registry/function-registry.js';
 import { resolveFunctionPath } from '../trigger/function-path.js';

@@ -3,7 +3,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { BadRequestError } from '../../core/errors.js';
 import { FUNCTION_NAME_PATTERN, TRIGGER_NAME_PATTERN } from '../../core/function-spec.js';
-import { JOB_ID_PATTERN, requestFingerprint, type AsyncQueues, type FunctionFilter, type Idempotency } from '../../triggers/async-queues.js';
+import type { AsyncQueues } from '../../triggers/async-queues.js';
+import { JOB_ID_PATTERN, requestFingerprint, type Idempotency } from '../../triggers/job-ids.js';
+import type { FunctionFilter } from '../../triggers/job-inspection.js';
 import { functionId, splitFunctionId, splitTriggerId, triggerId } from '../../tenancy/names.js';
 import { parseCloudEvent } from '../cloudevents.js';
 import { parseMessageAttributes } from '../../triggers/job.js';
@@ -63,7 +65,7 @@ export function jobRoutes(api: FastifyInstance, deps: JobRoutesDeps): void {
   const { queues } = deps;
 
   api.get<{ Params: { id: string } }>('/invocations/:id', { schema: { params: idParams, response: { 200: invocationView } } }, async (request) =>
-    present(await queues.get(request.params.id, filterOf(request))),
+    present(await queues.jobs.get(request.params.id, filterOf(request))),
   );
 
   api.post<{ Params: { queue: string } }>(
@@ -113,7 +115,7 @@ export function jobRoutes(api: FastifyInstance, deps: JobRoutesDeps): void {
     '/queues/:queue/messages',
     { schema: { params: queueParams, response: { 200: purgedReply } } },
     async (request) => ({
-      purged: await queues.purgeQueue(triggerId(request.principal.tenant, request.params.queue)),
+      purged: await queues.jobs.purgeQueue(triggerId(request.principal.tenant, request.params.queue)),
     }),
   );
 
@@ -134,30 +136,30 @@ export function jobRoutes(api: FastifyInstance, deps: JobRoutesDeps): void {
   });
 
   api.get<{ Querystring: DlqQuery }>('/dlq', { schema: { querystring: dlqQuery, response: { 200: deadLetterListReply } } }, async (request) => ({
-    deadLetters: (await queues.deadLetters(filterOf(request, request.query.function), Number(request.query.limit))).map(present),
+    deadLetters: (await queues.jobs.deadLetters(filterOf(request, request.query.function), Number(request.query.limit))).map(present),
   }));
 
   api.get<{ Params: { id: string } }>('/dlq/:id', { schema: { params: idParams, response: { 200: deadInvocationView } } }, async (request) => {
-    const view = present(await queues.get(request.params.id, filterOf(request)));
+    const view = present(await queues.jobs.get(request.params.id, filterOf(request)));
     if (view.status !== 'dead') return { ...view, note: 'not in the dead-letter list' };
     return view;
   });
 
   api.post<{ Params: { id: string } }>('/dlq/:id/redrive', { schema: { params: idParams, response: { 202: redrivenReply } } }, async (request, reply) => {
-    await queues.redrive(request.params.id, filterOf(request));
+    await queues.jobs.redrive(request.params.id, filterOf(request));
     return reply.code(202).send({ redriven: 1 });
   });
 
   api.post<{ Querystring: DlqQuery }>('/dlq/redrive', { schema: { querystring: dlqQuery, response: { 202: redrivenReply } } }, async (request, reply) =>
-    reply.code(202).send({ redriven: await queues.redriveAll(filterOf(request, request.query.function)) }),
+    reply.code(202).send({ redriven: await queues.jobs.redriveAll(filterOf(request, request.query.function)) }),
   );
 
   api.delete<{ Params: { id: string } }>('/dlq/:id', { schema: { params: idParams, response: { 200: purgedReply } } }, async (request) => {
-    await queues.purge(request.params.id, filterOf(request));
+    await queues.jobs.purge(request.params.id, filterOf(request));
     return { purged: 1 };
   });
 
   api.delete<{ Querystring: DlqQuery }>('/dlq', { schema: { querystring: dlqQuery, response: { 200: purgedReply } } }, async (request) => ({
-    purged: await queues.purgeAll(filterOf(request, request.query.function)),
+    purged: await queues.jobs.purgeAll(filterOf(request, request.query.function)),
   }));
 }

@@ -2,7 +2,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { functionId } from '../../tenancy/names.js';
-import { functionQueueName } from '../../triggers/async-queues.js';
+import { functionQueueName } from '../../triggers/job-ids.js';
 import { QueuedBytes } from '../../triggers/queued-bytes.js';
 import { startRedis, type TestRedis } from '../support/services.js';
 

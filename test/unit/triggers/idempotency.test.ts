@@ -2,7 +2,7 @@
 // platform hands out (only those reach BullMQ).
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { deterministicId, idempotentJobId, isJobId, requestFingerprint } from '../../../triggers/async-queues.js';
+import { deterministicId, idempotentJobId, isJobId, requestFingerprint } from '../../../triggers/job-ids.js';
 import { callerScope } from '../../../gateway/routes/async.js';
 import { IdempotencyKeyReusedError } from '../../../core/errors.js';
 

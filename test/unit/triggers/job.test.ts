@@ -1,6 +1,6 @@
 import { AliasNotFoundError, VersionNotFoundError } from '../../../core/releases.js';
 import { describe, expect, it } from 'vitest';
-import { deterministicId } from '../../../triggers/async-queues.js';
+import { deterministicId } from '../../../triggers/job-ids.js';
 import {
   encodeHeaderValue,
   classifyError,
