@@ -50,7 +50,7 @@ export class PrewarmPool {
    * Runtimes whose taken container's replacement waits — for its assignment, then for a quiet moment (the
    * timer of the next look): fill() leaves them be.
    */
-  private readonly deferred = new Map<RuntimeName, { timer?: NodeJS.Timeout }>();
+  private readonly deferred = new Map<RuntimeName, { since: number; timer?: NodeJS.Timeout }>();
 
   constructor(private readonly options: PrewarmPoolOptions) {}
 
@@ -78,7 +78,17 @@ export class PrewarmPool {
     // Containers removed by others (evicted for memory) leave their runtime behind here.
     for (const id of this.runtimeOf.keys()) if (!this.entries.has(id)) this.runtimeOf.delete(id);
     for (const runtime of this.runtimes)
-      if (!this.deferred.has(runtime) && this.options.clock() >= (this.backoff.get(runtime)?.notBefore ?? 0)) this.fillRuntime(runtime);
+      if (!this.isDeferred(runtime) && this.options.clock() >= (this.backoff.get(runtime)?.notBefore ?? 0)) this.fillRuntime(runtime);
+  }
+
+  /**
+   * Whether a taken runtime's replacement waits: while its assignment runs (bounded by maxWaitMs, so a long
+   * init or an assignment never reported does not hold the pool empty) and while replaceTaken's look runs.
+   */
+  private isDeferred(runtime: RuntimeName): boolean {
+    const waiting = this.deferred.get(runtime);
+    if (!waiting) return false;
+    return waiting.timer !== undefined || this.options.clock() - waiting.since < (this.options.refillTiming ?? REFILL_TIMING).maxWaitMs;
   }
 
   /**
@@ -86,7 +96,7 @@ export class PrewarmPool {
    * quiet (refill-timing.ts), so it does not compete with the new function's first calls.
    */
   replaceTaken(runtime: RuntimeName): void {
-    const waiting = this.deferred.get(runtime) ?? {};
+    const waiting = this.deferred.get(runtime) ?? { since: this.options.clock() };
     if (this.closed || waiting.timer) return;
     this.deferred.set(runtime, waiting);
     const assignedAt = this.options.clock();
@@ -144,7 +154,7 @@ export class PrewarmPool {
       if (entry.phase !== 'idle' || this.runtimeOf.get(entry.id) !== runtime) continue;
       this.entries.delete(entry.id);
       this.runtimeOf.delete(entry.id);
-      if (!this.deferred.has(runtime)) this.deferred.set(runtime, {});
+      if (!this.isDeferred(runtime)) this.deferred.set(runtime, { since: this.options.clock() });
       return entry;
     }
     return undefined;

@@ -186,6 +186,23 @@ describe('PrewarmPool', () => {
     expect(starter.started).toHaveLength(3);
   });
 
+  it('refills during a long assignment once maxWaitMs has passed, and when no assignment is ever reported', async () => {
+    freeMb = 10_000;
+    pool = make(2);
+    pool.fill();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(pool.take()).toBeDefined();
+    // The function's init runs for 10 s (replaceTaken only after it): the periodic top-up refills after 3 s.
+    await vi.advanceTimersByTimeAsync(2_000);
+    expect(starter.started).toHaveLength(2);
+    await vi.advanceTimersByTimeAsync(2_000);
+    expect(starter.started).toHaveLength(3);
+    pool.replaceTaken('node20');
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(starter.started).toHaveLength(3);
+    expect(ready()).toBe(2);
+  });
+
   it('stops retrying once closed, and never starts with count 0', async () => {
     freeMb = 0;
     pool = make(2);
