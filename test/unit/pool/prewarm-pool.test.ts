@@ -47,6 +47,15 @@ const make = (count = 2) =>
     maxBackoffMs: 8_000,
   });
 
+/** A pool of `count` prewarmed runtimes, filled, with one taken for a cold start. */
+async function fillAndTake(count: number): Promise<void> {
+  freeMb = 10_000;
+  pool = make(count);
+  pool.fill();
+  await vi.advanceTimersByTimeAsync(0);
+  expect(pool.take()).toBeDefined();
+}
+
 const ready = () => [...pool.entries.values()].filter((e) => e.phase === 'idle').length;
 
 beforeEach(() => {
@@ -136,11 +145,7 @@ describe('PrewarmPool', () => {
   });
 
   it("replaces a taken runtime once no call started for a moment, not beside the new function's calls", async () => {
-    freeMb = 10_000;
-    pool = make(2);
-    pool.fill();
-    await vi.advanceTimersByTimeAsync(0);
-    expect(pool.take()).toBeDefined();
+    await fillAndTake(2);
     // The periodic top-up leaves it be until the assignment is done and the host quiet.
     await vi.advanceTimersByTimeAsync(1_500);
     expect(starter.started).toHaveLength(2);
@@ -187,11 +192,7 @@ describe('PrewarmPool', () => {
   });
 
   it('refills during a long assignment once maxWaitMs has passed, and when no assignment is ever reported', async () => {
-    freeMb = 10_000;
-    pool = make(2);
-    pool.fill();
-    await vi.advanceTimersByTimeAsync(0);
-    expect(pool.take()).toBeDefined();
+    await fillAndTake(2);
     // The function's init runs for 10 s (replaceTaken only after it): the periodic top-up refills after 3 s.
     await vi.advanceTimersByTimeAsync(2_000);
     expect(starter.started).toHaveLength(2);
